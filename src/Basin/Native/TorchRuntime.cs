@@ -1,0 +1,218 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
+using Basin.IO;
+using TorchSharp;
+
+namespace Basin.Native;
+
+/// <summary>Where libtorch comes from and which device to compute on.</summary>
+/// <param name="LibTorchDirectory">
+/// The <c>lib</c> folder of an existing PyTorch install (e.g. <c>…/site-packages/torch/lib</c>) whose
+/// libtorch is used instead of the bundled CPU build; null for the bundled one. Defaults to the
+/// environment variable <c>BASIN_LIBTORCH</c>.</param>
+/// <param name="Device"><c>auto</c> (CUDA when available, else CPU), <c>cpu</c> or <c>cuda</c>.</param>
+public sealed record TorchRuntimeOptions(string? LibTorchDirectory = null, string Device = "auto")
+{
+    /// <summary>Options read from the environment (<c>BASIN_LIBTORCH</c>, <c>BASIN_DEVICE</c>).</summary>
+    public static TorchRuntimeOptions FromEnvironment() => new(
+        NullIfEmpty(Environment.GetEnvironmentVariable("BASIN_LIBTORCH")),
+        NullIfEmpty(Environment.GetEnvironmentVariable("BASIN_DEVICE")) ?? "auto");
+
+    private static string? NullIfEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s;
+}
+
+/// <summary>What <see cref="TorchRuntime.Initialize"/> did.</summary>
+/// <param name="CompatApplied">Whether the libstdc++ compatibility step was needed and applied.</param>
+/// <param name="CompatDetail">Why it was or was not applied, and the files it used.</param>
+/// <param name="LibTorchSource"><c>bundled</c> or the PyTorch lib folder in use.</param>
+/// <param name="LibTorchVersion">The libtorch version.</param>
+/// <param name="Device">The device chosen for computation.</param>
+/// <param name="CudaAvailable">Whether libtorch reports a usable CUDA device.</param>
+public sealed record TorchRuntimeStatus(
+    bool CompatApplied, string CompatDetail, string LibTorchSource, string LibTorchVersion,
+    torch.Device Device, bool CudaAvailable);
+
+/// <summary>
+/// Loads libtorch and TorchSharp's native bridge once per process, applying the libstdc++ compatibility
+/// step where the system needs it, and picks the compute device.
+/// </summary>
+/// <remarks>
+/// TorchSharp 0.107's <c>libLibTorchSharp.so</c> requires <c>GLIBCXX_3.4.32</c> (GCC 13) for a single
+/// symbol, <c>std::ios_base_library_init()</c>. Where the system libstdc++ lacks that version (Debian 12),
+/// this class loads <c>libbasin_glibcxx_compat.so</c> (built with the library, it defines that symbol at
+/// that version) with <c>RTLD_GLOBAL</c>, writes a copy of <c>libLibTorchSharp.so</c> whose requirement
+/// of the version is marked weak (<see cref="ElfVersionPatcher"/>) into a cache folder, and points
+/// TorchSharp's imports at that copy. Where the system libstdc++ is new enough nothing is changed.
+/// Call <see cref="Initialize"/> before the first use of TorchSharp.
+/// </remarks>
+public static class TorchRuntime
+{
+    private const string NeededVersion = "GLIBCXX_3.4.32";
+    private const string NeededSymbol = "_ZSt21ios_base_library_initv";
+    private static readonly Lock Gate = new();
+    private static TorchRuntimeStatus? status;
+    private static readonly Dictionary<string, IntPtr> Handles = new(StringComparer.Ordinal);
+
+    /// <summary>The status of the loaded runtime; initialises with options from the environment if needed.</summary>
+    public static TorchRuntimeStatus Status => status ?? Initialize();
+
+    /// <summary>The device chosen at initialisation.</summary>
+    public static torch.Device Device => Status.Device;
+
+    /// <summary>Loads the native libraries (once; later calls return the first status).</summary>
+    /// <exception cref="InvalidOperationException">The native libraries cannot be loaded; the message says why.</exception>
+    public static TorchRuntimeStatus Initialize(TorchRuntimeOptions? options = null)
+    {
+        lock (Gate)
+        {
+            if (status is not null) return status;
+            options ??= TorchRuntimeOptions.FromEnvironment();
+            if (options.Device is not ("auto" or "cpu" or "cuda"))
+                throw new ArgumentException($"unknown device '{options.Device}': use auto, cpu or cuda");
+            status = Load(options);
+            return status;
+        }
+    }
+
+    private static TorchRuntimeStatus Load(TorchRuntimeOptions options)
+    {
+        if (!OperatingSystem.IsLinux())
+            return Finish(options, false, "not Linux: nothing to do", "bundled");
+
+        string bundled = FindBundledNativeDirectory();
+        string source = "bundled";
+        if (options.LibTorchDirectory is { } dir)
+        {
+            LoadExternalLibTorch(dir);
+            source = Path.GetFullPath(dir);
+        }
+
+        if (SystemHasVersion())
+        {
+            return Finish(options, false, $"system libstdc++ provides {NeededVersion}: nothing to do", source);
+        }
+
+        string compat = Path.Combine(AppContext.BaseDirectory, "libbasin_glibcxx_compat.so");
+        if (!File.Exists(compat))
+            throw new InvalidOperationException(
+                $"the system libstdc++ lacks {NeededVersion} and the compatibility library {compat} is missing: rebuild Basin with g++ installed");
+        if (LibDl.DlOpen(compat, LibDl.RtldNow | LibDl.RtldGlobal) == IntPtr.Zero)
+            throw new InvalidOperationException($"cannot load {compat}: {LibDl.LastError()}");
+
+        string patched = WritePatchedCopy(Path.Combine(bundled, "libLibTorchSharp.so"));
+        if (options.LibTorchDirectory is null)
+            Handles["torch"] = LoadOrThrow(Path.Combine(bundled, "libtorch.so"));
+        Handles["LibTorchSharp"] = LoadOrThrow(patched);
+        return Finish(options, true, $"system libstdc++ lacks {NeededVersion}: loaded {compat} and {patched}", source);
+    }
+
+    private static TorchRuntimeStatus Finish(TorchRuntimeOptions options, bool compat, string detail, string source)
+    {
+        if (Handles.Count > 0)
+            NativeLibrary.SetDllImportResolver(typeof(torch).Assembly, Resolve);
+        // The bundled libtorch is the CPU build: CUDA is tried only with an external PyTorch install.
+        bool cuda = options.Device != "cpu" && options.LibTorchDirectory is not null && TryCuda();
+        if (options.Device == "cuda" && !cuda)
+            throw new InvalidOperationException("--device cuda was asked for but libtorch reports no usable CUDA device (the bundled libtorch is CPU-only: point BASIN_LIBTORCH at a CUDA PyTorch install's torch/lib)");
+        torch.InitializeDeviceType(DeviceType.CPU);
+        var device = cuda ? torch.CUDA : torch.CPU;
+        return new TorchRuntimeStatus(compat, detail, source, LibTorchVersion(options.LibTorchDirectory), device, cuda);
+    }
+
+    private static bool TryCuda()
+    {
+        try { return torch.TryInitializeDeviceType(DeviceType.CUDA) && torch.cuda.is_available(); }
+        catch (Exception e) when (e is NotSupportedException or InvalidOperationException or DllNotFoundException) { return false; }
+    }
+
+    private static IntPtr Resolve(string name, Assembly assembly, DllImportSearchPath? path)
+    {
+        string key = name.StartsWith("lib", StringComparison.Ordinal) ? name[3..] : name;
+        if (key.EndsWith(".so", StringComparison.Ordinal)) key = key[..^3];
+        return Handles.TryGetValue(key, out var handle) ? handle : IntPtr.Zero;
+    }
+
+    private static void LoadExternalLibTorch(string dir)
+    {
+        if (!Directory.Exists(dir))
+            throw new InvalidOperationException($"libtorch folder '{dir}' does not exist (expected the lib folder of a PyTorch install, e.g. …/site-packages/torch/lib)");
+        foreach (var lib in new[] { "c10", "torch_cpu", "c10_cuda", "torch_cuda", "torch" })
+        {
+            string file = Path.Combine(dir, $"lib{lib}.so");
+            if (File.Exists(file))
+                Handles[lib] = LoadGlobal(file);
+            else if (lib is "torch" or "torch_cpu")
+                throw new InvalidOperationException($"'{dir}' has no lib{lib}.so: not the lib folder of a PyTorch install");
+        }
+    }
+
+    private static IntPtr LoadGlobal(string file)
+    {
+        var handle = LibDl.DlOpen(file, LibDl.RtldNow | LibDl.RtldGlobal);
+        if (handle == IntPtr.Zero)
+            throw new InvalidOperationException($"cannot load {file}: {LibDl.LastError()}");
+        return handle;
+    }
+
+    private static IntPtr LoadOrThrow(string file)
+    {
+        try { return NativeLibrary.Load(file); }
+        catch (DllNotFoundException e) { throw new InvalidOperationException($"cannot load {file}: {e.Message}", e); }
+    }
+
+    private static bool SystemHasVersion()
+    {
+        var handle = LibDl.DlOpen("libstdc++.so.6", LibDl.RtldNow);
+        return handle != IntPtr.Zero && LibDl.DlVSym(handle, NeededSymbol, NeededVersion) != IntPtr.Zero;
+    }
+
+    private static string FindBundledNativeDirectory()
+    {
+        string baseDir = AppContext.BaseDirectory;
+        string torchDir = Path.GetDirectoryName(typeof(torch).Assembly.Location) ?? baseDir;
+        foreach (var candidate in new[] { baseDir, Path.Combine(baseDir, "runtimes", "linux-x64", "native"), torchDir, Path.Combine(torchDir, "runtimes", "linux-x64", "native") })
+        {
+            if (File.Exists(Path.Combine(candidate, "libLibTorchSharp.so")))
+                return candidate;
+        }
+        throw new InvalidOperationException($"libLibTorchSharp.so not found next to {baseDir}: was the TorchSharp package restored?");
+    }
+
+    /// <summary>
+    /// Writes (once; later calls reuse it) a copy of <paramref name="original"/> whose requirement of
+    /// GLIBCXX_3.4.32 is weak, into the native cache, by temporary file and rename.
+    /// </summary>
+    internal static string WritePatchedCopy(string original)
+    {
+        byte[] bytes = File.ReadAllBytes(original);
+        int marked = ElfVersionPatcher.MarkWeak(bytes, NeededVersion);
+        if (marked == 0)
+            throw new InvalidOperationException($"{original} does not require {NeededVersion}; the compatibility step does not apply to this TorchSharp build");
+        string hash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(bytes))[..16].ToLowerInvariant();
+        string dir = Path.Combine(BasinPaths.CacheRoot, "native", hash);
+        string target = Path.Combine(dir, "libLibTorchSharp.so");
+        if (File.Exists(target) && new FileInfo(target).Length == bytes.Length)
+            return target;
+        Directory.CreateDirectory(dir);
+        AtomicFile.WriteAllBytes(target, bytes);
+        return target;
+    }
+
+    private static string LibTorchVersion(string? externalDir)
+    {
+        if (externalDir is not null)
+        {
+            string versionPy = Path.Combine(externalDir, "..", "version.py");
+            if (File.Exists(versionPy))
+            {
+                foreach (var line in File.ReadLines(versionPy))
+                {
+                    if (line.StartsWith("__version__", StringComparison.Ordinal))
+                        return line.Split('=', 2)[1].Trim().Trim('\'', '"');
+                }
+            }
+            return "unknown (external)";
+        }
+        return torch.__version__;
+    }
+}
