@@ -49,9 +49,11 @@ public static class TorchRuntime
 {
     private const string NeededVersion = "GLIBCXX_3.4.32";
     private const string NeededSymbol = "_ZSt21ios_base_library_initv";
-    private static readonly Lock Gate = new();
-    private static TorchRuntimeStatus? status;
+    private static readonly object Gate = new();
     private static readonly Dictionary<string, IntPtr> Handles = new(StringComparer.Ordinal);
+    private static TorchRuntimeOptions? nativeOptions;
+    private static (bool Applied, string Detail)? compat;
+    private static TorchRuntimeStatus? status;
 
     /// <summary>The status of the loaded runtime; initialises with options from the environment if needed.</summary>
     public static TorchRuntimeStatus Status => status ?? Initialize();
@@ -59,64 +61,79 @@ public static class TorchRuntime
     /// <summary>The device chosen at initialisation.</summary>
     public static torch.Device Device => Status.Device;
 
-    /// <summary>Loads the native libraries (once; later calls return the first status).</summary>
+    /// <summary>
+    /// Points TorchSharp's native imports at this class when the Basin assembly loads, so that the
+    /// compatibility step runs before TorchSharp's first native call even if <see cref="Initialize"/>
+    /// was not called (options then come from the environment).
+    /// </summary>
+#pragma warning disable CA2255 // A library may register its native resolver at load: that is the point here.
+    [System.Runtime.CompilerServices.ModuleInitializer]
+    internal static void RegisterResolver()
+    {
+        try
+        {
+            NativeLibrary.SetDllImportResolver(typeof(torch).Assembly, Resolve);
+        }
+        catch (InvalidOperationException)
+        {
+            // Someone else resolves TorchSharp's imports; Initialize still loads the libraries itself.
+        }
+    }
+#pragma warning restore CA2255
+
+    /// <summary>Loads the native libraries and picks the device (once; later calls return the first status).</summary>
     /// <exception cref="InvalidOperationException">The native libraries cannot be loaded; the message says why.</exception>
+    /// <exception cref="ArgumentException">The options are invalid.</exception>
     public static TorchRuntimeStatus Initialize(TorchRuntimeOptions? options = null)
     {
         lock (Gate)
         {
             if (status is not null) return status;
-            options ??= TorchRuntimeOptions.FromEnvironment();
+            options ??= nativeOptions ?? TorchRuntimeOptions.FromEnvironment();
             if (options.Device is not ("auto" or "cpu" or "cuda"))
                 throw new ArgumentException($"unknown device '{options.Device}': use auto, cpu or cuda");
-            status = Load(options);
+            if (compat is not null && nativeOptions!.LibTorchDirectory != options.LibTorchDirectory)
+                throw new InvalidOperationException("libtorch was already loaded with other options: call TorchRuntime.Initialize before any other use of TorchSharp");
+            var (applied, detail) = EnsureNativeLoaded(options);
+            // The bundled libtorch is the CPU build: CUDA is tried only with an external PyTorch install.
+            bool cuda = options.Device != "cpu" && options.LibTorchDirectory is not null && TryCuda();
+            if (options.Device == "cuda" && !cuda)
+                throw new InvalidOperationException("device cuda was asked for but libtorch reports no usable CUDA device (the bundled libtorch is CPU-only: point BASIN_LIBTORCH at the torch/lib folder of a CUDA PyTorch install)");
+            torch.InitializeDeviceType(DeviceType.CPU);
+            string source = options.LibTorchDirectory is { } dir ? Path.GetFullPath(dir) : "bundled";
+            status = new TorchRuntimeStatus(applied, detail, source, LibTorchVersion(options.LibTorchDirectory), cuda ? torch.CUDA : torch.CPU, cuda);
             return status;
         }
     }
 
-    private static TorchRuntimeStatus Load(TorchRuntimeOptions options)
+    private static (bool Applied, string Detail) EnsureNativeLoaded(TorchRuntimeOptions options)
     {
-        if (!OperatingSystem.IsLinux())
-            return Finish(options, false, "not Linux: nothing to do", "bundled");
+        lock (Gate)
+        {
+            if (compat is { } done) return done;
+            nativeOptions = options;
+            compat = LoadNative(options);
+            return compat.Value;
+        }
+    }
 
+    private static (bool, string) LoadNative(TorchRuntimeOptions options)
+    {
+        if (!OperatingSystem.IsLinux()) return (false, "not Linux: nothing to do");
+        if (options.LibTorchDirectory is { } dir) LoadExternalLibTorch(dir);
+        if (SystemHasVersion()) return (false, $"system libstdc++ provides {NeededVersion}: nothing to do");
+
+        string compatLibrary = Path.Combine(AppContext.BaseDirectory, "libbasin_glibcxx_compat.so");
+        if (!File.Exists(compatLibrary))
+            throw new InvalidOperationException($"the system libstdc++ lacks {NeededVersion} and the compatibility library {compatLibrary} is missing: rebuild Basin with g++ installed");
+        if (LibDl.DlOpen(compatLibrary, LibDl.RtldNow | LibDl.RtldGlobal) == IntPtr.Zero)
+            throw new InvalidOperationException($"cannot load {compatLibrary}: {LibDl.LastError()}");
         string bundled = FindBundledNativeDirectory();
-        string source = "bundled";
-        if (options.LibTorchDirectory is { } dir)
-        {
-            LoadExternalLibTorch(dir);
-            source = Path.GetFullPath(dir);
-        }
-
-        if (SystemHasVersion())
-        {
-            return Finish(options, false, $"system libstdc++ provides {NeededVersion}: nothing to do", source);
-        }
-
-        string compat = Path.Combine(AppContext.BaseDirectory, "libbasin_glibcxx_compat.so");
-        if (!File.Exists(compat))
-            throw new InvalidOperationException(
-                $"the system libstdc++ lacks {NeededVersion} and the compatibility library {compat} is missing: rebuild Basin with g++ installed");
-        if (LibDl.DlOpen(compat, LibDl.RtldNow | LibDl.RtldGlobal) == IntPtr.Zero)
-            throw new InvalidOperationException($"cannot load {compat}: {LibDl.LastError()}");
-
         string patched = WritePatchedCopy(Path.Combine(bundled, "libLibTorchSharp.so"));
         if (options.LibTorchDirectory is null)
             Handles["torch"] = LoadOrThrow(Path.Combine(bundled, "libtorch.so"));
         Handles["LibTorchSharp"] = LoadOrThrow(patched);
-        return Finish(options, true, $"system libstdc++ lacks {NeededVersion}: loaded {compat} and {patched}", source);
-    }
-
-    private static TorchRuntimeStatus Finish(TorchRuntimeOptions options, bool compat, string detail, string source)
-    {
-        if (Handles.Count > 0)
-            NativeLibrary.SetDllImportResolver(typeof(torch).Assembly, Resolve);
-        // The bundled libtorch is the CPU build: CUDA is tried only with an external PyTorch install.
-        bool cuda = options.Device != "cpu" && options.LibTorchDirectory is not null && TryCuda();
-        if (options.Device == "cuda" && !cuda)
-            throw new InvalidOperationException("--device cuda was asked for but libtorch reports no usable CUDA device (the bundled libtorch is CPU-only: point BASIN_LIBTORCH at a CUDA PyTorch install's torch/lib)");
-        torch.InitializeDeviceType(DeviceType.CPU);
-        var device = cuda ? torch.CUDA : torch.CPU;
-        return new TorchRuntimeStatus(compat, detail, source, LibTorchVersion(options.LibTorchDirectory), device, cuda);
+        return (true, $"system libstdc++ lacks {NeededVersion}: loaded {compatLibrary} and {patched}");
     }
 
     private static bool TryCuda()
@@ -127,11 +144,18 @@ public static class TorchRuntime
 
     private static IntPtr Resolve(string name, Assembly assembly, DllImportSearchPath? path)
     {
+        try
+        {
+            EnsureNativeLoaded(nativeOptions ?? TorchRuntimeOptions.FromEnvironment());
+        }
+        catch (InvalidOperationException)
+        {
+            return IntPtr.Zero; // Initialize reports the reason; TorchSharp falls back to its own search.
+        }
         string key = name.StartsWith("lib", StringComparison.Ordinal) ? name[3..] : name;
         if (key.EndsWith(".so", StringComparison.Ordinal)) key = key[..^3];
-        return Handles.TryGetValue(key, out var handle) ? handle : IntPtr.Zero;
+        lock (Gate) return Handles.TryGetValue(key, out var handle) ? handle : IntPtr.Zero;
     }
-
     private static void LoadExternalLibTorch(string dir)
     {
         if (!Directory.Exists(dir))
