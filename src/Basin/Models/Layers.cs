@@ -32,7 +32,8 @@ public static class SeededInit
     {
         using var generator = new Generator((ulong)seed);
         using var noGrad = no_grad();
-        foreach (var (_, module) in model.named_modules())
+        // TorchSharp's named_modules() leaves out the module itself.
+        foreach (var module in model.named_modules().Select(m => m.module).Prepend(model))
         {
             switch (module)
             {

@@ -1,0 +1,139 @@
+using System.Globalization;
+using System.Text.Json;
+using Basin.IO;
+using Basin.Models;
+using static TorchSharp.torch;
+
+namespace Basin.Training;
+
+/// <summary>
+/// Checkpoints and weight files. A checkpoint is one safetensors file holding the model's state
+/// (<c>model.*</c>, PyTorch names), the initial weights (<c>initial.*</c>), the optimiser state
+/// (<c>optimizer.*</c>) and, as metadata, the full config, the log and the data's shape — written
+/// atomically, so a crash leaves either the previous checkpoint or the new one.
+/// </summary>
+public static class Checkpoint
+{
+    /// <summary>The checkpoint's file name inside a run folder.</summary>
+    public const string FileName = "checkpoint.safetensors";
+
+    private const string Format = "basin-checkpoint-1";
+
+    /// <summary>Writes <paramref name="run"/> to <paramref name="path"/> (a file, or a folder that gets <see cref="FileName"/>).</summary>
+    public static void Save(TrainingRun run, string path, long[] sampleShape, int classes)
+    {
+        string file = ResolveFile(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(file))!);
+        var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var (name, t) in run.Model.Module.state_dict()) tensors["model." + name] = t;
+        foreach (var (name, t) in run.InitialWeights) tensors["initial." + name] = t;
+        var (optimizerState, optimizerMeta) = run.Optimizer.GetState();
+        foreach (var (name, t) in optimizerState) tensors["optimizer." + name] = t;
+        var metadata = new Dictionary<string, string>(optimizerMeta)
+        {
+            ["format"] = Format,
+            ["basin.version"] = typeof(Checkpoint).Assembly.GetName().Version?.ToString() ?? "?",
+            ["config"] = run.Config.ToJson(),
+            ["log"] = JsonSerializer.Serialize(run.Log, TrainConfig.JsonOptions),
+            ["sample_shape"] = string.Join(",", sampleShape),
+            ["classes"] = classes.ToString(CultureInfo.InvariantCulture),
+        };
+        Safetensors.Save(file, tensors, metadata);
+    }
+
+    /// <summary>Reads a checkpoint and rebuilds the run, ready to resume or to measure.</summary>
+    /// <exception cref="InvalidDataException">The file is missing, not a Basin checkpoint, inconsistent, or holds non-finite weights.</exception>
+    public static LoadedCheckpoint Load(string path)
+    {
+        string file = ResolveFile(path);
+        using var content = Safetensors.Load(file);
+        var meta = content.Metadata;
+        if (!meta.TryGetValue("format", out var format) || format != Format)
+            throw new InvalidDataException($"{file}: not a Basin checkpoint (a plain weights file? use --weights with a model and data)");
+        TrainConfig config;
+        List<EpochLog> log;
+        long[] shape;
+        int classes;
+        try
+        {
+            config = TrainConfig.FromJson(meta["config"]);
+            log = JsonSerializer.Deserialize<List<EpochLog>>(meta["log"], TrainConfig.JsonOptions) ?? [];
+            shape = meta["sample_shape"].Split(',').Select(s => long.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+            classes = int.Parse(meta["classes"], CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or FormatException)
+        {
+            throw new InvalidDataException($"{file}: damaged checkpoint metadata ({e.Message})", e);
+        }
+        Model model;
+        try
+        {
+            model = ModelZoo.Create(config.Model, shape, classes, config.Seed);
+        }
+        catch (FormatException e)
+        {
+            throw new InvalidDataException($"{file}: its model '{config.Model}' cannot be rebuilt ({e.Message})", e);
+        }
+        try
+        {
+            LoadState(model, Prefixed(content.Tensors, "model."), file);
+            var initial = Prefixed(content.Tensors, "initial.").ToDictionary(p => p.Key, p => p.Value.clone().DetachFromDisposeScope());
+            var run = TrainingRun.Create(config, model, log, initial);
+            run.Optimizer.LoadState(Prefixed(content.Tensors, "optimizer."), meta);
+            return new LoadedCheckpoint(run, shape, classes, file);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Exports the model's state (PyTorch names, e.g. <c>1.weight</c>) as a plain safetensors file.</summary>
+    public static void ExportWeights(Model model, string file) =>
+        Safetensors.Save(file, model.Module.state_dict(), new Dictionary<string, string> { ["basin.model"] = model.Spec, ["pytorch"] = model.PyTorchEquivalent });
+
+    /// <summary>Imports weights saved by PyTorch (<c>safetensors.torch.save_file(model.state_dict(), …)</c>) or by <see cref="ExportWeights"/>.</summary>
+    /// <exception cref="InvalidDataException">Names or shapes do not match the model, or a weight is not finite.</exception>
+    public static void ImportWeights(Model model, string file)
+    {
+        using var content = Safetensors.Load(file);
+        LoadState(model, content.Tensors, file);
+    }
+
+    private static void LoadState(Model model, IReadOnlyDictionary<string, Tensor> source, string file)
+    {
+        var target = model.Module.state_dict();
+        var missing = target.Keys.Where(k => !source.ContainsKey(k)).ToList();
+        var extra = source.Keys.Where(k => !target.ContainsKey(k)).ToList();
+        if (missing.Count > 0 || extra.Count > 0)
+        {
+            throw new InvalidDataException($"{file}: weights do not match model {model.Spec}" +
+                (missing.Count > 0 ? $"; missing {string.Join(", ", missing.Take(5))}{(missing.Count > 5 ? ", …" : "")}" : "") +
+                (extra.Count > 0 ? $"; unexpected {string.Join(", ", extra.Take(5))}{(extra.Count > 5 ? ", …" : "")}" : ""));
+        }
+        foreach (var (name, t) in target)
+        {
+            var s = source[name];
+            if (!s.shape.SequenceEqual(t.shape))
+                throw new InvalidDataException($"{file}: '{name}' has shape [{string.Join(", ", s.shape)}], model {model.Spec} needs [{string.Join(", ", t.shape)}]");
+            if (s.is_floating_point() && !isfinite(s).all().item<bool>())
+                throw new InvalidDataException($"{file}: '{name}' holds NaN or infinite values");
+        }
+        using var noGrad = no_grad();
+        foreach (var (name, t) in target) t.copy_(source[name].to(t.dtype));
+    }
+
+    private static Dictionary<string, Tensor> Prefixed(Dictionary<string, Tensor> tensors, string prefix) =>
+        tensors.Where(p => p.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(p => p.Key[prefix.Length..], p => p.Value);
+
+    private static string ResolveFile(string path) =>
+        Directory.Exists(path) || !path.EndsWith(".safetensors", StringComparison.Ordinal) ? Path.Combine(path, FileName) : path;
+}
+
+/// <summary>A checkpoint read back: the run and the shape of the data it was trained on.</summary>
+public sealed record LoadedCheckpoint(TrainingRun Run, long[] SampleShape, int Classes, string File) : IDisposable
+{
+    /// <inheritdoc />
+    public void Dispose() => Run.Dispose();
+}

@@ -1,0 +1,90 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Basin.Training;
+
+/// <summary>Everything that determines a training run: with the same config the weights are identical.</summary>
+public sealed record TrainConfig
+{
+    /// <summary>Model spec for <see cref="Models.ModelZoo"/>.</summary>
+    public string Model { get; init; } = "mlp:784-256-256-10";
+
+    /// <summary>Data spec for <see cref="Data.DataCatalog"/>.</summary>
+    public string Data { get; init; } = "fashion-mnist";
+
+    /// <summary>Seed of initialisation, shuffling, augmentation and label corruption.</summary>
+    public int Seed { get; init; }
+
+    /// <summary>Number of epochs.</summary>
+    public int Epochs { get; init; } = 10;
+
+    /// <summary>Mini-batch size.</summary>
+    public int BatchSize { get; init; } = 128;
+
+    /// <summary>Base learning rate α₀.</summary>
+    public double LearningRate { get; init; } = 0.05;
+
+    /// <summary>Optimiser and its hyper-parameters.</summary>
+    public OptimizerSettings Optimizer { get; init; } = new();
+
+    /// <summary>Schedule text, see <see cref="Schedule.Parse"/>.</summary>
+    public string Schedule { get; init; } = "constant";
+
+    /// <summary>Global gradient-norm clip τ (0 = off).</summary>
+    public double ClipNorm { get; init; }
+
+    /// <summary>Label smoothing ε of the cross-entropy (0 = off).</summary>
+    public double LabelSmoothing { get; init; }
+
+    /// <summary>Augmentation text, see <see cref="Data.Augmentation.Parse"/>.</summary>
+    public string Augment { get; init; } = "none";
+
+    /// <summary>Fraction of training labels replaced by wrong random labels.</summary>
+    public double RandomLabels { get; init; }
+
+    /// <summary>Use only this many training samples (0 = all), drawn with the seed.</summary>
+    public int TrainSubset { get; init; }
+
+    /// <summary>Batch size for evaluation passes.</summary>
+    public int EvalBatchSize { get; init; } = 1000;
+
+    /// <summary>Throws <see cref="ArgumentException"/> with one clear line for the first bad setting.</summary>
+    public void Validate()
+    {
+        if (Epochs < 1 || Epochs > 100_000) throw new ArgumentException($"--epochs must be between 1 and 100000, got {Epochs}");
+        if (BatchSize < 1) throw new ArgumentException($"--batch-size must be positive, got {BatchSize}");
+        if (!(LearningRate > 0) || double.IsInfinity(LearningRate)) throw new ArgumentException($"--lr must be a positive number, got {LearningRate}");
+        if (!(ClipNorm >= 0)) throw new ArgumentException($"--clip must be ≥ 0, got {ClipNorm}");
+        if (!(LabelSmoothing >= 0 && LabelSmoothing < 1)) throw new ArgumentException($"--label-smoothing must be in [0, 1), got {LabelSmoothing}");
+        if (!(RandomLabels >= 0 && RandomLabels <= 1)) throw new ArgumentException($"--random-labels must be in [0, 1], got {RandomLabels}");
+        if (TrainSubset < 0) throw new ArgumentException($"--subset must be ≥ 0, got {TrainSubset}");
+        if (EvalBatchSize < 1) throw new ArgumentException("evaluation batch size must be positive");
+        Optimizer.Validate();
+        try
+        {
+            Training.Schedule.Parse(Schedule);
+            Basin.Data.Augmentation.Parse(Augment);
+        }
+        catch (FormatException e)
+        {
+            throw new ArgumentException(e.Message, e);
+        }
+    }
+
+    /// <summary>The JSON form stored in checkpoints.</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+
+    /// <summary>Reads the JSON form.</summary>
+    public static TrainConfig FromJson(string json) =>
+        JsonSerializer.Deserialize<TrainConfig>(json, JsonOptions) ?? throw new JsonException("empty training config");
+
+    internal static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = false,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+}
+
+/// <summary>One epoch's record: learning rate at its start, train and test loss and error (error in [0, 1]).</summary>
+public sealed record EpochLog(int Epoch, double LearningRate, double TrainLoss, double TrainError, double TestLoss, double TestError, double Seconds);

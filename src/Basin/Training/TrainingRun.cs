@@ -1,0 +1,181 @@
+using Basin.Data;
+using Basin.Models;
+using Basin.Native;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Basin.Training;
+
+/// <summary>Where a training run is: for progress bars.</summary>
+/// <param name="Epoch">The epoch under way (1-based).</param>
+/// <param name="Epochs">The total number of epochs.</param>
+/// <param name="Step">Steps done in this epoch.</param>
+/// <param name="Steps">Steps per epoch.</param>
+/// <param name="Loss">Running mean training loss of this epoch.</param>
+public sealed record TrainProgress(int Epoch, int Epochs, int Step, int Steps, double Loss);
+
+/// <summary>Training stopped because the loss became NaN or infinite.</summary>
+public sealed class TrainingDivergedException(string message) : Exception(message);
+
+/// <summary>
+/// A deterministic training run: model, initial weights (kept for PAC-Bayes bounds), optimiser and
+/// per-epoch log. Every random choice derives from the config's seed and the epoch number, so a run
+/// resumed from a checkpoint reproduces an uninterrupted one exactly.
+/// </summary>
+public sealed class TrainingRun : IDisposable
+{
+    private readonly List<EpochLog> log;
+
+    private TrainingRun(TrainConfig config, Model model, Dictionary<string, Tensor> initial, Optimizer optimizer, List<EpochLog> log)
+    {
+        Config = config;
+        Model = model;
+        InitialWeights = initial;
+        Optimizer = optimizer;
+        this.log = log;
+    }
+
+    /// <summary>The config.</summary>
+    public TrainConfig Config { get; }
+
+    /// <summary>The model being trained.</summary>
+    public Model Model { get; }
+
+    /// <summary>The weights at initialisation, by parameter name.</summary>
+    public IReadOnlyDictionary<string, Tensor> InitialWeights { get; }
+
+    /// <summary>The optimiser.</summary>
+    public Optimizer Optimizer { get; }
+
+    /// <summary>The per-epoch log so far.</summary>
+    public IReadOnlyList<EpochLog> Log => log;
+
+    /// <summary>Epochs completed.</summary>
+    public int EpochsDone => log.Count;
+
+    /// <summary>Starts a run: validates the config and builds the model for the data.</summary>
+    /// <exception cref="ArgumentException">The config is invalid.</exception>
+    /// <exception cref="FormatException">The model spec does not fit the data.</exception>
+    public static TrainingRun Start(TrainConfig config, Dataset train)
+    {
+        config.Validate();
+        var model = ModelZoo.Create(config.Model, train.SampleShape, train.NumClasses, config.Seed);
+        return Create(config, model, [], Snapshot(model));
+    }
+
+    /// <summary>Rebuilds a run from its parts (used by <see cref="Checkpoint"/>).</summary>
+    internal static TrainingRun Create(TrainConfig config, Model model, List<EpochLog> log, Dictionary<string, Tensor> initial)
+    {
+        model.Module.to(TorchRuntime.Device);
+        var optimizer = new Optimizer(config.Optimizer, model.Module.named_parameters());
+        return new TrainingRun(config, model, initial, optimizer, log);
+    }
+
+    /// <summary>
+    /// The training set the config asks for: the seeded subset, then the random-label corruption.
+    /// The caller owns the result.
+    /// </summary>
+    public static Dataset PrepareTrainingSet(TrainConfig config, Dataset train)
+    {
+        var subset = config.TrainSubset > 0 && config.TrainSubset < train.Count ? train.Sample(config.TrainSubset, config.Seed) : train.Subset(Enumerable.Range(0, train.Count).Select(i => (long)i).ToArray());
+        if (config.RandomLabels <= 0) return subset;
+        using (subset) return subset.WithRandomLabels(config.RandomLabels, config.Seed);
+    }
+
+    /// <summary>
+    /// Trains until <paramref name="untilEpoch"/> epochs are done (at most the config's), calling
+    /// <paramref name="afterEpoch"/> after each. Evaluates train and test loss and error in eval mode.
+    /// </summary>
+    /// <exception cref="TrainingDivergedException">The loss became NaN or infinite.</exception>
+    public void Train(Dataset train, Dataset test, int? untilEpoch = null, IProgress<TrainProgress>? progress = null,
+        Action<TrainingRun>? afterEpoch = null, CancellationToken cancel = default)
+    {
+        CheckCompatible(train, test);
+        var schedule = Schedule.Parse(Config.Schedule);
+        var augmentation = Augmentation.Parse(Config.Augment);
+        int until = Math.Min(untilEpoch ?? Config.Epochs, Config.Epochs);
+        var parameters = Model.Module.parameters().ToArray();
+        var device = TorchRuntime.Device;
+        int steps = (train.Count + Config.BatchSize - 1) / Config.BatchSize;
+        while (EpochsDone < until)
+        {
+            cancel.ThrowIfCancellationRequested();
+            int epoch = EpochsDone;
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            var order = Shuffle.Permutation(train.Count, EpochSeed(epoch));
+            var rng = new Random(EpochSeed(epoch) ^ 0x2545F491);
+            double startLr = Config.LearningRate * schedule.Factor(epoch, Config.Epochs);
+            double lossSum = 0;
+            Model.Module.train();
+            for (int step = 0; step < steps; step++)
+            {
+                using var scope = NewDisposeScope();
+                var index = tensor(order[(step * Config.BatchSize)..Math.Min(train.Count, (step + 1) * Config.BatchSize)]);
+                var x = train.Features.index_select(0, index);
+                if (!augmentation.IsIdentity) x = augmentation.Apply(x, rng);
+                x = x.to(device);
+                var y = train.Labels.index_select(0, index).to(device);
+                var loss = Losses.Mean(Model.Loss, Model.Module.forward(x), y, Config.LabelSmoothing);
+                double value = loss.item<float>();
+                if (!double.IsFinite(value))
+                    throw new TrainingDivergedException($"training diverged in epoch {epoch + 1}, step {step + 1}: the loss is {value}; lower --lr (now {Config.LearningRate}) or add --clip");
+                Model.Module.zero_grad();
+                loss.backward();
+                if (Config.ClipNorm > 0) nn.utils.clip_grad_norm_(parameters, Config.ClipNorm);
+                Optimizer.Step(Config.LearningRate * schedule.Factor(epoch + (double)step / steps, Config.Epochs));
+                lossSum += value;
+                progress?.Report(new TrainProgress(epoch + 1, Config.Epochs, step + 1, steps, lossSum / (step + 1)));
+            }
+            var (trainLoss, trainError) = Evaluate(Model, train, Config.EvalBatchSize);
+            var (testLoss, testError) = Evaluate(Model, test, Config.EvalBatchSize);
+            log.Add(new EpochLog(epoch + 1, startLr, trainLoss, trainError, testLoss, testError, watch.Elapsed.TotalSeconds));
+            afterEpoch?.Invoke(this);
+        }
+    }
+
+    /// <summary>Mean loss and error rate of <paramref name="model"/> on <paramref name="data"/>, in eval mode.</summary>
+    public static (double Loss, double Error) Evaluate(Model model, Dataset data, int batchSize = 1000)
+    {
+        if (data.Count == 0) throw new ArgumentException($"{data.Name} is empty: nothing to evaluate");
+        bool wasTraining = model.Module.training;
+        model.Module.eval();
+        using var noGrad = no_grad();
+        double lossSum = 0;
+        long errors = 0;
+        var device = model.Module.parameters().First().device;
+        for (int start = 0; start < data.Count; start += batchSize)
+        {
+            using var scope = NewDisposeScope();
+            int n = Math.Min(batchSize, data.Count - start);
+            var x = data.Features.narrow(0, start, n).to(device);
+            var y = data.Labels.narrow(0, start, n).to(device);
+            var output = model.Module.forward(x);
+            lossSum += Losses.Mean(model.Loss, output, y).item<float>() * n;
+            errors += Losses.Errors(model.Loss, output, y);
+        }
+        if (wasTraining) model.Module.train();
+        return (lossSum / data.Count, (double)errors / data.Count);
+    }
+
+    private void CheckCompatible(Dataset train, Dataset test)
+    {
+        if (train.Count == 0) throw new ArgumentException($"{train.Name} is empty: nothing to train on");
+        if (test.Count == 0) throw new ArgumentException($"{test.Name} is empty: nothing to test on");
+        if (!train.SampleShape.SequenceEqual(test.SampleShape))
+            throw new ArgumentException($"train samples are {Dataset.Shape(train.SampleShape)} but test samples are {Dataset.Shape(test.SampleShape)}");
+    }
+
+    private int EpochSeed(int epoch) => unchecked(Config.Seed * 7919 + epoch * 104729 + 17);
+
+    /// <summary>A detached copy of the model's parameters by name.</summary>
+    internal static Dictionary<string, Tensor> Snapshot(Model model) =>
+        model.Module.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach().clone().DetachFromDisposeScope());
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        Optimizer.Dispose();
+        foreach (var t in InitialWeights.Values) t.Dispose();
+        Model.Dispose();
+    }
+}
