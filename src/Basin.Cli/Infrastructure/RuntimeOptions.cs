@@ -1,0 +1,26 @@
+using Basin.Native;
+
+namespace Basin.Cli.Infrastructure;
+
+/// <summary>The options every command that computes shares: the device and where libtorch comes from.</summary>
+public static class RuntimeOptions
+{
+    /// <summary>The option declarations.</summary>
+    public static readonly (string, bool, string)[] Declarations =
+    [
+        ("device", false, "auto (CUDA when available), cpu or cuda; default auto"),
+        ("libtorch", false, "lib folder of an existing PyTorch install to use instead of the bundled CPU libtorch (or set BASIN_LIBTORCH)"),
+    ];
+
+    /// <summary>Loads libtorch with the options given.</summary>
+    public static TorchRuntimeStatus Initialize(Arguments args)
+    {
+        var fromEnv = TorchRuntimeOptions.FromEnvironment();
+        string device = args.String("device", fromEnv.Device);
+        if (device is not ("auto" or "cpu" or "cuda")) throw new UsageException($"--device must be auto, cpu or cuda, got '{device}'");
+        string? libtorch = args.String("libtorch") ?? fromEnv.LibTorchDirectory;
+        if (libtorch is not null && !Directory.Exists(libtorch))
+            throw new UsageException($"--libtorch '{libtorch}' is not a folder (expected e.g. …/site-packages/torch/lib)");
+        return TorchRuntime.Initialize(new TorchRuntimeOptions(libtorch, device));
+    }
+}
