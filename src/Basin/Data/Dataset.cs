@@ -13,7 +13,7 @@ public sealed class Dataset : IDisposable
     /// <exception cref="ArgumentException">Shapes, types or labels are inconsistent.</exception>
     public Dataset(string name, Tensor features, Tensor labels, int numClasses)
     {
-        if (features.dtype != ScalarType.Float32) throw new ArgumentException($"{name}: features must be float32, got {features.dtype}");
+        if (features.dtype is not (ScalarType.Float32 or ScalarType.Float64)) throw new ArgumentException($"{name}: features must be float32 or float64, got {features.dtype}");
         if (labels.dtype != ScalarType.Int64 || labels.dim() != 1) throw new ArgumentException($"{name}: labels must be a 1-D int64 tensor");
         if (features.dim() < 2 || features.shape[0] != labels.shape[0])
             throw new ArgumentException($"{name}: {features.shape[0]} feature rows but {labels.shape[0]} labels");
@@ -33,7 +33,7 @@ public sealed class Dataset : IDisposable
     /// <summary>A short name saying where the data came from.</summary>
     public string Name { get; }
 
-    /// <summary>Features, float32 <c>[N, …]</c>.</summary>
+    /// <summary>Features, float32 (float64 for references) <c>[N, …]</c>.</summary>
     public Tensor Features { get; }
 
     /// <summary>Labels, int64 <c>[N]</c>, in <c>0 … NumClasses−1</c>.</summary>

@@ -12,6 +12,9 @@ public enum LossKind
 
     /// <summary>Exponential loss <c>exp(−y f(x))</c> on one output, labels {0, 1} mapped to ∓1.</summary>
     Exponential,
+
+    /// <summary>Squared error <c>½‖f(x) − e_y‖²</c> against the one-hot label.</summary>
+    MeanSquaredError,
 }
 
 /// <summary>A model built from the zoo: the module, the spec it came from, and its loss.</summary>
@@ -21,6 +24,12 @@ public enum LossKind
 /// <param name="PyTorchEquivalent">The PyTorch module whose <c>state_dict</c> names match.</param>
 public sealed record Model(nn.Module<Tensor, Tensor> Module, string Spec, LossKind Loss, string PyTorchEquivalent) : IDisposable
 {
+    /// <summary>The shape of one input sample the model was built for.</summary>
+    public long[] InputShape { get; init; } = [];
+
+    /// <summary>The number of outputs (logits) per sample.</summary>
+    public long Outputs { get; init; }
+
     /// <summary>The number of trainable scalars.</summary>
     public long ParameterCount => Module.parameters().Sum(p => p.numel());
 
@@ -78,7 +87,7 @@ public static class ModelZoo
             throw new FormatException($"model '{name}' takes no options (got '{spec}')");
         }
         SeededInit.Apply(model.Module, seed);
-        return model;
+        return model with { InputShape = sampleShape.ToArray(), Outputs = model.Loss == LossKind.Exponential ? 1 : classes };
     }
 
     private static Model Build(nn.Module<Tensor, Tensor> module, string spec, LossKind loss, string pytorch) => new(module, spec, loss, pytorch);

@@ -12,21 +12,17 @@ namespace Basin.Models;
 /// </summary>
 internal sealed class DeepLinear : nn.Module<Tensor, Tensor>, ISeededInit
 {
-    private readonly Parameter[] weights;
-
     public DeepLinear(int depth) : base("DeepLinear")
     {
-        weights = new Parameter[depth];
-        for (int i = 0; i < depth; i++)
-        {
-            weights[i] = new Parameter(ones(1));
-            register_parameter($"w{i + 1}", weights[i]);
-        }
+        for (int i = 0; i < depth; i++) register_parameter($"w{i + 1}", new Parameter(ones(1)));
     }
+
+    // Looked up on each use: Module.to(…) replaces registered parameters, so fields would go stale.
+    private Parameter[] Weights => parameters(recurse: false).ToArray();
 
     public void Reset(Generator generator)
     {
-        foreach (var w in weights)
+        foreach (var w in Weights)
         {
             using var draw = rand(w.shape, w.dtype, w.device, generator: generator);
             w.copy_(draw.add_(0.5));
@@ -35,6 +31,7 @@ internal sealed class DeepLinear : nn.Module<Tensor, Tensor>, ISeededInit
 
     public override Tensor forward(Tensor x)
     {
+        var weights = Weights;
         var product = weights[0].squeeze();
         for (int i = 1; i < weights.Length; i++) product = product * weights[i].squeeze();
         return x.reshape(x.shape[0], -1).sum(1, keepdim: true) * product;
@@ -50,25 +47,21 @@ internal sealed class DeepLinear : nn.Module<Tensor, Tensor>, ISeededInit
 /// </summary>
 internal sealed class SharedSigmoidMlp : nn.Module<Tensor, Tensor>, ISeededInit
 {
-    private readonly Parameter w1;
-    private readonly Parameter w2;
-
     public SharedSigmoidMlp() : base("SharedSigmoidMlp")
     {
-        w1 = new Parameter(zeros(1));
-        w2 = new Parameter(zeros(1));
-        register_parameter("w1", w1);
-        register_parameter("w2", w2);
+        register_parameter("w1", new Parameter(zeros(1)));
+        register_parameter("w2", new Parameter(zeros(1)));
     }
 
     public void Reset(Generator generator)
     {
-        SeededInit.Uniform(w1, 1, generator);
-        SeededInit.Uniform(w2, 1, generator);
+        foreach (var p in parameters(recurse: false)) SeededInit.Uniform(p, 1, generator);
     }
 
     public override Tensor forward(Tensor x)
     {
+        var ps = parameters(recurse: false).ToArray();
+        var (w1, w2) = (ps[0], ps[1]);
         var w = stack([cat([w1, w2]), cat([w2, w1])]); // [[w1, w2], [w2, w1]]
         var h = x;
         for (int layer = 0; layer < 4; layer++) h = sigmoid(h.matmul(w.t()));

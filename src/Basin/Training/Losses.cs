@@ -10,10 +10,17 @@ public static class Losses
     /// The mean loss of <paramref name="output"/> against <paramref name="labels"/>: softmax cross-entropy
     /// (optionally label-smoothed), or the exponential loss <c>exp(−s f)</c> with <c>s = 2y − 1</c>.
     /// </summary>
-    public static Tensor Mean(LossKind kind, Tensor output, Tensor labels, double labelSmoothing = 0) => kind switch
+    public static Tensor Mean(LossKind kind, Tensor output, Tensor labels, double labelSmoothing = 0) =>
+        kind == LossKind.CrossEntropy && labelSmoothing > 0
+            ? nn.functional.cross_entropy(output, labels, label_smoothing: labelSmoothing)
+            : PerSample(kind, output, labels).mean();
+
+    /// <summary>The loss of each sample, shape [B].</summary>
+    public static Tensor PerSample(LossKind kind, Tensor output, Tensor labels) => kind switch
     {
-        LossKind.CrossEntropy => nn.functional.cross_entropy(output, labels, label_smoothing: labelSmoothing),
-        LossKind.Exponential => exp(-Sign(labels, output.dtype) * output.squeeze(1)).mean(),
+        LossKind.CrossEntropy => nn.functional.cross_entropy(output, labels, reduction: nn.Reduction.None),
+        LossKind.Exponential => exp(-Sign(labels, output.dtype) * output.squeeze(1)),
+        LossKind.MeanSquaredError => (output - nn.functional.one_hot(labels, output.shape[1]).to_type(output.dtype)).square().sum(1) * 0.5,
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 

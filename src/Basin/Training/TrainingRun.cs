@@ -137,6 +137,7 @@ public sealed class TrainingRun : IDisposable
     public static (double Loss, double Error) Evaluate(Model model, Dataset data, int batchSize = 1000)
     {
         if (data.Count == 0) throw new ArgumentException($"{data.Name} is empty: nothing to evaluate");
+        CheckFits(model, data);
         bool wasTraining = model.Module.training;
         model.Module.eval();
         using var noGrad = no_grad();
@@ -163,6 +164,16 @@ public sealed class TrainingRun : IDisposable
         if (test.Count == 0) throw new ArgumentException($"{test.Name} is empty: nothing to test on");
         if (!train.SampleShape.SequenceEqual(test.SampleShape))
             throw new ArgumentException($"train samples are {Dataset.Shape(train.SampleShape)} but test samples are {Dataset.Shape(test.SampleShape)}");
+        CheckFits(Model, train);
+    }
+
+    /// <summary>Throws a clear error if <paramref name="data"/> does not fit <paramref name="model"/> (libtorch would abort the process).</summary>
+    public static void CheckFits(Model model, Dataset data)
+    {
+        if (!data.SampleShape.SequenceEqual(model.InputShape))
+            throw new ArgumentException($"{data.Name} has samples of {Dataset.Shape(data.SampleShape)} but model {model.Spec} takes {Dataset.Shape(model.InputShape)}");
+        if (model.Loss != LossKind.Exponential && data.NumClasses > model.Outputs)
+            throw new ArgumentException($"{data.Name} has {data.NumClasses} classes but model {model.Spec} has {model.Outputs} outputs");
     }
 
     private int EpochSeed(int epoch) => unchecked(Config.Seed * 7919 + epoch * 104729 + 17);

@@ -1,0 +1,155 @@
+using Basin.Models;
+using Basin.Training;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Basin.Operators;
+
+/// <summary>How a curvature operator treats the model.</summary>
+/// <param name="Layer">Only the parameters of this layer (name prefix, e.g. <c>1</c> or <c>layer2.0.conv1</c>); null for all.</param>
+/// <param name="TrainModeBatchNorm">Evaluate batch norm in train mode (batch statistics) instead of eval mode.</param>
+public sealed record OperatorOptions(string? Layer = null, bool TrainModeBatchNorm = false);
+
+/// <summary>
+/// A curvature matrix of a model's loss over its (selected) parameters, bound to data: the base class
+/// owns the data loop, the weighting <c>n_b / N</c>, the flattening and the train/eval mode; a subclass
+/// writes only the per-batch product (the batch mean of its per-sample curvature times v).
+/// </summary>
+public abstract class CurvatureOperator : ILinearOperator, IDisposable
+{
+    /// <summary>Binds the operator to a model and data.</summary>
+    protected CurvatureOperator(Model model, CurvatureData data, OperatorOptions? options)
+    {
+        Model = model;
+        Data = data;
+        Options = options ?? new OperatorOptions();
+        var selected = ParameterSelection.Select(model.Module, Options.Layer);
+        ParameterNames = selected.Select(p => p.Name).ToArray();
+        Parameters = selected.Select(p => p.Value).ToArray();
+        Dimension = Parameters.Sum(p => p.numel());
+        var first = Parameters[0];
+        if (!Parameters.All(p => p.dtype == first.dtype && p.device.type == first.device.type))
+            throw new ArgumentException("all parameters of the model must share dtype and device");
+        // libtorch aborts the process on mismatched shapes: check before the first forward.
+        if (!data.SampleShape.SequenceEqual(model.InputShape))
+            throw new ArgumentException($"data samples are {string.Join("×", data.SampleShape)} but model {model.Spec} takes {string.Join("×", model.InputShape)}");
+        DType = first.dtype;
+        Device = first.device;
+    }
+
+    /// <summary>The model.</summary>
+    public Model Model { get; }
+
+    /// <summary>The data.</summary>
+    public CurvatureData Data { get; }
+
+    /// <summary>The options.</summary>
+    public OperatorOptions Options { get; }
+
+    /// <summary>Names of the selected parameters, in order.</summary>
+    public IReadOnlyList<string> ParameterNames { get; }
+
+    /// <summary>The selected parameters, in order.</summary>
+    public IReadOnlyList<Parameter> Parameters { get; }
+
+    /// <inheritdoc />
+    public long Dimension { get; }
+
+    /// <inheritdoc />
+    public ScalarType DType { get; }
+
+    /// <inheritdoc />
+    public Device Device { get; }
+
+    /// <inheritdoc />
+    public long Products { get; private set; }
+
+    /// <inheritdoc />
+    public Tensor Apply(Tensor v)
+    {
+        this.CheckVector(v);
+        Products++;
+        using var scope = NewDisposeScope();
+        using var mode = new ModeScope(Model.Module, Options.TrainModeBatchNorm);
+        var parts = ParameterSelection.Split(v, Parameters);
+        Tensor[]? sum = null;
+        long index = 0;
+        foreach (var batch in Data.Batches(Device, DType))
+        {
+            var product = BatchProduct(batch, parts, index++);
+            double weight = (double)batch.Count / Data.Count;
+            if (sum is null) sum = product.Select(p => p.mul(weight)).ToArray();
+            else for (int i = 0; i < sum.Length; i++) sum[i] = sum[i].add(product[i], alpha: weight);
+        }
+        return ParameterSelection.Flatten(sum!).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The mean loss over the data (no weight decay), in float64.</summary>
+    public double Loss()
+    {
+        using var scope = NewDisposeScope();
+        using var mode = new ModeScope(Model.Module, Options.TrainModeBatchNorm);
+        using var noGrad = no_grad();
+        double sum = 0;
+        foreach (var batch in Data.Batches(Device, DType))
+            sum += Losses.PerSample(Model.Loss, Model.Module.forward(batch.Inputs), batch.Labels).sum().item<double>();
+        return sum / Data.Count;
+    }
+
+    /// <summary>The mean gradient of the loss over the data, flat [P].</summary>
+    public Tensor Gradient()
+    {
+        using var scope = NewDisposeScope();
+        using var mode = new ModeScope(Model.Module, Options.TrainModeBatchNorm);
+        Tensor? sum = null;
+        foreach (var batch in Data.Batches(Device, DType))
+        {
+            var loss = Losses.PerSample(Model.Loss, Model.Module.forward(batch.Inputs), batch.Labels).sum() / Data.Count;
+            var g = ParameterSelection.Flatten(Grad(loss, Parameters));
+            sum = sum is null ? g : sum.add(g);
+        }
+        return sum!.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The batch mean of the per-sample curvature times <paramref name="v"/> (shaped like the parameters).
+    /// <paramref name="index"/> numbers the batch within one pass (0 for a single-batch operator).
+    /// </summary>
+    protected abstract Tensor[] BatchProduct(Batch batch, Tensor[] v, long index);
+
+    /// <summary>Gradients of a scalar with respect to tensors; zeros where a tensor does not influence it.</summary>
+    protected internal static Tensor[] Grad(Tensor output, IReadOnlyList<Tensor> inputs, bool createGraph = false, bool retainGraph = false, Tensor? gradOutput = null)
+    {
+        var grads = autograd.grad([output], inputs.ToArray(), gradOutput is null ? null : [gradOutput], retain_graph: retainGraph || createGraph, create_graph: createGraph, allow_unused: true);
+        var result = new Tensor[inputs.Count];
+        for (int i = 0; i < inputs.Count; i++) result[i] = grads[i] is { } g && g.Handle != IntPtr.Zero ? g : zeros_like(inputs[i]);
+        return result;
+    }
+
+    /// <inheritdoc />
+    public virtual void Dispose()
+    {
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Puts the model in eval mode (or train mode) and restores its mode on dispose.</summary>
+    private protected sealed class ModeScope : IDisposable
+    {
+        private readonly nn.Module module;
+        private readonly bool wasTraining;
+
+        public ModeScope(nn.Module module, bool train)
+        {
+            this.module = module;
+            wasTraining = module.training;
+            if (train) module.train();
+            else module.eval();
+        }
+
+        public void Dispose()
+        {
+            if (wasTraining) module.train();
+            else module.eval();
+        }
+    }
+}

@@ -1,0 +1,74 @@
+using Basin.Models;
+using static TorchSharp.torch;
+
+namespace Basin.Operators;
+
+/// <summary>
+/// The generalized Gauss-Newton matrix <c>G = (1/N) Σ J_iᵀ Λ_i J_i</c>, <c>J_i = ∂f(x_i)/∂w</c>, <c>Λ_i</c> the
+/// Hessian of the loss in the outputs: <c>diag(p) − ppᵀ</c> for softmax cross-entropy, <c>I</c> for the
+/// squared error, <c>exp(−s f)</c> for the exponential loss. Always positive semi-definite.
+/// </summary>
+/// <remarks>
+/// TorchSharp has no forward mode, so <c>Jv</c> comes from the double-backward trick: with a dummy
+/// <c>u</c>, <c>Jᵀu = ∂(f·u)/∂w</c> is linear in u, and <c>Jv = ∂((Jᵀu)·v)/∂u</c>. Then
+/// <c>JᵀΛJv = ∂(f · ΛJv)/∂w</c>. For one batch the graphs of f and Jᵀu are built once and reused.
+/// </remarks>
+public sealed class GgnOperator : CurvatureOperator
+{
+    private (Tensor Output, Tensor Dummy, Tensor[] JtU)? cache;
+
+    /// <summary>The GGN of <paramref name="model"/>'s loss on <paramref name="data"/>.</summary>
+    public GgnOperator(Model model, CurvatureData data, OperatorOptions? options = null) : base(model, data, options)
+    {
+    }
+
+    /// <inheritdoc />
+    protected override Tensor[] BatchProduct(Batch batch, Tensor[] v, long index)
+    {
+        var (output, dummy, jtu) = Data.IsSingleBatch ? cache ??= Detached(Graphs(batch)) : Graphs(batch);
+        var dot = jtu[0].mul(v[0]).sum();
+        for (int i = 1; i < jtu.Length; i++) dot = dot.add(jtu[i].mul(v[i]).sum());
+        var jv = Grad(dot, [dummy], retainGraph: true)[0];
+        var lambdaJv = OutputHessianTimes(output.detach(), batch.Labels, jv).div(batch.Count);
+        return Grad(output, Parameters, retainGraph: Data.IsSingleBatch, gradOutput: lambdaJv);
+    }
+
+    private (Tensor, Tensor, Tensor[]) Graphs(Batch batch)
+    {
+        var output = Model.Module.forward(batch.Inputs);
+        var dummy = zeros_like(output).requires_grad_(true);
+        var jtu = Grad(output, Parameters, createGraph: true, gradOutput: dummy);
+        return (output, dummy, jtu);
+    }
+
+    private static (Tensor, Tensor, Tensor[]) Detached((Tensor Output, Tensor Dummy, Tensor[] JtU) g) =>
+        (g.Output.DetachFromDisposeScope(), g.Dummy.DetachFromDisposeScope(), g.JtU.Select(t => t.DetachFromDisposeScope()).ToArray());
+
+    /// <summary><c>Λ z</c> per sample for the model's loss, with <c>f</c> the outputs (detached).</summary>
+    private Tensor OutputHessianTimes(Tensor f, Tensor labels, Tensor z) => Model.Loss switch
+    {
+        LossKind.CrossEntropy => Softmax(f, z),
+        LossKind.MeanSquaredError => z,
+        LossKind.Exponential => z * exp(-(labels.to_type(f.dtype) * 2 - 1) * f.squeeze(1)).unsqueeze(1),
+        _ => throw new NotSupportedException($"no GGN for loss {Model.Loss}"),
+    };
+
+    private static Tensor Softmax(Tensor f, Tensor z)
+    {
+        var p = nn.functional.softmax(f, 1);
+        return p * z - p * (p * z).sum(1, keepdim: true);
+    }
+
+    /// <inheritdoc />
+    public override void Dispose()
+    {
+        if (cache is { } c)
+        {
+            c.Output.Dispose();
+            c.Dummy.Dispose();
+            foreach (var t in c.JtU) t.Dispose();
+        }
+        cache = null;
+        base.Dispose();
+    }
+}
