@@ -46,6 +46,13 @@ public sealed class CurvatureData
         return new CurvatureData(dataset, null, null, batchSize);
     }
 
+    /// <summary>The same data streamed in batches of <paramref name="batchSize"/>.</summary>
+    public CurvatureData WithBatchSize(int batchSize)
+    {
+        if (batchSize < 1) throw new ArgumentException($"batch size must be positive, got {batchSize}");
+        return new CurvatureData(dataset, inputs, labels, batchSize);
+    }
+
     /// <summary>The number of samples N.</summary>
     public long Count => dataset?.Count ?? labels!.shape[0];
 
@@ -58,15 +65,20 @@ public sealed class CurvatureData
     /// <summary>The shape of one sample.</summary>
     public long[] SampleShape => (dataset?.Features ?? inputs!).shape[1..];
 
+    /// <summary>The batch number <paramref name="index"/> (0-based) on <paramref name="device"/>, inputs cast to <paramref name="dtype"/>.</summary>
+    public Batch BatchAt(long index, Device device, ScalarType dtype)
+    {
+        long start = index * BatchSize;
+        if (index < 0 || start >= Count) throw new ArgumentOutOfRangeException(nameof(index), $"batch {index} of a data set of {Count} in batches of {BatchSize}");
+        var x = dataset?.Features ?? inputs!;
+        var y = dataset?.Labels ?? labels!;
+        long n = Math.Min(BatchSize, Count - start);
+        return new Batch(x.narrow(0, start, n).to(dtype, device), y.narrow(0, start, n).to(device));
+    }
+
     /// <summary>The batches on <paramref name="device"/>, inputs cast to <paramref name="dtype"/>; each is disposed by the caller's scope.</summary>
     public IEnumerable<Batch> Batches(Device device, ScalarType dtype)
     {
-        var x = dataset?.Features ?? inputs!;
-        var y = dataset?.Labels ?? labels!;
-        for (long start = 0; start < Count; start += BatchSize)
-        {
-            long n = Math.Min(BatchSize, Count - start);
-            yield return new Batch(x.narrow(0, start, n).to(dtype, device), y.narrow(0, start, n).to(device));
-        }
+        for (long index = 0; index * BatchSize < Count; index++) yield return BatchAt(index, device, dtype);
     }
 }

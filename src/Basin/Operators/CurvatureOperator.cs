@@ -111,6 +111,24 @@ public abstract class CurvatureOperator : ILinearOperator, IDisposable
         return sum!.MoveToOuterDisposeScope();
     }
 
+    /// <summary>The mean gradient of each mini-batch of <paramref name="batchSize"/> samples, flat [P], in data order; the caller disposes each.</summary>
+    /// <remarks>No dispose scope is held open across a yield, so tensors the caller makes between items stay the caller's.</remarks>
+    public IEnumerable<Tensor> MiniBatchGradients(int batchSize)
+    {
+        var data = Data.WithBatchSize(batchSize);
+        for (long start = 0; start < data.Count; start += batchSize)
+            yield return MiniBatchGradient(data, start / batchSize);
+    }
+
+    private Tensor MiniBatchGradient(CurvatureData data, long index)
+    {
+        using var scope = NewDisposeScope();
+        using var mode = new ModeScope(Model.Module, Options.TrainModeBatchNorm);
+        var batch = data.BatchAt(index, Device, DType);
+        var loss = Losses.PerSample(Model.Loss, Model.Module.forward(batch.Inputs), batch.Labels).mean();
+        return ParameterSelection.Flatten(Grad(loss, Parameters)).MoveToOuterDisposeScope();
+    }
+
     /// <summary>
     /// The batch mean of the per-sample curvature times <paramref name="v"/> (shaped like the parameters).
     /// <paramref name="index"/> numbers the batch within one pass (0 for a single-batch operator).

@@ -1,0 +1,47 @@
+using System.Globalization;
+
+namespace Basin.Estimators;
+
+/// <summary>A scalar estimate with its standard error, cost, status and the settings that produced it.</summary>
+/// <param name="Value">The estimate.</param>
+/// <param name="StandardError">Its standard error (0 when exact).</param>
+/// <param name="Products">Operator products spent.</param>
+/// <param name="Samples">Probes or draws averaged.</param>
+/// <param name="Status">Why it stopped.</param>
+/// <param name="Settings">Estimator, seed and parameters, for reports.</param>
+public sealed record Estimate(double Value, double StandardError, long Products, int Samples, EstimateStatus Status, IReadOnlyDictionary<string, string> Settings)
+{
+    /// <inheritdoc />
+    public override string ToString() => StandardError > 0
+        ? $"{Value.ToString("G6", CultureInfo.InvariantCulture)} ± {StandardError.ToString("G2", CultureInfo.InvariantCulture)}"
+        : Value.ToString("G6", CultureInfo.InvariantCulture);
+
+    /// <summary>A settings map from pairs.</summary>
+    public static IReadOnlyDictionary<string, string> With(params (string Key, object Value)[] settings) =>
+        settings.ToDictionary(s => s.Key, s => Convert.ToString(s.Value, CultureInfo.InvariantCulture) ?? "");
+}
+
+/// <summary>Running mean and variance (Welford), in float64.</summary>
+internal sealed class RunningMean
+{
+    private double mean;
+    private double m2;
+
+    public int Count { get; private set; }
+
+    public double Mean => mean;
+
+    public void Add(double x)
+    {
+        Count++;
+        double delta = x - mean;
+        mean += delta / Count;
+        m2 += delta * (x - mean);
+    }
+
+    /// <summary>The standard error of the mean (NaN with fewer than two samples).</summary>
+    public double StandardError => Count > 1 ? Math.Sqrt(m2 / (Count - 1) / Count) : double.NaN;
+
+    /// <summary>Standard error over |mean| (infinite when undefined).</summary>
+    public double RelativeError => Count > 1 && mean != 0 ? StandardError / Math.Abs(mean) : double.PositiveInfinity;
+}
