@@ -229,6 +229,6 @@ public static class ModelZoo
             RegisterComponents();
         }
 
-        public override Tensor forward(Tensor x) => classifier.forward(features.forward(x).flatten(1));
+        public override Tensor forward(Tensor x) => classifier.call(features.call(x).flatten(1));
     }
 }

@@ -12,6 +12,7 @@ namespace Basin.Models;
 /// </summary>
 internal sealed class PreActBlock : nn.Module<Tensor, Tensor>
 {
+    // Children are invoked with call(), not forward(), so that forward hooks (per-sample gradients) fire.
     private readonly BatchNorm2d bn1;
     private readonly Conv2d conv1;
     private readonly BatchNorm2d bn2;
@@ -35,10 +36,10 @@ internal sealed class PreActBlock : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
-        var activated = nn.functional.relu(bn1.forward(x));
-        var residual = conv2.forward(nn.functional.relu(bn2.forward(conv1.forward(activated))));
+        var activated = nn.functional.relu(bn1.call(x));
+        var residual = conv2.call(nn.functional.relu(bn2.call(conv1.call(activated))));
         Tensor skip;
-        if (shortcut is not null) skip = shortcut.forward(activated);
+        if (shortcut is not null) skip = shortcut.call(activated);
         else if (stride != 1 || zeroChannels != 0)
         {
             var sub = x.slice(2, 0, x.shape[2], stride).slice(3, 0, x.shape[3], stride);
@@ -89,8 +90,8 @@ internal sealed class PreActResNet : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
-        var h = layer3.forward(layer2.forward(layer1.forward(conv1.forward(x))));
-        h = nn.functional.relu(bn.forward(h));
-        return fc.forward(h.mean([2, 3]));
+        var h = layer3.call(layer2.call(layer1.call(conv1.call(x))));
+        h = nn.functional.relu(bn.call(h));
+        return fc.call(h.mean([2, 3]));
     }
 }

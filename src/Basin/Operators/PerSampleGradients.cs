@@ -113,13 +113,17 @@ public static class PerSampleGradients
             var delta = new Dictionary<nn.Module, Tensor>(ReferenceEqualityComparer.Instance);
             for (int i = 0; i < modules.Length; i++) delta[modules[i]] = deltas[i];
             long batch = inputs.shape[0];
-            var columns = new Tensor[parameters.Count];
+            // One [B, P] allocation, each block written in place: the output is memory-bound, so
+            // temporaries the size of a layer's per-sample gradients would double the cost.
+            result = empty([batch, parameters.Sum(p => p.Value.numel())], inputs.dtype, inputs.device);
+            long offset = 0;
             for (int i = 0; i < parameters.Count; i++)
             {
                 var (module, kind) = owners[i];
-                columns[i] = Gradient(module, kind, records[module].Input, delta[module]).reshape(batch, -1);
+                long n = parameters[i].Value.numel();
+                WriteGradient(module, kind, records[module].Input, delta[module], result.narrow(1, offset, n));
+                offset += n;
             }
-            result = cat(columns, 1);
             return true;
         }
         finally
@@ -128,26 +132,40 @@ public static class PerSampleGradients
         }
     }
 
-    private static Tensor Gradient(nn.Module module, string kind, Tensor a, Tensor d)
+    /// <summary>Writes the per-sample gradients of one parameter into <paramref name="destination"/> [B, numel].</summary>
+    private static void WriteGradient(nn.Module module, string kind, Tensor a, Tensor d, Tensor destination)
     {
         long b = a.shape[0];
+        Tensor left, right;
         switch (module)
         {
             case Linear:
-                var a3 = a.reshape(b, -1, a.shape[^1]);
                 var d3 = d.reshape(b, -1, d.shape[^1]);
-                return kind == "weight" ? d3.transpose(1, 2).bmm(a3) : d3.sum(1);
+                if (kind == "bias") { destination.copy_(d3.sum(1)); return; }
+                (left, right) = (d3.transpose(1, 2), a.reshape(b, -1, a.shape[^1]));
+                break;
             case Conv2d conv:
-                if (kind == "bias") return d.sum([2, 3]);
+                if (kind == "bias") { destination.copy_(d.sum([2, 3])); return; }
                 var patches = nn.functional.unfold(a, (conv.kernel_size[0], conv.kernel_size[1]),
                     (conv.dilation[0], conv.dilation[1]), (conv.padding![0], conv.padding[1]), (conv.stride[0], conv.stride[1]));
-                return d.reshape(b, d.shape[1], -1).bmm(patches.transpose(1, 2));
+                // Small output, large inner dimension: one batched GEMM beats B separate ones.
+                destination.copy_(d.reshape(b, d.shape[1], -1).bmm(patches.transpose(1, 2)).reshape(b, -1));
+                return;
             case BatchNorm2d bn:
-                if (kind == "bias") return d.sum([2, 3]);
+                if (kind == "bias") { destination.copy_(d.sum([2, 3])); return; }
                 var xhat = (a - bn.running_mean!.view(1, -1, 1, 1)) / (bn.running_var!.view(1, -1, 1, 1) + bn.eps).sqrt();
-                return (d * xhat).sum([2, 3]);
+                destination.copy_((d * xhat).sum([2, 3]));
+                return;
             default:
                 throw new NotSupportedException(module.GetType().Name);
+        }
+        // Linear: g_i = δ_iᵀ a_i is as large as the layer; written into row i of the destination in place.
+        for (long i = 0; i < b; i++)
+        {
+            using var row = destination[i].view(left.shape[1], right.shape[2]);
+            using var l = left[i];
+            using var r = right[i];
+            row.addmm_(l, r, beta: 0, alpha: 1);
         }
     }
 }

@@ -1,0 +1,74 @@
+using System.Diagnostics;
+using System.Globalization;
+using Basin.Models;
+using Basin.Native;
+using Basin.Operators;
+using Basin.Training;
+using static TorchSharp.torch;
+
+// Cost of curvature products relative to one gradient, measured in one process on the same batch.
+// Usage: dotnet run -c Release --project benchmarks/Basin.Benchmarks [-- --quick]
+var runtime = TorchRuntime.Initialize();
+bool quick = args.Contains("--quick");
+Console.WriteLine($"# Basin curvature benchmark");
+Console.WriteLine();
+Console.WriteLine($"device {runtime.Device.type.ToString().ToLowerInvariant()}, {get_num_threads()} threads, libtorch {runtime.LibTorchVersion}, {DateTime.UtcNow:yyyy-MM-dd}");
+Console.WriteLine();
+Console.WriteLine("| model | batch | gradient ms | HVP ms | HVP ÷ grad | GGN-vp ms | GGN ÷ grad | per-sample ×100 batched ms | loop ms | batched ÷ one 100-sample grad | loop ÷ batched |");
+Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+foreach (var (spec, shape, batch) in new[] { ("mlp:784-256-256-10", new long[] { 1, 28, 28 }, 2048), ("resnet20", new long[] { 3, 32, 32 }, 128) })
+    Run(spec, shape, batch, quick ? 3 : 10);
+
+static void Run(string spec, long[] shape, int batchSize, int repeats)
+{
+    using var model = ModelZoo.Create(spec, shape, 10, seed: 0);
+    using var g = new Generator(1);
+    using var x = randn([batchSize, .. shape], generator: g);
+    using var y = randint(0, 10, [batchSize], ScalarType.Int64, generator: g);
+    var data = CurvatureData.FromBatch(x, y);
+    using var hessian = new HessianOperator(model, data);
+    using var ggn = new GgnOperator(model, data);
+    using var v = randn([hessian.Dimension], generator: g);
+    var parameters = model.Module.parameters().ToArray();
+    model.Module.eval();
+
+    double grad = Time(repeats, () =>
+    {
+        using var scope = NewDisposeScope();
+        var loss = Losses.Mean(model.Loss, model.Module.forward(x), y);
+        autograd.grad([loss], parameters);
+    });
+    double hvp = Time(repeats, () => hessian.Apply(v).Dispose());
+    double ggnTime = Time(repeats, () => ggn.Apply(v).Dispose());
+
+    using var x100 = x.narrow(0, 0, 100);
+    using var y100 = y.narrow(0, 0, 100);
+    var named = model.Module.named_parameters().Select(p => (p.name, p.parameter)).ToArray();
+    double grad100 = Time(repeats, () =>
+    {
+        using var scope = NewDisposeScope();
+        autograd.grad([Losses.Mean(model.Loss, model.Module.forward(x100), y100)], parameters);
+    });
+    PerSampleMethod method = PerSampleMethod.Loop;
+    double batched = Time(repeats, () => { var (t, m) = PerSampleGradients.Compute(model, named, x100, y100); method = m; t.Dispose(); });
+    double loop = Time(Math.Max(1, repeats / 3), () => PerSampleGradients.Compute(model, named, x100, y100, forceLoop: true).Gradients.Dispose());
+    string F(double ms) => ms.ToString("F1", CultureInfo.InvariantCulture);
+    string R(double r) => r.ToString("F2", CultureInfo.InvariantCulture);
+    Console.WriteLine($"| {spec} | {batchSize} | {F(grad)} | {F(hvp)} | **{R(hvp / grad)}** | {F(ggnTime)} | **{R(ggnTime / grad)}** | {F(batched)} ({method.ToString().ToLowerInvariant()}) | {F(loop)} | **{R(batched / grad100)}** | {R(loop / batched)} |");
+}
+
+// Median wall time in milliseconds over `repeats` runs after two warm-up runs.
+static double Time(int repeats, Action action)
+{
+    action();
+    action();
+    var times = new double[repeats];
+    for (int i = 0; i < repeats; i++)
+    {
+        var clock = Stopwatch.StartNew();
+        action();
+        times[i] = clock.Elapsed.TotalMilliseconds;
+    }
+    Array.Sort(times);
+    return times[repeats / 2];
+}
