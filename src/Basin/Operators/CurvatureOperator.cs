@@ -92,7 +92,7 @@ public abstract class CurvatureOperator : ILinearOperator, IDisposable
         using var noGrad = no_grad();
         double sum = 0;
         foreach (var batch in Data.Batches(Device, DType))
-            sum += Losses.PerSample(Model.Loss, Model.Module.forward(batch.Inputs), batch.Labels).sum().item<double>();
+            sum += Losses.PerSample(Model.Loss, Model.Module.forward(batch.Inputs), batch.Labels).sum().to(ScalarType.Float64).item<double>();
         return sum / Data.Count;
     }
 

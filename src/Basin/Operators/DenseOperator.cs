@@ -15,7 +15,7 @@ public sealed class DenseOperator : ILinearOperator, IDisposable
         if (!matrix.is_floating_point()) throw new ArgumentException($"a dense operator needs a floating-point matrix, got {matrix.dtype}");
         using (NewDisposeScope())
         {
-            double asym = (matrix - matrix.t()).abs().max().item<double>(), scale = Math.Max(matrix.abs().max().item<double>(), 1e-300);
+            double asym = (matrix - matrix.t()).abs().max().to(ScalarType.Float64).item<double>(), scale = Math.Max(matrix.abs().max().to(ScalarType.Float64).item<double>(), 1e-300);
             if (asym > 1e-6 * scale) throw new ArgumentException($"the matrix is not symmetric (max |A − Aᵀ| = {asym:G3})");
         }
         this.matrix = matrix.detach().clone().DetachFromDisposeScope();

@@ -1,0 +1,104 @@
+using System.Globalization;
+using System.Text.Json;
+using Basin.Cli.Infrastructure;
+using Basin.Data;
+using Basin.Operators;
+using Basin.Studies;
+using Basin.Training;
+
+namespace Basin.Cli.Commands.Spectrum;
+
+/// <summary><c>basin spectrum</c>: top eigenvalues, trace, Tr H² and the SLQ density of a checkpoint's Hessian or GGN.</summary>
+public sealed class SpectrumCommand : ICommand
+{
+    /// <inheritdoc />
+    public string Name => "spectrum";
+
+    /// <inheritdoc />
+    public string Summary => "top eigenvalues, trace, Tr H² and spectral density of a trained model's Hessian (or GGN)";
+
+    /// <inheritdoc />
+    public Arguments Options() => new(Name, new (string, bool, string)[]
+    {
+        ("checkpoint", false, "run folder or checkpoint.safetensors written by basin train (required)"),
+        ("samples", false, "training samples the curvature is averaged over, drawn with the seed (default 2048; 0 = all)"),
+        ("ggn", true, "the generalized Gauss-Newton matrix instead of the Hessian"),
+        ("top", false, "number of largest eigenvalues (default 5)"),
+        ("layer", false, "only the parameters of this layer, e.g. 1 or layer2.0.conv1"),
+        ("steps", false, "Lanczos steps for the top eigenvalues (default 80)"),
+        ("probes", false, "Rademacher probes for the trace and Tr H² (default 32)"),
+        ("slq-steps", false, "Lanczos steps per SLQ start (default 100, as seed 000)"),
+        ("slq-starts", false, "SLQ starts (default 4)"),
+        ("batch-norm-train", true, "batch norm in train mode (batch statistics) instead of eval mode"),
+        ("seed", false, "seed of the sample, probes and starts (default 0)"),
+        ("out", false, "folder for spectrum.csv, spectrum-nodes.csv, spectrum.png, spectrum.svg (default CHECKPOINT/spectrum)"),
+        ("json", true, "print the results as JSON"),
+    }.Concat(RuntimeOptions.Declarations));
+
+    /// <inheritdoc />
+    public int Run(Arguments args, CliContext context)
+    {
+        string checkpoint = args.String("checkpoint") ?? throw new UsageException("--checkpoint DIR is required (a folder written by basin train)");
+        string file = Directory.Exists(checkpoint) ? Path.Combine(checkpoint, Checkpoint.FileName) : checkpoint;
+        if (!File.Exists(file)) throw new UsageException($"--checkpoint: {file} does not exist");
+        int samples = args.Int("samples", 2048, 0);
+        int seed = args.Int("seed", 0, 0);
+        var settings = new SpectrumSettings(args.Int("top", 5, 1, 1000), args.Int("steps", 80, 2, 10_000), args.Int("probes", 32, 2, 100_000),
+            args.Int("slq-steps", 100, 2, 10_000), args.Int("slq-starts", 4, 1, 1000), seed);
+        try
+        {
+            settings.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException(e.Message);
+        }
+        string outDir = args.String("out") ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file))!, "spectrum");
+        RuntimeOptions.Initialize(args);
+
+        using var loaded = Checkpoint.Load(file);
+        var config = loaded.Run.Config;
+        var model = loaded.Run.Model;
+        using var split = DataCatalog.Load(config.Data);
+        using var train = TrainingRun.PrepareTrainingSet(config, split.Train);
+        TrainingRun.CheckFits(model, train);
+        using var subset = samples > 0 && samples < train.Count ? train.Sample(samples, seed) : train.Subset(Enumerable.Range(0, train.Count).Select(i => (long)i).ToArray());
+        var data = CurvatureData.FromDataset(subset, Math.Min(subset.Count, 4096));
+        var options = new OperatorOptions(args.String("layer"), args.Has("batch-norm-train"));
+        bool ggn = args.Has("ggn");
+        using CurvatureOperator op = ggn ? new GgnOperator(model, data, options) : new HessianOperator(model, data, options);
+        string matrix = (ggn ? "GGN" : "Hessian") + (options.Layer is { } l ? $" of layer {l}" : "");
+        context.Error.WriteLine($"{matrix} of {model.Spec} on {subset.Count} samples of {train.Name}: P = {op.Dimension:N0}, loss {op.Loss():F4}");
+        context.Progress.Restart();
+        var report = SpectrumReport.Measure(matrix, op, subset.Count, settings, (stage, p) => context.Progress.Draw(p, stage.PadRight(26), ""));
+        context.Progress.Clear();
+        report.Write(outDir);
+
+        if (args.Has("json"))
+        {
+            context.Out.WriteLine(JsonSerializer.Serialize(new
+            {
+                matrix, model = model.Spec, parameters = report.Dimension, samples = report.Samples,
+                top = report.Top.Values.Select((v, i) => new { eigenvalue = v, residual = report.Top.Residuals[i], converged = report.Top.Converged[i] }),
+                trace = new { estimate = report.Trace.Value, standard_error = report.Trace.StandardError, probes = report.Trace.Samples },
+                trace_normalized = report.Trace.Value / report.Dimension,
+                trace_of_square = new { estimate = report.TraceOfSquare.Value, standard_error = report.TraceOfSquare.StandardError, probes = report.TraceOfSquare.Samples },
+                products = op.Products, seconds = report.Seconds, out_dir = outDir,
+            }));
+            return 0;
+        }
+        var o = context.Out;
+        o.WriteLine($"{matrix} of {model.Spec}, P = {report.Dimension:N0}, {report.Samples} samples, {op.Products} products, {report.Seconds:F1}s");
+        o.WriteLine();
+        o.WriteLine("  k  eigenvalue        residual    converged");
+        for (int i = 0; i < report.Top.Values.Length; i++)
+            o.WriteLine($"{i + 1,3}  {G(report.Top.Values[i]),-16}  {report.Top.Residuals[i],-10:G3}  {(report.Top.Converged[i] ? "yes" : "no")}");
+        o.WriteLine();
+        o.WriteLine($"trace       {report.Trace}   (Hutchinson, {report.Trace.Samples} probes; Tr/P = {G(report.Trace.Value / report.Dimension)})");
+        o.WriteLine($"Tr {(ggn ? "G" : "H")}²       {report.TraceOfSquare}   (Hutchinson, {report.TraceOfSquare.Samples} probes)");
+        o.WriteLine($"density     {Path.Combine(outDir, "spectrum.csv")}, spectrum.png, spectrum.svg (SLQ {settings.SlqStarts}×{settings.SlqSteps})");
+        return 0;
+    }
+
+    private static string G(double x) => x.ToString("G6", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,145 @@
+using System.Globalization;
+using Basin.IO;
+using SkiaSharp;
+
+namespace Basin.Studies.Plotting;
+
+/// <summary>One curve of a <see cref="LinePlot"/>.</summary>
+public sealed record Series(string Label, IReadOnlyList<double> X, IReadOnlyList<double> Y);
+
+/// <summary>
+/// A line plot with axes, ticks and a legend, drawn once and saved as PNG and SVG (SkiaSharp). The y
+/// axis can be logarithmic (spectral densities, as in seed 002's figures); non-positive values are then
+/// clipped to the smallest positive decade shown.
+/// </summary>
+public sealed class LinePlot(string title, string xLabel, string yLabel, bool logY = false)
+{
+    private const int Width = 800, Height = 500, Left = 80, Right = 20, Top = 40, Bottom = 60;
+    private static readonly SKColor[] Palette = [new(0x1f, 0x77, 0xb4), new(0xd6, 0x27, 0x28), new(0x2c, 0xa0, 0x2c), new(0xff, 0x7f, 0x0e), new(0x94, 0x67, 0xbd), new(0x8c, 0x56, 0x4b)];
+    private readonly List<Series> series = [];
+
+    /// <summary>The smallest y shown on a log axis, relative to the largest (default 1e-8).</summary>
+    public double LogRange { get; init; } = 1e-8;
+
+    /// <summary>Adds a curve.</summary>
+    public LinePlot Add(Series s)
+    {
+        if (s.X.Count != s.Y.Count || s.X.Count < 2) throw new ArgumentException($"series '{s.Label}' needs as many x as y values, at least 2");
+        series.Add(s);
+        return this;
+    }
+
+    /// <summary>Writes <paramref name="basePath"/>.png and <paramref name="basePath"/>.svg, each atomically.</summary>
+    public void Save(string basePath)
+    {
+        if (series.Count == 0) throw new InvalidOperationException("nothing to plot");
+        AtomicFile.Write(basePath + ".png", stream =>
+        {
+            using var surface = SKSurface.Create(new SKImageInfo(Width, Height));
+            Draw(surface.Canvas);
+            using var image = surface.Snapshot();
+            using var png = image.Encode(SKEncodedImageFormat.Png, 100);
+            png.SaveTo(stream);
+        });
+        AtomicFile.Write(basePath + ".svg", stream =>
+        {
+            using var managed = new SKManagedWStream(stream);
+            using (var canvas = SKSvgCanvas.Create(SKRect.Create(Width, Height), managed)) Draw(canvas);
+        });
+    }
+
+    private void Draw(SKCanvas canvas)
+    {
+        canvas.Clear(SKColors.White);
+        var all = series.SelectMany(s => s.X.Zip(s.Y)).Where(p => double.IsFinite(p.First) && double.IsFinite(p.Second)).ToList();
+        double x0 = all.Min(p => p.First), x1 = all.Max(p => p.First);
+        double yMax = all.Max(p => p.Second);
+        double y0, y1;
+        if (logY)
+        {
+            double top = yMax > 0 ? Math.Ceiling(Math.Log10(yMax)) : 0;
+            y1 = top;
+            y0 = top + Math.Floor(Math.Log10(LogRange));
+        }
+        else
+        {
+            y0 = Math.Min(0, all.Min(p => p.Second));
+            y1 = yMax > y0 ? yMax : y0 + 1;
+        }
+        if (x1 <= x0) x1 = x0 + 1;
+        float Px(double x) => (float)(Left + (x - x0) / (x1 - x0) * (Width - Left - Right));
+        float Py(double y)
+        {
+            double v = logY ? Math.Log10(Math.Max(y, Math.Pow(10, y0))) : y;
+            return (float)(Height - Bottom - (v - y0) / (y1 - y0) * (Height - Top - Bottom));
+        }
+
+        using var typeface = LoadTypeface();
+        using var text = new SKPaint { Color = SKColors.Black, IsAntialias = true, TextSize = 13, Typeface = typeface };
+        using var axis = new SKPaint { Color = SKColors.Black, StrokeWidth = 1, IsStroke = true, IsAntialias = true };
+        using var grid = new SKPaint { Color = new SKColor(0xdd, 0xdd, 0xdd), StrokeWidth = 1, IsStroke = true };
+        canvas.DrawRect(Left, Top, Width - Left - Right, Height - Top - Bottom, axis);
+        foreach (var t in NiceTicks(x0, x1))
+        {
+            canvas.DrawLine(Px(t), Top, Px(t), Height - Bottom, grid);
+            string label = t.ToString("G4", CultureInfo.InvariantCulture);
+            canvas.DrawText(label, Px(t) - text.MeasureText(label) / 2, Height - Bottom + 18, text);
+        }
+        var yTicks = logY ? Enumerable.Range(0, (int)(y1 - y0) + 1).Select(i => y0 + i).Where(d => (int)(d - y0) % Math.Max(1, (int)((y1 - y0) / 8)) == 0).ToList() : NiceTicks(y0, y1);
+        foreach (var t in yTicks)
+        {
+            float py = logY ? (float)(Height - Bottom - (t - y0) / (y1 - y0) * (Height - Top - Bottom)) : Py(t);
+            canvas.DrawLine(Left, py, Width - Right, py, grid);
+            string label = logY ? $"1e{t:0}" : t.ToString("G4", CultureInfo.InvariantCulture);
+            canvas.DrawText(label, Left - 8 - text.MeasureText(label), py + 4, text);
+        }
+        canvas.DrawText(title, Left, Top - 14, text);
+        canvas.DrawText(xLabel, Left + (Width - Left - Right) / 2f - text.MeasureText(xLabel) / 2, Height - 18, text);
+        canvas.Save();
+        canvas.RotateDegrees(-90, 18, Top + (Height - Top - Bottom) / 2f);
+        canvas.DrawText(yLabel, 18 - text.MeasureText(yLabel) / 2, Top + (Height - Top - Bottom) / 2f, text);
+        canvas.Restore();
+
+        for (int i = 0; i < series.Count; i++)
+        {
+            var s = series[i];
+            using var paint = new SKPaint { Color = Palette[i % Palette.Length], StrokeWidth = 1.6f, IsStroke = true, IsAntialias = true };
+            using var path = new SKPath();
+            bool started = false;
+            for (int j = 0; j < s.X.Count; j++)
+            {
+                if (!double.IsFinite(s.X[j]) || !double.IsFinite(s.Y[j])) { started = false; continue; }
+                var (px, py) = (Px(s.X[j]), Py(s.Y[j]));
+                if (started) path.LineTo(px, py);
+                else path.MoveTo(px, py);
+                started = true;
+            }
+            canvas.Save();
+            canvas.ClipRect(SKRect.Create(Left, Top, Width - Left - Right, Height - Top - Bottom));
+            canvas.DrawPath(path, paint);
+            canvas.Restore();
+            using var swatch = new SKPaint { Color = paint.Color, StrokeWidth = 3 };
+            float ly = Top + 16 + 18 * i;
+            canvas.DrawLine(Width - Right - 180, ly - 4, Width - Right - 160, ly - 4, swatch);
+            canvas.DrawText(s.Label, Width - Right - 154, ly, text);
+        }
+    }
+
+    private static SKTypeface LoadTypeface()
+    {
+        const string dejavu = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+        return File.Exists(dejavu) ? SKTypeface.FromFile(dejavu) : SKTypeface.Default;
+    }
+
+    /// <summary>About six round tick values covering [lo, hi].</summary>
+    public static List<double> NiceTicks(double lo, double hi)
+    {
+        double span = hi - lo;
+        if (!(span > 0)) return [lo];
+        double raw = span / 6, magnitude = Math.Pow(10, Math.Floor(Math.Log10(raw)));
+        double step = new[] { 1.0, 2, 2.5, 5, 10 }.Select(m => m * magnitude).First(s => s >= raw);
+        var ticks = new List<double>();
+        for (double t = Math.Ceiling(lo / step) * step; t <= hi + step * 1e-9; t += step) ticks.Add(Math.Abs(t) < step * 1e-9 ? 0 : t);
+        return ticks;
+    }
+}

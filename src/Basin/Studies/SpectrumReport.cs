@@ -1,0 +1,81 @@
+using System.Globalization;
+using System.Text;
+using Basin.Estimators;
+using Basin.IO;
+using Basin.Operators;
+using Basin.Studies.Plotting;
+
+namespace Basin.Studies;
+
+/// <summary>How a spectrum is measured.</summary>
+/// <param name="Top">How many of the largest eigenvalues (Lanczos).</param>
+/// <param name="LanczosSteps">Lanczos steps for the top eigenvalues.</param>
+/// <param name="TraceProbes">Rademacher probes for Tr and Tr A².</param>
+/// <param name="SlqSteps">Lanczos steps per SLQ start (seed 000: 100).</param>
+/// <param name="SlqStarts">SLQ starts n_v.</param>
+/// <param name="Seed">Seed of every probe and start.</param>
+public sealed record SpectrumSettings(int Top = 5, int LanczosSteps = 80, int TraceProbes = 32, int SlqSteps = 100, int SlqStarts = 4, int Seed = 0)
+{
+    /// <summary>Throws <see cref="ArgumentException"/> for out-of-range settings.</summary>
+    public void Validate()
+    {
+        if (Top < 1) throw new ArgumentException($"--top must be positive, got {Top}");
+        if (LanczosSteps <= Top) throw new ArgumentException($"Lanczos needs more steps ({LanczosSteps}) than eigenvalues asked for ({Top})");
+        if (TraceProbes < 2) throw new ArgumentException($"at least 2 trace probes are needed, got {TraceProbes}");
+        if (SlqSteps < 2 || SlqStarts < 1) throw new ArgumentException("SLQ needs at least 2 steps and 1 start");
+    }
+}
+
+/// <summary>The top eigenvalues, trace, Tr A² and spectral density of one curvature operator.</summary>
+public sealed record SpectrumReport(
+    string Matrix, long Dimension, long Samples, EigenEstimate Top, Estimate Trace, Estimate TraceOfSquare,
+    StochasticLanczosQuadrature Density, double Seconds, SpectrumSettings Settings)
+{
+    /// <summary>Measures <paramref name="op"/>.</summary>
+    public static SpectrumReport Measure(string matrix, ILinearOperator op, long samples, SpectrumSettings settings, Action<string, double>? progress = null)
+    {
+        settings.Validate();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var top = Lanczos.TopEigenvalues(op, settings.Top, settings.LanczosSteps, seed: settings.Seed,
+            progress: new Reporter(p => progress?.Invoke("top eigenvalues (Lanczos)", p)));
+        var trace = Hutchinson.Trace(op, new StoppingRule(settings.TraceProbes), settings.Seed + 1, new Reporter(p => progress?.Invoke("trace (Hutchinson)", p)));
+        var square = Hutchinson.TraceOfSquare(op, new StoppingRule(settings.TraceProbes), settings.Seed + 2, new Reporter(p => progress?.Invoke("Tr A² (Hutchinson)", p)));
+        var slq = StochasticLanczosQuadrature.Run(op, settings.SlqSteps, settings.SlqStarts, settings.Seed + 3, new Reporter(p => progress?.Invoke("density (SLQ)", p)));
+        return new SpectrumReport(matrix, op.Dimension, samples, top, trace, square, slq, clock.Elapsed.TotalSeconds, settings);
+    }
+
+    /// <summary>A grid spanning the SLQ nodes with a margin, and the broadening width used on it.</summary>
+    public (double[] Grid, double Sigma) DensityGrid(int points = 1000)
+    {
+        var nodes = Density.Nodes().Select(n => n.Node).ToArray();
+        double lo = nodes.Min(), hi = nodes.Max(), span = Math.Max(hi - lo, 1e-12);
+        double sigma = span / 200;
+        lo -= 10 * sigma;
+        hi += 10 * sigma;
+        return (Enumerable.Range(0, points).Select(i => lo + (hi - lo) * i / (points - 1)).ToArray(), sigma);
+    }
+
+    /// <summary>Writes <c>spectrum.csv</c> (grid, density), <c>spectrum-nodes.csv</c> and the log-scale plot (<c>spectrum.png</c>, <c>spectrum.svg</c>) into <paramref name="folder"/>.</summary>
+    public void Write(string folder)
+    {
+        Directory.CreateDirectory(folder);
+        var (grid, sigma) = DensityGrid();
+        var density = Density.Density(grid, sigma);
+        var csv = new StringBuilder("eigenvalue,density\n");
+        for (int i = 0; i < grid.Length; i++) csv.Append(F(grid[i])).Append(',').Append(F(density[i])).Append('\n');
+        AtomicFile.WriteAllText(Path.Combine(folder, "spectrum.csv"), csv.ToString());
+        var nodes = new StringBuilder("start,node,weight\n");
+        foreach (var (start, node, weight) in Density.Nodes()) nodes.Append(start).Append(',').Append(F(node)).Append(',').Append(F(weight)).Append('\n');
+        AtomicFile.WriteAllText(Path.Combine(folder, "spectrum-nodes.csv"), nodes.ToString());
+        new LinePlot($"{Matrix} spectral density (SLQ, {Settings.SlqStarts}×{Settings.SlqSteps} steps, P = {Dimension:N0})", "eigenvalue", "density (log scale)", logY: true)
+            .Add(new Series(Matrix, grid, density))
+            .Save(Path.Combine(folder, "spectrum"));
+    }
+
+    private static string F(double x) => x.ToString("G9", CultureInfo.InvariantCulture);
+
+    private sealed class Reporter(Action<double> report) : IProgress<double>
+    {
+        public void Report(double value) => report(value);
+    }
+}
