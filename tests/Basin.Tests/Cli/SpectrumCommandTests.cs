@@ -1,0 +1,69 @@
+using System.Text.Json;
+using Basin.Training;
+using Xunit;
+
+namespace Basin.Tests.Cli;
+
+public class SpectrumCommandTests
+{
+    private const string Mixture = "mixture:d=6,k=3,n=200";
+
+    private static void TrainTiny(string folder)
+    {
+        var (code, _, error) = CliRunner.Run("train", "--data", Mixture, "--model", "mlp:6-8-3:tanh", "--epochs", "2", "--out", folder);
+        Assert.True(code == 0, error);
+    }
+
+    [Fact]
+    public void SpectrumMatchesTheDenseHessianAndWritesItsFiles()
+    {
+        using var tmp = new TempFolder();
+        TrainTiny(tmp.Path);
+        var (code, output, error) = CliRunner.Run("spectrum", "--checkpoint", tmp.Path, "--samples", "0", "--top", "3", "--steps", "40", "--probes", "200", "--slq-steps", "20", "--json");
+        Assert.True(code == 0, error);
+        using var doc = JsonDocument.Parse(output);
+        var root = doc.RootElement;
+        Assert.Equal(83, root.GetProperty("parameters").GetInt64()); // 6·8+8 + 8·3+3
+
+        // Independent check: the dense Hessian of the same model on the same 200 samples.
+        using var loaded = Checkpoint.Load(tmp.Path);
+        using var split = Basin.Data.DataCatalog.Load(Mixture);
+        using var op = new Basin.Operators.HessianOperator(loaded.Run.Model, Basin.Operators.CurvatureData.FromBatch(split.Train.Features, split.Train.Labels));
+        using var dense = Basin.Tests.Operators.DenseReference.Matrix(op);
+        var eigenvalues = TorchSharp.torch.linalg.eigvalsh(dense.to(TorchSharp.torch.ScalarType.Float64)).data<double>().ToArray();
+        double top = eigenvalues.Max(), trace = eigenvalues.Sum();
+        double reported = root.GetProperty("top")[0].GetProperty("eigenvalue").GetDouble();
+        Assert.True(Math.Abs(reported - top) < 1e-4 * Math.Abs(top), $"λ1 {reported} vs dense {top}");
+        var t = root.GetProperty("trace");
+        Assert.True(Math.Abs(t.GetProperty("estimate").GetDouble() - trace) < 4 * t.GetProperty("standard_error").GetDouble(), $"trace {t} vs dense {trace}");
+
+        foreach (var f in new[] { "spectrum.csv", "spectrum-nodes.csv", "spectrum.png", "spectrum.svg" })
+            Assert.True(new FileInfo(Path.Combine(tmp.Path, "spectrum", f)).Length > 200, $"{f} missing or empty");
+        var png = File.ReadAllBytes(Path.Combine(tmp.Path, "spectrum", "spectrum.png"));
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
+        Assert.Contains("<svg", File.ReadAllText(Path.Combine(tmp.Path, "spectrum", "spectrum.svg")));
+        Assert.Equal(1001, File.ReadAllLines(Path.Combine(tmp.Path, "spectrum", "spectrum.csv")).Length);
+    }
+
+    [Fact]
+    public void GgnAndLayerOptionsAndBadInputs()
+    {
+        using var tmp = new TempFolder();
+        TrainTiny(tmp.Path);
+        var (code, output, error) = CliRunner.Run("spectrum", "--checkpoint", tmp.Path, "--ggn", "--layer", "3", "--top", "2", "--steps", "10", "--probes", "4", "--slq-steps", "5", "--slq-starts", "1", "--json");
+        Assert.True(code == 0, error);
+        using var doc = JsonDocument.Parse(output);
+        Assert.Equal(27, doc.RootElement.GetProperty("parameters").GetInt64()); // layer 3: 8·3 + 3
+        Assert.True(doc.RootElement.GetProperty("top")[1].GetProperty("eigenvalue").GetDouble() >= -1e-9, "GGN eigenvalues are ≥ 0");
+
+        var missing = CliRunner.Run("spectrum");
+        Assert.Equal(2, missing.Code);
+        Assert.Contains("--checkpoint DIR is required", missing.Error);
+        var layer = CliRunner.Run("spectrum", "--checkpoint", tmp.Path, "--layer", "9");
+        Assert.Equal(2, layer.Code);
+        Assert.Contains("no parameters in layer '9'", layer.Error);
+        var steps = CliRunner.Run("spectrum", "--checkpoint", tmp.Path, "--top", "10", "--steps", "5");
+        Assert.Equal(2, steps.Code);
+        Assert.Contains("more steps", steps.Error);
+    }
+}
