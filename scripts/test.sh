@@ -7,7 +7,12 @@ log="$(mktemp)"
 dotnet test "$root/Basin.slnx" -c Release --no-build -nologo 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 summary=$(grep -E "^(Passed|Failed)!" "$log" | tail -n 1)
+aborted=$(grep -c "Test Run Aborted" "$log")
 rm -f "$log"
+if [ "$aborted" -gt 0 ]; then
+  echo "tests: the test host crashed (Test Run Aborted); counts below are partial" >&2
+  status=1
+fi
 if [ -z "$summary" ]; then
   echo "tests: no test summary found (the test run did not complete)" >&2
   exit 1

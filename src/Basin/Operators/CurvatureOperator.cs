@@ -64,12 +64,36 @@ public abstract class CurvatureOperator : ILinearOperator, IDisposable
     /// <inheritdoc />
     public long Products { get; private set; }
 
+    /// <summary>
+    /// Whether products reuse per-batch state (graphs, per-sample gradients) built by the first product:
+    /// for a single batch with batch norm in eval mode. The state is rebuilt if the weights change.
+    /// </summary>
+    protected bool Caches => Data.IsSingleBatch && !Options.TrainModeBatchNorm;
+
+    private Tensor? weightsAtCache;
+
+    /// <summary>Drops the per-batch state a subclass cached (see <see cref="Caches"/>).</summary>
+    protected abstract void ResetCache();
+
     /// <inheritdoc />
     public Tensor Apply(Tensor v)
     {
         this.CheckVector(v);
         Products++;
         using var scope = NewDisposeScope();
+        if (Caches)
+        {
+            // A cached graph over weights changed in place would give stale products (or make libtorch
+            // abort on a version mismatch): compare against the weights the cache was built on.
+            var now = ParameterSelection.Flatten(Parameters.Select(p => p.detach()));
+            if (weightsAtCache is not null && !now.eq(weightsAtCache).all().item<bool>())
+            {
+                ResetCache();
+                weightsAtCache.Dispose();
+                weightsAtCache = null;
+            }
+            weightsAtCache ??= now.clone().DetachFromDisposeScope();
+        }
         using var mode = new ModeScope(Model.Module, Options.TrainModeBatchNorm);
         var parts = ParameterSelection.Split(v, Parameters);
         Tensor[]? sum = null;
@@ -145,27 +169,44 @@ public abstract class CurvatureOperator : ILinearOperator, IDisposable
     }
 
     /// <inheritdoc />
-    public virtual void Dispose()
+    public void Dispose()
     {
+        ResetCache();
+        weightsAtCache?.Dispose();
+        weightsAtCache = null;
         GC.SuppressFinalize(this);
     }
 
-    /// <summary>Puts the model in eval mode (or train mode) and restores its mode on dispose.</summary>
+    /// <summary>
+    /// Puts the model in eval mode (or train mode) and restores its mode on dispose. In train mode batch
+    /// norm updates its running statistics on every forward pass; they are restored too, so measuring
+    /// curvature never changes the model.
+    /// </summary>
     private protected sealed class ModeScope : IDisposable
     {
         private readonly nn.Module module;
         private readonly bool wasTraining;
+        private readonly (Tensor Buffer, Tensor Saved)[] saved;
 
         public ModeScope(nn.Module module, bool train)
         {
             this.module = module;
             wasTraining = module.training;
+            saved = train ? module.buffers().Select(b => (b, b.detach().clone().DetachFromDisposeScope())).ToArray() : [];
             if (train) module.train();
             else module.eval();
         }
 
         public void Dispose()
         {
+            using (no_grad())
+            {
+                foreach (var (buffer, copy) in saved)
+                {
+                    buffer.copy_(copy);
+                    copy.Dispose();
+                }
+            }
             if (wasTraining) module.train();
             else module.eval();
         }

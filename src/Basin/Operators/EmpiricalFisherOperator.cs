@@ -41,7 +41,7 @@ public sealed class EmpiricalFisherOperator : CurvatureOperator
     protected override Tensor[] BatchProduct(Batch batch, Tensor[] v, long index)
     {
         Tensor g;
-        if (Data.IsSingleBatch) g = cachedGradients ??= PerSample(batch, index).DetachFromDisposeScope();
+        if (Caches) g = cachedGradients ??= PerSample(batch, index).DetachFromDisposeScope();
         else g = PerSample(batch, index);
         var flat = ParameterSelection.Flatten(v);
         var product = g.t().mv(g.mv(flat)).div(batch.Count);
@@ -65,10 +65,9 @@ public sealed class EmpiricalFisherOperator : CurvatureOperator
     }
 
     /// <inheritdoc />
-    public override void Dispose()
+    protected override void ResetCache()
     {
         cachedGradients?.Dispose();
         cachedGradients = null;
-        base.Dispose();
     }
 }

@@ -25,12 +25,12 @@ public sealed class GgnOperator : CurvatureOperator
     /// <inheritdoc />
     protected override Tensor[] BatchProduct(Batch batch, Tensor[] v, long index)
     {
-        var (output, dummy, jtu) = Data.IsSingleBatch ? cache ??= Detached(Graphs(batch)) : Graphs(batch);
+        var (output, dummy, jtu) = Caches ? cache ??= Detached(Graphs(batch)) : Graphs(batch);
         var dot = jtu[0].mul(v[0]).sum();
         for (int i = 1; i < jtu.Length; i++) dot = dot.add(jtu[i].mul(v[i]).sum());
         var jv = Grad(dot, [dummy], retainGraph: true)[0];
         var lambdaJv = OutputHessianTimes(output.detach(), batch.Labels, jv).div(batch.Count);
-        return Grad(output, Parameters, retainGraph: Data.IsSingleBatch, gradOutput: lambdaJv);
+        return Grad(output, Parameters, retainGraph: Caches, gradOutput: lambdaJv);
     }
 
     private (Tensor, Tensor, Tensor[]) Graphs(Batch batch)
@@ -60,7 +60,7 @@ public sealed class GgnOperator : CurvatureOperator
     }
 
     /// <inheritdoc />
-    public override void Dispose()
+    protected override void ResetCache()
     {
         if (cache is { } c)
         {
@@ -69,6 +69,5 @@ public sealed class GgnOperator : CurvatureOperator
             foreach (var t in c.JtU) t.Dispose();
         }
         cache = null;
-        base.Dispose();
     }
 }

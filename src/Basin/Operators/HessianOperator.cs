@@ -24,7 +24,7 @@ public sealed class HessianOperator : CurvatureOperator
     protected override Tensor[] BatchProduct(Batch batch, Tensor[] v, long index)
     {
         Tensor[] gradient;
-        if (Data.IsSingleBatch)
+        if (Caches)
         {
             cachedGradient ??= FirstBackward(batch).Select(g => g.DetachFromDisposeScope()).ToArray();
             gradient = cachedGradient;
@@ -32,7 +32,7 @@ public sealed class HessianOperator : CurvatureOperator
         else gradient = FirstBackward(batch);
         var dot = gradient[0].mul(v[0]).sum();
         for (int i = 1; i < gradient.Length; i++) dot = dot.add(gradient[i].mul(v[i]).sum());
-        return Grad(dot, Parameters, retainGraph: Data.IsSingleBatch);
+        return Grad(dot, Parameters, retainGraph: Caches);
     }
 
     private Tensor[] FirstBackward(Batch batch)
@@ -42,10 +42,9 @@ public sealed class HessianOperator : CurvatureOperator
     }
 
     /// <inheritdoc />
-    public override void Dispose()
+    protected override void ResetCache()
     {
         if (cachedGradient is not null) foreach (var g in cachedGradient) g.Dispose();
         cachedGradient = null;
-        base.Dispose();
     }
 }

@@ -199,3 +199,63 @@ public class OperatorTests
         Assert.Throws<ArgumentException>(() => CurvatureData.FromBatch(x, y.narrow(0, 0, 3)));
     }
 }
+
+public class OperatorModeTests
+{
+    [Fact]
+    public void SquaredErrorGgnIsJtJOverN()
+    {
+        using var scope = NewDisposeScope();
+        using var built = DenseReference.Float64("mlp:4-6-3:tanh", [4], 3, seed: 21);
+        var model = built with { Loss = Basin.Models.LossKind.MeanSquaredError };
+        var (x, y) = DenseReference.Batch(7, [4], 3, seed: 22);
+        using var op = new GgnOperator(model, CurvatureData.FromBatch(x, y));
+        var j = DenseReference.Jacobians(model, x);
+        var reference = j.transpose(1, 2).matmul(j).mean([0]);
+        double err = DenseReference.RelativeError(DenseReference.Matrix(op), reference);
+        Assert.True(err < 1e-10, $"MSE GGN vs (1/N) Σ J_iᵀ J_i, rel err {err:G3}");
+    }
+
+    [Fact]
+    public void BatchNormTrainModeIsUsedOnlyOnRequest()
+    {
+        using var scope = NewDisposeScope();
+        using var model = DenseReference.TinyCnn(seed: 5);
+        var (x, y) = DenseReference.Batch(6, [1, 5, 5], 3, seed: 6);
+        using var eval = new HessianOperator(model, CurvatureData.FromBatch(x, y));
+        using var train = new HessianOperator(model, CurvatureData.FromBatch(x, y), new OperatorOptions(TrainModeBatchNorm: true));
+        var statistics = model.Module.buffers().Select(b => b.clone()).ToArray();
+        var hEval = DenseReference.Matrix(eval);
+        var hTrain = DenseReference.Matrix(train);
+        var after = model.Module.buffers().ToArray();
+        for (int i = 0; i < statistics.Length; i++) Assert.True(after[i].eq(statistics[i]).all().item<bool>(), "a train-mode product changed the running statistics");
+        model.Module.train();
+        var reference = DenseReference.Hessian(model, x, y);
+        Assert.True(DenseReference.RelativeError(hTrain, reference) < 1e-10, "train-mode operator vs dense Hessian with batch statistics");
+        Assert.True(DenseReference.RelativeError(hEval, reference) > 1e-3, "eval-mode and train-mode curvature should differ with these running statistics");
+        Assert.True(model.Module.training, "the operator changed the model's mode");
+    }
+}
+
+public class OperatorCacheTests
+{
+    [Fact]
+    public void ProductsFollowWeightsChangedInPlace()
+    {
+        using var scope = NewDisposeScope();
+        using var model = DenseReference.Float64("mlp:4-6-3:tanh", [4], 3, seed: 31);
+        var (x, y) = DenseReference.Batch(9, [4], 3, seed: 32);
+        using var h = new HessianOperator(model, CurvatureData.FromBatch(x, y));
+        using var g = new GgnOperator(model, CurvatureData.FromBatch(x, y));
+        using var f = new EmpiricalFisherOperator(model, CurvatureData.FromBatch(x, y));
+        var v = ones(h.Dimension, ScalarType.Float64);
+        foreach (CurvatureOperator op in new CurvatureOperator[] { h, g, f }) op.Apply(v); // caches built
+        using (no_grad()) foreach (var p in model.Module.parameters()) p.mul_(1.5);
+        using var freshH = new HessianOperator(model, CurvatureData.FromBatch(x, y));
+        using var freshG = new GgnOperator(model, CurvatureData.FromBatch(x, y));
+        using var freshF = new EmpiricalFisherOperator(model, CurvatureData.FromBatch(x, y));
+        Assert.True(DenseReference.RelativeError(h.Apply(v), freshH.Apply(v)) < 1e-12, "Hessian product after an in-place weight change vs a fresh operator");
+        Assert.True(DenseReference.RelativeError(g.Apply(v), freshG.Apply(v)) < 1e-12, "GGN product after an in-place weight change");
+        Assert.True(DenseReference.RelativeError(f.Apply(v), freshF.Apply(v)) < 1e-12, "Fisher product after an in-place weight change");
+    }
+}
