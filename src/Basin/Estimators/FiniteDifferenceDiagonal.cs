@@ -25,8 +25,7 @@ public static class FiniteDifferenceDiagonal
             return full(p.shape, r, p.dtype, p.device);
         }));
         var original = ParameterSelection.Flatten(op.Parameters.Select(p => p.detach().clone()));
-        var sum = zeros(op.Dimension, ScalarType.Float64, op.Device);
-        var sumSq = zeros(op.Dimension, ScalarType.Float64, op.Device);
+        using var samples = new DiagonalAccumulator(op.Dimension, op.Device);
         try
         {
             for (int i = 0; i < probes; i++)
@@ -37,18 +36,15 @@ public static class FiniteDifferenceDiagonal
                 var plus = op.Gradient();
                 SetWeights(op, original - steps * eps);
                 var minus = op.Gradient();
-                var sample = (eps * (plus - minus) / (2 * steps)).to(ScalarType.Float64);
-                sum.add_(sample);
-                sumSq.add_(sample.square());
+                samples.Add(eps * (plus - minus) / (2 * steps));
             }
         }
         finally
         {
             SetWeights(op, original);
         }
-        var mean = sum / probes;
-        var se = ((sumSq / probes - mean.square()).clamp_min(0) * probes / (probes - 1) / probes).sqrt();
-        return new DiagonalEstimate(mean.to(op.DType).MoveToOuterDisposeScope(), se.MoveToOuterDisposeScope(), 0, probes, EstimateStatus.BudgetExhausted,
+        var (mean, se) = samples.Result(op.DType);
+        return new DiagonalEstimate(mean.MoveToOuterDisposeScope(), se.MoveToOuterDisposeScope(), 0, probes, EstimateStatus.BudgetExhausted,
             Estimate.With(("estimator", "finite-difference"), ("probes", probes), ("gradients", 2 * probes), ("relative_step", relativeStep), ("seed", seed)));
     }
 

@@ -16,20 +16,15 @@ public static class HutchinsonDiagonal
         using var scope = NewDisposeScope();
         using var draws = new Probes(op, seed);
         long before = op.Products;
-        var sum = zeros(op.Dimension, ScalarType.Float64, op.Device);
-        var sumSq = zeros(op.Dimension, ScalarType.Float64, op.Device);
+        using var samples = new DiagonalAccumulator(op.Dimension, op.Device);
         for (int i = 0; i < probes; i++)
         {
             using var inner = NewDisposeScope();
             var v = draws.Rademacher();
-            var sample = (v * op.Apply(v)).to(ScalarType.Float64);
-            sum.add_(sample);
-            sumSq.add_(sample.square());
+            samples.Add(v * op.Apply(v));
         }
-        var mean = sum / probes;
-        var variance = (sumSq / probes - mean.square()).clamp_min(0) * probes / (probes - 1);
-        var se = (variance / probes).sqrt();
-        return new DiagonalEstimate(mean.to(op.DType).MoveToOuterDisposeScope(), se.MoveToOuterDisposeScope(), op.Products - before, probes, EstimateStatus.BudgetExhausted,
+        var (mean, se) = samples.Result(op.DType);
+        return new DiagonalEstimate(mean.MoveToOuterDisposeScope(), se.MoveToOuterDisposeScope(), op.Products - before, probes, EstimateStatus.BudgetExhausted,
             Estimate.With(("estimator", "hutchinson"), ("probes", probes), ("seed", seed)));
     }
 }

@@ -48,7 +48,7 @@ public sealed class StochasticLanczosQuadrature
         {
             using var start = probes.Rademacher();
             int index = s;
-            var run = Lanczos.Run(op, steps, start: start, progress: progress is null ? null : new Progress(p => progress.Report((index + p) / starts)));
+            var run = Lanczos.Run(op, steps, start: start, progress: progress is null ? null : new CallbackProgress<double>(p => progress.Report((index + p) / starts)));
             var (nodes, weights, _) = run.Ritz();
             rules.Add((nodes, weights, run.StartNorm * run.StartNorm));
             products += run.Products;
@@ -100,9 +100,4 @@ public sealed class StochasticLanczosQuadrature
     /// <summary>All nodes and weights (weights divided by the number of starts), for CSV output.</summary>
     public IEnumerable<(int Start, double Node, double Weight)> Nodes() =>
         Rules.SelectMany((r, s) => r.Nodes.Zip(r.Weights, (t, w) => (s, t, w / Rules.Count)));
-
-    private sealed class Progress(Action<double> report) : IProgress<double>
-    {
-        public void Report(double value) => report(value);
-    }
 }

@@ -37,10 +37,10 @@ public sealed record SpectrumReport(
         settings.Validate();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var top = Lanczos.TopEigenvalues(op, settings.Top, settings.LanczosSteps, seed: settings.Seed,
-            progress: new Reporter(p => progress?.Invoke("top eigenvalues (Lanczos)", p)));
-        var trace = Hutchinson.Trace(op, new StoppingRule(settings.TraceProbes), settings.Seed + 1, new Reporter(p => progress?.Invoke("trace (Hutchinson)", p)));
-        var square = Hutchinson.TraceOfSquare(op, new StoppingRule(settings.TraceProbes), settings.Seed + 2, new Reporter(p => progress?.Invoke("Tr A² (Hutchinson)", p)));
-        var slq = StochasticLanczosQuadrature.Run(op, settings.SlqSteps, settings.SlqStarts, settings.Seed + 3, new Reporter(p => progress?.Invoke("density (SLQ)", p)));
+            progress: new CallbackProgress<double>(p => progress?.Invoke("top eigenvalues (Lanczos)", p)));
+        var trace = Hutchinson.Trace(op, new StoppingRule(settings.TraceProbes), settings.Seed + 1, new CallbackProgress<double>(p => progress?.Invoke("trace (Hutchinson)", p)));
+        var square = Hutchinson.TraceOfSquare(op, new StoppingRule(settings.TraceProbes), settings.Seed + 2, new CallbackProgress<double>(p => progress?.Invoke("Tr A² (Hutchinson)", p)));
+        var slq = StochasticLanczosQuadrature.Run(op, settings.SlqSteps, settings.SlqStarts, settings.Seed + 3, new CallbackProgress<double>(p => progress?.Invoke("density (SLQ)", p)));
         return new SpectrumReport(matrix, op.Dimension, samples, top, trace, square, slq, clock.Elapsed.TotalSeconds, settings);
     }
 
@@ -73,9 +73,4 @@ public sealed record SpectrumReport(
     }
 
     private static string F(double x) => x.ToString("G9", CultureInfo.InvariantCulture);
-
-    private sealed class Reporter(Action<double> report) : IProgress<double>
-    {
-        public void Report(double value) => report(value);
-    }
 }

@@ -79,7 +79,7 @@ public sealed class TrainCommand : ICommand
                 + (run.EpochsDone > 0 ? $", resuming after epoch {run.EpochsDone}" : ""));
             context.Progress.Restart();
             run.Train(train, split.Test,
-                progress: new Progress(p => context.Progress.Draw(((p.Epoch - 1) + (double)p.Step / p.Steps) / p.Epochs, $"epoch {p.Epoch}/{p.Epochs}", $"loss {p.Loss:F4}")),
+                progress: new CallbackProgress<TrainProgress>(p => context.Progress.Draw(((p.Epoch - 1) + (double)p.Step / p.Steps) / p.Epochs, $"epoch {p.Epoch}/{p.Epochs}", $"loss {p.Loss:F4}")),
                 afterEpoch: r =>
                 {
                     context.Progress.Clear();
@@ -147,10 +147,5 @@ public sealed class TrainCommand : ICommand
         }
         output.WriteLine($"train accuracy {100 * (1 - last.TrainError):F2}%  test accuracy {100 * (1 - last.TestError):F2}%  (train loss {last.TrainLoss:F4}, test loss {last.TestLoss:F4}, {run.Log.Sum(l => l.Seconds):F0}s of training)");
         if (outDir is not null) output.WriteLine($"saved {Path.Combine(outDir, Checkpoint.FileName)}, model.safetensors and log.csv");
-    }
-
-    private sealed class Progress(Action<TrainProgress> report) : IProgress<TrainProgress>
-    {
-        public void Report(TrainProgress value) => report(value);
     }
 }
