@@ -1,4 +1,5 @@
 using Basin.Cli.Commands.Info;
+using Basin.Cli.Commands.Measure;
 using Basin.Cli.Commands.Spectrum;
 using Basin.Cli.Commands.Train;
 using Basin.Cli.Infrastructure;
@@ -10,7 +11,7 @@ namespace Basin.Cli;
 /// <summary>Entry point of the <c>basin</c> command.</summary>
 public static class Program
 {
-    private static readonly ICommand[] Commands = [new TrainCommand(), new SpectrumCommand(), new InfoCommand()];
+    private static readonly ICommand[] Commands = [new TrainCommand(), new MeasureCommand(), new SpectrumCommand(), new InfoCommand()];
 
     /// <summary>Runs the command line and returns the process exit code.</summary>
     public static int Main(string[] args) =>

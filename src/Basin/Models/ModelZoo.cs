@@ -15,6 +15,13 @@ public enum LossKind
 
     /// <summary>Squared error <c>½‖f(x) − e_y‖²</c> against the one-hot label.</summary>
     MeanSquaredError,
+
+    /// <summary>
+    /// The normalized softmax cross-entropy of seed 004 eq. 20–22: cross-entropy of the logits divided by
+    /// their population standard deviation over the K classes, per sample — invariant to scaling and
+    /// shifting the logits.
+    /// </summary>
+    NormalizedCrossEntropy,
 }
 
 /// <summary>A model built from the zoo: the module, the spec it came from, and its loss.</summary>

@@ -20,6 +20,7 @@ public static class Losses
     {
         LossKind.CrossEntropy => nn.functional.cross_entropy(output, labels, reduction: nn.Reduction.None),
         LossKind.Exponential => exp(-Sign(labels, output.dtype) * output.squeeze(1)),
+        LossKind.NormalizedCrossEntropy => nn.functional.cross_entropy(output / output.std(1, unbiased: false, keepdim: true).clamp_min(1e-12), labels, reduction: nn.Reduction.None),
         LossKind.MeanSquaredError => (output - nn.functional.one_hot(labels, output.shape[1]).to_type(output.dtype)).square().sum(1) * 0.5,
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };

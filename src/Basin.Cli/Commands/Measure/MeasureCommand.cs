@@ -1,0 +1,96 @@
+using System.Text.Json;
+using Basin.Cli.Infrastructure;
+using Basin.Data;
+using Basin.Metrics;
+using Basin.Training;
+
+namespace Basin.Cli.Commands.Measure;
+
+/// <summary><c>basin measure</c>: the generalization metrics of a trained model, from its training data and weights.</summary>
+public sealed class MeasureCommand : ICommand
+{
+    /// <inheritdoc />
+    public string Name => "measure";
+
+    /// <inheritdoc />
+    public string Summary => "generalization metrics of a trained model (flatness, Fisher, PAC-Bayes), with errors and cost";
+
+    /// <inheritdoc />
+    public Arguments Options() => new(Name, new (string, bool, string)[]
+    {
+        ("checkpoint", false, "run folder or checkpoint.safetensors written by basin train (required unless --list)"),
+        ("data", false, "measure on this data set's training split instead of the checkpoint's"),
+        ("samples", false, "training samples to measure on, drawn with the seed (default 10000; 0 = all)"),
+        ("metrics", false, "all, or a comma-separated list of ids (default all; see --list)"),
+        ("list", true, "list the metrics and exit"),
+        ("probes", false, "Rademacher probes for traces, Tr A² and the diagonal (default 32)"),
+        ("diagonal", false, "Hessian diagonal for pacgen and the bounds: hutchinson, exact, finite-difference, sqgrad (default hutchinson)"),
+        ("lanczos-steps", false, "Lanczos steps for top eigenvalues (default 40)"),
+        ("slq-steps", false, "SLQ steps per start (default 40)"),
+        ("slq-starts", false, "SLQ starts (default 2)"),
+        ("fisher-subsets", false, "subsets T of the Fisher metrics (default 100; subset size N′ = 100)"),
+        ("seed", false, "seed of every probe, subset and draw (default 0)"),
+        ("json", true, "print the results as JSON"),
+    }.Concat(RuntimeOptions.Declarations));
+
+    /// <inheritdoc />
+    public int Run(Arguments args, CliContext context)
+    {
+        if (args.Has("list"))
+        {
+            foreach (var m in MetricRegistry.All) context.Out.WriteLine($"{m.Id,-28} {m.Cost,-9} {m.Description}  [{m.Source}]");
+            return 0;
+        }
+        var metrics = MetricRegistry.Select(args.String("metrics", "all"));
+        string checkpoint = args.String("checkpoint") ?? throw new UsageException("--checkpoint DIR is required (a folder written by basin train)");
+        string file = Directory.Exists(checkpoint) ? Path.Combine(checkpoint, Checkpoint.FileName) : checkpoint;
+        if (!File.Exists(file)) throw new UsageException($"--checkpoint: {file} does not exist");
+        int samples = args.Int("samples", 10_000, 0);
+        var settings = new MeasureSettings
+        {
+            Seed = args.Int("seed", 0, 0),
+            TraceProbes = args.Int("probes", 32, 2, 100_000),
+            Diagonal = args.String("diagonal", "hutchinson"),
+            LanczosSteps = args.Int("lanczos-steps", 40, 2, 10_000),
+            SlqSteps = args.Int("slq-steps", 40, 2, 10_000),
+            SlqStarts = args.Int("slq-starts", 2, 1, 1000),
+            FisherSubsets = args.Int("fisher-subsets", 100, 1, 100_000),
+        };
+        settings.Validate();
+        RuntimeOptions.Initialize(args);
+
+        using var loaded = Checkpoint.Load(file);
+        var config = loaded.Run.Config;
+        string dataSpec = args.String("data", config.Data);
+        using var split = DataCatalog.Load(dataSpec);
+        using var train = dataSpec == config.Data ? TrainingRun.PrepareTrainingSet(config, split.Train) : split.Train.Subset(Enumerable.Range(0, split.Train.Count).Select(i => (long)i).ToArray());
+        TrainingRun.CheckFits(loaded.Run.Model, train);
+        using var measured = samples > 0 && samples < train.Count ? train.Sample(samples, settings.Seed) : train.Subset(Enumerable.Range(0, train.Count).Select(i => (long)i).ToArray());
+        using var metricContext = new MetricContext(loaded.Run.Model, measured, settings);
+        context.Error.WriteLine($"measuring {metrics.Count} metrics of {loaded.Run.Model.Spec} (P = {metricContext.P:N0}) on {measured.Count} samples of {train.Name}");
+        context.Progress.Restart();
+        var results = MetricRegistry.Measure(metricContext, metrics, (i, m) => context.Progress.Draw((double)i / metrics.Count, $"{i + 1}/{metrics.Count} {m.Id}".PadRight(36), ""));
+        context.Progress.Clear();
+
+        if (args.Has("json"))
+        {
+            context.Out.WriteLine(JsonSerializer.Serialize(new
+            {
+                model = loaded.Run.Model.Spec, parameters = metricContext.P, samples = measured.Count, data = train.Name,
+                metrics = results.Select(r => new
+                {
+                    id = r.Id, value = Finite(r.Value), standard_error = Finite(r.StandardError),
+                    cost = new { forward_passes = r.Cost.ForwardPasses, gradients = r.Cost.Gradients, curvature_products = r.Cost.CurvatureProducts, per_sample_gradients = r.Cost.PerSampleGradients },
+                    seconds = r.Seconds, settings = r.Settings, terms = r.Terms.ToDictionary(t => t.Key, t => Finite(t.Value)),
+                }),
+            }));
+            return 0;
+        }
+        context.Out.WriteLine($"{"metric",-28} {"value ± se",-24} {"cost",-28} seconds");
+        foreach (var r in results) context.Out.WriteLine($"{r.Id,-28} {r.Display,-24} {r.Cost,-28} {r.Seconds,7:F1}");
+        context.Out.WriteLine($"{"total",-28} {"",-24} {"",-28} {results.Sum(r => r.Seconds),7:F1}");
+        return 0;
+    }
+
+    private static double? Finite(double x) => double.IsFinite(x) ? x : null;
+}

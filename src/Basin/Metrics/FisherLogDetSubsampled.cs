@@ -1,0 +1,19 @@
+namespace Basin.Metrics;
+
+/// <summary>
+/// <c>fisher.logdet_subsampled</c>, γ̂ of seed 001 eq. 5: <c>γ̂(w) = (1/T) Σ_t ln det(J_t J_tᵀ)</c>, the rows of
+/// J_t the per-sample gradients at the true labels of a random subset S_t of N′ samples (N′ = T = 100).
+/// ln det by Cholesky of the Gram matrix in float64; a singular Gram matrix has its eigenvalues floored at
+/// ε and is counted (term <c>singular</c>).
+/// </summary>
+public sealed class FisherLogDetSubsampled() : Metric("fisher.logdet_subsampled", "γ̂: mean log-det of per-sample-gradient Gram matrices", "seed 001 eq. 3, 5", CostClass.Expensive)
+{
+    /// <inheritdoc />
+    public override MetricResult Compute(MetricContext context)
+    {
+        var f = context.Fisher;
+        var (mean, se) = MeanAndError(f.LogDets);
+        return Result(context, mean, se, [("subset_size", f.SubsetSize), ("subsets", f.LogDets.Length), ("labels", "true"), ("floor", context.Settings.GramFloor)],
+            [("singular", f.Singular)]);
+    }
+}

@@ -1,0 +1,16 @@
+namespace Basin.Metrics;
+
+/// <summary>
+/// <c>norm.fisher_rao</c>: the Fisher-Rao norm baseline of seed 004 eq. 25, Σ_i w_i² E_z[(∂ℓ_z/∂w_i)²],
+/// the expectation over the sampled per-sample gradients (true labels).
+/// </summary>
+public sealed class FisherRaoNorm() : Metric("norm.fisher_rao", "Fisher-Rao norm baseline Σ w_i² E[(∂ℓ/∂w_i)²]", "seed 004 eq. 25; Liang et al. 2019", CostClass.Expensive)
+{
+    /// <inheritdoc />
+    public override MetricResult Compute(MetricContext context)
+    {
+        var f = context.Fisher;
+        var (mean, se) = MeanAndError(f.FisherRao);
+        return Result(context, mean, se, [("samples", f.FisherRao.Length)]);
+    }
+}

@@ -1,0 +1,13 @@
+namespace Basin.Metrics;
+
+/// <summary><c>fisher.trace</c>: tr F_emp ≈ (1/N) Σ ‖g_i‖² over the sampled per-sample gradients (seed 001 §6).</summary>
+public sealed class FisherTrace() : Metric("fisher.trace", "trace of the empirical Fisher, mean ‖g_i‖²", "seed 001 §6, eq. 6", CostClass.Expensive)
+{
+    /// <inheritdoc />
+    public override MetricResult Compute(MetricContext context)
+    {
+        var f = context.Fisher;
+        var (mean, se) = MeanAndError(f.SquaredNorms);
+        return Result(context, mean, se, [("samples", f.SquaredNorms.Length), ("labels", "true")]);
+    }
+}

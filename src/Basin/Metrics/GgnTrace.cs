@@ -1,0 +1,12 @@
+namespace Basin.Metrics;
+
+/// <summary><c>ggn.trace</c>: Tr G, Hutchinson on the generalized Gauss-Newton matrix (seed 000 §6 uses it for its regulariser).</summary>
+public sealed class GgnTrace() : Metric("ggn.trace", "trace of the generalized Gauss-Newton matrix", "seed 000 §6 eq. 13", CostClass.Moderate)
+{
+    /// <inheritdoc />
+    public override MetricResult Compute(MetricContext context)
+    {
+        var t = context.GgnProbes.Trace;
+        return Result(context, t.Value, t.StandardError, t.Settings.Select(s => (s.Key, (object)s.Value)));
+    }
+}

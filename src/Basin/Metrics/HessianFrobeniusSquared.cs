@@ -1,0 +1,12 @@
+namespace Basin.Metrics;
+
+/// <summary><c>hessian.frobenius_sq</c>: ‖H‖_F² = Tr H² as the mean of ‖Hv‖² over Rademacher v (seed 002 §3).</summary>
+public sealed class HessianFrobeniusSquared() : Metric("hessian.frobenius_sq", "squared Frobenius norm of the Hessian, Tr H²", "seed 002 §3; seed 000 eq. 10–12", CostClass.Moderate)
+{
+    /// <inheritdoc />
+    public override MetricResult Compute(MetricContext context)
+    {
+        var t = context.HessianProbes.FrobeniusSquared;
+        return Result(context, t.Value, t.StandardError, t.Settings.Select(s => (s.Key, (object)s.Value)));
+    }
+}

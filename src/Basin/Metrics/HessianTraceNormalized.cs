@@ -1,0 +1,12 @@
+namespace Basin.Metrics;
+
+/// <summary><c>hessian.trace_normalized</c>: Tr H / P, the mean eigenvalue, as seed 000's tables report it.</summary>
+public sealed class HessianTraceNormalized() : Metric("hessian.trace_normalized", "trace of the Hessian divided by the number of parameters", "seed 000 Tables 1–5", CostClass.Moderate)
+{
+    /// <inheritdoc />
+    public override MetricResult Compute(MetricContext context)
+    {
+        var t = context.HessianProbes.Trace;
+        return Result(context, t.Value / context.P, t.StandardError / context.P, [("probes", t.Samples), ("parameters", context.P)]);
+    }
+}

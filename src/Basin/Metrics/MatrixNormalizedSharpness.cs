@@ -1,0 +1,34 @@
+namespace Basin.Metrics;
+
+/// <summary>
+/// <c>sharpness.matrix_normalized</c>, seed 004 eq. 13: Σ_l √(‖W^(l)‖_F² · Σ_{w∈W^(l)} ∂²L/∂w²), the Hessian
+/// diagonal from finite differences of gradients (eq. 61) of the normalized softmax cross-entropy
+/// (eq. 20–22), clipped at 0; 1-D parameters left out. Invariant to rescaling layers (Dinh et al.), not
+/// to rescaling rows and columns.
+/// </summary>
+public sealed class MatrixNormalizedSharpness() : Metric("sharpness.matrix_normalized", "Σ_l √(‖W_l‖_F² · Σ h over W_l), normalized-softmax loss", "seed 004 eq. 13", CostClass.Moderate)
+{
+    /// <inheritdoc />
+    public override MetricResult Compute(MetricContext context)
+    {
+        var (matrices, leftOut) = WeightMatrices.Split(context, context.NormalizedDiagonal);
+        double sum = 0;
+        foreach (var m in matrices)
+        {
+            double w2 = 0, h = 0;
+            foreach (var x in m.WeightSquared) w2 += x;
+            foreach (var x in m.Curvature) h += x;
+            sum += Math.Sqrt(w2 * h);
+        }
+        return Result(context, sum, double.NaN, Settings(context), [("matrices", matrices.Count), ("left_out_parameters", leftOut)]);
+    }
+
+    /// <summary>The settings both normalized metrics report.</summary>
+    internal static IEnumerable<(string, object)> Settings(MetricContext context) =>
+    [
+        ("loss", "normalized softmax cross-entropy"),
+        ("diagonal", context.Settings.Diagonal == "exact" ? "exact" : "finite-difference"),
+        ("probes", context.Settings.FiniteDifferenceProbes),
+        ("relative_step", context.Settings.FiniteDifferenceStep),
+    ];
+}

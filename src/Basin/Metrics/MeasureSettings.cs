@@ -1,0 +1,101 @@
+namespace Basin.Metrics;
+
+/// <summary>
+/// Every setting the metrics use, with the defaults of <c>shared/spec/metrics.md</c> where it fixes
+/// them and budget-minded ones where it does not. Reported with each result.
+/// </summary>
+public sealed record MeasureSettings
+{
+    /// <summary>Seed of every probe, subset, draw and perturbation.</summary>
+    public int Seed { get; init; }
+
+    /// <summary>Streaming batch size for passes over the measured samples.</summary>
+    public int BatchSize { get; init; } = 4096;
+
+    /// <summary>Rademacher probes for traces, Tr A² and the Hutchinson diagonal (shared by all three).</summary>
+    public int TraceProbes { get; init; } = 32;
+
+    /// <summary>Use Hutch++ for the traces instead of Hutchinson.</summary>
+    public bool HutchPlusPlus { get; init; }
+
+    /// <summary>Lanczos steps for the top eigenvalue.</summary>
+    public int LanczosSteps { get; init; } = 40;
+
+    /// <summary>SLQ steps and starts for the log-determinant and the density.</summary>
+    public int SlqSteps { get; init; } = 40;
+
+    /// <inheritdoc cref="SlqSteps"/>
+    public int SlqStarts { get; init; } = 2;
+
+    /// <summary>Damping δ of log|G + δI|.</summary>
+    public double Damping { get; init; } = 1e-4;
+
+    /// <summary>Mini-batch size and probes of the Laplace metric "a" (seed 000: one probe, the cost of one SGD step).</summary>
+    public int LaplaceBatch { get; init; } = 128;
+
+    /// <inheritdoc cref="LaplaceBatch"/>
+    public int LaplaceProbes { get; init; } = 1;
+
+    /// <summary>Use the GGN instead of the Hessian in the Laplace metric "a".</summary>
+    public bool LaplaceGgn { get; init; }
+
+    /// <summary>Prior variance σ_p² of the Laplace metrics.</summary>
+    public double PriorVariance { get; init; } = 1;
+
+    /// <summary>Subset size N′ and number of subsets T of the Fisher metrics (seed 001: 100 and 100).</summary>
+    public int FisherSubsetSize { get; init; } = 100;
+
+    /// <inheritdoc cref="FisherSubsetSize"/>
+    public int FisherSubsets { get; init; } = 100;
+
+    /// <summary>Eigenvalue floor ε for singular Gram matrices ξ_t.</summary>
+    public double GramFloor { get; init; } = 1e-30;
+
+    /// <summary>Probes and relative step of the finite-difference diagonal (seed 004: 16 probes, r = 1e-3·‖W‖_F/√numel).</summary>
+    public int FiniteDifferenceProbes { get; init; } = 16;
+
+    /// <inheritdoc cref="FiniteDifferenceProbes"/>
+    public double FiniteDifferenceStep { get; init; } = 1e-3;
+
+    /// <summary>Which Hessian diagonal pacGen and hessian.diagonal use: hutchinson, exact, finite-difference or sqgrad.</summary>
+    public string Diagonal { get; init; } = "hutchinson";
+
+    /// <summary>Keskar sharpness: box size ε and projected-ascent steps (seed 002/003 defaults 1e-3 and 20).</summary>
+    public double KeskarEpsilon { get; init; } = 1e-3;
+
+    /// <inheritdoc cref="KeskarEpsilon"/>
+    public int KeskarSteps { get; init; } = 20;
+
+    /// <summary>Expected sharpness: Monte-Carlo draws and σ (σ_i = σ₀ + α|w_i| with α = <see cref="ExpectedSharpnessAlpha"/>).</summary>
+    public int ExpectedSharpnessDraws { get; init; } = 32;
+
+    /// <inheritdoc cref="ExpectedSharpnessDraws"/>
+    public double ExpectedSharpnessSigma { get; init; } = 0.01;
+
+    /// <inheritdoc cref="ExpectedSharpnessDraws"/>
+    public double ExpectedSharpnessAlpha { get; init; }
+
+    /// <summary>pacGen's γ and ε (seed 003: 0.1 and 0.1).</summary>
+    public double PacGenGamma { get; init; } = 0.1;
+
+    /// <inheritdoc cref="PacGenGamma"/>
+    public double PacGenEpsilon { get; init; } = 0.1;
+
+    /// <summary>Confidence δ of the PAC-Bayes bounds.</summary>
+    public double BoundDelta { get; init; } = 0.05;
+
+    /// <summary>Volume V of the level set in the Fisher bound (seed 001 Theorem 1; a free hyper-parameter).</summary>
+    public double FisherBoundVolume { get; init; } = 1;
+
+    /// <summary>Throws <see cref="ArgumentException"/> with one clear line for the first bad setting.</summary>
+    public void Validate()
+    {
+        if (BatchSize < 1 || TraceProbes < 2 || LanczosSteps < 2 || SlqSteps < 2 || SlqStarts < 1 || LaplaceBatch < 1 || LaplaceProbes < 1)
+            throw new ArgumentException("batch size, probes (≥ 2), Lanczos and SLQ steps (≥ 2) and starts must be positive");
+        if (FisherSubsetSize < 2 || FisherSubsets < 1) throw new ArgumentException("Fisher subsets need N′ ≥ 2 and T ≥ 1");
+        if (!(Damping > 0) || !(PriorVariance > 0) || !(KeskarEpsilon > 0) || !(ExpectedSharpnessSigma >= 0) || !(BoundDelta > 0 && BoundDelta < 1))
+            throw new ArgumentException("damping, prior variance and ε must be positive, σ ≥ 0, and 0 < δ < 1");
+        if (Diagonal is not ("hutchinson" or "exact" or "finite-difference" or "sqgrad"))
+            throw new ArgumentException($"unknown diagonal estimator '{Diagonal}': use hutchinson, exact, finite-difference or sqgrad");
+    }
+}

@@ -1,0 +1,37 @@
+using System.Globalization;
+
+namespace Basin.Metrics;
+
+/// <summary>The common part of every metric: its registry entry and the shape of its result.</summary>
+public abstract class Metric(string id, string description, string source, CostClass cost) : IMetric
+{
+    /// <inheritdoc />
+    public string Id { get; } = id;
+
+    /// <inheritdoc />
+    public string Description { get; } = description;
+
+    /// <inheritdoc />
+    public string Source { get; } = source;
+
+    /// <inheritdoc />
+    public CostClass Cost { get; } = cost;
+
+    /// <inheritdoc />
+    public abstract MetricResult Compute(MetricContext context);
+
+    /// <summary>A result charged with the context's current cost (the runner adds the time).</summary>
+    protected MetricResult Result(MetricContext context, double value, double standardError, IEnumerable<(string Key, object Value)>? settings = null, IEnumerable<(string Key, double Value)>? terms = null) =>
+        new(Id, value, standardError, context.Charged, 0,
+            (settings ?? []).ToDictionary(s => s.Key, s => Convert.ToString(s.Value, CultureInfo.InvariantCulture) ?? ""),
+            (terms ?? []).ToDictionary(t => t.Key, t => t.Value));
+
+    /// <summary>Mean and standard error of the mean.</summary>
+    protected static (double Mean, double StandardError) MeanAndError(IReadOnlyCollection<double> samples)
+    {
+        double mean = samples.Average();
+        if (samples.Count < 2) return (mean, double.NaN);
+        double variance = samples.Sum(x => (x - mean) * (x - mean)) / (samples.Count - 1);
+        return (mean, Math.Sqrt(variance / samples.Count));
+    }
+}

@@ -1,0 +1,70 @@
+using Basin.Bounds;
+
+namespace Basin.Metrics;
+
+/// <summary>Every metric of <c>shared/spec/metrics.md</c>, by id, in the spec's order.</summary>
+public static class MetricRegistry
+{
+    /// <summary>All metrics.</summary>
+    public static IReadOnlyList<IMetric> All { get; } =
+    [
+        new HessianTrace(),
+        new HessianTraceNormalized(),
+        new HessianFrobeniusSquared(),
+        new TopEigenvalue(ggn: false),
+        new SpectralDensity(),
+        new GgnTrace(),
+        new TopEigenvalue(ggn: true),
+        new GgnFrobeniusSquared(),
+        new HessianLogDeterminant(),
+        new KeskarSharpness(),
+        new ExpectedSharpness(),
+        new LaplaceApproximate(),
+        new LaplaceFull(),
+        new FisherLogDetSubsampled(),
+        new FisherLogDetExtrapolated(),
+        new FisherTrace(),
+        new FisherFrobeniusSquared(),
+        new FisherSpectralRadius(),
+        new InputJacobianRobustness(),
+        new FisherVolumeBound(),
+        new PacGen(),
+        new HessianDiagonalMetric(),
+        new WangUniformBound(),
+        new WangGaussianBound(),
+        new MatrixNormalizedSharpness(),
+        new NormalizedSharpness(),
+        new FisherRaoNorm(),
+    ];
+
+    /// <summary>The metrics named by <paramref name="ids"/> (<c>all</c>, or a comma-separated list of ids).</summary>
+    /// <exception cref="ArgumentException">An id is unknown; the message lists the known ones.</exception>
+    public static IReadOnlyList<IMetric> Select(string ids)
+    {
+        if (ids.Trim() == "all") return All;
+        var chosen = new List<IMetric>();
+        foreach (var id in ids.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            var metric = All.FirstOrDefault(m => m.Id == id)
+                ?? throw new ArgumentException($"unknown metric '{id}'; known: {string.Join(", ", All.Select(m => m.Id))}");
+            if (!chosen.Contains(metric)) chosen.Add(metric);
+        }
+        if (chosen.Count == 0) throw new ArgumentException("no metric named: use all or a comma-separated list of ids (basin measure --list)");
+        return chosen;
+    }
+
+    /// <summary>Computes <paramref name="metrics"/> in order, timing each and charging shared inputs to the first that needs them.</summary>
+    public static IReadOnlyList<MetricResult> Measure(MetricContext context, IReadOnlyList<IMetric> metrics, Action<int, IMetric>? starting = null)
+    {
+        var results = new List<MetricResult>();
+        for (int i = 0; i < metrics.Count; i++)
+        {
+            starting?.Invoke(i, metrics[i]);
+            context.BeginMetric();
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var result = metrics[i].Compute(context);
+            results.Add(result with { Cost = context.Charged, Seconds = clock.Elapsed.TotalSeconds });
+        }
+        return results;
+    }
+}

@@ -1,0 +1,35 @@
+namespace Basin.Metrics;
+
+/// <summary>
+/// <c>sharpness.normalized</c>, seed 004 eq. 17: Σ_l min over σ, σ′ of Σ_ij h_ij (σ_i σ′_j)² + W_ij² / (2λ (σ_i σ′_j)²),
+/// λ = ½, each layer's problem solved in log-variances to a relative tolerance of 1e-10
+/// (<see cref="NormalizedSharpnessSolver"/>). h from finite differences of the normalized softmax
+/// cross-entropy, clipped at 0; conv kernels summed over spatial positions; 1-D parameters left out.
+/// Invariant to layer rescaling and to row/column rescaling of ReLU networks.
+/// </summary>
+public sealed class NormalizedSharpness() : Metric("sharpness.normalized", "Σ_l min_σ Σ h(σσ′)² + W²/(σσ′)² (normalized sharpness)", "seed 004 eq. 17, Appendix B", CostClass.Moderate)
+{
+    /// <summary>The solver's relative tolerance.</summary>
+    public const double Tolerance = 1e-10;
+
+    /// <inheritdoc />
+    public override MetricResult Compute(MetricContext context)
+    {
+        var (matrices, leftOut) = WeightMatrices.Split(context, context.NormalizedDiagonal);
+        double sum = 0, gradient = 0;
+        int capped = 0, sweeps = 0;
+        foreach (var m in matrices)
+        {
+            var w = new double[m.WeightSquared.GetLength(0), m.WeightSquared.GetLength(1)];
+            for (int i = 0; i < w.GetLength(0); i++)
+                for (int j = 0; j < w.GetLength(1); j++) w[i, j] = Math.Sqrt(m.WeightSquared[i, j]);
+            var optimum = NormalizedSharpnessSolver.Solve(m.Curvature, w, Tolerance);
+            sum += optimum.Value;
+            gradient = Math.Max(gradient, optimum.GradientNorm / Math.Max(optimum.Value, 1e-300));
+            capped += optimum.Capped;
+            sweeps = Math.Max(sweeps, optimum.Iterations);
+        }
+        return Result(context, sum, double.NaN, MatrixNormalizedSharpness.Settings(context).Append(("tolerance", Tolerance)),
+            [("matrices", matrices.Count), ("left_out_parameters", leftOut), ("capped_variances", capped), ("max_sweeps", sweeps), ("max_relative_gradient", gradient)]);
+    }
+}

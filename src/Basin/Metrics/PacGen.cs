@@ -1,0 +1,60 @@
+using Basin.Estimators;
+using static TorchSharp.torch;
+
+namespace Basin.Metrics;
+
+/// <summary>
+/// <c>pacgen</c>, Ψ of seed 003 eq. 24 (Wang, Keskar, Xiong, Socher):
+/// <c>Ψ_{γ,ε}(w) = Σ_i ln((|w_i| + κ_i) · max(√max(0, h_i + ρ√m κ_i), 1/κ_i))</c>, κ_i = γ|w_i| + ε, m = P,
+/// h the Hessian diagonal, ρ the local Hessian-Lipschitz constant estimated as
+/// <c>max_i |h_i(w+u) − h_i(w)| / |u_i|</c> for one perturbation u with u_i ∼ U(−κ_i, κ_i) (the diagonal at w+u
+/// is estimated with the same probes as at w, so their noise partly cancels).
+/// </summary>
+public sealed class PacGen() : Metric("pacgen", "seed 003 Ψ: Σ ln((|w|+κ)·max(√(h+ρ√m κ), 1/κ))", "seed 003 eq. 24", CostClass.Moderate)
+{
+    /// <inheritdoc />
+    public override MetricResult Compute(MetricContext context)
+    {
+        var s = context.Settings;
+        var h = context.HessianDiagonal.Values;
+        double rho = Rho(context);
+        using var scope = NewDisposeScope();
+        var w = context.Weights.to(ScalarType.Float64).abs();
+        var kappa = w * s.PacGenGamma + s.PacGenEpsilon;
+        double sqrtM = Math.Sqrt(context.P);
+        var curvature = (h.to(ScalarType.Float64) + kappa * (rho * sqrtM)).clamp_min(0).sqrt();
+        var psi = ((w + kappa) * maximum(curvature, kappa.reciprocal())).log().sum().item<double>();
+        return Result(context, psi, double.NaN, [("gamma", s.PacGenGamma), ("epsilon", s.PacGenEpsilon), ("diagonal", s.Diagonal), ("seed", s.Seed + 71)],
+            [("rho", rho), ("negative_h", h.lt(0).sum().item<long>())]);
+    }
+
+    /// <summary>ρ, estimated once per context.</summary>
+    public static double Rho(MetricContext context) => context.Get("pacgen.rho", () =>
+    {
+        var s = context.Settings;
+        using var scope = NewDisposeScope();
+        var w = context.Weights;
+        var kappa = w.abs() * s.PacGenGamma + s.PacGenEpsilon;
+        using var generator = new Generator((ulong)(s.Seed + 71));
+        var u = (rand(w.shape, w.dtype, generator: generator).to(w.device) * 2 - 1) * kappa;
+        var h0 = context.HessianDiagonal.Values;
+        var h1 = context.WithWeights(w + u, () => PerturbedDiagonal(context));
+        return ((h1 - h0).abs() / u.abs().clamp_min(1e-30)).max().to(ScalarType.Float64).item<double>();
+    });
+
+    private static Tensor PerturbedDiagonal(MetricContext context)
+    {
+        var s = context.Settings;
+        var op = context.Hessian;
+        long before = op.Products;
+        DiagonalEstimate d = s.Diagonal switch
+        {
+            "exact" => ExactDiagonal.Compute(op),
+            "finite-difference" => FiniteDifferenceDiagonal.Compute(op, s.FiniteDifferenceProbes, s.FiniteDifferenceStep, s.Seed + 13),
+            "sqgrad" => SquaredGradientDiagonal.Compute(op, s.LaplaceBatch),
+            _ => HutchinsonDiagonal.Compute(op, s.TraceProbes, s.Seed + 11),
+        };
+        context.Charge(new MetricCost(CurvatureProducts: op.Products - before, Gradients: s.Diagonal == "finite-difference" ? 2L * s.FiniteDifferenceProbes : 0));
+        using (d) return d.Values.clone();
+    }
+}

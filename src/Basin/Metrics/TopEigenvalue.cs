@@ -1,0 +1,25 @@
+using Basin.Estimators;
+using Basin.Operators;
+
+namespace Basin.Metrics;
+
+/// <summary>
+/// <c>hessian.top_eigenvalue</c> and <c>ggn.top_eigenvalue</c>: λ₁, the largest algebraic eigenvalue
+/// ("spectral norm" of seed 002), by Lanczos with full re-orthogonalisation; the residual ‖Hv − λv‖ and
+/// whether it converged are reported as terms.
+/// </summary>
+public sealed class TopEigenvalue(bool ggn) : Metric(ggn ? "ggn.top_eigenvalue" : "hessian.top_eigenvalue",
+    ggn ? "largest eigenvalue of the generalized Gauss-Newton matrix" : "largest eigenvalue of the Hessian",
+    "seed 002 §3 (Lanczos); Ghorbani et al. 2019", CostClass.Moderate)
+{
+    /// <inheritdoc />
+    public override MetricResult Compute(MetricContext context)
+    {
+        ILinearOperator op = ggn ? context.Ggn : context.Hessian;
+        long before = op.Products;
+        var top = Lanczos.TopEigenvalues(op, 1, context.Settings.LanczosSteps, tolerance: 1e-3, seed: context.Settings.Seed + 21);
+        context.Charge(new MetricCost(CurvatureProducts: op.Products - before));
+        return Result(context, top.Values[0], double.NaN, [("estimator", "lanczos"), ("steps", context.Settings.LanczosSteps), ("seed", context.Settings.Seed + 21)],
+            [("residual", top.Residuals[0]), ("converged", top.Converged[0] ? 1 : 0)]);
+    }
+}
