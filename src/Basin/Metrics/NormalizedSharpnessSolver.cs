@@ -6,7 +6,7 @@ namespace Basin.Metrics;
 /// <param name="Y">ln σ′_j² per column.</param>
 /// <param name="Iterations">Sweeps taken.</param>
 /// <param name="GradientNorm">‖∇‖ of the objective at the returned point (in x, y).</param>
-/// <param name="Capped">Rows or columns whose curvature is all zero: their variance was capped at e^Cap.</param>
+/// <param name="Capped">Rows and columns with no positive curvature or no weight, taken out of the problem (their terms vanish at the infimum).</param>
 public sealed record NormalizedSharpnessOptimum(double Value, double[] X, double[] Y, int Iterations, double GradientNorm, int Capped);
 
 /// <summary>
@@ -20,8 +20,9 @@ public sealed record NormalizedSharpnessOptimum(double Value, double[] X, double
 /// symmetrically for y; each sweep cannot increase F and F is convex, so the sweeps converge to the
 /// minimum. The gauge (x + c, y − c) is fixed by centring x after each sweep. Stops when the relative
 /// decrease of F falls below the tolerance and the gradient is small. Negative h are clipped to 0
-/// (Algorithm 1); a row or column with h = 0 throughout has its minimum at infinity: its log-variance is
-/// capped at ±<see cref="Cap"/> and counted.
+/// (Algorithm 1). A row or column with no positive curvature (a dead unit) or no weight has its infimum
+/// at infinite or zero variance, where its terms vanish: it is taken out of the problem (repeatedly, since
+/// removing a row can empty a column), reported at the cap ±<see cref="Cap"/>, and counted.
 /// </remarks>
 public static class NormalizedSharpnessSolver
 {
@@ -29,34 +30,91 @@ public static class NormalizedSharpnessSolver
     public const double Cap = 60;
 
     /// <summary>Minimises the layer objective for curvature <paramref name="h"/> and weights <paramref name="w"/> (rows × columns).</summary>
-    public static NormalizedSharpnessOptimum Solve(double[,] h, double[,] w, double tolerance = 1e-10, int maxSweeps = 10_000, double lambda = 0.5)
+    public static NormalizedSharpnessOptimum Solve(double[,] h, double[,] w, double tolerance = 1e-10, int maxSweeps = 100_000, double lambda = 0.5)
     {
         int rows = h.GetLength(0), cols = h.GetLength(1);
         if (w.GetLength(0) != rows || w.GetLength(1) != cols) throw new ArgumentException("h and W must have the same shape");
-        var hc = new double[rows, cols];
-        var w2 = new double[rows, cols];
         double scale = 1 / (2 * lambda);
-        for (int i = 0; i < rows; i++)
+        var (activeRows, activeCols) = Active(h, w);
+        int capped = rows - activeRows.Length + cols - activeCols.Length;
+        var hc = new double[activeRows.Length, activeCols.Length];
+        var w2 = new double[activeRows.Length, activeCols.Length];
+        for (int a = 0; a < activeRows.Length; a++)
+            for (int b = 0; b < activeCols.Length; b++)
+            {
+                hc[a, b] = Math.Max(h[activeRows[a], activeCols[b]], 0);
+                double wv = w[activeRows[a], activeCols[b]];
+                w2[a, b] = wv * wv * scale;
+            }
+        var (value, xa, ya, sweeps, gradient) = SolveActive(hc, w2, tolerance, maxSweeps);
+        // Inactive rows and columns sit at the cap: their terms vanish at the infimum.
+        var x = Enumerable.Repeat(Cap, rows).ToArray();
+        var y = Enumerable.Repeat(Cap, cols).ToArray();
+        for (int a = 0; a < activeRows.Length; a++) x[activeRows[a]] = xa[a];
+        for (int b = 0; b < activeCols.Length; b++) y[activeCols[b]] = ya[b];
+        return new NormalizedSharpnessOptimum(value, x, y, sweeps, gradient, capped);
+    }
+
+    /// <summary>
+    /// The rows and columns whose infimum is finite. A row with no positive curvature (or no weight) left
+    /// contributes nothing at its infimum, reached at infinite (or zero) variance; removing it can empty
+    /// a column in turn, so this repeats until nothing changes.
+    /// </summary>
+    private static (int[] Rows, int[] Cols) Active(double[,] h, double[,] w)
+    {
+        int rows = h.GetLength(0), cols = h.GetLength(1);
+        var rowOn = Enumerable.Repeat(true, rows).ToArray();
+        var colOn = Enumerable.Repeat(true, cols).ToArray();
+        bool changed = true;
+        while (changed)
+        {
+            changed = false;
+            for (int i = 0; i < rows; i++)
+            {
+                if (!rowOn[i]) continue;
+                bool curvature = false, weight = false;
+                for (int j = 0; j < cols; j++)
+                {
+                    if (!colOn[j]) continue;
+                    curvature |= h[i, j] > 0;
+                    weight |= w[i, j] != 0;
+                }
+                if (!curvature || !weight) { rowOn[i] = false; changed = true; }
+            }
             for (int j = 0; j < cols; j++)
             {
-                hc[i, j] = Math.Max(h[i, j], 0);
-                w2[i, j] = w[i, j] * w[i, j] * scale;
+                if (!colOn[j]) continue;
+                bool curvature = false, weight = false;
+                for (int i = 0; i < rows; i++)
+                {
+                    if (!rowOn[i]) continue;
+                    curvature |= h[i, j] > 0;
+                    weight |= w[i, j] != 0;
+                }
+                if (!curvature || !weight) { colOn[j] = false; changed = true; }
             }
+        }
+        return (Enumerable.Range(0, rows).Where(i => rowOn[i]).ToArray(), Enumerable.Range(0, cols).Where(j => colOn[j]).ToArray());
+    }
+
+    private static (double Value, double[] X, double[] Y, int Sweeps, double Gradient) SolveActive(double[,] hc, double[,] w2, double tolerance, int maxSweeps)
+    {
+        int rows = hc.GetLength(0), cols = hc.GetLength(1);
         var x = new double[rows];
         var y = new double[cols];
+        if (rows == 0 || cols == 0) return (0, x, y, 0, 0);
         double previous = Objective(hc, w2, x, y);
         int sweeps = 0;
-        int capped = 0;
+        int unused = 0;
         for (; sweeps < maxSweeps; sweeps++)
         {
-            capped = 0;
             var ey = y.Select(Math.Exp).ToArray();
             var eny = y.Select(v => Math.Exp(-v)).ToArray();
             for (int i = 0; i < rows; i++)
             {
                 double a = 0, b = 0;
                 for (int j = 0; j < cols; j++) { a += hc[i, j] * ey[j]; b += w2[i, j] * eny[j]; }
-                x[i] = Minimiser(a, b, ref capped);
+                x[i] = Minimiser(a, b, ref unused);
             }
             var ex = x.Select(Math.Exp).ToArray();
             var enx = x.Select(v => Math.Exp(-v)).ToArray();
@@ -64,7 +122,7 @@ public static class NormalizedSharpnessSolver
             var b2 = new double[cols];
             for (int i = 0; i < rows; i++)
                 for (int j = 0; j < cols; j++) { a2[j] += hc[i, j] * ex[i]; b2[j] += w2[i, j] * enx[i]; }
-            for (int j = 0; j < cols; j++) y[j] = Minimiser(a2[j], b2[j], ref capped);
+            for (int j = 0; j < cols; j++) y[j] = Minimiser(a2[j], b2[j], ref unused);
             double shift = x.Average();
             for (int i = 0; i < rows; i++) x[i] -= shift;
             for (int j = 0; j < cols; j++) y[j] += shift;
@@ -73,7 +131,7 @@ public static class NormalizedSharpnessSolver
             previous = value;
             if (small && GradientNorm(hc, w2, x, y) <= Math.Sqrt(tolerance) * Math.Max(value, 1e-300)) { sweeps++; break; }
         }
-        return new NormalizedSharpnessOptimum(previous, x, y, sweeps, GradientNorm(hc, w2, x, y), capped);
+        return (previous, x, y, sweeps, GradientNorm(hc, w2, x, y));
     }
 
     /// <summary>The objective F(x, y) with h already clipped and W² already scaled by 1/(2λ).</summary>
