@@ -24,8 +24,13 @@ public static class ParameterSelection
         return chosen;
     }
 
-    /// <summary>Concatenates tensors flattened, in order.</summary>
-    public static Tensor Flatten(IEnumerable<Tensor> tensors) => cat(tensors.Select(t => t.reshape(-1)).ToArray());
+    /// <summary>Concatenates tensors flattened, in order, into a new tensor (never a view of an input).</summary>
+    public static Tensor Flatten(IEnumerable<Tensor> tensors)
+    {
+        var parts = tensors.Select(t => t.reshape(-1)).ToArray();
+        // torch.cat of a single tensor may hand back that tensor; a flat copy of the weights must not alias them.
+        return parts.Length == 1 ? parts[0].clone() : cat(parts);
+    }
 
     /// <summary>Views of <paramref name="flat"/> shaped like <paramref name="like"/>.</summary>
     public static Tensor[] Split(Tensor flat, IReadOnlyList<Tensor> like)

@@ -116,7 +116,7 @@ public sealed class TrainingRun : IDisposable
                 x = x.to(device);
                 var y = train.Labels.index_select(0, index).to(device);
                 var loss = Losses.Mean(Model.Loss, Model.Module.forward(x), y, Config.LabelSmoothing);
-                double value = loss.item<float>();
+                double value = loss.to(ScalarType.Float64).item<double>();
                 if (!double.IsFinite(value))
                     throw new TrainingDivergedException($"training diverged in epoch {epoch + 1}, step {step + 1}: the loss is {value}; lower --lr (now {Config.LearningRate}) or add --clip");
                 Model.Module.zero_grad();
@@ -151,7 +151,7 @@ public sealed class TrainingRun : IDisposable
             var x = data.Features.narrow(0, start, n).to(device);
             var y = data.Labels.narrow(0, start, n).to(device);
             var output = model.Module.forward(x);
-            lossSum += Losses.Mean(model.Loss, output, y).item<float>() * n;
+            lossSum += Losses.Mean(model.Loss, output, y).to(ScalarType.Float64).item<double>() * n;
             errors += Losses.Errors(model.Loss, output, y);
         }
         if (wasTraining) model.Module.train();

@@ -259,3 +259,15 @@ public class OperatorCacheTests
         Assert.True(DenseReference.RelativeError(f.Apply(v), freshF.Apply(v)) < 1e-12, "Fisher product after an in-place weight change");
     }
 }
+
+public class FlattenTests
+{
+    [Fact]
+    public void FlattenNeverAliasesItsInput()
+    {
+        using var p = tensor(new double[] { 1, 2, 3 });
+        using var flat = ParameterSelection.Flatten([p]);
+        p.add_(1);
+        Assert.Equal(new double[] { 1, 2, 3 }, flat.data<double>().ToArray());
+    }
+}

@@ -1,0 +1,93 @@
+using Basin.Bounds;
+using Basin.Metrics;
+using Basin.Operators;
+using Basin.Tests.Operators;
+using Basin.Training;
+using Xunit;
+using static Basin.Tests.Metrics.MetricTestModels;
+using static TorchSharp.torch;
+
+namespace Basin.Tests.Metrics;
+
+public class BoundAndPacGenTests
+{
+    [Theory]
+    [InlineData(0.5, 0.4769362762044699)]
+    [InlineData(0.1, 0.08885599049425769)]
+    [InlineData(-0.8, -0.9061938024368232)]
+    [InlineData(1e-7, 8.862269254527580e-8)]
+    public void InverseErfMatchesReferenceValues(double x, double expected) =>
+        Assert.True(Math.Abs(SpecialFunctions.InverseErf(x) - expected) < 1e-14 * Math.Max(1, Math.Abs(expected)) + 1e-22, $"erf⁻¹({x}) = {SpecialFunctions.InverseErf(x)} vs {expected}");
+
+    [Fact]
+    public void PacGenAndWangBoundsFollowTheirFormulas()
+    {
+        using var scope = NewDisposeScope();
+        var (model, data) = TanhMlp();
+        using (model)
+        using (data)
+        {
+            var settings = new MeasureSettings { Diagonal = "exact", Seed = 6 };
+            using var context = new MetricContext(model, data, settings);
+            var r = MetricRegistry.Measure(context, MetricRegistry.Select("pacgen,bound.wang_uniform,bound.wang_gaussian")).ToDictionary(x => x.Id);
+            using var h = new HessianOperator(model, CurvatureData.FromDataset(data));
+            var hd = DenseReference.Matrix(h).diagonal().data<double>().ToArray();
+            var w = ParameterSelection.Flatten(model.Module.parameters().Select(p => p.detach())).abs().data<double>().ToArray();
+            double rho = r["pacgen"].Terms["rho"], m = 43, n = 30, gamma = 0.1, eps = 0.1;
+            Assert.True(rho > 0 && double.IsFinite(rho), $"ρ = {rho}");
+            var kappa = w.Select(x => gamma * x + eps).ToArray();
+            double psi = 0;
+            for (int i = 0; i < w.Length; i++)
+                psi += Math.Log((w[i] + kappa[i]) * Math.Max(Math.Sqrt(Math.Max(0, hd[i] + rho * Math.Sqrt(m) * kappa[i])), 1 / kappa[i]));
+            AssertClose(r["pacgen"], psi, 1e-9);
+
+            double error = TrainingRun.Evaluate(model, data).Error, eta = Math.Sqrt(m * n), l = Math.Log(1 / 0.05);
+            double s = 0, sumLog = 0, tau = w.Sum(x => x * x);
+            double cap = Math.Sqrt(2) * SpecialFunctions.InverseErf(1 / (2 * m));
+            for (int i = 0; i < w.Length; i++)
+            {
+                double b = eta * (hd[i] / 3 + rho * Math.Sqrt(m) * kappa[i] / 9);
+                s += Math.Log((w[i] + kappa[i]) / (b > 0 ? Math.Min(1 / Math.Sqrt(b), kappa[i]) : kappa[i]));
+                double g = eta * hd[i] + rho * eta * Math.Sqrt(m) * kappa[i] / 3 + 1 / tau;
+                double sigma = g > 0 ? Math.Min(1 / Math.Sqrt(g), kappa[i] / cap) : kappa[i] / cap;
+                sumLog += Math.Log(sigma * sigma);
+            }
+            double uniform = error + 0.5 * Math.Sqrt(m / n) + (1 + 1 / Math.E) * Math.Sqrt((s + l + Math.Log(2) / 2 * (2 + Math.Log(s / l + 1))) / (2 * n));
+            double gaussian = error + (m * Math.Log(tau) - sumLog + 1 + 2 * l) / (2 * eta) + eta / (2 * n);
+            AssertClose(r["bound.wang_uniform"], uniform, 1e-9);
+            AssertClose(r["bound.wang_gaussian"], gaussian, 1e-9);
+            Assert.Equal(error, r["bound.wang_uniform"].Terms["empirical"]);
+        }
+    }
+
+    [Fact]
+    public void NormalizedMetricsFollowSeed004FromTheExactNormalizedLossDiagonal()
+    {
+        using var scope = NewDisposeScope();
+        var (model, data) = TanhMlp();
+        using (model)
+        using (data)
+        {
+            using var context = new MetricContext(model, data, new MeasureSettings { Diagonal = "exact" });
+            var r = MetricRegistry.Measure(context, MetricRegistry.Select("sharpness.matrix_normalized,sharpness.normalized")).ToDictionary(x => x.Id);
+            using var hn = new HessianOperator(model with { Loss = Basin.Models.LossKind.NormalizedCrossEntropy }, CurvatureData.FromDataset(data));
+            var diag = DenseReference.Matrix(hn).diagonal().clamp_min(0);
+            var w1 = model.Module.named_parameters().First(p => p.name == "1.weight").parameter;
+            var w3 = model.Module.named_parameters().First(p => p.name == "3.weight").parameter;
+            var h1 = diag.narrow(0, 0, 20).reshape(5, 4);
+            var h3 = diag.narrow(0, 25, 15).reshape(3, 5);
+            double expected = Math.Sqrt(w1.square().sum().item<double>() * h1.sum().item<double>()) + Math.Sqrt(w3.square().sum().item<double>() * h3.sum().item<double>());
+            AssertClose(r["sharpness.matrix_normalized"], expected, 1e-10);
+            Assert.Equal(8, r["sharpness.matrix_normalized"].Terms["left_out_parameters"]); // biases 5 + 3
+            double solved = 0;
+            foreach (var (h, w) in new[] { (h1, w1), (h3, w3) })
+            {
+                var ha = new double[h.shape[0], h.shape[1]];
+                var wa = new double[h.shape[0], h.shape[1]];
+                for (int i = 0; i < h.shape[0]; i++) for (int j = 0; j < h.shape[1]; j++) { ha[i, j] = h[i, j].item<double>(); wa[i, j] = w[i, j].item<double>(); }
+                solved += NormalizedSharpnessSolver.Solve(ha, wa).Value;
+            }
+            AssertClose(r["sharpness.normalized"], solved, 1e-8);
+        }
+    }
+}

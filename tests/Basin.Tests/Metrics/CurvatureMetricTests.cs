@@ -1,0 +1,85 @@
+using Basin.Data;
+using Basin.Metrics;
+using Basin.Operators;
+using Basin.Tests.Operators;
+using Xunit;
+using static Basin.Tests.Metrics.MetricTestModels;
+using static TorchSharp.torch;
+
+namespace Basin.Tests.Metrics;
+
+public class CurvatureMetricTests
+{
+    private static readonly MeasureSettings Many = new() { TraceProbes = 600, LanczosSteps = 43, SlqSteps = 43, SlqStarts = 40, Seed = 5 };
+
+    [Fact]
+    public void HessianAndGgnMetricsMatchDenseMatrices()
+    {
+        using var scope = NewDisposeScope();
+        var (model, data) = TanhMlp();
+        using (model)
+        using (data)
+        {
+            using var h = new HessianOperator(model, CurvatureData.FromDataset(data));
+            using var g = new GgnOperator(model, CurvatureData.FromDataset(data));
+            var hd = DenseReference.Matrix(h);
+            var gd = DenseReference.Matrix(g);
+            var hEig = linalg.eigvalsh(hd).data<double>().ToArray();
+            var gEig = linalg.eigvalsh(gd).data<double>().ToArray();
+            using var context = new MetricContext(model, data, Many);
+            var r = MetricRegistry.Measure(context, MetricRegistry.All.Where(m => m.Id.StartsWith("hessian.") || m.Id.StartsWith("ggn.")).ToList()).ToDictionary(x => x.Id);
+            AssertWithin(r["hessian.trace"], hEig.Sum());
+            AssertWithin(r["hessian.trace_normalized"], hEig.Sum() / 43);
+            AssertWithin(r["hessian.frobenius_sq"], hEig.Sum(x => x * x));
+            AssertClose(r["hessian.top_eigenvalue"], hEig.Max(), 1e-8);
+            AssertClose(r["hessian.spectral_density"], hEig.Max(), 1e-8);
+            AssertWithin(r["ggn.trace"], gEig.Sum());
+            AssertWithin(r["ggn.frobenius_sq"], gEig.Sum(x => x * x));
+            AssertClose(r["ggn.top_eigenvalue"], gEig.Max(), 1e-8);
+            AssertWithin(r["hessian.logdet"], gEig.Sum(x => Math.Log(Math.Max(x, 0) + Many.Damping)));
+            Assert.Equal(Many.TraceProbes, r["hessian.trace"].Cost.CurvatureProducts);
+            Assert.Equal(0, r["hessian.frobenius_sq"].Cost.CurvatureProducts); // shared probes
+        }
+    }
+
+    [Fact]
+    public void DiagonalMetricIsTheExactDiagonalWhenAskedFor()
+    {
+        using var scope = NewDisposeScope();
+        var (model, data) = TanhMlp();
+        using (model)
+        using (data)
+        {
+            using var h = new HessianOperator(model, CurvatureData.FromDataset(data));
+            var diag = DenseReference.Matrix(h).diagonal();
+            var r = Run(model, data, new MeasureSettings { Diagonal = "exact" }, "hessian.diagonal");
+            AssertClose(r, diag.sum().item<double>(), 1e-10);
+            Assert.Equal(diag.lt(0).sum().item<long>(), (long)r.Terms["negative"]);
+        }
+    }
+
+    [Fact]
+    public void LaplaceMetricsFollowSeed000Formulas()
+    {
+        using var scope = NewDisposeScope();
+        var (model, data) = TanhMlp();
+        using (model)
+        using (data)
+        {
+            var settings = new MeasureSettings { LaplaceBatch = 10, LaplaceProbes = 500, TraceProbes = 600, SlqSteps = 43, SlqStarts = 40, Seed = 2 };
+            var index = tensor(Shuffle.Permutation(30, settings.Seed + 61)[..10]);
+            using var hb = new HessianOperator(model, CurvatureData.FromBatch(data.Features.index_select(0, index), data.Labels.index_select(0, index)));
+            double norm = model.Module.parameters().Sum(p => p.square().sum().item<double>());
+            var a = Run(model, data, settings, "pacbayes.laplace.approx");
+            AssertWithin(a, DenseReference.Matrix(hb).trace().item<double>() + norm / 2);
+
+            using var g = new GgnOperator(model, CurvatureData.FromDataset(data));
+            var gEig = linalg.eigvalsh(DenseReference.Matrix(g)).data<double>().ToArray();
+            using var h = new HessianOperator(model, CurvatureData.FromDataset(data));
+            double loss = h.Loss(), n = 30, delta = settings.Damping;
+            double logdet = gEig.Sum(x => Math.Log(Math.Max(x, 0) + delta));
+            double expected = loss + 0.5 * (1 + 1 / n) * logdet + (gEig.Sum() + delta * 43 + norm) / (2 * n);
+            AssertWithin(Run(model, data, settings, "pacbayes.laplace.full"), expected);
+        }
+    }
+}
