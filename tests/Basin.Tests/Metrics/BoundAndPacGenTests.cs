@@ -91,3 +91,30 @@ public class BoundAndPacGenTests
         }
     }
 }
+
+public class WeightMatrixTests
+{
+    [Fact]
+    public void ConvKernelsAreSummedOverSpatialPositionsAndVectorsLeftOut()
+    {
+        using var scope = NewDisposeScope();
+        var model = DenseReference.TinyCnn(seed: 3);
+        var (x, y) = DenseReference.Batch(8, [1, 5, 5], 3, seed: 4);
+        using (model)
+        using (var data = new Basin.Data.Dataset("cnn", x, y, 3))
+        using (var context = new MetricContext(model, data, new MeasureSettings()))
+        {
+            var diagonal = arange(context.P, ScalarType.Float64);
+            var (matrices, leftOut) = WeightMatrices.Split(context, diagonal);
+            Assert.Equal(["0.weight", "4.weight"], matrices.Select(m => m.Name));
+            Assert.Equal(2 + 2 + 2 + 3, leftOut); // conv bias, BN weight and bias, linear bias
+            var conv = matrices[0];
+            Assert.Equal(2, conv.Curvature.GetLength(0)); // out channels
+            Assert.Equal(1, conv.Curvature.GetLength(1)); // in channels
+            // Out-channel 1's kernel holds diagonal entries 9 … 17: their sum.
+            Assert.Equal(Enumerable.Range(9, 9).Sum(), conv.Curvature[1, 0]);
+            var w = model.Module.named_parameters().First(p => p.name == "0.weight").parameter;
+            Assert.Equal(w[1].square().sum().item<double>(), conv.WeightSquared[1, 0], 12);
+        }
+    }
+}
