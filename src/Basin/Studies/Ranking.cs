@@ -1,0 +1,139 @@
+namespace Basin.Studies;
+
+/// <summary>A rank correlation with its bootstrap 95% interval.</summary>
+public sealed record Correlation(double Value, double Lower, double Upper, int Models);
+
+/// <summary>
+/// Rank correlations between a metric and a generalization gap over a population of models: Kendall's
+/// τ-b and Spearman's ρ (both tie-corrected), bootstrap percentile intervals over models, and the
+/// granulated Kendall coefficient of Jiang et al. 2020 for grids over several axes.
+/// </summary>
+public static class Ranking
+{
+    /// <summary>
+    /// Kendall's τ-b: <c>(C − D) / √((n₀ − n₁)(n₀ − n₂))</c>, n₀ = n(n−1)/2, n₁ and n₂ the pairs tied in x and in
+    /// y. NaN when either variable is constant.
+    /// </summary>
+    public static double KendallTau(IReadOnlyList<double> x, IReadOnlyList<double> y)
+    {
+        Check(x, y);
+        long concordant = 0, discordant = 0, tiesX = 0, tiesY = 0, n0 = 0;
+        for (int i = 0; i < x.Count; i++)
+        {
+            for (int j = i + 1; j < x.Count; j++)
+            {
+                n0++;
+                int sx = Math.Sign(x[i] - x[j]), sy = Math.Sign(y[i] - y[j]);
+                if (sx == 0) tiesX++;
+                if (sy == 0) tiesY++;
+                if (sx == 0 || sy == 0) continue;
+                if (sx == sy) concordant++;
+                else discordant++;
+            }
+        }
+        double denominator = Math.Sqrt((double)(n0 - tiesX) * (n0 - tiesY));
+        return denominator > 0 ? (concordant - discordant) / denominator : double.NaN;
+    }
+
+    /// <summary>Spearman's ρ: the Pearson correlation of the ranks (ties get their average rank). NaN when either variable is constant.</summary>
+    public static double SpearmanRho(IReadOnlyList<double> x, IReadOnlyList<double> y)
+    {
+        Check(x, y);
+        return Pearson(Ranks(x), Ranks(y));
+    }
+
+    /// <summary>The Pearson correlation; NaN when either variable is constant.</summary>
+    public static double Pearson(IReadOnlyList<double> x, IReadOnlyList<double> y)
+    {
+        Check(x, y);
+        double mx = x.Average(), my = y.Average(), sxy = 0, sxx = 0, syy = 0;
+        for (int i = 0; i < x.Count; i++)
+        {
+            sxy += (x[i] - mx) * (y[i] - my);
+            sxx += (x[i] - mx) * (x[i] - mx);
+            syy += (y[i] - my) * (y[i] - my);
+        }
+        return sxx > 0 && syy > 0 ? sxy / Math.Sqrt(sxx * syy) : double.NaN;
+    }
+
+    /// <summary>Ranks 1…n, ties sharing their average rank.</summary>
+    public static double[] Ranks(IReadOnlyList<double> values)
+    {
+        var order = Enumerable.Range(0, values.Count).OrderBy(i => values[i]).ToArray();
+        var ranks = new double[values.Count];
+        for (int start = 0; start < order.Length;)
+        {
+            int end = start;
+            while (end + 1 < order.Length && values[order[end + 1]] == values[order[start]]) end++;
+            double average = (start + end) / 2.0 + 1;
+            for (int k = start; k <= end; k++) ranks[order[k]] = average;
+            start = end + 1;
+        }
+        return ranks;
+    }
+
+    /// <summary>
+    /// A statistic with its bootstrap percentile 95% interval: models resampled with replacement
+    /// <paramref name="resamples"/> times (seeded); resamples where the statistic is undefined are skipped.
+    /// </summary>
+    public static Correlation Bootstrap(IReadOnlyList<double> x, IReadOnlyList<double> y, Func<IReadOnlyList<double>, IReadOnlyList<double>, double> statistic, int resamples = 2000, int seed = 0)
+    {
+        Check(x, y);
+        double value = statistic(x, y);
+        var rng = new Random(seed);
+        var draws = new List<double>(resamples);
+        var bx = new double[x.Count];
+        var by = new double[x.Count];
+        for (int r = 0; r < resamples; r++)
+        {
+            for (int i = 0; i < x.Count; i++)
+            {
+                int k = rng.Next(x.Count);
+                bx[i] = x[k];
+                by[i] = y[k];
+            }
+            double s = statistic(bx, by);
+            if (double.IsFinite(s)) draws.Add(s);
+        }
+        if (draws.Count == 0) return new Correlation(value, double.NaN, double.NaN, x.Count);
+        draws.Sort();
+        return new Correlation(value, Quantile(draws, 0.025), Quantile(draws, 0.975), x.Count);
+    }
+
+    /// <summary>
+    /// The granulated Kendall coefficient Ψ of Jiang et al. 2020 ("Fantastic generalization measures"):
+    /// for each axis, the mean τ over the groups of models that differ only along that axis (all other
+    /// axes fixed), then the mean over axes. <paramref name="coordinates"/> gives each model's value on
+    /// every axis (as strings). Returns Ψ and the per-axis coefficients; an axis with no group of two or
+    /// more models is left out.
+    /// </summary>
+    public static (double Psi, IReadOnlyDictionary<string, double> PerAxis) GranulatedKendall(
+        IReadOnlyList<IReadOnlyDictionary<string, string>> coordinates, IReadOnlyList<double> metric, IReadOnlyList<double> gap)
+    {
+        if (coordinates.Count != metric.Count || metric.Count != gap.Count) throw new ArgumentException("one coordinate set, metric value and gap per model");
+        var axes = coordinates.SelectMany(c => c.Keys).Distinct().OrderBy(a => a, StringComparer.Ordinal).ToList();
+        var perAxis = new Dictionary<string, double>();
+        foreach (var axis in axes)
+        {
+            var groups = Enumerable.Range(0, coordinates.Count)
+                .GroupBy(i => string.Join("|", axes.Where(a => a != axis).Select(a => coordinates[i].GetValueOrDefault(a, ""))))
+                .Where(g => g.Count() >= 2);
+            var taus = groups.Select(g => KendallTau(g.Select(i => metric[i]).ToArray(), g.Select(i => gap[i]).ToArray())).Where(double.IsFinite).ToList();
+            if (taus.Count > 0) perAxis[axis] = taus.Average();
+        }
+        return (perAxis.Count > 0 ? perAxis.Values.Average() : double.NaN, perAxis);
+    }
+
+    private static double Quantile(List<double> sorted, double q)
+    {
+        double position = q * (sorted.Count - 1);
+        int lo = (int)Math.Floor(position), hi = (int)Math.Ceiling(position);
+        return sorted[lo] + (sorted[hi] - sorted[lo]) * (position - lo);
+    }
+
+    private static void Check(IReadOnlyList<double> x, IReadOnlyList<double> y)
+    {
+        if (x.Count != y.Count) throw new ArgumentException($"{x.Count} metric values for {y.Count} gaps");
+        if (x.Count < 2) throw new ArgumentException("a rank correlation needs at least two models");
+    }
+}
