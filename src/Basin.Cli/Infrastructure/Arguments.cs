@@ -12,10 +12,13 @@ public sealed class Arguments
     private readonly Dictionary<string, (bool IsFlag, string Help)> declared = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string?> given = new(StringComparer.Ordinal);
 
-    /// <summary>Declares the options of <paramref name="command"/>.</summary>
-    public Arguments(string command, IEnumerable<(string Name, bool IsFlag, string Help)> options)
+    private readonly string? positional;
+
+    /// <summary>Declares the options of <paramref name="command"/>, and optionally one positional argument read as option <paramref name="positional"/>.</summary>
+    public Arguments(string command, IEnumerable<(string Name, bool IsFlag, string Help)> options, string? positional = null)
     {
         this.command = command;
+        this.positional = positional;
         foreach (var (name, isFlag, help) in options) declared[name] = (isFlag, help);
     }
 
@@ -28,6 +31,11 @@ public sealed class Arguments
         for (int i = 0; i < args.Count; i++)
         {
             string arg = args[i];
+            if (!arg.StartsWith("--", StringComparison.Ordinal) && positional is not null && !given.ContainsKey(positional))
+            {
+                given[positional] = arg;
+                continue;
+            }
             if (!arg.StartsWith("--", StringComparison.Ordinal))
                 throw new UsageException($"unexpected argument '{arg}' for '{command}': options start with -- (see basin {command} --help)");
             string name = arg[2..];

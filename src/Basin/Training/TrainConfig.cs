@@ -45,6 +45,12 @@ public sealed record TrainConfig
     /// <summary>Use only this many training samples (0 = all), drawn with the seed.</summary>
     public int TrainSubset { get; init; }
 
+    /// <summary>
+    /// Confusion-set size (seed 001 §7.1): this many further training samples, disjoint from the subset,
+    /// added with uniformly random labels. Needs <see cref="TrainSubset"/>.
+    /// </summary>
+    public int Confusion { get; init; }
+
     /// <summary>Batch size for evaluation passes.</summary>
     public int EvalBatchSize { get; init; } = 1000;
 
@@ -58,6 +64,7 @@ public sealed record TrainConfig
         if (!(LabelSmoothing >= 0 && LabelSmoothing < 1)) throw new ArgumentException($"--label-smoothing must be in [0, 1), got {LabelSmoothing}");
         if (!(RandomLabels >= 0 && RandomLabels <= 1)) throw new ArgumentException($"--random-labels must be in [0, 1], got {RandomLabels}");
         if (TrainSubset < 0) throw new ArgumentException($"--subset must be ≥ 0, got {TrainSubset}");
+        if (Confusion < 0 || (Confusion > 0 && TrainSubset == 0)) throw new ArgumentException("a confusion set needs a training subset size and a non-negative count");
         if (EvalBatchSize < 1) throw new ArgumentException("evaluation batch size must be positive");
         Optimizer.Validate();
         try

@@ -72,11 +72,17 @@ public sealed class TrainingRun : IDisposable
     }
 
     /// <summary>
-    /// The training set the config asks for: the seeded subset, then the random-label corruption.
+    /// The training set the config asks for: the seeded subset (plus the confusion set), then the random-label corruption.
     /// The caller owns the result.
     /// </summary>
     public static Dataset PrepareTrainingSet(TrainConfig config, Dataset train)
     {
+        if (config.Confusion > 0)
+        {
+            var confused = train.WithConfusionSet(config.TrainSubset, config.Confusion, config.Seed);
+            if (config.RandomLabels <= 0) return confused;
+            using (confused) return confused.WithRandomLabels(config.RandomLabels, config.Seed);
+        }
         var subset = config.TrainSubset > 0 && config.TrainSubset < train.Count ? train.Sample(config.TrainSubset, config.Seed) : train.Subset(Enumerable.Range(0, train.Count).Select(i => (long)i).ToArray());
         if (config.RandomLabels <= 0) return subset;
         using (subset) return subset.WithRandomLabels(config.RandomLabels, config.Seed);

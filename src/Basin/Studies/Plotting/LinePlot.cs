@@ -5,7 +5,11 @@ using SkiaSharp;
 namespace Basin.Studies.Plotting;
 
 /// <summary>One curve of a <see cref="LinePlot"/>.</summary>
-public sealed record Series(string Label, IReadOnlyList<double> X, IReadOnlyList<double> Y);
+/// <param name="Label">The legend text.</param>
+/// <param name="X">x values.</param>
+/// <param name="Y">y values.</param>
+/// <param name="Points">Draw markers without lines (a scatter plot).</param>
+public sealed record Series(string Label, IReadOnlyList<double> X, IReadOnlyList<double> Y, bool Points = false);
 
 /// <summary>
 /// A line plot with axes, ticks and a legend, drawn once and saved as PNG and SVG (SkiaSharp). The y
@@ -24,7 +28,7 @@ public sealed class LinePlot(string title, string xLabel, string yLabel, bool lo
     /// <summary>Adds a curve.</summary>
     public LinePlot Add(Series s)
     {
-        if (s.X.Count != s.Y.Count || s.X.Count < 2) throw new ArgumentException($"series '{s.Label}' needs as many x as y values, at least 2");
+        if (s.X.Count != s.Y.Count || s.X.Count < (s.Points ? 1 : 2)) throw new ArgumentException($"series '{s.Label}' needs as many x as y values (at least 2 for a line)");
         series.Add(s);
         return this;
     }
@@ -41,17 +45,22 @@ public sealed class LinePlot(string title, string xLabel, string yLabel, bool lo
             using var png = image.Encode(SKEncodedImageFormat.Png, 100);
             png.SaveTo(stream);
         });
-        AtomicFile.Write(basePath + ".svg", stream =>
-        {
-            using var managed = new SKManagedWStream(stream);
-            using (var canvas = SKSvgCanvas.Create(SKRect.Create(Width, Height), managed)) Draw(canvas);
-        });
+        using var svg = new MemoryStream();
+        using (var managed = new SKManagedWStream(svg))
+        using (var canvas = SKSvgCanvas.Create(SKRect.Create(Width, Height), managed)) Draw(canvas);
+        // Skia numbers clip paths with a process-wide hexadecimal counter: renumber them per file so that the same
+        // plot always gives the same bytes (re-built reports compare equal).
+        var ids = new Dictionary<string, string>();
+        string text = System.Text.RegularExpressions.Regex.Replace(System.Text.Encoding.UTF8.GetString(svg.ToArray()), @"\bcl_[0-9a-f]+\b",
+            m => ids.TryGetValue(m.Value, out var id) ? id : ids[m.Value] = $"cl_{ids.Count + 1}");
+        AtomicFile.WriteAllText(basePath + ".svg", text);
     }
 
     private void Draw(SKCanvas canvas)
     {
         canvas.Clear(SKColors.White);
         var all = series.SelectMany(s => s.X.Zip(s.Y)).Where(p => double.IsFinite(p.First) && double.IsFinite(p.Second)).ToList();
+        if (all.Count == 0) all.Add((0, 0));
         double x0 = all.Min(p => p.First), x1 = all.Max(p => p.First);
         double yMax = all.Max(p => p.Second);
         double y0, y1;
@@ -63,10 +72,16 @@ public sealed class LinePlot(string title, string xLabel, string yLabel, bool lo
         }
         else
         {
-            y0 = Math.Min(0, all.Min(p => p.Second));
+            y0 = series.Any(s => s.Points) ? all.Min(p => p.Second) : Math.Min(0, all.Min(p => p.Second));
             y1 = yMax > y0 ? yMax : y0 + 1;
         }
-        if (x1 <= x0) x1 = x0 + 1;
+        if (x1 <= x0) { x0 -= 0.5; x1 = x0 + 1; }
+        if (series.Any(s => s.Points))
+        {
+            double padX = (x1 - x0) * 0.05;
+            (x0, x1) = (x0 - padX, x1 + padX);
+            if (!logY) { double padY = (y1 - y0) * 0.05; (y0, y1) = (y0 - padY, y1 + padY); }
+        }
         float Px(double x) => (float)(Left + (x - x0) / (x1 - x0) * (Width - Left - Right));
         float Py(double y)
         {
@@ -116,7 +131,13 @@ public sealed class LinePlot(string title, string xLabel, string yLabel, bool lo
             }
             canvas.Save();
             canvas.ClipRect(SKRect.Create(Left, Top, Width - Left - Right, Height - Top - Bottom));
-            canvas.DrawPath(path, paint);
+            if (s.Points)
+            {
+                using var dot = new SKPaint { Color = paint.Color, IsAntialias = true, Style = SKPaintStyle.Fill };
+                for (int j = 0; j < s.X.Count; j++)
+                    if (double.IsFinite(s.X[j]) && double.IsFinite(s.Y[j])) canvas.DrawCircle(Px(s.X[j]), Py(s.Y[j]), 4.5f, dot);
+            }
+            else canvas.DrawPath(path, paint);
             canvas.Restore();
             using var swatch = new SKPaint { Color = paint.Color, StrokeWidth = 3 };
             float ly = Top + 16 + 18 * i;

@@ -1,0 +1,94 @@
+using System.Text.Json;
+using Basin.Cli.Infrastructure;
+using Basin.Studies;
+
+namespace Basin.Cli.Commands.Study;
+
+/// <summary>
+/// <c>basin study AXIS</c>: trains a population of models along an axis, measures every metric on each,
+/// ranks the metrics against the real generalization gap and writes the report — the main job.
+/// </summary>
+public sealed class StudyCommand : ICommand
+{
+    /// <inheritdoc />
+    public string Name => "study";
+
+    /// <inheritdoc />
+    public string Summary => "train a population along an axis, measure every metric, rank them against the real gap, report";
+
+    /// <inheritdoc />
+    public Arguments Options() => new(Name, new (string, bool, string)[]
+    {
+        ("preset", false, "quick (minutes), standard or paper (default quick)"),
+        ("data", false, "data set (default fashion-mnist)"),
+        ("model", false, "model spec (default mlp:784-256-256-10)"),
+        ("seeds", false, "models per grid point, seeds 0…K−1 (default 1)"),
+        ("metrics", false, "all, or a comma-separated list of metric ids (default all)"),
+        ("spec", false, "a study spec JSON file (a grid over several axes) instead of AXIS"),
+        ("out", false, "study folder (default runs/study-AXIS-PRESET); a killed study resumes there"),
+        ("report-only", true, "rebuild the report from the saved results, training nothing"),
+        ("json", true, "print the ranking as JSON"),
+    }.Concat(RuntimeOptions.Declarations), positional: "axis");
+
+    /// <inheritdoc />
+    public int Run(Arguments args, CliContext context)
+    {
+        string? axis = args.String("axis");
+        string preset = args.String("preset", "quick");
+        StudySpec? spec = null;
+        if (args.String("spec") is { } specFile)
+        {
+            if (!File.Exists(specFile)) throw new UsageException($"--spec: {specFile} does not exist");
+            try { spec = StudySpec.FromJson(File.ReadAllText(specFile)); }
+            catch (JsonException e) { throw new InvalidDataException($"{specFile}: not a study spec ({e.Message.Split('.')[0]})"); }
+        }
+        else if (axis is null && !args.Has("report-only"))
+        {
+            throw new UsageException($"name a study axis ({string.Join(", ", StudyAxes.Names.Keys)}) or --spec FILE");
+        }
+        string folder = args.String("out") ?? Path.Combine("runs", $"study-{axis ?? spec?.Name ?? "study"}-{preset}");
+
+        if (args.Has("report-only"))
+        {
+            var (saved, finished) = StudyRunner.Load(folder);
+            return Report(saved, finished, folder, args.Has("json"), context);
+        }
+
+        spec ??= StudyAxes.Build(axis!, preset, args.String("data", "fashion-mnist"), args.String("model", "mlp:784-256-256-10"), args.Int("seeds", 1, 1, 100));
+        if (args.String("metrics") is { } metrics) spec = spec with { Metrics = metrics };
+        spec.Validate();
+        RuntimeOptions.Initialize(args);
+        context.Error.WriteLine($"study {spec.Name} ({spec.Preset}): {spec.Models.Count} models in {folder}");
+        context.Progress.Restart();
+        var results = StudyRunner.Run(spec, folder, p =>
+        {
+            double fraction = (p.Model + p.Fraction) / p.Models;
+            context.Progress.Draw(fraction, $"model {p.Model + 1}/{p.Models}", $"{p.Name}: {p.Stage}".PadRight(60)[..60]);
+            if (p.Stage == "done")
+            {
+                context.Progress.Clear();
+                context.Error.WriteLine($"  {p.Model + 1}/{p.Models} {p.Name} done");
+            }
+        });
+        context.Progress.Clear();
+        return Report(spec, results, folder, args.Has("json"), context);
+    }
+
+    private static int Report(StudySpec spec, List<ModelResult> results, string folder, bool json, CliContext context)
+    {
+        var rankings = StudyReport.Write(spec, results, folder);
+        if (json)
+        {
+            context.Out.WriteLine(JsonSerializer.Serialize(rankings.Select(r => new { metric = r.Metric, tau_error_gap = Finite(r.TauError.Value), lower = Finite(r.TauError.Lower), upper = Finite(r.TauError.Upper), tau_loss_gap = Finite(r.TauLoss.Value), noise_to_spread = Finite(r.NoiseToSpread), seconds = r.Seconds })));
+            return 0;
+        }
+        context.Out.WriteLine($"{spec.Name} ({spec.Preset}), {results.Count} models: which metric orders them like their generalization gap?");
+        context.Out.WriteLine();
+        context.Out.Write(StudyReport.TrustTable(rankings));
+        context.Out.WriteLine();
+        context.Out.WriteLine($"report: {Path.Combine(folder, "report.md")} (tables, settings), results.csv, results.json, plots/");
+        return 0;
+    }
+
+    private static double? Finite(double x) => double.IsFinite(x) ? x : null;
+}

@@ -1,0 +1,107 @@
+using System.Globalization;
+using Basin.Metrics;
+using Basin.Training;
+
+namespace Basin.Studies;
+
+/// <summary>
+/// The study axes of <c>shared/spec/studies.md</c> and the presets that size them: <c>quick</c> (minutes on
+/// 2 cores: a 10 000-sample subset, few epochs, light metric settings), <c>standard</c> (a larger subset,
+/// more epochs and points, the spec's metric defaults at reduced sample counts) and <c>paper</c> (the full
+/// training set and the papers' grids).
+/// </summary>
+public static class StudyAxes
+{
+    /// <summary>The axes with what each varies.</summary>
+    public static IReadOnlyDictionary<string, string> Names { get; } = new Dictionary<string, string>
+    {
+        ["weight-decay"] = "L2 coefficient γ (seed 000 Tables 1–5, seed 002 §4)",
+        ["random-labels"] = "fraction of training labels replaced at random (seed 004 §6.1)",
+        ["confusion-set"] = "extra training samples with random labels (seed 001 §7.1 scenario I)",
+        ["augmentation"] = "none / flip / crop1+flip / crop4+flip (seed 001 scenario II)",
+        ["batch-size"] = "mini-batch size (seed 001 scenario III, seed 003 Fig. 3–4)",
+        ["learning-rate"] = "learning rate at fixed batch (seed 003 Fig. 5–6)",
+        ["optimizer"] = "SGD vs Adam vs AdamW with decoupled decay (seed 002 §5)",
+        ["loss-to-zero"] = "unregularised training ever longer (seed 002 Theorem 1)",
+        ["subsampling"] = "batch size of the curvature estimate: batch vs full Tr H and Tr H² (seed 000 §4.2)",
+        ["regularizers"] = "plain / trace-of-GGN / Fisher R_α / perturbed OPT / SAM / ASAM",
+    };
+
+    /// <summary>Builds the study for <paramref name="axis"/> at <paramref name="preset"/>.</summary>
+    /// <exception cref="ArgumentException">Unknown axis or preset, or an axis that needs what is not built yet.</exception>
+    public static StudySpec Build(string axis, string preset, string data, string model, int seeds)
+    {
+        if (!Names.ContainsKey(axis)) throw new ArgumentException($"unknown study axis '{axis}'; axes: {string.Join(", ", Names.Keys)}");
+        if (axis == "regularizers") throw new ArgumentException("the regularizers study needs the flatness regularisers, which are not built yet");
+        if (seeds < 1 || seeds > 100) throw new ArgumentException($"--seeds must be between 1 and 100, got {seeds}");
+        var (basis, measure, samples) = Preset(preset, data, model);
+        var points = Points(axis, preset, basis);
+        var models = new List<StudyModel>();
+        foreach (var (label, config) in points)
+        {
+            for (int seed = 0; seed < seeds; seed++)
+            {
+                var coordinates = new Dictionary<string, string> { [axis] = label };
+                if (seeds > 1) coordinates["seed"] = seed.ToString(CultureInfo.InvariantCulture);
+                models.Add(new StudyModel($"{axis}={label}" + (seeds > 1 ? $"_seed={seed}" : ""), config with { Seed = seed }, coordinates));
+            }
+        }
+        return new StudySpec { Name = axis, Preset = preset, Models = models, Measure = measure, MeasureSamples = samples, Metrics = "all" };
+    }
+
+    private static (TrainConfig Basis, MeasureSettings Measure, int Samples) Preset(string preset, string data, string model) => preset switch
+    {
+        "quick" => (new TrainConfig { Model = model, Data = data, Epochs = 8, BatchSize = 128, LearningRate = 0.05, TrainSubset = 10_000, Schedule = "cosine", Optimizer = new("sgd", 0.9, Nesterov: true) },
+            new MeasureSettings { TraceProbes = 16, LanczosSteps = 20, SlqSteps = 30, SlqStarts = 1, FisherSubsets = 20, FiniteDifferenceProbes = 8, ExpectedSharpnessDraws = 16, KeskarSteps = 10 }, 2048),
+        "standard" => (new TrainConfig { Model = model, Data = data, Epochs = 20, BatchSize = 128, LearningRate = 0.05, TrainSubset = 20_000, Schedule = "cosine", Optimizer = new("sgd", 0.9, Nesterov: true) },
+            new MeasureSettings { TraceProbes = 32, LanczosSteps = 40, SlqSteps = 40, SlqStarts = 2, FisherSubsets = 50 }, 5000),
+        "paper" => (new TrainConfig { Model = model, Data = data, Epochs = 50, BatchSize = 128, LearningRate = 0.05, Schedule = "linear", Optimizer = new("sgd", 0.9, Nesterov: true) },
+            new MeasureSettings(), 10_000),
+        _ => throw new ArgumentException($"unknown preset '{preset}': use quick, standard or paper"),
+    };
+
+    private static IEnumerable<(string Label, TrainConfig Config)> Points(string axis, string preset, TrainConfig b)
+    {
+        bool quick = preset == "quick";
+        switch (axis)
+        {
+            case "weight-decay":
+                foreach (var wd in quick ? new[] { 0, 1e-4, 5e-4, 1e-3, 3e-3 } : [0, 1e-4, 3e-4, 5e-4, 1e-3, 2e-3, 5e-3])
+                    yield return (StudySpec.Format(wd), b with { Optimizer = b.Optimizer with { WeightDecay = wd } });
+                break;
+            case "random-labels":
+                foreach (var f in quick ? new[] { 0, 0.2, 0.4, 0.6, 0.8 } : Enumerable.Range(0, 11).Select(i => i / 10.0).ToArray())
+                    yield return (StudySpec.Format(f), b with { RandomLabels = f });
+                break;
+            case "confusion-set":
+                int clean = quick ? 2000 : 10_000;
+                foreach (var k in quick ? new[] { 0, 500, 1000, 1500, 2000 } : [0, 1000, 2000, 3000, 4000, 5000])
+                    yield return (k.ToString(CultureInfo.InvariantCulture), b with { TrainSubset = clean, Confusion = k });
+                break;
+            case "augmentation":
+                foreach (var a in new[] { "none", "flip", "crop1+flip", "crop4+flip" }) yield return (a, b with { Augment = a });
+                break;
+            case "batch-size":
+                foreach (var bs in quick ? new[] { 32, 128, 512, 2048 } : [32, 64, 128, 256, 512, 1024])
+                    yield return (bs.ToString(CultureInfo.InvariantCulture), b with { BatchSize = bs });
+                break;
+            case "learning-rate":
+                foreach (var lr in quick ? new[] { 0.003, 0.01, 0.03, 0.1 } : [0.002, 0.005, 0.01, 0.02, 0.05, 0.1])
+                    yield return (StudySpec.Format(lr), b with { LearningRate = lr });
+                break;
+            case "optimizer":
+                yield return ("sgd", b);
+                yield return ("adam", b with { LearningRate = 1e-3, Optimizer = new("adam", 0) });
+                yield return ("adamw", b with { LearningRate = 1e-3, Optimizer = new("adamw", 0, WeightDecay: 5e-2) });
+                break;
+            case "loss-to-zero":
+                foreach (var e in quick ? new[] { 1, 2, 4, 8, 16 } : [2, 5, 10, 20, 40, 80])
+                    yield return (e.ToString(CultureInfo.InvariantCulture), b with { Epochs = e, Schedule = "constant", Optimizer = b.Optimizer with { WeightDecay = 0 } });
+                break;
+            case "subsampling":
+                yield return ("base", b);
+                yield return ("base-wd", b with { Optimizer = b.Optimizer with { WeightDecay = 5e-4 } });
+                break;
+        }
+    }
+}

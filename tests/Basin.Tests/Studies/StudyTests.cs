@@ -1,0 +1,116 @@
+using Basin.Metrics;
+using Basin.Studies;
+using Basin.Tests.Cli;
+using Basin.Training;
+using Xunit;
+
+namespace Basin.Tests.Studies;
+
+public class StudyTests
+{
+    /// <summary>A three-model weight-decay study on a synthetic mixture: seconds, not minutes.</summary>
+    private static StudySpec Tiny() => new()
+    {
+        Name = "tiny",
+        Preset = "test",
+        Metrics = "hessian.trace,hessian.top_eigenvalue,hessian.spectral_density,sharpness.expected,pacbayes.laplace.approx,fisher.logdet_subsampled",
+        Measure = new MeasureSettings { TraceProbes = 4, LanczosSteps = 8, SlqSteps = 8, SlqStarts = 1, FisherSubsets = 3, FisherSubsetSize = 10, ExpectedSharpnessDraws = 4 },
+        MeasureSamples = 100,
+        Models = [.. new[] { 0.0, 1e-3, 1e-2 }.Select(wd => new StudyModel($"wd={wd}",
+            new TrainConfig { Model = "mlp:5-12-3", Data = "mixture:d=5,k=3,n=150", Epochs = 3, BatchSize = 16, LearningRate = 0.05, Optimizer = new("sgd", 0.9, WeightDecay: wd) },
+            new Dictionary<string, string> { ["weight-decay"] = wd.ToString(System.Globalization.CultureInfo.InvariantCulture) }))],
+    };
+
+    [Fact]
+    public void EndToEndStudyWritesReportTablesAndPlots()
+    {
+        using var tmp = new TempFolder();
+        var results = StudyRunner.Run(Tiny(), tmp.Path);
+        Assert.Equal(3, results.Count);
+        var rankings = StudyReport.Write(Tiny(), results, tmp.Path);
+        Assert.Equal(6, rankings.Count);
+        string report = File.ReadAllText(tmp.File("report.md"));
+        Assert.Contains("## Trust table", report);
+        Assert.Contains("| hessian.trace |", report);
+        Assert.Equal(1 + 3 * 6, File.ReadAllLines(tmp.File("results.csv")).Length);
+        foreach (var plot in new[] { "scatter-hessian.trace", "training-curves", "spectra" })
+            foreach (var ext in new[] { ".png", ".svg" })
+                Assert.True(new FileInfo(Path.Combine(tmp.Path, "plots", plot + ext)).Length > 500, $"{plot}{ext} missing or empty");
+        Assert.All(results, r => Assert.Equal(3, r.Log.Count));
+        Assert.All(results, r => Assert.NotEmpty(r.Density));
+    }
+
+    [Fact]
+    public void KilledStudyResumesWithNoModelTrainedTwiceAndNoneLost()
+    {
+        using var straight = new TempFolder();
+        using var killed = new TempFolder();
+        var reference = StudyRunner.Run(Tiny(), straight.Path);
+
+        // Kill the study while the second model trains: the first is finished, the second has a checkpoint.
+        using var cancel = new CancellationTokenSource();
+        Assert.Throws<OperationCanceledException>(() => StudyRunner.Run(Tiny(), killed.Path, p =>
+        {
+            if (p.Model == 1 && p.Stage.StartsWith("training epoch 2", StringComparison.Ordinal)) cancel.Cancel();
+        }, cancel.Token));
+        string firstResult = Path.Combine(killed.Path, "models", "wd=0", "result.json");
+        Assert.True(File.Exists(firstResult), "the finished model's result was lost");
+        var firstBytes = File.ReadAllBytes(firstResult);
+        using (var partial = Checkpoint.Load(Path.Combine(killed.Path, "models", "wd=0.001", Checkpoint.FileName)))
+            Assert.InRange(partial.Run.EpochsDone, 1, 2);
+
+        var trained = new List<string>();
+        var resumed = StudyRunner.Run(Tiny(), killed.Path, p => { if (p.Stage.StartsWith("training", StringComparison.Ordinal) && !trained.Contains(p.Name)) trained.Add(p.Name); });
+        Assert.DoesNotContain("wd=0", trained);
+        Assert.Equal(firstBytes, File.ReadAllBytes(firstResult));
+        Assert.Equal(3, resumed.Count);
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Equal(reference[i].Log.Select(l => l.TrainLoss), resumed[i].Log.Select(l => l.TrainLoss));
+            Assert.Equal(reference[i].Metrics.Select(m => m.Value), resumed[i].Metrics.Select(m => m.Value));
+        }
+    }
+
+    [Fact]
+    public void ReportOnlyRebuildsAnIdenticalReport()
+    {
+        using var tmp = new TempFolder();
+        string spec = tmp.File("spec.json");
+        File.WriteAllText(spec, Tiny().ToJson());
+        string folder = tmp.File("study");
+        var first = CliRunner.Run("study", "--spec", spec, "--out", folder);
+        Assert.True(first.Code == 0, first.Error);
+        Assert.Contains("τ vs error gap", first.Out);
+        var files = new[] { "report.md", "results.csv", "results.json", Path.Combine("plots", "scatter-hessian.trace.svg") };
+        var before = files.Select(f => File.ReadAllBytes(Path.Combine(folder, f))).ToList();
+        foreach (var f in files) File.Delete(Path.Combine(folder, f));
+        var again = CliRunner.Run("study", "--report-only", "--out", folder);
+        Assert.True(again.Code == 0, again.Error);
+        for (int i = 0; i < files.Length; i++) Assert.True(before[i].SequenceEqual(File.ReadAllBytes(Path.Combine(folder, files[i]))), $"{files[i]} differs after --report-only");
+        Assert.Equal(first.Out, again.Out);
+    }
+
+    [Fact]
+    public void AxesBuildTheirPopulationsAndBadInputsAreRefused()
+    {
+        var wd = StudyAxes.Build("weight-decay", "quick", "fashion-mnist", "mlp:784-256-256-10", 2);
+        Assert.Equal(10, wd.Models.Count);
+        Assert.Equal(["weight-decay", "seed"], wd.Models[3].Coordinates.Keys);
+        Assert.Equal(5, StudyAxes.Build("random-labels", "quick", "fashion-mnist", "softmax", 1).Models.Count);
+        Assert.Equal(11, StudyAxes.Build("random-labels", "standard", "fashion-mnist", "softmax", 1).Models.Count);
+        Assert.Contains("unknown study axis", Assert.Throws<ArgumentException>(() => StudyAxes.Build("dropout", "quick", "d", "m", 1)).Message);
+        Assert.Contains("unknown preset", Assert.Throws<ArgumentException>(() => StudyAxes.Build("weight-decay", "huge", "d", "m", 1)).Message);
+        Assert.Contains("not built yet", Assert.Throws<ArgumentException>(() => StudyAxes.Build("regularizers", "quick", "d", "m", 1)).Message);
+
+        using var tmp = new TempFolder();
+        var run = CliRunner.Run("study", "--out", tmp.Path, "--report-only");
+        Assert.Equal(1, run.Code);
+        Assert.Contains("not a study folder", run.Error);
+        var noAxis = CliRunner.Run("study");
+        Assert.Equal(2, noAxis.Code);
+        Assert.Contains("name a study axis", noAxis.Error);
+        var other = Tiny() with { Measure = new MeasureSettings { TraceProbes = 5 } };
+        StudyRunner.Run(Tiny() with { Models = Tiny().Models }, tmp.File("a"), null, new CancellationToken(canceled: false)).Clear();
+        Assert.Contains("holds a different study", Assert.Throws<InvalidOperationException>(() => StudyRunner.Run(other, tmp.File("a"))).Message);
+    }
+}
