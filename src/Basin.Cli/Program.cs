@@ -1,4 +1,5 @@
 using Basin.Cli.Commands.Info;
+using Basin.Cli.Commands.Landscape;
 using Basin.Cli.Commands.Measure;
 using Basin.Cli.Commands.Spectrum;
 using Basin.Cli.Commands.Study;
@@ -12,7 +13,7 @@ namespace Basin.Cli;
 /// <summary>Entry point of the <c>basin</c> command.</summary>
 public static class Program
 {
-    private static readonly ICommand[] Commands = [new StudyCommand(), new TrainCommand(), new MeasureCommand(), new SpectrumCommand(), new InfoCommand()];
+    private static readonly ICommand[] Commands = [new StudyCommand(), new TrainCommand(), new MeasureCommand(), new SpectrumCommand(), new LandscapeCommand(), new InfoCommand()];
 
     /// <summary>Runs the command line and returns the process exit code.</summary>
     public static int Main(string[] args) =>

@@ -139,7 +139,7 @@ public static class StudyReport
         md.AppendLine(JsonSerializer.Serialize(spec.Measure, Training.TrainConfig.JsonOptions));
         md.AppendLine("```");
         md.AppendLine();
-        md.AppendLine("Plots: `plots/scatter-<metric>.png|svg` (metric against error gap), `plots/training-curves.png|svg`, `plots/spectra.png|svg` (Hessian spectral densities, log scale).");
+        md.AppendLine("Plots: `plots/scatter-<metric>.png|svg` (metric against error gap), `plots/training-curves.png|svg`, `plots/spectra.png|svg` (Hessian spectral densities, log scale), `plots/landscape-<model>.png|svg` (training loss, log colour scale, on the plane of two filter-normalised random directions through the first and the last model's weights).");
         return md.ToString();
     }
 
@@ -171,6 +171,13 @@ public static class StudyReport
         foreach (var r in results.Where(r => r.Log.Count >= 2))
             curves.Add(new Series(r.Name, r.Log.Select(l => (double)l.Epoch).ToArray(), r.Log.Select(l => 100 * l.TestError).ToArray()));
         if (results.Any(r => r.Log.Count >= 2)) curves.Save(Path.Combine(folder, "training-curves"));
+        foreach (var r in new[] { results[0], results[^1] }.Where(r => r.Landscape is not null))
+        {
+            var l = r.Landscape!;
+            string sharp = string.Join(", ", r.Metrics.Where(m => m.Id is "hessian.top_eigenvalue" or "sharpness.normalized").Select(m => $"{m.Id} {m.Value.ToString("G3", CultureInfo.InvariantCulture)}"));
+            new HeatmapPlot($"training loss around {r.Name}" + (sharp.Length > 0 ? $" ({sharp})" : ""), "direction 1", "direction 2", l.X, l.Y, l.Grid(), logScale: true) { Marker = (l.Center[0], l.Center[1]) }
+                .Save(Path.Combine(folder, "landscape-" + r.Name));
+        }
         var withDensity = results.Where(r => r.Density.Count > 0).ToList();
         if (withDensity.Count > 0)
         {

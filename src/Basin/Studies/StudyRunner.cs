@@ -20,7 +20,7 @@ public sealed record SubsamplingRow(int BatchSize, double TraceMean, double Trac
 public sealed record ModelResult(
     string Name, Dictionary<string, string> Coordinates, TrainConfig Config, List<EpochLog> Log,
     double TrainLoss, double TrainError, double TestLoss, double TestError,
-    List<MetricResult> Metrics, List<double[]> Density, List<SubsamplingRow> Subsampling, double TrainSeconds, double MeasureSeconds)
+    List<MetricResult> Metrics, List<double[]> Density, List<SubsamplingRow> Subsampling, Landscape? Landscape, double TrainSeconds, double MeasureSeconds)
 {
     /// <summary>Test minus train loss.</summary>
     public double LossGap => TestLoss - TrainLoss;
@@ -141,9 +141,12 @@ public static class StudyRunner
             density = slq.Nodes().Select(n => new[] { n.Node, n.Weight }).ToList();
         }
         var subsampling = spec.Name == "subsampling" ? Subsample(context, config.Seed) : [];
+        progress(new StudyProgress(0, 0, model.Name, "loss landscape", 0.99));
+        using var landscapeData = measured.Sample(Math.Min(512, measured.Count), config.Seed);
+        var landscape = LossLandscape.Around(run.Model, landscapeData, points: 11, radius: 1, seed: config.Seed);
         progress(new StudyProgress(0, 0, model.Name, "done", 1));
         return new ModelResult(model.Name, model.Coordinates, config, run.Log.ToList(), last.TrainLoss, last.TrainError, last.TestLoss, last.TestError,
-            results, density, subsampling, trainSeconds, clock.Elapsed.TotalSeconds);
+            results, density, subsampling, landscape, trainSeconds, clock.Elapsed.TotalSeconds);
     }
 
     /// <summary>Batch Tr H and Tr H² averaged over disjoint batches of several sizes, and the full-sample values (batch size N).</summary>

@@ -48,12 +48,18 @@ public sealed class LinePlot(string title, string xLabel, string yLabel, bool lo
         using var svg = new MemoryStream();
         using (var managed = new SKManagedWStream(svg))
         using (var canvas = SKSvgCanvas.Create(SKRect.Create(Width, Height), managed)) Draw(canvas);
-        // Skia numbers clip paths with a process-wide hexadecimal counter: renumber them per file so that the same
-        // plot always gives the same bytes (re-built reports compare equal).
+        AtomicFile.WriteAllText(basePath + ".svg", StableSvg(svg.ToArray()));
+    }
+
+    /// <summary>
+    /// The SVG text with Skia's clip-path ids renumbered per file: Skia numbers them with a process-wide
+    /// hexadecimal counter, so the same plot drawn twice would otherwise differ in bytes.
+    /// </summary>
+    internal static string StableSvg(byte[] svg)
+    {
         var ids = new Dictionary<string, string>();
-        string text = System.Text.RegularExpressions.Regex.Replace(System.Text.Encoding.UTF8.GetString(svg.ToArray()), @"\bcl_[0-9a-f]+\b",
+        return System.Text.RegularExpressions.Regex.Replace(System.Text.Encoding.UTF8.GetString(svg), @"\bcl_[0-9a-f]+\b",
             m => ids.TryGetValue(m.Value, out var id) ? id : ids[m.Value] = $"cl_{ids.Count + 1}");
-        AtomicFile.WriteAllText(basePath + ".svg", text);
     }
 
     private void Draw(SKCanvas canvas)

@@ -1,0 +1,83 @@
+using System.Globalization;
+using System.Text;
+using Basin.Cli.Infrastructure;
+using Basin.Data;
+using Basin.IO;
+using Basin.Models;
+using Basin.Studies;
+using Basin.Studies.Plotting;
+using Basin.Training;
+
+namespace Basin.Cli.Commands.Landscape;
+
+/// <summary>
+/// <c>basin landscape</c>: the 2-D training-loss landscape around a trained model (filter-normalised random
+/// directions) or over the two parameters of seed 003's toy model (<c>--toy</c>), as CSV and a heat map.
+/// </summary>
+public sealed class LandscapeCommand : ICommand
+{
+    /// <inheritdoc />
+    public string Name => "landscape";
+
+    /// <inheritdoc />
+    public string Summary => "2-D loss landscape around a trained model, or of seed 003's two-parameter toy model (--toy)";
+
+    /// <inheritdoc />
+    public Arguments Options() => new(Name, new (string, bool, string)[]
+    {
+        ("checkpoint", false, "run folder or checkpoint.safetensors (or --toy)"),
+        ("toy", true, "train seed 003's shared-sigmoid model on gaussians3 and map the loss over its two parameters"),
+        ("points", false, "grid points a side (default 21)"),
+        ("radius", false, "extent along each direction, in units of the filter norms (default 1)"),
+        ("samples", false, "training samples the loss is evaluated on (default 2048)"),
+        ("seed", false, "seed of the directions and the sample (default 0)"),
+        ("out", false, "folder for landscape.csv, landscape.png, landscape.svg (default CHECKPOINT/landscape or runs/landscape-toy)"),
+    }.Concat(RuntimeOptions.Declarations));
+
+    /// <inheritdoc />
+    public int Run(Arguments args, CliContext context)
+    {
+        int points = args.Int("points", 21, 2, 201);
+        double radius = args.Double("radius", 1, 1e-6, 1e6);
+        int samples = args.Int("samples", 2048, 2);
+        int seed = args.Int("seed", 0, 0);
+        RuntimeOptions.Initialize(args);
+        Studies.Landscape landscape;
+        string title, outDir;
+        if (args.Has("toy"))
+        {
+            using var split = DataCatalog.Load("gaussians3");
+            var config = new TrainConfig { Model = "shared-sigmoid", Data = "gaussians3", Epochs = 200, BatchSize = 100, LearningRate = 0.5, Seed = seed, Optimizer = new("sgd", 0.9) };
+            using var run = TrainingRun.Start(config, split.Train);
+            run.Train(split.Train, split.Test);
+            landscape = LossLandscape.OverParameters(run.Model, split.Train, points: Math.Max(points, 41));
+            title = $"seed 003 toy model: training loss over (w1, w2), trained to ({landscape.Center[0]:F2}, {landscape.Center[1]:F2})";
+            outDir = args.String("out") ?? Path.Combine("runs", "landscape-toy");
+        }
+        else
+        {
+            string checkpoint = args.String("checkpoint") ?? throw new UsageException("--checkpoint DIR or --toy is required");
+            string file = Directory.Exists(checkpoint) ? Path.Combine(checkpoint, Checkpoint.FileName) : checkpoint;
+            if (!File.Exists(file)) throw new UsageException($"--checkpoint: {file} does not exist");
+            using var loaded = Checkpoint.Load(file);
+            using var split = DataCatalog.Load(loaded.Run.Config.Data);
+            using var train = TrainingRun.PrepareTrainingSet(loaded.Run.Config, split.Train);
+            using var sample = train.Sample(Math.Min(samples, train.Count), seed);
+            context.Error.WriteLine($"loss landscape of {loaded.Run.Model.Spec} on {sample.Count} samples, {points}×{points} points");
+            landscape = LossLandscape.Around(loaded.Run.Model, sample, points, radius, seed);
+            title = $"training loss around {loaded.Run.Model.Spec} (filter-normalised directions)";
+            outDir = args.String("out") ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file))!, "landscape");
+        }
+        Directory.CreateDirectory(outDir);
+        var csv = new StringBuilder("x,y,loss\n");
+        for (int i = 0; i < landscape.X.Length; i++)
+            for (int j = 0; j < landscape.Y.Length; j++)
+                csv.AppendLine(string.Join(",", new[] { landscape.X[i], landscape.Y[j], landscape.Loss[i][j] }.Select(v => v.ToString("G9", CultureInfo.InvariantCulture))));
+        AtomicFile.WriteAllText(Path.Combine(outDir, "landscape.csv"), csv.ToString());
+        new HeatmapPlot(title, args.Has("toy") ? "w1" : "direction 1", args.Has("toy") ? "w2" : "direction 2", landscape.X, landscape.Y, landscape.Grid(), logScale: true) { Marker = (landscape.Center[0], landscape.Center[1]) }
+            .Save(Path.Combine(outDir, "landscape"));
+        double min = landscape.Loss.SelectMany(r => r).Min(), max = landscape.Loss.SelectMany(r => r).Max();
+        context.Out.WriteLine($"loss from {min:G4} to {max:G4} on the grid; {Path.Combine(outDir, "landscape.csv")}, landscape.png, landscape.svg");
+        return 0;
+    }
+}
