@@ -11,6 +11,7 @@ public sealed class ProgressBar(TextWriter output, bool interactive)
     private DateTime lastDraw = DateTime.MinValue;
     private DateTime started = DateTime.UtcNow;
     private int lastLength;
+    private int lastSubLength;
 
     /// <summary>A bar on the process's standard error, interactive when it is a terminal.</summary>
     public static ProgressBar ForConsole() => new(Console.Error, !Console.IsErrorRedirected);
@@ -34,10 +35,33 @@ public sealed class ProgressBar(TextWriter output, bool interactive)
         lastLength = line.Length;
     }
 
-    /// <summary>Erases the bar so the next line starts clean.</summary>
+    /// <summary>
+    /// Draws two bars: the whole job (with the time remaining) and, on the line below, the current part
+    /// of it (e.g. the study and the model or metric under way).
+    /// </summary>
+    public void Draw(double fraction, string label, string suffix, double subFraction, string subLabel)
+    {
+        if (!interactive) return;
+        var now = DateTime.UtcNow;
+        if (fraction < 1 && (now - lastDraw).TotalMilliseconds < 100) return;
+        lastDraw = DateTime.MinValue;
+        Draw(fraction, label, suffix);
+        int filled = (int)Math.Round(Math.Clamp(subFraction, 0, 1) * Width);
+        string sub = $"{new string(' ', 2)}[{new string('#', filled)}{new string('.', Width - filled)}] {subLabel}";
+        output.Write("\n\r" + sub.PadRight(lastSubLength) + "\u001b[1A\r");
+        lastSubLength = sub.Length;
+        lastDraw = now;
+    }
+
+    /// <summary>Erases the bar (and the second bar) so the next line starts clean.</summary>
     public void Clear()
     {
         if (!interactive || lastLength == 0) return;
+        if (lastSubLength > 0)
+        {
+            output.Write("\n\r" + new string(' ', lastSubLength) + "\u001b[1A");
+            lastSubLength = 0;
+        }
         output.Write("\r" + new string(' ', lastLength) + "\r");
         lastLength = 0;
     }

@@ -63,7 +63,7 @@ public sealed class StudyCommand : ICommand
         var results = StudyRunner.Run(spec, folder, p =>
         {
             double fraction = (p.Model + p.Fraction) / p.Models;
-            context.Progress.Draw(fraction, $"model {p.Model + 1}/{p.Models}", $"{p.Name}: {p.Stage}".PadRight(60)[..60]);
+            context.Progress.Draw(fraction, $"study {spec.Name}", $"model {p.Model + 1}/{p.Models}", p.Fraction, $"{p.Name}: {p.Stage}");
             if (p.Stage == "done")
             {
                 context.Progress.Clear();
