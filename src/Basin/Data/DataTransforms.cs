@@ -12,6 +12,13 @@ public static class DataTransforms
         return data.Subset(Shuffle.Permutation(data.Count, seed)[..count], $"{data.Name}[{count}]");
     }
 
+    /// <summary>
+    /// <paramref name="count"/> samples drawn with <paramref name="seed"/>, or a copy of all of them when
+    /// <paramref name="count"/> is 0 or not below N. The caller owns the result.
+    /// </summary>
+    public static Dataset SampleOrAll(this Dataset data, int count, int seed) =>
+        count > 0 && count < data.Count ? data.Sample(count, seed) : data.Subset(Enumerable.Range(0, data.Count).Select(i => (long)i).ToArray());
+
     /// <summary>Splits off a validation set of ⌊fraction·N⌋ samples at random (seeded).</summary>
     public static DataSplit SplitValidation(this Dataset data, double fraction, int seed, string? trainName = null, string? validationName = null)
     {

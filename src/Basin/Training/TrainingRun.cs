@@ -83,7 +83,7 @@ public sealed class TrainingRun : IDisposable
             if (config.RandomLabels <= 0) return confused;
             using (confused) return confused.WithRandomLabels(config.RandomLabels, config.Seed);
         }
-        var subset = config.TrainSubset > 0 && config.TrainSubset < train.Count ? train.Sample(config.TrainSubset, config.Seed) : train.Subset(Enumerable.Range(0, train.Count).Select(i => (long)i).ToArray());
+        var subset = train.SampleOrAll(config.TrainSubset, config.Seed);
         if (config.RandomLabels <= 0) return subset;
         using (subset) return subset.WithRandomLabels(config.RandomLabels, config.Seed);
     }

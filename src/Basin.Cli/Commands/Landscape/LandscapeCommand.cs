@@ -56,9 +56,7 @@ public sealed class LandscapeCommand : ICommand
         }
         else
         {
-            string checkpoint = args.String("checkpoint") ?? throw new UsageException("--checkpoint DIR or --toy is required");
-            string file = Directory.Exists(checkpoint) ? Path.Combine(checkpoint, Checkpoint.FileName) : checkpoint;
-            if (!File.Exists(file)) throw new UsageException($"--checkpoint: {file} does not exist");
+            string file = CheckpointArgument.Resolve(args, "--checkpoint DIR or --toy is required");
             using var loaded = Checkpoint.Load(file);
             using var split = DataCatalog.Load(loaded.Run.Config.Data);
             using var train = TrainingRun.PrepareTrainingSet(loaded.Run.Config, split.Train);

@@ -42,9 +42,7 @@ public sealed class MeasureCommand : ICommand
             return 0;
         }
         var metrics = MetricRegistry.Select(args.String("metrics", "all"));
-        string checkpoint = args.String("checkpoint") ?? throw new UsageException("--checkpoint DIR is required (a folder written by basin train)");
-        string file = Directory.Exists(checkpoint) ? Path.Combine(checkpoint, Checkpoint.FileName) : checkpoint;
-        if (!File.Exists(file)) throw new UsageException($"--checkpoint: {file} does not exist");
+        string file = CheckpointArgument.Resolve(args);
         int samples = args.Int("samples", 10_000, 0);
         var settings = new MeasureSettings
         {
@@ -63,9 +61,9 @@ public sealed class MeasureCommand : ICommand
         var config = loaded.Run.Config;
         string dataSpec = args.String("data", config.Data);
         using var split = DataCatalog.Load(dataSpec);
-        using var train = dataSpec == config.Data ? TrainingRun.PrepareTrainingSet(config, split.Train) : split.Train.Subset(Enumerable.Range(0, split.Train.Count).Select(i => (long)i).ToArray());
+        using var train = dataSpec == config.Data ? TrainingRun.PrepareTrainingSet(config, split.Train) : split.Train.SampleOrAll(0, 0);
         TrainingRun.CheckFits(loaded.Run.Model, train);
-        using var measured = samples > 0 && samples < train.Count ? train.Sample(samples, settings.Seed) : train.Subset(Enumerable.Range(0, train.Count).Select(i => (long)i).ToArray());
+        using var measured = train.SampleOrAll(samples, settings.Seed);
         using var metricContext = new MetricContext(loaded.Run.Model, measured, settings);
         context.Error.WriteLine($"measuring {metrics.Count} metrics of {loaded.Run.Model.Spec} (P = {metricContext.P:N0}) on {measured.Count} samples of {train.Name}");
         context.Progress.Restart();

@@ -38,9 +38,7 @@ public sealed class SpectrumCommand : ICommand
     /// <inheritdoc />
     public int Run(Arguments args, CliContext context)
     {
-        string checkpoint = args.String("checkpoint") ?? throw new UsageException("--checkpoint DIR is required (a folder written by basin train)");
-        string file = Directory.Exists(checkpoint) ? Path.Combine(checkpoint, Checkpoint.FileName) : checkpoint;
-        if (!File.Exists(file)) throw new UsageException($"--checkpoint: {file} does not exist");
+        string file = CheckpointArgument.Resolve(args);
         int samples = args.Int("samples", 2048, 0);
         int seed = args.Int("seed", 0, 0);
         var settings = new SpectrumSettings(args.Int("top", 5, 1, 1000), args.Int("steps", 80, 2, 10_000), args.Int("probes", 32, 2, 100_000),
@@ -62,7 +60,7 @@ public sealed class SpectrumCommand : ICommand
         using var split = DataCatalog.Load(config.Data);
         using var train = TrainingRun.PrepareTrainingSet(config, split.Train);
         TrainingRun.CheckFits(model, train);
-        using var subset = samples > 0 && samples < train.Count ? train.Sample(samples, seed) : train.Subset(Enumerable.Range(0, train.Count).Select(i => (long)i).ToArray());
+        using var subset = train.SampleOrAll(samples, seed);
         var data = CurvatureData.FromDataset(subset, Math.Min(subset.Count, 4096));
         var options = new OperatorOptions(args.String("layer"), args.Has("batch-norm-train"));
         bool ggn = args.Has("ggn");

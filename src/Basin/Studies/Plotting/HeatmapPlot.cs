@@ -1,5 +1,4 @@
 using System.Globalization;
-using Basin.IO;
 using SkiaSharp;
 
 namespace Basin.Studies.Plotting;
@@ -25,18 +24,7 @@ public sealed class HeatmapPlot(string title, string xLabel, string yLabel, doub
     {
         if (values.GetLength(0) != x.Length || values.GetLength(1) != y.Length || x.Length < 2 || y.Length < 2)
             throw new ArgumentException("the heat map needs a value for every (x, y) of a grid of at least 2 × 2");
-        AtomicFile.Write(basePath + ".png", stream =>
-        {
-            using var surface = SKSurface.Create(new SKImageInfo(Width, Height));
-            Draw(surface.Canvas);
-            using var image = surface.Snapshot();
-            using var png = image.Encode(SKEncodedImageFormat.Png, 100);
-            png.SaveTo(stream);
-        });
-        using var svg = new MemoryStream();
-        using (var managed = new SKManagedWStream(svg))
-        using (var canvas = SKSvgCanvas.Create(SKRect.Create(Width, Height), managed)) Draw(canvas);
-        AtomicFile.WriteAllText(basePath + ".svg", LinePlot.StableSvg(svg.ToArray()));
+        PlotFile.Save(basePath, Width, Height, Draw);
     }
 
     private double Transform(double v) => logScale ? Math.Log10(Math.Max(v, 1e-300)) : v;
@@ -58,7 +46,7 @@ public sealed class HeatmapPlot(string title, string xLabel, string yLabel, doub
                 canvas.DrawRect(Left + i * cellW, Top + (y.Length - 1 - j) * cellH, cellW + 0.5f, cellH + 0.5f, paint);
             }
         }
-        using var typeface = File.Exists("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf") ? SKTypeface.FromFile("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf") : SKTypeface.Default;
+        using var typeface = PlotFile.Typeface();
         using var text = new SKPaint { Color = SKColors.Black, IsAntialias = true, TextSize = 13, Typeface = typeface };
         using var axis = new SKPaint { Color = SKColors.Black, IsStroke = true, StrokeWidth = 1 };
         canvas.DrawRect(Left, Top, plotW, plotH, axis);

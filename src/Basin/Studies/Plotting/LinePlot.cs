@@ -1,5 +1,4 @@
 using System.Globalization;
-using Basin.IO;
 using SkiaSharp;
 
 namespace Basin.Studies.Plotting;
@@ -37,29 +36,7 @@ public sealed class LinePlot(string title, string xLabel, string yLabel, bool lo
     public void Save(string basePath)
     {
         if (series.Count == 0) throw new InvalidOperationException("nothing to plot");
-        AtomicFile.Write(basePath + ".png", stream =>
-        {
-            using var surface = SKSurface.Create(new SKImageInfo(Width, Height));
-            Draw(surface.Canvas);
-            using var image = surface.Snapshot();
-            using var png = image.Encode(SKEncodedImageFormat.Png, 100);
-            png.SaveTo(stream);
-        });
-        using var svg = new MemoryStream();
-        using (var managed = new SKManagedWStream(svg))
-        using (var canvas = SKSvgCanvas.Create(SKRect.Create(Width, Height), managed)) Draw(canvas);
-        AtomicFile.WriteAllText(basePath + ".svg", StableSvg(svg.ToArray()));
-    }
-
-    /// <summary>
-    /// The SVG text with Skia's clip-path ids renumbered per file: Skia numbers them with a process-wide
-    /// hexadecimal counter, so the same plot drawn twice would otherwise differ in bytes.
-    /// </summary>
-    internal static string StableSvg(byte[] svg)
-    {
-        var ids = new Dictionary<string, string>();
-        return System.Text.RegularExpressions.Regex.Replace(System.Text.Encoding.UTF8.GetString(svg), @"\bcl_[0-9a-f]+\b",
-            m => ids.TryGetValue(m.Value, out var id) ? id : ids[m.Value] = $"cl_{ids.Count + 1}");
+        PlotFile.Save(basePath, Width, Height, Draw);
     }
 
     private void Draw(SKCanvas canvas)
@@ -95,7 +72,7 @@ public sealed class LinePlot(string title, string xLabel, string yLabel, bool lo
             return (float)(Height - Bottom - (v - y0) / (y1 - y0) * (Height - Top - Bottom));
         }
 
-        using var typeface = LoadTypeface();
+        using var typeface = PlotFile.Typeface();
         using var text = new SKPaint { Color = SKColors.Black, IsAntialias = true, TextSize = 13, Typeface = typeface };
         using var axis = new SKPaint { Color = SKColors.Black, StrokeWidth = 1, IsStroke = true, IsAntialias = true };
         using var grid = new SKPaint { Color = new SKColor(0xdd, 0xdd, 0xdd), StrokeWidth = 1, IsStroke = true };
@@ -150,12 +127,6 @@ public sealed class LinePlot(string title, string xLabel, string yLabel, bool lo
             canvas.DrawLine(Width - Right - 180, ly - 4, Width - Right - 160, ly - 4, swatch);
             canvas.DrawText(s.Label, Width - Right - 154, ly, text);
         }
-    }
-
-    private static SKTypeface LoadTypeface()
-    {
-        const string dejavu = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
-        return File.Exists(dejavu) ? SKTypeface.FromFile(dejavu) : SKTypeface.Default;
     }
 
     /// <summary>About six round tick values covering [lo, hi].</summary>
