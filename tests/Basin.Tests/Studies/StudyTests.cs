@@ -114,3 +114,28 @@ public class StudyTests
         Assert.Contains("holds a different study", Assert.Throws<InvalidOperationException>(() => StudyRunner.Run(other, tmp.File("a"))).Message);
     }
 }
+
+public class SubsamplingStudyTests
+{
+    [Fact]
+    public void SubsamplingStudyReportsBatchAndFullCurvature()
+    {
+        using var tmp = new TempFolder();
+        var spec = new StudySpec
+        {
+            Name = "subsampling",
+            Preset = "test",
+            Metrics = "hessian.trace",
+            Measure = new MeasureSettings { TraceProbes = 4 },
+            MeasureSamples = 100,
+            Models = [.. new[] { 0.0, 1e-3 }.Select(wd => new StudyModel($"wd={wd}",
+                new TrainConfig { Model = "mlp:5-8-3", Data = "mixture:d=5,k=3,n=150", Epochs = 2, BatchSize = 16, Optimizer = new("sgd", 0.9, WeightDecay: wd) },
+                new Dictionary<string, string> { ["subsampling"] = wd.ToString(System.Globalization.CultureInfo.InvariantCulture) }))],
+        };
+        var results = StudyRunner.Run(spec, tmp.Path);
+        Assert.All(results, r => Assert.Equal([32, 100], r.Subsampling.Select(s => s.BatchSize)));
+        Assert.All(results, r => Assert.All(r.Subsampling, s => Assert.True(s.SquareMean > 0 && double.IsFinite(s.TraceMean))));
+        StudyReport.Write(spec, results, tmp.Path);
+        Assert.Contains("## Sub-sampled curvature", File.ReadAllText(tmp.File("report.md")));
+    }
+}
