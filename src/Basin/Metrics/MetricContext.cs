@@ -106,13 +106,21 @@ public sealed class MetricContext : IDisposable
     public ProbeSummary GgnProbes => Get("ggn.probes", () => Probe(Ggn, Settings.Seed + 12));
 
     /// <summary>The Hessian diagonal by the configured estimator (<see cref="MeasureSettings.Diagonal"/>).</summary>
-    public DiagonalEstimate HessianDiagonal => Get("hessian.diagonal." + Settings.Diagonal, () => Settings.Diagonal switch
+    public DiagonalEstimate HessianDiagonal => Get("hessian.diagonal." + Settings.Diagonal, () =>
+        Settings.Diagonal == "hutchinson" ? HessianProbes.Diagonal : Own(Diagonal(Hessian)));
+
+    /// <summary>
+    /// The diagonal of <paramref name="op"/> by the configured estimator, computed afresh (not cached) and
+    /// charged to the current metric; the Hutchinson probes are those of <see cref="HessianProbes"/>. The
+    /// caller owns the result.
+    /// </summary>
+    public DiagonalEstimate Diagonal(CurvatureOperator op) => Settings.Diagonal switch
     {
-        "hutchinson" => HessianProbes.Diagonal,
-        "exact" => Own(Counted(Hessian, () => ExactDiagonal.Compute(Hessian))),
-        "finite-difference" => Own(FiniteDifference(Hessian)),
-        _ => Own(SquaredGradient()),
-    });
+        "exact" => Counted(op, () => ExactDiagonal.Compute(op)),
+        "finite-difference" => FiniteDifference(op),
+        "sqgrad" => SquaredGradient(op),
+        _ => Counted(op, () => HutchinsonDiagonal.Compute(op, Settings.TraceProbes, Settings.Seed + 11)),
+    };
 
     /// <summary>The finite-difference diagonal of the normalized-loss Hessian, clipped at 0 (seed 004 Algorithm 1).</summary>
     public Tensor NormalizedDiagonal => Get("hessian.normalized.diagonal", () =>
@@ -221,9 +229,9 @@ public sealed class MetricContext : IDisposable
         return result;
     }
 
-    private DiagonalEstimate SquaredGradient()
+    private DiagonalEstimate SquaredGradient(CurvatureOperator op)
     {
-        var result = SquaredGradientDiagonal.Compute(Hessian, Settings.LaplaceBatch);
+        var result = SquaredGradientDiagonal.Compute(op, Settings.LaplaceBatch);
         Charge(new MetricCost(Gradients: 1));
         return result;
     }

@@ -1,4 +1,3 @@
-using Basin.Estimators;
 using static TorchSharp.torch;
 
 namespace Basin.Metrics;
@@ -44,17 +43,7 @@ public sealed class PacGen() : Metric("pacgen", "seed 003 Ψ: Σ ln((|w|+κ)·ma
 
     private static Tensor PerturbedDiagonal(MetricContext context)
     {
-        var s = context.Settings;
-        var op = context.Hessian;
-        long before = op.Products;
-        DiagonalEstimate d = s.Diagonal switch
-        {
-            "exact" => ExactDiagonal.Compute(op),
-            "finite-difference" => FiniteDifferenceDiagonal.Compute(op, s.FiniteDifferenceProbes, s.FiniteDifferenceStep, s.Seed + 13),
-            "sqgrad" => SquaredGradientDiagonal.Compute(op, s.LaplaceBatch),
-            _ => HutchinsonDiagonal.Compute(op, s.TraceProbes, s.Seed + 11),
-        };
-        context.Charge(new MetricCost(CurvatureProducts: op.Products - before, Gradients: s.Diagonal == "finite-difference" ? 2L * s.FiniteDifferenceProbes : 0));
-        using (d) return d.Values.clone();
+        using var d = context.Diagonal(context.Hessian);
+        return d.Values.clone();
     }
 }
