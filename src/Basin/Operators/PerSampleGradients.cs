@@ -132,6 +132,26 @@ public static class PerSampleGradients
         }
     }
 
+    /// <summary>
+    /// Per-sample weight gradients of a convolution, [B, O, C, kh, kw]:
+    /// <c>g_b[o, c, i, j] = Σ_{y,x} δ_b[o, y, x] · a_b[c, s·y + i − p, s·x + j − p]</c>, computed as one grouped
+    /// convolution of the inputs (samples as channels) with the output gradients as kernels, dilated by the
+    /// stride (Rochette et al. 2019); the unfold + batched GEMM form for dilated convolutions.
+    /// </summary>
+    private static Tensor ConvWeightGradients(Conv2d conv, Tensor a, Tensor d)
+    {
+        long b = a.shape[0], c = a.shape[1], o = d.shape[1], kh = conv.kernel_size[0], kw = conv.kernel_size[1];
+        if (conv.dilation[0] != 1 || conv.dilation[1] != 1)
+        {
+            var patches = nn.functional.unfold(a, (kh, kw), (conv.dilation[0], conv.dilation[1]), (conv.padding![0], conv.padding[1]), (conv.stride[0], conv.stride[1]));
+            return d.reshape(b, o, -1).bmm(patches.transpose(1, 2)).reshape(b, o, c, kh, kw);
+        }
+        var input = a.transpose(0, 1);                                 // [C, B, H, W]: samples become channels
+        var kernels = d.reshape(b * o, 1, d.shape[2], d.shape[3]);      // [B·O, 1, Ho, Wo]
+        var g = nn.functional.conv2d(input, kernels, padding: [conv.padding![0], conv.padding[1]], dilation: [conv.stride[0], conv.stride[1]], groups: b);
+        return g.narrow(2, 0, kh).narrow(3, 0, kw).reshape(c, b, o, kh, kw).permute(1, 2, 0, 3, 4);
+    }
+
     /// <summary>Writes the per-sample gradients of one parameter into <paramref name="destination"/> [B, numel].</summary>
     private static void WriteGradient(nn.Module module, string kind, Tensor a, Tensor d, Tensor destination)
     {
@@ -146,10 +166,7 @@ public static class PerSampleGradients
                 break;
             case Conv2d conv:
                 if (kind == "bias") { destination.copy_(d.sum([2, 3])); return; }
-                var patches = nn.functional.unfold(a, (conv.kernel_size[0], conv.kernel_size[1]),
-                    (conv.dilation[0], conv.dilation[1]), (conv.padding![0], conv.padding[1]), (conv.stride[0], conv.stride[1]));
-                // Small output, large inner dimension: one batched GEMM beats B separate ones.
-                destination.copy_(d.reshape(b, d.shape[1], -1).bmm(patches.transpose(1, 2)).reshape(b, -1));
+                destination.copy_(ConvWeightGradients(conv, a, d).reshape(b, -1));
                 return;
             case BatchNorm2d bn:
                 if (kind == "bias") { destination.copy_(d.sum([2, 3])); return; }

@@ -1,6 +1,7 @@
 using Basin.Models;
 using Basin.Operators;
 using Basin.Training;
+using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
 
@@ -269,5 +270,31 @@ public class FlattenTests
         using var flat = ParameterSelection.Flatten([p]);
         p.add_(1);
         Assert.Equal(new double[] { 1, 2, 3 }, flat.data<double>().ToArray());
+    }
+}
+
+public class ConvPerSampleTests
+{
+    [Theory]
+    [InlineData(1, 1, 3)]
+    [InlineData(2, 1, 3)]
+    [InlineData(2, 0, 3)]
+    [InlineData(3, 2, 5)]
+    public void BatchedConvolutionGradientsMatchTheLoop(int stride, int padding, int kernel)
+    {
+        using var scope = NewDisposeScope();
+        var module = nn.Sequential(("0", nn.Conv2d(2, 3, kernel, stride: stride, padding: padding)), ("1", nn.ReLU()), ("2", nn.Flatten()));
+        long side = (9 + 2 * padding - kernel) / stride + 1;
+        var head = nn.Linear(3 * side * side, 4);
+        var full = nn.Sequential(("0", module), ("1", head));
+        Basin.Models.SeededInit.Apply(full, 2);
+        full.to(ScalarType.Float64);
+        using var model = new Basin.Models.Model(full, "conv", Basin.Models.LossKind.CrossEntropy, "test") { InputShape = [2, 9, 9], Outputs = 4 };
+        var (x, y) = DenseReference.Batch(5, [2, 9, 9], 4, seed: stride * 10 + padding);
+        var named = full.named_parameters().Select(p => (p.name, p.parameter)).ToArray();
+        var (fast, method) = PerSampleGradients.Compute(model, named, x, y);
+        var (loop, _) = PerSampleGradients.Compute(model, named, x, y, forceLoop: true);
+        Assert.Equal(PerSampleMethod.Batched, method);
+        Assert.True(DenseReference.RelativeError(fast, loop) < 1e-10, $"stride {stride}, padding {padding}, kernel {kernel}: rel err {DenseReference.RelativeError(fast, loop):G3}");
     }
 }
