@@ -24,7 +24,7 @@ public enum PerSampleMethod
 /// The batched method hooks every layer that owns a selected parameter, records its input <c>a</c> and
 /// adds a zero probe to its output; one backward of <c>Σ_i ℓ_i</c> w.r.t. the probes gives each
 /// layer's output gradient <c>δ</c>. Then for a linear layer <c>g_i(W) = δ_i a_iᵀ</c>, <c>g_i(b) = δ_i</c>;
-/// for a convolution <c>g_i(W) = δ_i · unfold(a_i)ᵀ</c>; for batch norm in eval mode
+/// for a convolution the correlation of a_i with δ_i, all samples at once as one grouped convolution; for batch norm in eval mode
 /// <c>g_i(γ) = Σ δ_i ⊙ x̂_i</c>, <c>g_i(β) = Σ δ_i</c>. Models with other parameter-owning layers, shared
 /// layers, or batch norm in train mode (where a sample's gradient depends on the whole batch) use the
 /// loop.
