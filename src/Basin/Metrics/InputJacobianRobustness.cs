@@ -1,3 +1,4 @@
+using Basin.Models;
 using Basin.Operators;
 using static TorchSharp.torch;
 
@@ -14,14 +15,11 @@ public sealed class InputJacobianRobustness() : Metric("robustness.input_jacobia
     public override MetricResult Compute(MetricContext context)
     {
         var model = context.Model;
-        bool wasTraining = model.Module.training;
-        model.Module.eval();
+        using var mode = new ModeScope(model.Module, train: false);
         var norms = new List<double>();
         var dtype = context.Weights.dtype;
         var device = context.Weights.device;
-        try
-        {
-            foreach (var batch in context.Data.Batches(device, dtype))
+        foreach (var batch in context.Data.Batches(device, dtype))
             {
                 using var scope = NewDisposeScope();
                 var x = batch.Inputs.detach().requires_grad_(true);
@@ -33,11 +31,6 @@ public sealed class InputJacobianRobustness() : Metric("robustness.input_jacobia
                 var jacobian = stack(rows, 1).to(ScalarType.Float64); // [B, K, d]
                 norms.AddRange(linalg.svdvals(jacobian).max(1).values.data<double>().ToArray());
             }
-        }
-        finally
-        {
-            if (wasTraining) model.Module.train();
-        }
         context.Charge(new MetricCost(ForwardPasses: 1, Gradients: context.Model.Outputs));
         var (mean, se) = MeanAndError(norms);
         return Result(context, mean, se, [("norm", "spectral"), ("samples", norms.Count)]);

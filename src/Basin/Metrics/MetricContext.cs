@@ -245,42 +245,34 @@ public sealed class MetricContext : IDisposable
         var norms = new List<double>();
         var fisherRao = new List<double>();
         int singular = 0;
-        bool wasTraining = Model.Module.training;
-        Model.Module.eval();
+        using var mode = new ModeScope(Model.Module, train: false);
         using var weights64 = Weights.to(ScalarType.Float64);
-        try
+        for (int t = 0; t < Settings.FisherSubsets; t++)
         {
-            for (int t = 0; t < Settings.FisherSubsets; t++)
+            using var scope = NewDisposeScope();
+            var index = tensor(Shuffle.Permutation(N, Settings.Seed * 1000 + t)[..subsetSize]);
+            var x = Samples.Features.index_select(0, index).to(Model.Module.parameters().First().dtype);
+            var y = Samples.Labels.index_select(0, index);
+            var (j, _) = PerSampleGradients.Compute(Model, Parameters, x, y);
+            // One float64 copy of J_t; every statistic is read from it or from the Gram matrix.
+            var j64 = j.to(ScalarType.Float64);
+            j.Dispose();
+            var gram = j64.matmul(j64.t());
+            var (chol, info) = linalg.cholesky_ex(gram, check_errors: false);
+            var eigenvalues = linalg.eigvalsh(gram);
+            if (info.item<int>() == 0)
             {
-                using var scope = NewDisposeScope();
-                var index = tensor(Shuffle.Permutation(N, Settings.Seed * 1000 + t)[..subsetSize]);
-                var x = Samples.Features.index_select(0, index).to(Model.Module.parameters().First().dtype);
-                var y = Samples.Labels.index_select(0, index);
-                var (j, _) = PerSampleGradients.Compute(Model, Parameters, x, y);
-                // One float64 copy of J_t; every statistic is read from it or from the Gram matrix.
-                var j64 = j.to(ScalarType.Float64);
-                j.Dispose();
-                var gram = j64.matmul(j64.t());
-                var (chol, info) = linalg.cholesky_ex(gram, check_errors: false);
-                var eigenvalues = linalg.eigvalsh(gram);
-                if (info.item<int>() == 0)
-                {
-                    logDets[t] = 2 * chol.diagonal().log().sum().item<double>();
-                }
-                else
-                {
-                    singular++;
-                    logDets[t] = eigenvalues.clamp_min(Settings.GramFloor).log().sum().item<double>();
-                }
-                spectral[t] = eigenvalues.max().item<double>();
-                frobenius[t] = gram.square().sum().item<double>();
-                norms.AddRange(gram.diagonal().data<double>().ToArray());
-                fisherRao.AddRange(j64.mul_(weights64).pow_(2).sum(1).data<double>().ToArray());
+                logDets[t] = 2 * chol.diagonal().log().sum().item<double>();
             }
-        }
-        finally
-        {
-            if (wasTraining) Model.Module.train();
+            else
+            {
+                singular++;
+                logDets[t] = eigenvalues.clamp_min(Settings.GramFloor).log().sum().item<double>();
+            }
+            spectral[t] = eigenvalues.max().item<double>();
+            frobenius[t] = gram.square().sum().item<double>();
+            norms.AddRange(gram.diagonal().data<double>().ToArray());
+            fisherRao.AddRange(j64.mul_(weights64).pow_(2).sum(1).data<double>().ToArray());
         }
         Charge(new MetricCost(PerSampleGradients: (long)subsetSize * Settings.FisherSubsets));
         return new FisherSubsets(logDets, singular, spectral, frobenius, norms.ToArray(), fisherRao.ToArray(), subsetSize);

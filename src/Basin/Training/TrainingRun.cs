@@ -144,8 +144,7 @@ public sealed class TrainingRun : IDisposable
     {
         if (data.Count == 0) throw new ArgumentException($"{data.Name} is empty: nothing to evaluate");
         CheckFits(model, data);
-        bool wasTraining = model.Module.training;
-        model.Module.eval();
+        using var mode = new ModeScope(model.Module, train: false);
         using var noGrad = no_grad();
         double lossSum = 0;
         long errors = 0;
@@ -160,7 +159,6 @@ public sealed class TrainingRun : IDisposable
             lossSum += Losses.Mean(model.Loss, output, y).to(ScalarType.Float64).item<double>() * n;
             errors += Losses.Errors(model.Loss, output, y);
         }
-        if (wasTraining) model.Module.train();
         return (lossSum / data.Count, (double)errors / data.Count);
     }
 
