@@ -20,8 +20,10 @@ public static class Program
         Run(args, new CliContext(Console.Out, Console.Error, ProgressBar.ForConsole()));
 
     /// <summary>
-    /// Runs <paramref name="args"/>. Exit codes: 0 success; 1 bad input data or a failed run; 2 a bad
-    /// command line; 70 an internal error. Every failure prints one line, <c>basin: error: …</c>.
+    /// Runs <paramref name="args"/>. Exit codes: 0 success; 1 bad input data, checkpoint or a failed run
+    /// (a library <see cref="ArgumentException"/> that a command did not check as command-line input); 2 a bad
+    /// command line (<see cref="UsageException"/>, and <see cref="FormatException"/> of a spec given on it);
+    /// 70 an internal error. Every failure prints one line, <c>basin: error: …</c>.
     /// </summary>
     public static int Run(IReadOnlyList<string> args, CliContext context)
     {
@@ -62,8 +64,8 @@ public static class Program
 
     private static int? ExitCode(Exception e) => e switch
     {
-        UsageException or ArgumentException or FormatException => 2,
-        DataFormatException or InvalidDataException or TrainingDivergedException or InvalidOperationException
+        UsageException or FormatException => 2,
+        ArgumentException or DataFormatException or InvalidDataException or TrainingDivergedException or InvalidOperationException
             or IOException or UnauthorizedAccessException or OperationCanceledException => 1,
         _ => 70,
     };

@@ -2,17 +2,21 @@ using static TorchSharp.torch;
 
 namespace Basin.Estimators;
 
-/// <summary>Per-entry running sums of diagonal samples in float64, giving the mean and its standard error.</summary>
+/// <summary>
+/// Per-entry running mean and variance of diagonal samples in float64, by Welford's update (as
+/// <see cref="RunningStatistics"/>, entry by entry): the mean and its standard error without the
+/// cancellation of the Σx² form.
+/// </summary>
 public sealed class DiagonalAccumulator : IDisposable
 {
-    private readonly Tensor sum;
-    private readonly Tensor sumOfSquares;
+    private readonly Tensor mean;
+    private readonly Tensor m2;
 
     /// <summary>An accumulator for vectors of length <paramref name="dimension"/> on <paramref name="device"/>.</summary>
     public DiagonalAccumulator(long dimension, Device device)
     {
-        sum = zeros(dimension, ScalarType.Float64, device).DetachFromDisposeScope();
-        sumOfSquares = zeros(dimension, ScalarType.Float64, device).DetachFromDisposeScope();
+        mean = zeros(dimension, ScalarType.Float64, device).DetachFromDisposeScope();
+        m2 = zeros(dimension, ScalarType.Float64, device).DetachFromDisposeScope();
     }
 
     /// <summary>The number of samples added.</summary>
@@ -22,10 +26,10 @@ public sealed class DiagonalAccumulator : IDisposable
     public void Add(Tensor sample)
     {
         using var scope = NewDisposeScope();
-        var x = sample.to(ScalarType.Float64);
-        sum.add_(x);
-        sumOfSquares.add_(x.square());
         Count++;
+        var delta = sample.to(ScalarType.Float64) - mean;
+        mean.add_(delta / Count);
+        m2.add_(delta * (sample.to(ScalarType.Float64) - mean));
     }
 
     /// <summary>The mean (in <paramref name="dtype"/>) and the standard error of the mean (float64); needs two samples.</summary>
@@ -33,15 +37,14 @@ public sealed class DiagonalAccumulator : IDisposable
     {
         if (Count < 2) throw new InvalidOperationException("a standard error needs at least two samples");
         using var scope = NewDisposeScope();
-        var mean = sum / Count;
-        var variance = (sumOfSquares / Count - mean.square()).clamp_min(0) * Count / (Count - 1);
-        return (mean.to(dtype).MoveToOuterDisposeScope(), (variance / Count).sqrt().MoveToOuterDisposeScope());
+        var standardError = (m2 / ((Count - 1.0) * Count)).sqrt();
+        return (mean.to(dtype).clone().MoveToOuterDisposeScope(), standardError.MoveToOuterDisposeScope());
     }
 
     /// <inheritdoc />
     public void Dispose()
     {
-        sum.Dispose();
-        sumOfSquares.Dispose();
+        mean.Dispose();
+        m2.Dispose();
     }
 }

@@ -20,28 +20,3 @@ public sealed record Estimate(double Value, double StandardError, long Products,
     public static IReadOnlyDictionary<string, string> With(params (string Key, object Value)[] settings) =>
         settings.ToDictionary(s => s.Key, s => Convert.ToString(s.Value, CultureInfo.InvariantCulture) ?? "");
 }
-
-/// <summary>Running mean and variance (Welford), in float64.</summary>
-internal sealed class RunningMean
-{
-    private double mean;
-    private double m2;
-
-    public int Count { get; private set; }
-
-    public double Mean => mean;
-
-    public void Add(double x)
-    {
-        Count++;
-        double delta = x - mean;
-        mean += delta / Count;
-        m2 += delta * (x - mean);
-    }
-
-    /// <summary>The standard error of the mean (NaN with fewer than two samples).</summary>
-    public double StandardError => Count > 1 ? Math.Sqrt(m2 / (Count - 1) / Count) : double.NaN;
-
-    /// <summary>Standard error over |mean| (infinite when undefined).</summary>
-    public double RelativeError => Count > 1 && mean != 0 ? StandardError / Math.Abs(mean) : double.PositiveInfinity;
-}

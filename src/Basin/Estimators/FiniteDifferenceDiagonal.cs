@@ -24,34 +24,22 @@ public static class FiniteDifferenceDiagonal
             double r = norm > 0 ? relativeStep * norm / Math.Sqrt(p.numel()) : relativeStep;
             return full(p.shape, r, p.dtype, p.device);
         }));
-        var original = ParameterSelection.Flatten(op.Parameters.Select(p => p.detach().clone()));
         using var samples = new DiagonalAccumulator(op.Dimension, op.Device);
-        try
+        using (var swap = new WeightSwap(op.Parameters))
         {
             for (int i = 0; i < probes; i++)
             {
                 using var inner = NewDisposeScope();
                 var eps = draws.Rademacher();
-                SetWeights(op, original + steps * eps);
+                swap.Set(swap.Original + steps * eps);
                 var plus = op.Gradient();
-                SetWeights(op, original - steps * eps);
+                swap.Set(swap.Original - steps * eps);
                 var minus = op.Gradient();
                 samples.Add(eps * (plus - minus) / (2 * steps));
             }
         }
-        finally
-        {
-            SetWeights(op, original);
-        }
         var (mean, se) = samples.Result(op.DType);
         return new DiagonalEstimate(mean.MoveToOuterDisposeScope(), se.MoveToOuterDisposeScope(), 0, probes, EstimateStatus.BudgetExhausted,
             Estimate.With(("estimator", "finite-difference"), ("probes", probes), ("gradients", 2 * probes), ("relative_step", relativeStep), ("seed", seed)));
-    }
-
-    private static void SetWeights(CurvatureOperator op, Tensor flat)
-    {
-        using var noGrad = no_grad();
-        var parts = ParameterSelection.Split(flat, op.Parameters);
-        for (int i = 0; i < parts.Length; i++) op.Parameters[i].copy_(parts[i]);
     }
 }

@@ -30,7 +30,7 @@ public static class HutchPlusPlus
         double exact = (q * aq).sum().to(ScalarType.Float64).item<double>();
         var complement = g - q.matmul(q.t().matmul(g));
         var ag = Columns(op, complement);
-        var stats = new RunningMean();
+        var stats = new RunningStatistics();
         var samples = (complement * ag).sum(dim: 0).to(ScalarType.Float64).data<double>().ToArray();
         foreach (var x in samples) stats.Add(x);
         return new Estimate(exact + stats.Mean, stats.StandardError, op.Products - before, k, EstimateStatus.BudgetExhausted,

@@ -22,7 +22,7 @@ public static class Hutchinson
     {
         rule.Validate();
         var clock = Stopwatch.StartNew();
-        var stats = new RunningMean();
+        var stats = new RunningStatistics();
         using var probes = new Probes(op, seed);
         long before = op.Products;
         EstimateStatus? status = null;

@@ -59,7 +59,7 @@ public sealed class StochasticLanczosQuadrature
     /// <summary><c>Tr f(A)</c> with its standard error over starts.</summary>
     public Estimate Trace(Func<double, double> f, string name = "f")
     {
-        var stats = new RunningMean();
+        var stats = new RunningStatistics();
         foreach (var (nodes, weights, norm2) in Rules) stats.Add(norm2 * nodes.Zip(weights, (t, w) => w * f(t)).Sum());
         return new Estimate(stats.Mean, Rules.Count > 1 ? stats.StandardError : double.NaN, Products, Rules.Count, EstimateStatus.BudgetExhausted,
             Estimate.With(("estimator", "slq"), ("function", name), ("steps", Steps), ("starts", Rules.Count), ("seed", Seed)));
@@ -78,23 +78,37 @@ public sealed class StochasticLanczosQuadrature
     }
 
     /// <summary>The spectral density on <paramref name="grid"/>, each node broadened by a Gaussian of width <paramref name="sigma"/>; integrates to 1.</summary>
-    public double[] Density(IReadOnlyList<double> grid, double sigma)
+    public double[] Density(IReadOnlyList<double> grid, double sigma) => Broaden(Nodes().Select(n => (n.Node, n.Weight)), grid, sigma);
+
+    /// <summary>
+    /// The broadened density <c>ρ(t) = Σ_j τ_j φ_σ(t − θ_j)</c> of weighted nodes (θ_j, τ_j) on <paramref name="grid"/>,
+    /// φ_σ the Gaussian of width <paramref name="sigma"/>: the one place a spectral density is drawn from quadrature nodes.
+    /// </summary>
+    public static double[] Broaden(IEnumerable<(double Node, double Weight)> nodes, IReadOnlyList<double> grid, double sigma)
     {
         if (!(sigma > 0)) throw new ArgumentException($"the broadening width must be positive, got {sigma}");
+        var points = nodes.ToArray();
+        double norm = 1 / (sigma * Math.Sqrt(2 * Math.PI));
         var density = new double[grid.Count];
-        double norm = 1 / (Rules.Count * sigma * Math.Sqrt(2 * Math.PI));
-        foreach (var (nodes, weights, _) in Rules)
+        for (int g = 0; g < grid.Count; g++)
         {
-            for (int j = 0; j < nodes.Length; j++)
-            {
-                for (int g = 0; g < grid.Count; g++)
-                {
-                    double z = (grid[g] - nodes[j]) / sigma;
-                    density[g] += weights[j] * norm * Math.Exp(-0.5 * z * z);
-                }
-            }
+            double sum = 0;
+            foreach (var (node, weight) in points) sum += weight * norm * Math.Exp(-0.5 * Math.Pow((grid[g] - node) / sigma, 2));
+            density[g] = sum;
         }
         return density;
+    }
+
+    /// <summary>
+    /// A grid of <paramref name="points"/> spanning <paramref name="nodes"/> with a margin of 10σ on each side, and the
+    /// broadening width σ = span / 200 used on it.
+    /// </summary>
+    public static (double[] Grid, double Sigma) Grid(IEnumerable<double> nodes, int points)
+    {
+        var all = nodes.ToArray();
+        if (all.Length == 0) throw new ArgumentException("a density grid needs at least one node");
+        double lo = all.Min(), hi = all.Max(), span = Math.Max(hi - lo, 1e-12), sigma = span / 200;
+        return (Enumerable.Range(0, points).Select(i => lo - 10 * sigma + (span + 20 * sigma) * i / (points - 1)).ToArray(), sigma);
     }
 
     /// <summary>All nodes and weights (weights divided by the number of starts), for CSV output.</summary>

@@ -1,3 +1,4 @@
+using Basin.Estimators;
 using static TorchSharp.torch;
 
 namespace Basin.Metrics;
@@ -17,7 +18,7 @@ public sealed class ExpectedSharpness() : Metric("sharpness.expected", "expected
         using var scope = NewDisposeScope();
         var w = context.Weights;
         var sigma = w.abs() * s.ExpectedSharpnessAlpha + s.ExpectedSharpnessSigma;
-        using var generator = new Generator((ulong)(s.Seed + 51));
+        using var generator = new Generator((ulong)(s.SeedFor(SeedStream.ExpectedSharpness)));
         var increases = new List<double>();
         for (int draw = 0; draw < s.ExpectedSharpnessDraws; draw++)
         {
@@ -25,9 +26,9 @@ public sealed class ExpectedSharpness() : Metric("sharpness.expected", "expected
             var u = randn(w.shape, w.dtype, generator: generator).to(w.device) * sigma;
             increases.Add(context.WithWeights(w + u, context.Hessian.Loss) - loss);
         }
-        context.Charge(new MetricCost(ForwardPasses: s.ExpectedSharpnessDraws));
-        var (mean, se) = MeanAndError(increases);
-        return Result(context, mean, se, [("draws", s.ExpectedSharpnessDraws), ("sigma0", s.ExpectedSharpnessSigma), ("alpha", s.ExpectedSharpnessAlpha), ("seed", s.Seed + 51)],
+        context.Ledger.Charge(new MetricCost(ForwardPasses: s.ExpectedSharpnessDraws));
+        var (mean, se) = RunningStatistics.MeanAndError(increases);
+        return Result(context, mean, se, [("draws", s.ExpectedSharpnessDraws), ("sigma0", s.ExpectedSharpnessSigma), ("alpha", s.ExpectedSharpnessAlpha), ("seed", s.SeedFor(SeedStream.ExpectedSharpness))],
             [("loss", loss)]);
     }
 }

@@ -1,3 +1,4 @@
+using Basin.Estimators;
 namespace Basin.Metrics;
 
 /// <summary>
@@ -12,7 +13,7 @@ public sealed class FisherFrobeniusSquared() : Metric("fisher.frobenius_sq", "sq
     {
         var f = context.Fisher;
         double n2 = (double)f.SubsetSize * f.SubsetSize;
-        var (mean, se) = MeanAndError(f.GramFrobeniusSquared.Select(x => x / n2).ToArray());
+        var (mean, se) = RunningStatistics.MeanAndError(f.GramFrobeniusSquared.Select(x => x / n2).ToArray());
         double appendix = f.SquaredNorms.Average(x => x * x);
         return Result(context, mean, se, [("subset_size", f.SubsetSize), ("subsets", f.GramFrobeniusSquared.Length)], [("appendix_d", appendix)]);
     }

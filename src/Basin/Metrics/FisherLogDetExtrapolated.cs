@@ -1,3 +1,4 @@
+using Basin.Estimators;
 namespace Basin.Metrics;
 
 /// <summary>
@@ -10,7 +11,7 @@ public sealed class FisherLogDetExtrapolated() : Metric("fisher.logdet_extrapola
     public override MetricResult Compute(MetricContext context)
     {
         var f = context.Fisher;
-        var (mean, se) = MeanAndError(f.LogDets);
+        var (mean, se) = RunningStatistics.MeanAndError(f.LogDets);
         double w = context.P, ratio = w / f.SubsetSize;
         return Result(context, ratio * mean + w * Math.Log(w), ratio * se, [("subset_size", f.SubsetSize), ("subsets", f.LogDets.Length), ("W", w)],
             [("gamma_hat", mean)]);

@@ -1,3 +1,4 @@
+using Basin.Estimators;
 namespace Basin.Metrics;
 
 /// <summary>
@@ -12,7 +13,7 @@ public sealed class FisherLogDetSubsampled() : Metric("fisher.logdet_subsampled"
     public override MetricResult Compute(MetricContext context)
     {
         var f = context.Fisher;
-        var (mean, se) = MeanAndError(f.LogDets);
+        var (mean, se) = RunningStatistics.MeanAndError(f.LogDets);
         return Result(context, mean, se, [("subset_size", f.SubsetSize), ("subsets", f.LogDets.Length), ("labels", "true"), ("floor", context.Settings.GramFloor)],
             [("singular", f.Singular)]);
     }

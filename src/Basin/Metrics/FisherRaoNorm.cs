@@ -1,3 +1,4 @@
+using Basin.Estimators;
 namespace Basin.Metrics;
 
 /// <summary>
@@ -10,7 +11,7 @@ public sealed class FisherRaoNorm() : Metric("norm.fisher_rao", "Fisher-Rao norm
     public override MetricResult Compute(MetricContext context)
     {
         var f = context.Fisher;
-        var (mean, se) = MeanAndError(f.FisherRao);
+        var (mean, se) = RunningStatistics.MeanAndError(f.FisherRao);
         return Result(context, mean, se, [("samples", f.FisherRao.Length)]);
     }
 }

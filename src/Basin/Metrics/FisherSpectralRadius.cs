@@ -1,3 +1,4 @@
+using Basin.Estimators;
 namespace Basin.Metrics;
 
 /// <summary>
@@ -10,7 +11,7 @@ public sealed class FisherSpectralRadius() : Metric("fisher.spectral_radius", "l
     public override MetricResult Compute(MetricContext context)
     {
         var f = context.Fisher;
-        var (mean, se) = MeanAndError(f.SpectralNormsSquared.Select(x => x / f.SubsetSize).ToArray());
+        var (mean, se) = RunningStatistics.MeanAndError(f.SpectralNormsSquared.Select(x => x / f.SubsetSize).ToArray());
         return Result(context, mean, se, [("subset_size", f.SubsetSize), ("subsets", f.SpectralNormsSquared.Length)]);
     }
 }

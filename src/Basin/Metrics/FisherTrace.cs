@@ -1,3 +1,4 @@
+using Basin.Estimators;
 namespace Basin.Metrics;
 
 /// <summary><c>fisher.trace</c>: tr F_emp ≈ (1/N) Σ ‖g_i‖² over the sampled per-sample gradients (seed 001 §6).</summary>
@@ -7,7 +8,7 @@ public sealed class FisherTrace() : Metric("fisher.trace", "trace of the empiric
     public override MetricResult Compute(MetricContext context)
     {
         var f = context.Fisher;
-        var (mean, se) = MeanAndError(f.SquaredNorms);
+        var (mean, se) = RunningStatistics.MeanAndError(f.SquaredNorms);
         return Result(context, mean, se, [("samples", f.SquaredNorms.Length), ("labels", "true")]);
     }
 }

@@ -1,3 +1,4 @@
+using Basin.Estimators;
 using Basin.Models;
 using Basin.Operators;
 using static TorchSharp.torch;
@@ -31,8 +32,8 @@ public sealed class InputJacobianRobustness() : Metric("robustness.input_jacobia
                 var jacobian = stack(rows, 1).to(ScalarType.Float64); // [B, K, d]
                 norms.AddRange(linalg.svdvals(jacobian).max(1).values.data<double>().ToArray());
             }
-        context.Charge(new MetricCost(ForwardPasses: 1, Gradients: context.Model.Outputs));
-        var (mean, se) = MeanAndError(norms);
+        context.Ledger.Charge(new MetricCost(ForwardPasses: 1, Gradients: context.Model.Outputs));
+        var (mean, se) = RunningStatistics.MeanAndError(norms);
         return Result(context, mean, se, [("norm", "spectral"), ("samples", norms.Count)]);
     }
 }

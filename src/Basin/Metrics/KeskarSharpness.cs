@@ -28,7 +28,7 @@ public sealed class KeskarSharpness() : Metric("sharpness.keskar", "worst-case l
             z.copy_(next);
             best = Math.Max(best, context.WithWeights(w + z, context.Hessian.Loss));
         }
-        context.Charge(new MetricCost(ForwardPasses: s.KeskarSteps, Gradients: s.KeskarSteps));
+        context.Ledger.Charge(new MetricCost(ForwardPasses: s.KeskarSteps, Gradients: s.KeskarSteps));
         double phi = 100 * (best - loss) / (1 + loss);
         return Result(context, phi, double.NaN, [("epsilon", s.KeskarEpsilon), ("steps", s.KeskarSteps), ("A", "identity"), ("ascent", "projected sign gradient")],
             [("loss", loss), ("max_loss", best)]);

@@ -20,16 +20,16 @@ public sealed class LaplaceApproximate() : Metric("pacbayes.laplace.approx", "se
         var s = context.Settings;
         int batch = Math.Min(s.LaplaceBatch, context.N);
         using var scope = NewDisposeScope();
-        var index = Shuffle.Permutation(context.N, s.Seed + 61)[..batch];
+        var index = Shuffle.Permutation(context.N, s.SeedFor(SeedStream.LaplaceBatch))[..batch];
         var x = context.Samples.Features.index_select(0, tensor(index)).to(context.Weights.dtype);
         var y = context.Samples.Labels.index_select(0, tensor(index));
         var data = CurvatureData.FromBatch(x, y);
         using CurvatureOperator op = s.LaplaceGgn ? new GgnOperator(context.Model, data) : new HessianOperator(context.Model, data);
-        var trace = Hutchinson.Trace(op, new StoppingRule(s.LaplaceProbes, MinIterations: 1), s.Seed + 62);
-        context.Charge(new MetricCost(CurvatureProducts: op.Products));
+        var trace = Hutchinson.Trace(op, new StoppingRule(s.LaplaceProbes, MinIterations: 1), s.SeedFor(SeedStream.LaplaceProbes));
+        context.Ledger.Charge(new MetricCost(CurvatureProducts: op.Products));
         double norm = context.WeightNormSquared / (2 * s.PriorVariance);
         return Result(context, trace.Value + norm, trace.StandardError,
-            [("batch", batch), ("probes", s.LaplaceProbes), ("matrix", s.LaplaceGgn ? "ggn" : "hessian"), ("prior_variance", s.PriorVariance), ("seed", s.Seed + 61)],
+            [("batch", batch), ("probes", s.LaplaceProbes), ("matrix", s.LaplaceGgn ? "ggn" : "hessian"), ("prior_variance", s.PriorVariance), ("seed", s.SeedFor(SeedStream.LaplaceBatch))],
             [("trace_batch", trace.Value), ("weight_term", norm)]);
     }
 }

@@ -13,7 +13,7 @@ public sealed class LaplaceFull() : Metric("pacbayes.laplace.full", "seed 000 me
     {
         var s = context.Settings;
         double n = context.N;
-        var logdet = HessianLogDeterminant.Shared(context);
+        var logdet = context.GgnLogDeterminant;
         var trace = context.GgnProbes.Trace;
         double traceDamped = trace.Value + s.Damping * context.P;
         double logTerm = 0.5 * (1 + 1 / n) * logdet.Value;

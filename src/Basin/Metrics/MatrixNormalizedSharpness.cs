@@ -27,7 +27,7 @@ public sealed class MatrixNormalizedSharpness() : Metric("sharpness.matrix_norma
     internal static IEnumerable<(string, object)> Settings(MetricContext context) =>
     [
         ("loss", "normalized softmax cross-entropy"),
-        ("diagonal", context.Settings.Diagonal == "exact" ? "exact" : "finite-difference"),
+        ("diagonal", context.Settings.Diagonal == DiagonalEstimator.Exact ? "exact" : "finite-difference"),
         ("probes", context.Settings.FiniteDifferenceProbes),
         ("relative_step", context.Settings.FiniteDifferenceStep),
     ];

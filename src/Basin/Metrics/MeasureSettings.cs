@@ -57,8 +57,8 @@ public sealed record MeasureSettings
     /// <inheritdoc cref="FiniteDifferenceProbes"/>
     public double FiniteDifferenceStep { get; init; } = 1e-3;
 
-    /// <summary>Which Hessian diagonal pacGen and hessian.diagonal use: hutchinson, exact, finite-difference or sqgrad.</summary>
-    public string Diagonal { get; init; } = "hutchinson";
+    /// <summary>Which Hessian diagonal pacGen, hessian.diagonal and seed 003's bounds use.</summary>
+    public DiagonalEstimator Diagonal { get; init; } = DiagonalEstimator.Hutchinson;
 
     /// <summary>Keskar sharpness: box size ε and projected-ascent steps (seed 002/003 defaults 1e-3 and 20).</summary>
     public double KeskarEpsilon { get; init; } = 1e-3;
@@ -95,7 +95,12 @@ public sealed record MeasureSettings
         if (FisherSubsetSize < 2 || FisherSubsets < 1) throw new ArgumentException("Fisher subsets need N′ ≥ 2 and T ≥ 1");
         if (!(Damping > 0) || !(PriorVariance > 0) || !(KeskarEpsilon > 0) || !(ExpectedSharpnessSigma >= 0) || !(BoundDelta > 0 && BoundDelta < 1))
             throw new ArgumentException("damping, prior variance and ε must be positive, σ ≥ 0, and 0 < δ < 1");
-        if (Diagonal is not ("hutchinson" or "exact" or "finite-difference" or "sqgrad"))
-            throw new ArgumentException($"unknown diagonal estimator '{Diagonal}': use hutchinson, exact, finite-difference or sqgrad");
+        if (!Enum.IsDefined(Diagonal)) throw new ArgumentException($"unknown diagonal estimator {(int)Diagonal}");
     }
+
+    /// <summary>The seed of one random stream of the measurement.</summary>
+    public int SeedFor(SeedStream stream) => Seed + (int)stream;
+
+    /// <summary>The seed of the Fisher metrics' subset <paramref name="t"/>.</summary>
+    public int FisherSubsetSeed(int t) => Seed * 1000 + t;
 }

@@ -1,3 +1,4 @@
+using Basin.Estimators;
 using System.Globalization;
 
 namespace Basin.Metrics;
@@ -22,16 +23,7 @@ public abstract class Metric(string id, string description, string source, CostC
 
     /// <summary>A result charged with the context's current cost (the runner adds the time).</summary>
     protected MetricResult Result(MetricContext context, double value, double standardError, IEnumerable<(string Key, object Value)>? settings = null, IEnumerable<(string Key, double Value)>? terms = null) =>
-        new(Id, value, standardError, context.Charged, 0,
+        new(Id, value, standardError, context.Ledger.Current, 0,
             (settings ?? []).ToDictionary(s => s.Key, s => Convert.ToString(s.Value, CultureInfo.InvariantCulture) ?? ""),
             (terms ?? []).ToDictionary(t => t.Key, t => t.Value));
-
-    /// <summary>Mean and standard error of the mean.</summary>
-    protected static (double Mean, double StandardError) MeanAndError(IReadOnlyCollection<double> samples)
-    {
-        double mean = samples.Average();
-        if (samples.Count < 2) return (mean, double.NaN);
-        double variance = samples.Sum(x => (x - mean) * (x - mean)) / (samples.Count - 1);
-        return (mean, Math.Sqrt(variance / samples.Count));
-    }
 }

@@ -1,4 +1,4 @@
-using Basin.Bounds;
+
 
 namespace Basin.Metrics;
 
@@ -16,7 +16,7 @@ public static class MetricRegistry
         new GgnTrace(),
         new TopEigenvalue(ggn: true),
         new GgnFrobeniusSquared(),
-        new HessianLogDeterminant(),
+        new LogDeterminant(),
         new KeskarSharpness(),
         new ExpectedSharpness(),
         new LaplaceApproximate(),
@@ -27,11 +27,11 @@ public static class MetricRegistry
         new FisherFrobeniusSquared(),
         new FisherSpectralRadius(),
         new InputJacobianRobustness(),
-        new FisherVolumeBound(),
+        new FisherVolumeBoundMetric(),
         new PacGen(),
         new HessianDiagonalMetric(),
-        new WangUniformBound(),
-        new WangGaussianBound(),
+        new WangUniformBoundMetric(),
+        new WangGaussianBoundMetric(),
         new MatrixNormalizedSharpness(),
         new NormalizedSharpness(),
         new FisherRaoNorm(),
@@ -60,10 +60,10 @@ public static class MetricRegistry
         for (int i = 0; i < metrics.Count; i++)
         {
             starting?.Invoke(i, metrics[i]);
-            context.BeginMetric();
+            context.Ledger.Begin();
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var result = metrics[i].Compute(context);
-            results.Add(result with { Cost = context.Charged, Seconds = clock.Elapsed.TotalSeconds });
+            results.Add(result with { Cost = context.Ledger.Current, Seconds = clock.Elapsed.TotalSeconds });
         }
         return results;
     }

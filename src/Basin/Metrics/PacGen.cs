@@ -16,34 +16,34 @@ public sealed class PacGen() : Metric("pacgen", "seed 003 Ψ: Σ ln((|w|+κ)·ma
     {
         var s = context.Settings;
         var h = context.HessianDiagonal.Values;
-        double rho = Rho(context);
+        double rho = context.PacGenRho;
         using var scope = NewDisposeScope();
         var w = context.Weights.to(ScalarType.Float64).abs();
         var kappa = w * s.PacGenGamma + s.PacGenEpsilon;
         double sqrtM = Math.Sqrt(context.P);
         var curvature = (h.to(ScalarType.Float64) + kappa * (rho * sqrtM)).clamp_min(0).sqrt();
         var psi = ((w + kappa) * maximum(curvature, kappa.reciprocal())).log().sum().item<double>();
-        return Result(context, psi, double.NaN, [("gamma", s.PacGenGamma), ("epsilon", s.PacGenEpsilon), ("diagonal", s.Diagonal), ("seed", s.Seed + 71)],
+        return Result(context, psi, double.NaN, [("gamma", s.PacGenGamma), ("epsilon", s.PacGenEpsilon), ("diagonal", s.Diagonal.Name()), ("seed", s.SeedFor(SeedStream.PacGenPerturbation))],
             [("rho", rho), ("negative_h", h.lt(0).sum().item<long>())]);
     }
 
-    /// <summary>ρ, estimated once per context.</summary>
-    public static double Rho(MetricContext context) => context.Get("pacgen.rho", () =>
+    /// <summary>ρ (computed once per context, see <see cref="MetricContext.PacGenRho"/>).</summary>
+    internal static double Rho(MetricContext context)
     {
         var s = context.Settings;
         using var scope = NewDisposeScope();
         var w = context.Weights;
         var kappa = w.abs() * s.PacGenGamma + s.PacGenEpsilon;
-        using var generator = new Generator((ulong)(s.Seed + 71));
+        using var generator = new Generator((ulong)(s.SeedFor(SeedStream.PacGenPerturbation)));
         var u = (rand(w.shape, w.dtype, generator: generator).to(w.device) * 2 - 1) * kappa;
         var h0 = context.HessianDiagonal.Values;
         var h1 = context.WithWeights(w + u, () => PerturbedDiagonal(context));
         return ((h1 - h0).abs() / u.abs().clamp_min(1e-30)).max().to(ScalarType.Float64).item<double>();
-    });
+    }
 
     private static Tensor PerturbedDiagonal(MetricContext context)
     {
-        using var d = context.Diagonal(context.Hessian);
+        using var d = DiagonalInputs.Of(context, context.Hessian);
         return d.Values.clone();
     }
 }

@@ -13,16 +13,18 @@ public sealed class SpectralDensity() : Metric("hessian.spectral_density", "Hess
     /// <inheritdoc />
     public override MetricResult Compute(MetricContext context)
     {
-        var slq = context.Get("hessian.slq", () =>
-        {
-            var run = StochasticLanczosQuadrature.Run(context.Hessian, context.Settings.SlqSteps, context.Settings.SlqStarts, context.Settings.Seed + 31);
-            context.Charge(new MetricCost(CurvatureProducts: run.Products));
-            return run;
-        });
+        var slq = context.HessianSpectrum;
         var nodes = slq.Nodes().ToList();
         double negative = nodes.Where(n => n.Node < 0).Sum(n => n.Weight);
         var trace = slq.Trace(t => t, "t");
         return Result(context, nodes.Max(n => n.Node), double.NaN, [("estimator", "slq"), ("steps", slq.Steps), ("starts", slq.Rules.Count), ("seed", slq.Seed)],
             [("trace_slq", trace.Value), ("negative_mass", negative), ("min_node", nodes.Min(n => n.Node))]);
+    }
+
+    /// <summary>The SLQ run on the context's Hessian (computed once per context, see <see cref="MetricContext.HessianSpectrum"/>).</summary>
+    internal static StochasticLanczosQuadrature Run(MetricContext context)
+    {
+        var s = context.Settings;
+        return context.Ledger.Counted(context.Hessian, () => StochasticLanczosQuadrature.Run(context.Hessian, s.SlqSteps, s.SlqStarts, s.SeedFor(SeedStream.HessianSpectrum)));
     }
 }

@@ -17,9 +17,9 @@ public sealed class TopEigenvalue(bool ggn) : Metric(ggn ? "ggn.top_eigenvalue" 
     {
         ILinearOperator op = ggn ? context.Ggn : context.Hessian;
         long before = op.Products;
-        var top = Lanczos.TopEigenvalues(op, 1, context.Settings.LanczosSteps, tolerance: 1e-3, seed: context.Settings.Seed + 21);
-        context.Charge(new MetricCost(CurvatureProducts: op.Products - before));
-        return Result(context, top.Values[0], double.NaN, [("estimator", "lanczos"), ("steps", context.Settings.LanczosSteps), ("seed", context.Settings.Seed + 21)],
+        var top = Lanczos.TopEigenvalues(op, 1, context.Settings.LanczosSteps, tolerance: 1e-3, seed: context.Settings.SeedFor(SeedStream.TopEigenvalue));
+        context.Ledger.Charge(new MetricCost(CurvatureProducts: op.Products - before));
+        return Result(context, top.Values[0], double.NaN, [("estimator", "lanczos"), ("steps", context.Settings.LanczosSteps), ("seed", context.Settings.SeedFor(SeedStream.TopEigenvalue))],
             [("residual", top.Residuals[0]), ("converged", top.Converged[0] ? 1 : 0)]);
     }
 }

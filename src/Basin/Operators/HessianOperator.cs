@@ -1,5 +1,4 @@
 using Basin.Models;
-using Basin.Training;
 using static TorchSharp.torch;
 
 namespace Basin.Operators;

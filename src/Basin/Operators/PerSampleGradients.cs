@@ -1,5 +1,4 @@
 using Basin.Models;
-using Basin.Training;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 

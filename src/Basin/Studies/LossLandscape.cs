@@ -42,7 +42,7 @@ public static class LossLandscape
         var d1 = parameters.Select(p => FilterNormalised(p, generator)).ToArray();
         var d2 = parameters.Select(p => FilterNormalised(p, generator)).ToArray();
         var axis = Enumerable.Range(0, points).Select(i => -radius + 2 * radius * i / (points - 1)).ToArray();
-        var loss = Evaluate(model, data, axis, axis, (a, b) => original.Select((w, k) => w + d1[k] * a + d2[k] * b).ToArray(), parameters, original);
+        var loss = Evaluate(model, data, axis, axis, (a, b) => original.Select((w, k) => w + d1[k] * a + d2[k] * b).ToArray(), parameters);
         return new Landscape(axis, axis, loss, $"filter-normalised random directions (seed {seed})", [0, 0]);
     }
 
@@ -55,37 +55,25 @@ public static class LossLandscape
         var original = parameters.Select(p => p.detach().clone()).ToArray();
         var axis = Enumerable.Range(0, points).Select(i => lo + (hi - lo) * i / (points - 1)).ToArray();
         var center = original.Select(p => p.to(ScalarType.Float64).item<double>()).ToArray();
-        var loss = Evaluate(model, data, axis, axis, (a, b) => [full_like(original[0], a), full_like(original[1], b)], parameters, original);
+        var loss = Evaluate(model, data, axis, axis, (a, b) => [full_like(original[0], a), full_like(original[1], b)], parameters);
         return new Landscape(axis, axis, loss, "the model's two parameters", center);
     }
 
-    private static double[][] Evaluate(Model model, Dataset data, double[] xs, double[] ys, Func<double, double, Tensor[]> weights, TorchSharp.Modules.Parameter[] parameters, Tensor[] original)
+    private static double[][] Evaluate(Model model, Dataset data, double[] xs, double[] ys, Func<double, double, Tensor[]> weights, TorchSharp.Modules.Parameter[] parameters)
     {
         var loss = new double[xs.Length][];
-        try
+        using var swap = new WeightSwap(parameters);
+        for (int i = 0; i < xs.Length; i++)
         {
-            for (int i = 0; i < xs.Length; i++)
+            loss[i] = new double[ys.Length];
+            for (int j = 0; j < ys.Length; j++)
             {
-                loss[i] = new double[ys.Length];
-                for (int j = 0; j < ys.Length; j++)
-                {
-                    using var inner = NewDisposeScope();
-                    Set(parameters, weights(xs[i], ys[j]));
-                    loss[i][j] = TrainingRun.Evaluate(model, data).Loss;
-                }
+                using var inner = NewDisposeScope();
+                swap.Set(weights(xs[i], ys[j]));
+                loss[i][j] = Evaluation.Evaluate(model, data).Loss;
             }
         }
-        finally
-        {
-            Set(parameters, original);
-        }
         return loss;
-    }
-
-    private static void Set(TorchSharp.Modules.Parameter[] parameters, Tensor[] values)
-    {
-        using var noGrad = no_grad();
-        for (int k = 0; k < parameters.Length; k++) parameters[k].copy_(values[k]);
     }
 
     private static Tensor FilterNormalised(Tensor w, Generator generator)

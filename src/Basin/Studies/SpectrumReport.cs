@@ -45,15 +45,7 @@ public sealed record SpectrumReport(
     }
 
     /// <summary>A grid spanning the SLQ nodes with a margin, and the broadening width used on it.</summary>
-    public (double[] Grid, double Sigma) DensityGrid(int points = 1000)
-    {
-        var nodes = Density.Nodes().Select(n => n.Node).ToArray();
-        double lo = nodes.Min(), hi = nodes.Max(), span = Math.Max(hi - lo, 1e-12);
-        double sigma = span / 200;
-        lo -= 10 * sigma;
-        hi += 10 * sigma;
-        return (Enumerable.Range(0, points).Select(i => lo + (hi - lo) * i / (points - 1)).ToArray(), sigma);
-    }
+    public (double[] Grid, double Sigma) DensityGrid(int points = 1000) => StochasticLanczosQuadrature.Grid(Density.Nodes().Select(n => n.Node), points);
 
     /// <summary>Writes <c>spectrum.csv</c> (grid, density), <c>spectrum-nodes.csv</c> and the log-scale plot (<c>spectrum.png</c>, <c>spectrum.svg</c>) into <paramref name="folder"/>.</summary>
     public void Write(string folder)

@@ -27,6 +27,15 @@ public static class StudyAxes
         ["regularizers"] = "plain / trace-of-GGN / Fisher R_α / perturbed OPT / SAM / ASAM",
     };
 
+    /// <summary>
+    /// What the study named <paramref name="name"/> runs on each model after its metrics, in order: the SLQ
+    /// density (for the spectra plot), the sub-sampled curvature on the <c>subsampling</c> axis, and the
+    /// loss landscape.
+    /// </summary>
+    public static IReadOnlyList<IModelExtra> Extras(string name) => name == "subsampling"
+        ? [new DensityExtra(), new SubsamplingExtra(), new LandscapeExtra()]
+        : [new DensityExtra(), new LandscapeExtra()];
+
     /// <summary>Builds the study for <paramref name="axis"/> at <paramref name="preset"/>.</summary>
     /// <exception cref="ArgumentException">Unknown axis or preset, or an axis that needs what is not built yet.</exception>
     public static StudySpec Build(string axis, string preset, string data, string model, int seeds)

@@ -1,55 +1,28 @@
 using System.Text.Json;
 using Basin.Data;
-using Basin.Estimators;
 using Basin.IO;
 using Basin.Metrics;
-using Basin.Operators;
 using Basin.Training;
+using static TorchSharp.torch;
 
 namespace Basin.Studies;
-
-/// <summary>Batch vs full-sample curvature for one batch size (seed 000 §4.2).</summary>
-/// <param name="BatchSize">The batch size of the estimate.</param>
-/// <param name="TraceMean">Mean over batches of Tr H_B.</param>
-/// <param name="TraceError">Its standard error over batches.</param>
-/// <param name="SquareMean">Mean over batches of Tr H_B².</param>
-/// <param name="SquareError">Its standard error over batches.</param>
-public sealed record SubsamplingRow(int BatchSize, double TraceMean, double TraceError, double SquareMean, double SquareError);
-
-/// <summary>Everything measured on one model of a study.</summary>
-public sealed record ModelResult(
-    string Name, Dictionary<string, string> Coordinates, TrainConfig Config, List<EpochLog> Log,
-    double TrainLoss, double TrainError, double TestLoss, double TestError,
-    List<MetricResult> Metrics, List<double[]> Density, List<SubsamplingRow> Subsampling, Landscape? Landscape, double TrainSeconds, double MeasureSeconds)
-{
-    /// <summary>Test minus train loss.</summary>
-    public double LossGap => TestLoss - TrainLoss;
-
-    /// <summary>Test minus train error, in percentage points.</summary>
-    public double ErrorGap => 100 * (TestError - TrainError);
-}
-
-/// <summary>What a study is doing, for progress bars.</summary>
-/// <param name="Model">Index of the model under way.</param>
-/// <param name="Models">Number of models.</param>
-/// <param name="Name">The model's name.</param>
-/// <param name="Stage">"training", "measuring METRIC" or "done".</param>
-/// <param name="Fraction">Progress within the model, 0–1.</param>
-public sealed record StudyProgress(int Model, int Models, string Name, string Stage, double Fraction);
 
 /// <summary>
 /// Runs a study in a folder: trains each model (resuming a partial run from its checkpoint, skipping a
 /// finished one), measures its metrics on its training samples, and saves one <c>result.json</c> per
 /// model, atomically. A study killed at any point resumes with no model trained twice and none lost.
+/// Each model goes through stages — train (resuming from its checkpoint), measure (the registry's metrics),
+/// then the extras its axis asks for (<see cref="StudyAxes.Extras"/>) — and the report is built from the
+/// saved results alone (<see cref="StudyReport"/>).
 /// </summary>
 public static class StudyRunner
 {
     /// <summary>The spec file in a study folder.</summary>
     public const string SpecFile = "study.json";
 
-    /// <summary>Runs (or resumes) <paramref name="spec"/> in <paramref name="folder"/> and returns every model's result.</summary>
+    /// <summary>Runs (or resumes) <paramref name="spec"/> in <paramref name="folder"/> on <paramref name="device"/> (the CPU when null) and returns every model's result.</summary>
     /// <exception cref="InvalidOperationException">The folder holds a different study.</exception>
-    public static List<ModelResult> Run(StudySpec spec, string folder, Action<StudyProgress>? progress = null, CancellationToken cancel = default)
+    public static List<ModelResult> Run(StudySpec spec, string folder, Action<StudyProgress>? progress = null, CancellationToken cancel = default, Device? device = null)
     {
         spec.Validate();
         Directory.CreateDirectory(folder);
@@ -72,11 +45,11 @@ public static class StudyRunner
                 if (File.Exists(resultPath))
                 {
                     results.Add(LoadResult(resultPath));
-                    progress?.Invoke(new StudyProgress(i, spec.Models.Count, model.Name, "done", 1));
+                    progress?.Invoke(new StudyProgress(i, spec.Models.Count, model.Name, StudyStage.Done, "", 1));
                     continue;
                 }
                 if (!data.TryGetValue(model.Config.Data, out var split)) data[model.Config.Data] = split = DataCatalog.Load(model.Config.Data);
-                var result = RunModel(spec, model, split, modelFolder, p => progress?.Invoke(p with { Model = i, Models = spec.Models.Count }), cancel);
+                var result = RunModel(spec, model, split, modelFolder, device, (stage, detail, fraction) => progress?.Invoke(new StudyProgress(i, spec.Models.Count, model.Name, stage, detail, fraction)), cancel);
                 AtomicFile.WriteAllText(resultPath, JsonSerializer.Serialize(result, StudySpec.Options));
                 results.Add(result);
             }
@@ -113,64 +86,47 @@ public static class StudyRunner
         }
     }
 
-    private static ModelResult RunModel(StudySpec spec, StudyModel model, DataSplit split, string folder, Action<StudyProgress> progress, CancellationToken cancel)
+    private static ModelResult RunModel(StudySpec spec, StudyModel model, DataSplit split, string folder, Device? device, Action<StudyStage, string, double> progress, CancellationToken cancel)
     {
         var config = model.Config;
         using var train = TrainingRun.PrepareTrainingSet(config, split.Train);
-        string checkpoint = Path.Combine(folder, Checkpoint.FileName);
-        using var loaded = File.Exists(checkpoint) ? Checkpoint.Load(checkpoint) : null;
-        using var started = loaded is null ? TrainingRun.Start(config, train) : null;
-        var run = started ?? loaded!.Run;
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        Directory.CreateDirectory(folder);
-        run.Train(train, split.Test,
-            progress: new CallbackProgress<TrainProgress>(p => progress(new StudyProgress(0, 0, model.Name, $"training epoch {p.Epoch}/{p.Epochs}", 0.5 * ((p.Epoch - 1) + (double)p.Step / p.Steps) / p.Epochs))),
-            afterEpoch: r => Checkpoint.Save(r, checkpoint, train.SampleShape, train.NumClasses), cancel: cancel);
-        double trainSeconds = run.Log.Sum(l => l.Seconds);
+        using var run = Train(model, train, split.Test, folder, device, progress, cancel);
         var last = run.Log[^1];
 
-        clock.Restart();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         using var measured = train.Sample(Math.Min(spec.MeasureSamples, train.Count), config.Seed);
         using var context = new MetricContext(run.Model, measured, spec.Measure with { Seed = config.Seed });
         var metrics = MetricRegistry.Select(spec.Metrics);
-        var results = MetricRegistry.Measure(context, metrics, (i, m) => progress(new StudyProgress(0, 0, model.Name, $"measuring {m.Id}", 0.5 + 0.5 * i / metrics.Count))).ToList();
-        var density = new List<double[]>();
-        if (metrics.Any(m => m.Id == "hessian.spectral_density"))
+        var results = MetricRegistry.Measure(context, metrics, (i, m) => progress(StudyStage.Measuring, m.Id, 0.5 + 0.5 * i / metrics.Count)).ToList();
+        var result = new ModelResult(model.Name, model.Coordinates, config, run.Log.ToList(), last.TrainLoss, last.TrainError, last.TestLoss, last.TestError,
+            results, [], [], null, run.Log.Sum(l => l.Seconds), 0);
+        var subject = new MeasuredModel(model, context, measured);
+        foreach (var extra in StudyAxes.Extras(spec.Name))
         {
-            var slq = context.Get<StochasticLanczosQuadrature>("hessian.slq", () => throw new InvalidOperationException("no SLQ run"));
-            density = slq.Nodes().Select(n => new[] { n.Node, n.Weight }).ToList();
+            progress(StudyStage.Extra, extra.Name, 0.99);
+            result = extra.Apply(result, subject);
         }
-        var subsampling = spec.Name == "subsampling" ? Subsample(context, config.Seed) : [];
-        progress(new StudyProgress(0, 0, model.Name, "loss landscape", 0.99));
-        using var landscapeData = measured.Sample(Math.Min(512, measured.Count), config.Seed);
-        var landscape = LossLandscape.Around(run.Model, landscapeData, points: 11, radius: 1, seed: config.Seed);
-        progress(new StudyProgress(0, 0, model.Name, "done", 1));
-        return new ModelResult(model.Name, model.Coordinates, config, run.Log.ToList(), last.TrainLoss, last.TrainError, last.TestLoss, last.TestError,
-            results, density, subsampling, landscape, trainSeconds, clock.Elapsed.TotalSeconds);
+        progress(StudyStage.Done, "", 1);
+        return result with { MeasureSeconds = clock.Elapsed.TotalSeconds };
     }
 
-    /// <summary>Batch Tr H and Tr H² averaged over disjoint batches of several sizes, and the full-sample values (batch size N).</summary>
-    private static List<SubsamplingRow> Subsample(MetricContext context, int seed)
+    /// <summary>Trains <paramref name="model"/> to its last epoch, resuming from its checkpoint in <paramref name="folder"/>, checkpointing after each epoch. The caller owns the run.</summary>
+    private static TrainingRun Train(StudyModel model, Dataset train, Dataset test, string folder, Device? device, Action<StudyStage, string, double> progress, CancellationToken cancel)
     {
-        var rows = new List<SubsamplingRow>();
-        int n = context.N;
-        foreach (int b in new[] { 32, 128, 512, n }.Where(b => b <= n).Distinct())
+        string checkpoint = Path.Combine(folder, Checkpoint.FileName);
+        var run = File.Exists(checkpoint) ? Checkpoint.Load(checkpoint, device).Run : TrainingRun.Start(model.Config, train, device);
+        try
         {
-            var traces = new List<double>();
-            var squares = new List<double>();
-            int batches = Math.Min(n / b, 16);
-            for (int k = 0; k < batches; k++)
-            {
-                using var scope = TorchSharp.torch.NewDisposeScope();
-                var x = context.Samples.Features.narrow(0, k * b, b).to(context.Weights.dtype);
-                var y = context.Samples.Labels.narrow(0, k * b, b);
-                using var op = new HessianOperator(context.Model, CurvatureData.FromBatch(x, y));
-                traces.Add(Hutchinson.Trace(op, new StoppingRule(context.Settings.TraceProbes), seed + k).Value);
-                squares.Add(Hutchinson.TraceOfSquare(op, new StoppingRule(context.Settings.TraceProbes), seed + k).Value);
-            }
-            double Se(List<double> v) => v.Count > 1 ? Math.Sqrt(v.Sum(x => (x - v.Average()) * (x - v.Average())) / (v.Count - 1) / v.Count) : double.NaN;
-            rows.Add(new SubsamplingRow(b, traces.Average(), Se(traces), squares.Average(), Se(squares)));
+            Directory.CreateDirectory(folder);
+            run.Train(train, test,
+                progress: new CallbackProgress<TrainProgress>(p => progress(StudyStage.Training, $"epoch {p.Epoch}/{p.Epochs}", 0.5 * ((p.Epoch - 1) + (double)p.Step / p.Steps) / p.Epochs)),
+                afterEpoch: r => Checkpoint.Save(r, checkpoint, train.SampleShape, train.NumClasses), cancel: cancel);
+            return run;
         }
-        return rows;
+        catch
+        {
+            run.Dispose();
+            throw;
+        }
     }
 }

@@ -41,15 +41,15 @@ public static class Checkpoint
         Safetensors.Save(file, tensors, metadata);
     }
 
-    /// <summary>Reads a checkpoint and rebuilds the run, ready to resume or to measure.</summary>
+    /// <summary>Reads a checkpoint and rebuilds the run on <paramref name="device"/> (the CPU when null), ready to resume or to measure.</summary>
     /// <exception cref="InvalidDataException">The file is missing, not a Basin checkpoint, inconsistent, or holds non-finite weights.</exception>
-    public static LoadedCheckpoint Load(string path)
+    public static LoadedCheckpoint Load(string path, Device? device = null)
     {
         string file = ResolveFile(path);
         using var content = Safetensors.Load(file);
         var meta = content.Metadata;
         if (!meta.TryGetValue("format", out var format) || format != Format)
-            throw new InvalidDataException($"{file}: not a Basin checkpoint (a plain weights file? use --weights with a model and data)");
+            throw new InvalidDataException($"{file}: not a Basin checkpoint (a plain weights file? Checkpoint.ImportWeights reads one into a zoo model)");
         TrainConfig config;
         List<EpochLog> log;
         long[] shape;
@@ -78,7 +78,7 @@ public static class Checkpoint
         {
             LoadState(model, Prefixed(content.Tensors, "model."), file);
             var initial = Prefixed(content.Tensors, "initial.").ToDictionary(p => p.Key, p => p.Value.clone().DetachFromDisposeScope());
-            var run = TrainingRun.Create(config, model, log, initial);
+            var run = TrainingRun.Create(config, model, log, initial, device);
             run.Optimizer.LoadState(Prefixed(content.Tensors, "optimizer."), meta);
             return new LoadedCheckpoint(run, shape, classes, file);
         }

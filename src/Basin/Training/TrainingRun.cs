@@ -1,6 +1,5 @@
 using Basin.Data;
 using Basin.Models;
-using Basin.Native;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -53,20 +52,20 @@ public sealed class TrainingRun : IDisposable
     /// <summary>Epochs completed.</summary>
     public int EpochsDone => log.Count;
 
-    /// <summary>Starts a run: validates the config and builds the model for the data.</summary>
+    /// <summary>Starts a run on <paramref name="device"/> (the CPU when null): validates the config and builds the model for the data.</summary>
     /// <exception cref="ArgumentException">The config is invalid.</exception>
     /// <exception cref="FormatException">The model spec does not fit the data.</exception>
-    public static TrainingRun Start(TrainConfig config, Dataset train)
+    public static TrainingRun Start(TrainConfig config, Dataset train, Device? device = null)
     {
         config.Validate();
         var model = ModelZoo.Create(config.Model, train.SampleShape, train.NumClasses, config.Seed);
-        return Create(config, model, [], Snapshot(model));
+        return Create(config, model, [], Snapshot(model), device);
     }
 
-    /// <summary>Rebuilds a run from its parts (used by <see cref="Checkpoint"/>).</summary>
-    internal static TrainingRun Create(TrainConfig config, Model model, List<EpochLog> log, Dictionary<string, Tensor> initial)
+    /// <summary>Rebuilds a run from its parts on <paramref name="device"/> (used by <see cref="Checkpoint"/>).</summary>
+    internal static TrainingRun Create(TrainConfig config, Model model, List<EpochLog> log, Dictionary<string, Tensor> initial, Device? device)
     {
-        model.Module.to(TorchRuntime.Device);
+        model.Module.to(device ?? CPU);
         var optimizer = new Optimizer(config.Optimizer, model.Module.named_parameters());
         return new TrainingRun(config, model, initial, optimizer, log);
     }
@@ -101,7 +100,7 @@ public sealed class TrainingRun : IDisposable
         var augmentation = Augmentation.Parse(Config.Augment);
         int until = Math.Min(untilEpoch ?? Config.Epochs, Config.Epochs);
         var parameters = Model.Module.parameters().ToArray();
-        var device = TorchRuntime.Device;
+        var device = parameters[0].device;
         int steps = (train.Count + Config.BatchSize - 1) / Config.BatchSize;
         while (EpochsDone < until)
         {
@@ -132,34 +131,11 @@ public sealed class TrainingRun : IDisposable
                 lossSum += value;
                 progress?.Report(new TrainProgress(epoch + 1, Config.Epochs, step + 1, steps, lossSum / (step + 1)));
             }
-            var (trainLoss, trainError) = Evaluate(Model, train, Config.EvalBatchSize);
-            var (testLoss, testError) = Evaluate(Model, test, Config.EvalBatchSize);
+            var (trainLoss, trainError) = Evaluation.Evaluate(Model, train, Config.EvalBatchSize);
+            var (testLoss, testError) = Evaluation.Evaluate(Model, test, Config.EvalBatchSize);
             log.Add(new EpochLog(epoch + 1, startLr, trainLoss, trainError, testLoss, testError, watch.Elapsed.TotalSeconds));
             afterEpoch?.Invoke(this);
         }
-    }
-
-    /// <summary>Mean loss and error rate of <paramref name="model"/> on <paramref name="data"/>, in eval mode.</summary>
-    public static (double Loss, double Error) Evaluate(Model model, Dataset data, int batchSize = 1000)
-    {
-        if (data.Count == 0) throw new ArgumentException($"{data.Name} is empty: nothing to evaluate");
-        CheckFits(model, data);
-        using var mode = new ModeScope(model.Module, train: false);
-        using var noGrad = no_grad();
-        double lossSum = 0;
-        long errors = 0;
-        var device = model.Module.parameters().First().device;
-        for (int start = 0; start < data.Count; start += batchSize)
-        {
-            using var scope = NewDisposeScope();
-            int n = Math.Min(batchSize, data.Count - start);
-            var x = data.Features.narrow(0, start, n).to(device);
-            var y = data.Labels.narrow(0, start, n).to(device);
-            var output = model.Module.forward(x);
-            lossSum += Losses.Mean(model.Loss, output, y).to(ScalarType.Float64).item<double>() * n;
-            errors += Losses.Errors(model.Loss, output, y);
-        }
-        return (lossSum / data.Count, (double)errors / data.Count);
     }
 
     private void CheckCompatible(Dataset train, Dataset test)
@@ -168,16 +144,7 @@ public sealed class TrainingRun : IDisposable
         if (test.Count == 0) throw new ArgumentException($"{test.Name} is empty: nothing to test on");
         if (!train.SampleShape.SequenceEqual(test.SampleShape))
             throw new ArgumentException($"train samples are {Dataset.Shape(train.SampleShape)} but test samples are {Dataset.Shape(test.SampleShape)}");
-        CheckFits(Model, train);
-    }
-
-    /// <summary>Throws a clear error if <paramref name="data"/> does not fit <paramref name="model"/> (libtorch would abort the process).</summary>
-    public static void CheckFits(Model model, Dataset data)
-    {
-        if (!data.SampleShape.SequenceEqual(model.InputShape))
-            throw new ArgumentException($"{data.Name} has samples of {Dataset.Shape(data.SampleShape)} but model {model.Spec} takes {Dataset.Shape(model.InputShape)}");
-        if (model.Loss != LossKind.Exponential && data.NumClasses > model.Outputs)
-            throw new ArgumentException($"{data.Name} has {data.NumClasses} classes but model {model.Spec} has {model.Outputs} outputs");
+        Evaluation.CheckFits(Model, train);
     }
 
     private int EpochSeed(int epoch) => unchecked(Config.Seed * 7919 + epoch * 104729 + 17);

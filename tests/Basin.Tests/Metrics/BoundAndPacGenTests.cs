@@ -1,3 +1,4 @@
+using Basin.Models;
 using Basin.Bounds;
 using Basin.Metrics;
 using Basin.Operators;
@@ -27,7 +28,7 @@ public class BoundAndPacGenTests
         using (model)
         using (data)
         {
-            var settings = new MeasureSettings { Diagonal = "exact", Seed = 6 };
+            var settings = new MeasureSettings { Diagonal = DiagonalEstimator.Exact, Seed = 6 };
             using var context = new MetricContext(model, data, settings);
             var r = MetricRegistry.Measure(context, MetricRegistry.Select("pacgen,bound.wang_uniform,bound.wang_gaussian")).ToDictionary(x => x.Id);
             using var h = new HessianOperator(model, CurvatureData.FromDataset(data));
@@ -41,7 +42,7 @@ public class BoundAndPacGenTests
                 psi += Math.Log((w[i] + kappa[i]) * Math.Max(Math.Sqrt(Math.Max(0, hd[i] + rho * Math.Sqrt(m) * kappa[i])), 1 / kappa[i]));
             AssertClose(r["pacgen"], psi, 1e-9);
 
-            double error = TrainingRun.Evaluate(model, data).Error, eta = Math.Sqrt(m * n), l = Math.Log(1 / 0.05);
+            double error = Evaluation.Evaluate(model, data).Error, eta = Math.Sqrt(m * n), l = Math.Log(1 / 0.05);
             double s = 0, sumLog = 0, tau = w.Sum(x => x * x);
             double cap = Math.Sqrt(2) * SpecialFunctions.InverseErf(1 / (2 * m));
             for (int i = 0; i < w.Length; i++)
@@ -68,7 +69,7 @@ public class BoundAndPacGenTests
         using (model)
         using (data)
         {
-            using var context = new MetricContext(model, data, new MeasureSettings { Diagonal = "exact" });
+            using var context = new MetricContext(model, data, new MeasureSettings { Diagonal = DiagonalEstimator.Exact });
             var r = MetricRegistry.Measure(context, MetricRegistry.Select("sharpness.matrix_normalized,sharpness.normalized")).ToDictionary(x => x.Id);
             using var hn = new HessianOperator(model with { Loss = Basin.Models.LossKind.NormalizedCrossEntropy }, CurvatureData.FromDataset(data));
             var diag = DenseReference.Matrix(hn).diagonal().clamp_min(0);

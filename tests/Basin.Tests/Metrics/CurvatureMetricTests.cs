@@ -52,7 +52,7 @@ public class CurvatureMetricTests
         {
             using var h = new HessianOperator(model, CurvatureData.FromDataset(data));
             var diag = DenseReference.Matrix(h).diagonal();
-            var r = Run(model, data, new MeasureSettings { Diagonal = "exact" }, "hessian.diagonal");
+            var r = Run(model, data, new MeasureSettings { Diagonal = DiagonalEstimator.Exact }, "hessian.diagonal");
             AssertClose(r, diag.sum().item<double>(), 1e-10);
             Assert.Equal(diag.lt(0).sum().item<long>(), (long)r.Terms["negative"]);
         }

@@ -19,7 +19,7 @@ public class LandscapeTests
         var before = model.Module.parameters().Select(p => p.detach().clone()).ToArray();
         var landscape = LossLandscape.Around(model, data, points: 5, radius: 0.5, seed: 3);
         Assert.Equal(5, landscape.X.Length);
-        Assert.Equal(TrainingRun.Evaluate(model, data).Loss, landscape.Loss[2][2], 6);
+        Assert.Equal(Evaluation.Evaluate(model, data).Loss, landscape.Loss[2][2], 6);
         Assert.True(landscape.Loss.SelectMany(r => r).Distinct().Count() > 5, "the loss does not vary over the plane");
         var after = model.Module.parameters().ToArray();
         for (int i = 0; i < before.Length; i++) Assert.True(after[i].eq(before[i]).all().item<bool>(), "weights not restored");

@@ -51,7 +51,7 @@ public class StudyTests
         using var cancel = new CancellationTokenSource();
         Assert.Throws<OperationCanceledException>(() => StudyRunner.Run(Tiny(), killed.Path, p =>
         {
-            if (p.Model == 1 && p.Stage.StartsWith("training epoch 2", StringComparison.Ordinal)) cancel.Cancel();
+            if (p.Model == 1 && p.Stage == StudyStage.Training && p.Detail.StartsWith("epoch 2", StringComparison.Ordinal)) cancel.Cancel();
         }, cancel.Token));
         string firstResult = Path.Combine(killed.Path, "models", "wd=0", "result.json");
         Assert.True(File.Exists(firstResult), "the finished model's result was lost");
@@ -60,7 +60,7 @@ public class StudyTests
             Assert.InRange(partial.Run.EpochsDone, 1, 2);
 
         var trained = new List<string>();
-        var resumed = StudyRunner.Run(Tiny(), killed.Path, p => { if (p.Stage.StartsWith("training", StringComparison.Ordinal) && !trained.Contains(p.Name)) trained.Add(p.Name); });
+        var resumed = StudyRunner.Run(Tiny(), killed.Path, p => { if (p.Stage == StudyStage.Training && !trained.Contains(p.Name)) trained.Add(p.Name); });
         Assert.DoesNotContain("wd=0", trained);
         Assert.Equal(firstBytes, File.ReadAllBytes(firstResult));
         Assert.Equal(3, resumed.Count);

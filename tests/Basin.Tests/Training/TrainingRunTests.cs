@@ -1,3 +1,4 @@
+using Basin.Models;
 using Basin.Data;
 using Basin.Training;
 using Xunit;
@@ -29,7 +30,7 @@ public class TrainingRunTests
     {
         using var data = Data();
         using var run = TrainingRun.Start(Small with { Epochs = 6 }, data.Train);
-        var (initialLoss, _) = TrainingRun.Evaluate(run.Model, data.Train);
+        var (initialLoss, _) = Evaluation.Evaluate(run.Model, data.Train);
         run.Train(data.Train, data.Test);
         Assert.Equal(6, run.Log.Count);
         Assert.True(run.Log[^1].TrainLoss < 0.5 * initialLoss, $"train loss {run.Log[^1].TrainLoss:F4} is not below half the initial {initialLoss:F4}");
@@ -100,7 +101,7 @@ public class TrainingRunTests
         using var train = new Dataset("one", x.clone(), y.clone(), 2);
         using var test = new Dataset("one", x.clone(), y.clone(), 2);
         using var run = TrainingRun.Start(new TrainConfig { Model = "deeplinear:3", Epochs = 50, BatchSize = 1, LearningRate = 0.2, Optimizer = new("sgd", 0) }, train);
-        var (before, _) = TrainingRun.Evaluate(run.Model, train);
+        var (before, _) = Evaluation.Evaluate(run.Model, train);
         run.Train(train, test);
         Assert.True(run.Log[^1].TrainLoss < 0.25 * before, $"exponential loss {run.Log[^1].TrainLoss} vs initial {before}");
     }

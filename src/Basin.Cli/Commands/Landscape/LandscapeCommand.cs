@@ -41,14 +41,14 @@ public sealed class LandscapeCommand : ICommand
         double radius = args.Double("radius", 1, 1e-6, 1e6);
         int samples = args.Int("samples", 2048, 2);
         int seed = args.Int("seed", 0, 0);
-        RuntimeOptions.Initialize(args);
+        var runtime = RuntimeOptions.Initialize(args);
         Studies.Landscape landscape;
         string title, outDir;
         if (args.Has("toy"))
         {
             using var split = DataCatalog.Load("gaussians3");
             var config = new TrainConfig { Model = "shared-sigmoid", Data = "gaussians3", Epochs = 200, BatchSize = 100, LearningRate = 0.5, Seed = seed, Optimizer = new("sgd", 0.9) };
-            using var run = TrainingRun.Start(config, split.Train);
+            using var run = TrainingRun.Start(config, split.Train, runtime.Device);
             run.Train(split.Train, split.Test);
             landscape = LossLandscape.OverParameters(run.Model, split.Train, points: Math.Max(points, 41));
             title = $"seed 003 toy model: training loss over (w1, w2), trained to ({landscape.Center[0]:F2}, {landscape.Center[1]:F2})";
@@ -57,7 +57,7 @@ public sealed class LandscapeCommand : ICommand
         else
         {
             string file = CheckpointArgument.Resolve(args, "--checkpoint DIR or --toy is required");
-            using var loaded = Checkpoint.Load(file);
+            using var loaded = Checkpoint.Load(file, runtime.Device);
             using var split = DataCatalog.Load(loaded.Run.Config.Data);
             using var train = TrainingRun.PrepareTrainingSet(loaded.Run.Config, split.Train);
             using var sample = train.Sample(Math.Min(samples, train.Count), seed);

@@ -1,3 +1,4 @@
+using Basin.Models;
 using System.Text.Json;
 using Basin.Cli.Infrastructure;
 using Basin.Data;
@@ -41,28 +42,28 @@ public sealed class MeasureCommand : ICommand
             foreach (var m in MetricRegistry.All) context.Out.WriteLine($"{m.Id,-28} {m.Cost,-9} {m.Description}  [{m.Source}]");
             return 0;
         }
-        var metrics = MetricRegistry.Select(args.String("metrics", "all"));
+        var metrics = UsageException.Check(() => MetricRegistry.Select(args.String("metrics", "all")));
         string file = CheckpointArgument.Resolve(args);
         int samples = args.Int("samples", 10_000, 0);
         var settings = new MeasureSettings
         {
             Seed = args.Int("seed", 0, 0),
             TraceProbes = args.Int("probes", 32, 2, 100_000),
-            Diagonal = args.String("diagonal", "hutchinson"),
+            Diagonal = DiagonalEstimators.Parse(args.String("diagonal", "hutchinson")),
             LanczosSteps = args.Int("lanczos-steps", 40, 2, 10_000),
             SlqSteps = args.Int("slq-steps", 40, 2, 10_000),
             SlqStarts = args.Int("slq-starts", 2, 1, 1000),
             FisherSubsets = args.Int("fisher-subsets", 100, 1, 100_000),
         };
-        settings.Validate();
-        RuntimeOptions.Initialize(args);
+        UsageException.Check(settings.Validate);
+        var runtime = RuntimeOptions.Initialize(args);
 
-        using var loaded = Checkpoint.Load(file);
+        using var loaded = Checkpoint.Load(file, runtime.Device);
         var config = loaded.Run.Config;
         string dataSpec = args.String("data", config.Data);
         using var split = DataCatalog.Load(dataSpec);
         using var train = dataSpec == config.Data ? TrainingRun.PrepareTrainingSet(config, split.Train) : split.Train.SampleOrAll(0, 0);
-        TrainingRun.CheckFits(loaded.Run.Model, train);
+        UsageException.Check(() => Evaluation.CheckFits(loaded.Run.Model, train));
         using var measured = train.SampleOrAll(samples, settings.Seed);
         using var metricContext = new MetricContext(loaded.Run.Model, measured, settings);
         context.Error.WriteLine($"measuring {metrics.Count} metrics of {loaded.Run.Model.Spec} (P = {metricContext.P:N0}) on {measured.Count} samples of {train.Name}");

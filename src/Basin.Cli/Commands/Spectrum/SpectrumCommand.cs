@@ -1,3 +1,4 @@
+using Basin.Models;
 using System.Globalization;
 using System.Text.Json;
 using Basin.Cli.Infrastructure;
@@ -43,26 +44,20 @@ public sealed class SpectrumCommand : ICommand
         int seed = args.Int("seed", 0, 0);
         var settings = new SpectrumSettings(args.Int("top", 5, 1, 1000), args.Int("steps", 80, 2, 10_000), args.Int("probes", 32, 2, 100_000),
             args.Int("slq-steps", 100, 2, 10_000), args.Int("slq-starts", 4, 1, 1000), seed);
-        try
-        {
-            settings.Validate();
-        }
-        catch (ArgumentException e)
-        {
-            throw new UsageException(e.Message);
-        }
+        UsageException.Check(settings.Validate);
         string outDir = args.String("out") ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file))!, "spectrum");
-        RuntimeOptions.Initialize(args);
+        var runtime = RuntimeOptions.Initialize(args);
 
-        using var loaded = Checkpoint.Load(file);
+        using var loaded = Checkpoint.Load(file, runtime.Device);
         var config = loaded.Run.Config;
         var model = loaded.Run.Model;
         using var split = DataCatalog.Load(config.Data);
         using var train = TrainingRun.PrepareTrainingSet(config, split.Train);
-        TrainingRun.CheckFits(model, train);
+        Evaluation.CheckFits(model, train);
         using var subset = train.SampleOrAll(samples, seed);
         var data = CurvatureData.FromDataset(subset, Math.Min(subset.Count, 4096));
         var options = new OperatorOptions(args.String("layer"), args.Has("batch-norm-train"));
+        UsageException.Check(() => ParameterSelection.Select(model.Module, options.Layer));
         bool ggn = args.Has("ggn");
         using CurvatureOperator op = ggn ? new GgnOperator(model, data, options) : new HessianOperator(model, data, options);
         string matrix = (ggn ? "GGN" : "Hessian") + (options.Layer is { } l ? $" of layer {l}" : "");

@@ -54,17 +54,25 @@ public sealed class StudyCommand : ICommand
             return Report(saved, finished, folder, args.Has("json"), context);
         }
 
-        spec ??= StudyAxes.Build(axis!, preset, args.String("data", "fashion-mnist"), args.String("model", "mlp:784-256-256-10"), args.Int("seeds", 1, 1, 100));
+        if (spec is null)
+        {
+            spec = UsageException.Check(() => StudyAxes.Build(axis!, preset, args.String("data", "fashion-mnist"), args.String("model", "mlp:784-256-256-10"), args.Int("seeds", 1, 1, 100)));
+        }
+        else
+        {
+            try { spec.Validate(); }
+            catch (ArgumentException e) { throw new InvalidDataException($"{args.String("spec")}: {e.Message}", e); }
+        }
         if (args.String("metrics") is { } metrics) spec = spec with { Metrics = metrics };
-        spec.Validate();
-        RuntimeOptions.Initialize(args);
+        UsageException.Check(spec.Validate);
+        var runtime = RuntimeOptions.Initialize(args);
         context.Error.WriteLine($"study {spec.Name} ({spec.Preset}): {spec.Models.Count} models in {folder}");
         context.Progress.Restart();
-        var results = StudyRunner.Run(spec, folder, p =>
+        var results = StudyRunner.Run(spec, folder, device: runtime.Device, progress: p =>
         {
             double fraction = (p.Model + p.Fraction) / p.Models;
-            context.Progress.Draw(fraction, $"study {spec.Name}", $"model {p.Model + 1}/{p.Models}", p.Fraction, $"{p.Name}: {p.Stage}");
-            if (p.Stage == "done")
+            context.Progress.Draw(fraction, $"study {spec.Name}", $"model {p.Model + 1}/{p.Models}", p.Fraction, $"{p.Name}: {p}");
+            if (p.Stage == StudyStage.Done)
             {
                 context.Progress.Clear();
                 context.Error.WriteLine($"  {p.Model + 1}/{p.Models} {p.Name} done");

@@ -57,7 +57,7 @@ public sealed class TrainCommand : ICommand
         else
         {
             config = ReadConfig(args);
-            config.Validate();
+            UsageException.Check(config.Validate);
             if (outDir is not null && File.Exists(Path.Combine(outDir, Checkpoint.FileName)))
                 throw new UsageException($"{outDir} already holds a checkpoint: add --resume to continue it, or choose another --out");
         }
@@ -66,13 +66,13 @@ public sealed class TrainCommand : ICommand
         bool createdOut = outDir is not null && !Directory.Exists(outDir);
         try
         {
-            using var loaded = resume ? Checkpoint.Load(outDir!) : null;
+            using var loaded = resume ? Checkpoint.Load(outDir!, runtime.Device) : null;
             config ??= loaded!.Run.Config;
             using var split = DataCatalog.Load(config.Data);
             if (loaded is not null && (!loaded.SampleShape.SequenceEqual(split.Train.SampleShape) || loaded.Classes != split.Train.NumClasses))
                 throw new InvalidDataException($"{loaded.File} was trained on {Dataset.Shape(loaded.SampleShape)} samples with {loaded.Classes} classes, but {config.Data} has {Dataset.Shape(split.Train.SampleShape)} and {split.Train.NumClasses}");
             using var train = TrainingRun.PrepareTrainingSet(config, split.Train);
-            using var started = loaded is null ? TrainingRun.Start(config, train) : null;
+            using var started = loaded is null ? TrainingRun.Start(config, train, runtime.Device) : null;
             var run = started ?? loaded!.Run;
             if (outDir is not null) Directory.CreateDirectory(outDir);
             context.Error.WriteLine($"training {run.Model.Spec} ({run.Model.ParameterCount:N0} parameters) on {train.Name} ({train.Count} samples), {config.Epochs} epochs, {config.Optimizer.Name} lr {config.LearningRate.ToString(CultureInfo.InvariantCulture)}, device {runtime.Device.type.ToString().ToLowerInvariant()}"

@@ -1,7 +1,6 @@
-using Basin.Models;
 using static TorchSharp.torch;
 
-namespace Basin.Training;
+namespace Basin.Models;
 
 /// <summary>The training losses, per sample and averaged.</summary>
 public static class Losses

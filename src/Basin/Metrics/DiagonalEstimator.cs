@@ -1,0 +1,40 @@
+using System.Text.Json.Serialization;
+
+namespace Basin.Metrics;
+
+/// <summary>How the Hessian diagonal of pacGen, <c>hessian.diagonal</c> and seed 003's bounds is estimated.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<DiagonalEstimator>))]
+public enum DiagonalEstimator
+{
+    /// <summary>Hutchinson, E[v ⊙ Hv] over the shared Rademacher probes.</summary>
+    [JsonStringEnumMemberName("hutchinson")]
+    Hutchinson,
+
+    /// <summary>Exact, one product per parameter (small models).</summary>
+    [JsonStringEnumMemberName("exact")]
+    Exact,
+
+    /// <summary>Central differences of gradients (seed 004 eq. 61).</summary>
+    [JsonStringEnumMemberName("finite-difference")]
+    FiniteDifference,
+
+    /// <summary>Seed 003's proxy: the mean squared mini-batch gradient.</summary>
+    [JsonStringEnumMemberName("sqgrad")]
+    SquaredGradient,
+}
+
+/// <summary>The command-line and report names of <see cref="DiagonalEstimator"/>.</summary>
+public static class DiagonalEstimators
+{
+    private static readonly (DiagonalEstimator Value, string Name)[] Names =
+        [(DiagonalEstimator.Hutchinson, "hutchinson"), (DiagonalEstimator.Exact, "exact"), (DiagonalEstimator.FiniteDifference, "finite-difference"), (DiagonalEstimator.SquaredGradient, "sqgrad")];
+
+    /// <summary>The estimator's name, as in JSON and on the command line.</summary>
+    public static string Name(this DiagonalEstimator estimator) => Names.First(n => n.Value == estimator).Name;
+
+    /// <summary>The estimator named <paramref name="name"/>.</summary>
+    /// <exception cref="FormatException">Unknown name; the message lists the known ones.</exception>
+    public static DiagonalEstimator Parse(string name) =>
+        Names.FirstOrDefault(n => n.Name == name) is { Name: not null } found ? found.Value
+            : throw new FormatException($"unknown diagonal estimator '{name}': use {string.Join(", ", Names.Select(n => n.Name))}");
+}

@@ -1,0 +1,64 @@
+using Basin.Data;
+using Basin.Models;
+using Basin.Operators;
+using static TorchSharp.torch;
+
+namespace Basin.Metrics;
+
+/// <summary>
+/// Per-subset statistics of the per-sample gradient matrices J_t of seed 001 (rows g_i at the true labels
+/// of a seeded subset S_t of N′ samples), read in float64 from one copy of J_t and its Gram matrix
+/// ξ_t = J_t J_tᵀ. Every Fisher metric is computed from these.
+/// </summary>
+/// <param name="LogDets">ln det ξ_t per subset (Cholesky; eigenvalues floored at ε when singular).</param>
+/// <param name="Singular">How many Gram matrices needed the eigenvalue floor.</param>
+/// <param name="SpectralNormsSquared">‖J_t‖₂² = λ_max(ξ_t) per subset.</param>
+/// <param name="GramFrobeniusSquared">‖ξ_t‖_F² per subset.</param>
+/// <param name="SquaredNorms">‖g_i‖² of every sample of every subset.</param>
+/// <param name="FisherRao">Σ_k (w_k g_ik)² of every sample (for <c>norm.fisher_rao</c>).</param>
+/// <param name="SubsetSize">N′.</param>
+public sealed record FisherSubsets(double[] LogDets, int Singular, double[] SpectralNormsSquared, double[] GramFrobeniusSquared, double[] SquaredNorms, double[] FisherRao, int SubsetSize)
+{
+    /// <summary>Computes the statistics of <see cref="MeasureSettings.FisherSubsets"/> subsets of <paramref name="samples"/>, charging <paramref name="ledger"/>.</summary>
+    public static FisherSubsets Compute(Model model, (string Name, TorchSharp.Modules.Parameter Value)[] parameters, Dataset samples, Tensor weights, MeasureSettings settings, CostLedger ledger)
+    {
+        int n = samples.Count, subsetSize = Math.Min(settings.FisherSubsetSize, n), count = settings.FisherSubsets;
+        var logDets = new double[count];
+        var spectral = new double[count];
+        var frobenius = new double[count];
+        var norms = new List<double>();
+        var fisherRao = new List<double>();
+        int singular = 0;
+        using var mode = new ModeScope(model.Module, train: false);
+        using var weights64 = weights.to(ScalarType.Float64);
+        for (int t = 0; t < count; t++)
+        {
+            using var scope = NewDisposeScope();
+            var index = tensor(Shuffle.Permutation(n, settings.FisherSubsetSeed(t))[..subsetSize]);
+            var x = samples.Features.index_select(0, index).to(weights.dtype);
+            var y = samples.Labels.index_select(0, index);
+            var (j, _) = PerSampleGradients.Compute(model, parameters, x, y);
+            // One float64 copy of J_t; every statistic is read from it or from the Gram matrix.
+            var j64 = j.to(ScalarType.Float64);
+            j.Dispose();
+            var gram = j64.matmul(j64.t());
+            var (chol, info) = linalg.cholesky_ex(gram, check_errors: false);
+            var eigenvalues = linalg.eigvalsh(gram);
+            if (info.item<int>() == 0)
+            {
+                logDets[t] = 2 * chol.diagonal().log().sum().item<double>();
+            }
+            else
+            {
+                singular++;
+                logDets[t] = eigenvalues.clamp_min(settings.GramFloor).log().sum().item<double>();
+            }
+            spectral[t] = eigenvalues.max().item<double>();
+            frobenius[t] = gram.square().sum().item<double>();
+            norms.AddRange(gram.diagonal().data<double>().ToArray());
+            fisherRao.AddRange(j64.mul_(weights64).pow_(2).sum(1).data<double>().ToArray());
+        }
+        ledger.Charge(new MetricCost(PerSampleGradients: (long)subsetSize * count));
+        return new FisherSubsets(logDets, singular, spectral, frobenius, norms.ToArray(), fisherRao.ToArray(), subsetSize);
+    }
+}

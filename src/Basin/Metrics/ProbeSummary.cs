@@ -1,0 +1,51 @@
+using Basin.Estimators;
+using Basin.Operators;
+using static TorchSharp.torch;
+
+namespace Basin.Metrics;
+
+/// <summary>
+/// Tr A, Tr A² and the diagonal of one operator from one shared set of k Rademacher probes v:
+/// <c>Tr A ≈ mean vᵀAv</c>, <c>Tr A² ≈ mean ‖Av‖²</c>, <c>diag A ≈ mean v ⊙ Av</c> (Hutchinson 1989; Bekas et al. 2007),
+/// each with its standard error over probes. With Hutch++ chosen the trace comes from Hutch++ instead.
+/// Owns the diagonal's tensors.
+/// </summary>
+/// <param name="Trace">Tr A.</param>
+/// <param name="FrobeniusSquared">Tr A² = ‖A‖_F².</param>
+/// <param name="Diagonal">diag A.</param>
+public sealed record ProbeSummary(Estimate Trace, Estimate FrobeniusSquared, DiagonalEstimate Diagonal) : IDisposable
+{
+    /// <summary>Probes <paramref name="op"/> <see cref="MeasureSettings.TraceProbes"/> times from <paramref name="seed"/>, charging <paramref name="ledger"/>.</summary>
+    public static ProbeSummary Compute(ILinearOperator op, MeasureSettings settings, int seed, CostLedger ledger)
+    {
+        var trace = new RunningStatistics();
+        var square = new RunningStatistics();
+        long before = op.Products;
+        using var probes = new Probes(op, seed);
+        using var diagonal = new DiagonalAccumulator(op.Dimension, op.Device);
+        for (int i = 0; i < settings.TraceProbes; i++)
+        {
+            using var scope = NewDisposeScope();
+            var v = probes.Rademacher();
+            var av = op.Apply(v);
+            trace.Add(v.dot(av).to(ScalarType.Float64).item<double>());
+            square.Add(av.dot(av).to(ScalarType.Float64).item<double>());
+            diagonal.Add(v * av);
+        }
+        long products = op.Products - before;
+        ledger.Charge(new MetricCost(CurvatureProducts: products));
+        var described = Estimate.With(("estimator", "hutchinson"), ("probes", settings.TraceProbes), ("seed", seed));
+        var (mean, se) = diagonal.Result(op.DType);
+        var traceEstimate = settings.HutchPlusPlus
+            ? ledger.Counted(op, () => HutchPlusPlus.Trace(op, Math.Max(6, settings.TraceProbes), seed))
+            : Summarise(trace, products, described);
+        return new ProbeSummary(traceEstimate, Summarise(square, products, described),
+            new DiagonalEstimate(mean, se, products, settings.TraceProbes, EstimateStatus.BudgetExhausted, described).Detached());
+    }
+
+    private static Estimate Summarise(RunningStatistics stats, long products, IReadOnlyDictionary<string, string> settings) =>
+        new(stats.Mean, stats.StandardError, products, stats.Count, EstimateStatus.BudgetExhausted, settings);
+
+    /// <inheritdoc />
+    public void Dispose() => Diagonal.Dispose();
+}

@@ -1,0 +1,40 @@
+namespace Basin.Metrics;
+
+/// <summary>
+/// The independent random streams of one measurement, each an offset from <see cref="MeasureSettings.Seed"/>
+/// so that adding a metric never changes another's draws. Read them with
+/// <see cref="MeasureSettings.SeedFor(SeedStream)"/>; the Fisher subsets use
+/// <see cref="MeasureSettings.FisherSubsetSeed(int)"/>.
+/// </summary>
+public enum SeedStream
+{
+    /// <summary>Rademacher probes of the Hessian (trace, Tr H², Hutchinson diagonal).</summary>
+    HessianProbes = 11,
+
+    /// <summary>Rademacher probes of the GGN.</summary>
+    GgnProbes = 12,
+
+    /// <summary>Directions of the finite-difference diagonal.</summary>
+    FiniteDifference = 13,
+
+    /// <summary>Lanczos start of the top eigenvalue.</summary>
+    TopEigenvalue = 21,
+
+    /// <summary>SLQ starts on the Hessian (spectral density).</summary>
+    HessianSpectrum = 31,
+
+    /// <summary>SLQ starts on the GGN (log-determinant).</summary>
+    GgnSpectrum = 41,
+
+    /// <summary>Gaussian draws of the expected sharpness.</summary>
+    ExpectedSharpness = 51,
+
+    /// <summary>The mini-batch of the Laplace metric "a".</summary>
+    LaplaceBatch = 61,
+
+    /// <summary>The probes of the Laplace metric "a".</summary>
+    LaplaceProbes = 62,
+
+    /// <summary>pacGen's perturbation u for ρ.</summary>
+    PacGenPerturbation = 71,
+}

@@ -1,0 +1,20 @@
+using Basin.Bounds;
+
+namespace Basin.Metrics;
+
+/// <summary>
+/// <c>bound.wang_gaussian</c>: <see cref="WangBounds.Gaussian"/> (seed 003 Lemma 8) with τ = ‖w‖², the 0-1 training
+/// error, the configured Hessian diagonal and pacGen's ρ.
+/// </summary>
+public sealed class WangGaussianBoundMetric() : Metric("bound.wang_gaussian", "seed 003 Lemma 8 PAC-Bayes bound, truncated Gaussian perturbations", "seed 003 Lemma 8", CostClass.Moderate)
+{
+    /// <inheritdoc />
+    public override MetricResult Compute(MetricContext context)
+    {
+        var inputs = WangUniformBoundMetric.Inputs(context);
+        double delta = context.Settings.BoundDelta, tau = context.WeightNormSquared;
+        var bound = WangBounds.Gaussian(inputs, delta, tau);
+        return Result(context, bound.Value, double.NaN,
+            [("loss", "0-1 training error"), ("delta", delta), ("eta", Math.Sqrt(inputs.M * inputs.N)), ("tau", tau), ("diagonal", context.Settings.Diagonal.Name())], bound.Terms);
+    }
+}

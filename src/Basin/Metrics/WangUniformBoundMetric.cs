@@ -1,0 +1,34 @@
+using Basin.Bounds;
+using static TorchSharp.torch;
+
+namespace Basin.Metrics;
+
+/// <summary>
+/// <c>bound.wang_uniform</c>: <see cref="WangBounds.Uniform"/> (seed 003 Lemma 6, Theorem 7) with the 0-1 training
+/// error as the loss in [0, 1], the configured Hessian diagonal and pacGen's ρ.
+/// </summary>
+public sealed class WangUniformBoundMetric() : Metric("bound.wang_uniform", "seed 003 Theorem 7 PAC-Bayes bound, uniform perturbations", "seed 003 Lemma 6, Theorem 7", CostClass.Moderate)
+{
+    /// <inheritdoc />
+    public override MetricResult Compute(MetricContext context)
+    {
+        var inputs = Inputs(context);
+        double delta = context.Settings.BoundDelta;
+        var bound = WangBounds.Uniform(inputs, delta);
+        return Result(context, bound.Value, double.NaN,
+            [("loss", "0-1 training error"), ("delta", delta), ("eta", Math.Sqrt(inputs.M * inputs.N)), ("diagonal", context.Settings.Diagonal.Name())], bound.Terms);
+    }
+
+    /// <summary>|w|, κ, h, ρ, the 0-1 training error and n from <paramref name="context"/>.</summary>
+    internal static WangInputs Inputs(MetricContext context)
+    {
+        var s = context.Settings;
+        double rho = context.PacGenRho;
+        var diagonal = context.HessianDiagonal.Values;
+        using var scope = NewDisposeScope();
+        var w = context.Weights.to(ScalarType.Float64).abs().data<double>().ToArray();
+        var h = diagonal.to(ScalarType.Float64).data<double>().ToArray();
+        var kappa = w.Select(x => s.PacGenGamma * x + s.PacGenEpsilon).ToArray();
+        return new WangInputs(w, kappa, h, rho, context.ZeroOneError, context.N);
+    }
+}

@@ -1,0 +1,42 @@
+using Basin.Data;
+using static TorchSharp.torch;
+
+namespace Basin.Models;
+
+/// <summary>A model against a data set: whether the data fits it, and its mean loss and error rate.</summary>
+public static class Evaluation
+{
+    /// <summary>Throws a clear error if <paramref name="data"/> does not fit <paramref name="model"/> (libtorch would abort the process).</summary>
+    /// <exception cref="ArgumentException">The sample shape or the number of classes does not fit.</exception>
+    public static void CheckFits(Model model, Dataset data)
+    {
+        if (!data.SampleShape.SequenceEqual(model.InputShape))
+            throw new ArgumentException($"{data.Name} has samples of {Dataset.Shape(data.SampleShape)} but model {model.Spec} takes {Dataset.Shape(model.InputShape)}");
+        if (model.Loss != LossKind.Exponential && data.NumClasses > model.Outputs)
+            throw new ArgumentException($"{data.Name} has {data.NumClasses} classes but model {model.Spec} has {model.Outputs} outputs");
+    }
+
+    /// <summary>Mean loss and error rate of <paramref name="model"/> on <paramref name="data"/>, in eval mode, losses summed in float64.</summary>
+    /// <exception cref="ArgumentException">The data set is empty or does not fit the model.</exception>
+    public static (double Loss, double Error) Evaluate(Model model, Dataset data, int batchSize = 1000)
+    {
+        if (data.Count == 0) throw new ArgumentException($"{data.Name} is empty: nothing to evaluate");
+        CheckFits(model, data);
+        using var mode = new ModeScope(model.Module, train: false);
+        using var noGrad = no_grad();
+        double lossSum = 0;
+        long errors = 0;
+        var device = model.Module.parameters().First().device;
+        for (int start = 0; start < data.Count; start += batchSize)
+        {
+            using var scope = NewDisposeScope();
+            int n = Math.Min(batchSize, data.Count - start);
+            var x = data.Features.narrow(0, start, n).to(device);
+            var y = data.Labels.narrow(0, start, n).to(device);
+            var output = model.Module.forward(x);
+            lossSum += Losses.Mean(model.Loss, output, y).to(ScalarType.Float64).item<double>() * n;
+            errors += Losses.Errors(model.Loss, output, y);
+        }
+        return (lossSum / data.Count, (double)errors / data.Count);
+    }
+}

@@ -1,0 +1,60 @@
+using Basin.Metrics;
+using Basin.Training;
+
+namespace Basin.Studies;
+
+/// <summary>Batch vs full-sample curvature for one batch size (seed 000 §4.2).</summary>
+/// <param name="BatchSize">The batch size of the estimate.</param>
+/// <param name="TraceMean">Mean over batches of Tr H_B.</param>
+/// <param name="TraceError">Its standard error over batches.</param>
+/// <param name="SquareMean">Mean over batches of Tr H_B².</param>
+/// <param name="SquareError">Its standard error over batches.</param>
+public sealed record SubsamplingRow(int BatchSize, double TraceMean, double TraceError, double SquareMean, double SquareError);
+
+/// <summary>Everything measured on one model of a study (saved as its <c>result.json</c>).</summary>
+public sealed record ModelResult(
+    string Name, Dictionary<string, string> Coordinates, TrainConfig Config, List<EpochLog> Log,
+    double TrainLoss, double TrainError, double TestLoss, double TestError,
+    List<MetricResult> Metrics, List<double[]> Density, List<SubsamplingRow> Subsampling, Landscape? Landscape, double TrainSeconds, double MeasureSeconds)
+{
+    /// <summary>Test minus train loss.</summary>
+    public double LossGap => TestLoss - TrainLoss;
+
+    /// <summary>Test minus train error, in percentage points.</summary>
+    public double ErrorGap => 100 * (TestError - TrainError);
+}
+
+/// <summary>The stage a study's model is in.</summary>
+public enum StudyStage
+{
+    /// <summary>Training (the detail names the epoch).</summary>
+    Training,
+
+    /// <summary>Measuring a metric (the detail names it).</summary>
+    Measuring,
+
+    /// <summary>Running an extra of the study's axis (the detail names it).</summary>
+    Extra,
+
+    /// <summary>Finished: its result is saved.</summary>
+    Done,
+}
+
+/// <summary>What a study is doing, for progress bars.</summary>
+/// <param name="Model">Index of the model under way.</param>
+/// <param name="Models">Number of models.</param>
+/// <param name="Name">The model's name.</param>
+/// <param name="Stage">The stage.</param>
+/// <param name="Detail">Within the stage: "epoch 2/8", a metric id, an extra's name; empty when done.</param>
+/// <param name="Fraction">Progress within the model, 0–1.</param>
+public sealed record StudyProgress(int Model, int Models, string Name, StudyStage Stage, string Detail, double Fraction)
+{
+    /// <inheritdoc />
+    public override string ToString() => Stage switch
+    {
+        StudyStage.Training => "training " + Detail,
+        StudyStage.Measuring => "measuring " + Detail,
+        StudyStage.Extra => Detail,
+        _ => "done",
+    };
+}

@@ -1,0 +1,46 @@
+using System.Globalization;
+using Basin.Estimators;
+using Basin.Studies.Plotting;
+
+namespace Basin.Studies;
+
+/// <summary>
+/// The plots of a study report, as PNG and SVG: each metric against the error gap, the training curves,
+/// the loss landscapes of the first and last model, and the Hessian spectral densities on a log scale.
+/// </summary>
+public static class ReportPlots
+{
+    /// <summary>Writes every plot of the report into <paramref name="folder"/>.</summary>
+    public static void Write(IReadOnlyList<ModelResult> results, string folder)
+    {
+        Directory.CreateDirectory(folder);
+        foreach (var id in results[0].Metrics.Select(m => m.Id))
+        {
+            var x = results.Select(r => r.ErrorGap).ToArray();
+            var y = results.Select(r => r.Metrics.FirstOrDefault(m => m.Id == id)?.Value ?? double.NaN).ToArray();
+            new LinePlot($"{id} against the generalization gap ({results.Count} models)", "error gap (test − train, percentage points)", id)
+                .Add(new Series(id, x, y, Points: true))
+                .Save(Path.Combine(folder, "scatter-" + id));
+        }
+        var curves = new LinePlot("training curves: test error (%) per epoch", "epoch", "test error %");
+        foreach (var r in results.Where(r => r.Log.Count >= 2))
+            curves.Add(new Series(r.Name, r.Log.Select(l => (double)l.Epoch).ToArray(), r.Log.Select(l => 100 * l.TestError).ToArray()));
+        if (results.Any(r => r.Log.Count >= 2)) curves.Save(Path.Combine(folder, "training-curves"));
+        foreach (var r in new[] { results[0], results[^1] }.Where(r => r.Landscape is not null))
+        {
+            var l = r.Landscape!;
+            string sharp = string.Join(", ", r.Metrics.Where(m => m.Id is "hessian.top_eigenvalue" or "sharpness.normalized").Select(m => $"{m.Id} {m.Value.ToString("G3", CultureInfo.InvariantCulture)}"));
+            new HeatmapPlot($"training loss around {r.Name}" + (sharp.Length > 0 ? $" ({sharp})" : ""), "direction 1", "direction 2", l.X, l.Y, l.Grid(), logScale: true) { Marker = (l.Center[0], l.Center[1]) }
+                .Save(Path.Combine(folder, "landscape-" + r.Name));
+        }
+        var withDensity = results.Where(r => r.Density.Count > 0).ToList();
+        if (withDensity.Count > 0)
+        {
+            var (grid, sigma) = StochasticLanczosQuadrature.Grid(withDensity.SelectMany(r => r.Density.Select(d => d[0])), 800);
+            var plot = new LinePlot("Hessian spectral densities (SLQ)", "eigenvalue", "density (log scale)", logY: true);
+            foreach (var r in withDensity)
+                plot.Add(new Series(r.Name, grid, StochasticLanczosQuadrature.Broaden(r.Density.Select(d => (d[0], d[1])), grid, sigma)));
+            plot.Save(Path.Combine(folder, "spectra"));
+        }
+    }
+}

@@ -1,0 +1,146 @@
+using System.Text;
+using System.Text.Json;
+using static Basin.Studies.StudyReport;
+
+namespace Basin.Studies;
+
+/// <summary>What a report section reads: the study, its finished models and the ranking of its metrics.</summary>
+/// <param name="Spec">The study.</param>
+/// <param name="Results">The finished models, in spec order.</param>
+/// <param name="Rankings">The ranking of every metric measured on all of them.</param>
+public sealed record ReportInput(StudySpec Spec, IReadOnlyList<ModelResult> Results, IReadOnlyList<MetricRanking> Rankings);
+
+/// <summary>One section of <c>report.md</c>; a section with nothing to say writes nothing.</summary>
+public interface IReportSection
+{
+    /// <summary>Appends the section to <paramref name="md"/>.</summary>
+    void Write(StringBuilder md, ReportInput input);
+}
+
+/// <summary>The title, what was studied, on what, and the axis.</summary>
+public sealed class HeaderSection : IReportSection
+{
+    /// <inheritdoc />
+    public void Write(StringBuilder md, ReportInput input)
+    {
+        var (spec, results) = (input.Spec, input.Results);
+        md.AppendLine($"# Study: {spec.Name} ({spec.Preset})");
+        md.AppendLine();
+        md.AppendLine($"{results.Count} of {spec.Models.Count} models finished. Data: `{results[0].Config.Data}`, model: `{results[0].Config.Model}`, metrics measured on {spec.MeasureSamples} training samples per model.");
+        if (StudyAxes.Names.TryGetValue(spec.Name, out var what)) md.AppendLine($"Axis: {what}.");
+        md.AppendLine();
+    }
+}
+
+/// <summary>Per model: train and test loss and error, the gaps, and the time spent.</summary>
+public sealed class ModelsSection : IReportSection
+{
+    /// <inheritdoc />
+    public void Write(StringBuilder md, ReportInput input)
+    {
+        md.AppendLine("## Models");
+        md.AppendLine();
+        md.AppendLine("| model | train loss | test loss | loss gap | train err % | test err % | error gap (pp) | train s | measure s |");
+        md.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+        foreach (var r in input.Results)
+            md.AppendLine($"| {r.Name} | {F(r.TrainLoss)} | {F(r.TestLoss)} | {F(r.LossGap)} | {F(100 * r.TrainError, "F2")} | {F(100 * r.TestError, "F2")} | {F(r.ErrorGap, "F2")} | {r.TrainSeconds:F0} | {r.MeasureSeconds:F0} |");
+        md.AppendLine();
+    }
+}
+
+/// <summary>Every ranked metric's value ± standard error on every model.</summary>
+public sealed class MetricsSection : IReportSection
+{
+    /// <inheritdoc />
+    public void Write(StringBuilder md, ReportInput input)
+    {
+        var results = input.Results;
+        md.AppendLine("## Metrics per model");
+        md.AppendLine();
+        md.AppendLine("| metric | " + string.Join(" | ", results.Select(r => r.Name)) + " |");
+        md.AppendLine("| --- |" + string.Concat(results.Select(_ => " --- |")));
+        foreach (var id in input.Rankings.Select(r => r.Metric))
+            md.AppendLine($"| {id} | " + string.Join(" | ", results.Select(r => r.Metrics.First(m => m.Id == id).Display)) + " |");
+        md.AppendLine();
+    }
+}
+
+/// <summary>Kendall τ and Spearman ρ of every metric against the loss and error gaps, with intervals.</summary>
+public sealed class RankingSection : IReportSection
+{
+    /// <inheritdoc />
+    public void Write(StringBuilder md, ReportInput input)
+    {
+        md.AppendLine("## Ranking against the generalization gap");
+        md.AppendLine();
+        md.AppendLine("Kendall τ-b and Spearman ρ over models, with bootstrap 95% intervals (2000 resamples of models). A metric that predicts generalization ranks models like their gap: τ near +1.");
+        md.AppendLine();
+        bool grid = input.Rankings.Any(r => double.IsFinite(r.Granulated));
+        md.AppendLine("| metric | τ (loss gap) | ρ (loss gap) | τ (error gap) | ρ (error gap) |" + (grid ? " granulated Ψ (error gap) |" : ""));
+        md.AppendLine("| --- | --- | --- | --- | --- |" + (grid ? " --- |" : ""));
+        foreach (var r in input.Rankings)
+            md.AppendLine($"| {r.Metric} | {Ci(r.TauLoss)} | {Ci(r.RhoLoss)} | {Ci(r.TauError)} | {Ci(r.RhoError)} |" + (grid ? $" {F(r.Granulated, "F2")} |" : ""));
+        md.AppendLine();
+    }
+}
+
+/// <summary>The trust table: τ against the error gap, noise against spread, and cost.</summary>
+public sealed class TrustSection : IReportSection
+{
+    /// <inheritdoc />
+    public void Write(StringBuilder md, ReportInput input)
+    {
+        md.AppendLine("## Trust table");
+        md.AppendLine();
+        md.AppendLine("Per metric: τ against the error gap with its interval; the metric's own Monte-Carlo error relative to its spread across models (median standard error ÷ standard deviation over models: near or above 1, the ranking is noise); and its cost.");
+        md.AppendLine();
+        md.AppendLine("```");
+        md.Append(TrustTable(input.Rankings));
+        md.AppendLine("```");
+    }
+}
+
+/// <summary>Batch vs full-sample Tr H and Tr H² (seed 000 §4.2), when the study measured them.</summary>
+public sealed class SubsamplingSection : IReportSection
+{
+    /// <inheritdoc />
+    public void Write(StringBuilder md, ReportInput input)
+    {
+        if (!input.Results.Any(r => r.Subsampling.Count > 0)) return;
+        md.AppendLine();
+        md.AppendLine("## Sub-sampled curvature (seed 000 §4.2)");
+        md.AppendLine();
+        md.AppendLine("Mean over disjoint batches of the batch Hessian's trace and Tr H²; the last row of each model is the full measured sample. The trace is unbiased under sub-sampling; Tr H² is biased upward by the batch noise.");
+        md.AppendLine();
+        md.AppendLine("| model | batch | Tr H_B | Tr H_B² |");
+        md.AppendLine("| --- | --- | --- | --- |");
+        foreach (var r in input.Results)
+            foreach (var s in r.Subsampling)
+                md.AppendLine($"| {r.Name} | {s.BatchSize} | {F(s.TraceMean)} ± {F(s.TraceError, "G2")} | {F(s.SquareMean)} ± {F(s.SquareError, "G2")} |");
+    }
+}
+
+/// <summary>The training config of the first model, the metric settings, and the plot files.</summary>
+public sealed class SettingsSection : IReportSection
+{
+    /// <inheritdoc />
+    public void Write(StringBuilder md, ReportInput input)
+    {
+        md.AppendLine();
+        md.AppendLine("## Settings");
+        md.AppendLine();
+        md.AppendLine("Training (first model; the axis varies from it):");
+        md.AppendLine();
+        md.AppendLine("```json");
+        md.AppendLine(input.Results[0].Config.ToJson());
+        md.AppendLine("```");
+        md.AppendLine();
+        md.AppendLine("Metrics:");
+        md.AppendLine();
+        md.AppendLine("```json");
+        md.AppendLine(JsonSerializer.Serialize(input.Spec.Measure, Training.TrainConfig.JsonOptions));
+        md.AppendLine("```");
+        md.AppendLine();
+        md.AppendLine("Plots: `plots/scatter-<metric>.png|svg` (metric against error gap), `plots/training-curves.png|svg`, `plots/spectra.png|svg` (Hessian spectral densities, log scale), `plots/landscape-<model>.png|svg` (training loss, log colour scale, on the plane of two filter-normalised random directions through the first and the last model's weights).");
+    }
+}

@@ -1,0 +1,48 @@
+using Basin.Estimators;
+
+namespace Basin.Studies;
+
+/// <summary>How well one metric orders the population by its generalization gap, and whether to trust it.</summary>
+/// <param name="Metric">The metric id.</param>
+/// <param name="TauLoss">Kendall τ against the loss gap.</param>
+/// <param name="RhoLoss">Spearman ρ against the loss gap.</param>
+/// <param name="TauError">Kendall τ against the error gap.</param>
+/// <param name="RhoError">Spearman ρ against the error gap.</param>
+/// <param name="NoiseToSpread">The metric's median standard error over its standard deviation across models (NaN when not stochastic).</param>
+/// <param name="Seconds">Mean seconds per model.</param>
+/// <param name="Granulated">Granulated Kendall Ψ against the error gap when the grid has several axes.</param>
+public sealed record MetricRanking(string Metric, Correlation TauLoss, Correlation RhoLoss, Correlation TauError, Correlation RhoError, double NoiseToSpread, double Seconds, double Granulated);
+
+/// <summary>The ranking of a study's metrics against its models' generalization gaps, with how far to trust each.</summary>
+public static class StudyRanking
+{
+    /// <summary>Ranks every metric measured on all <paramref name="results"/>.</summary>
+    public static List<MetricRanking> Rank(IReadOnlyList<ModelResult> results)
+    {
+        var ids = results[0].Metrics.Select(m => m.Id).Where(id => results.All(r => r.Metrics.Any(m => m.Id == id))).ToList();
+        var lossGap = results.Select(r => r.LossGap).ToArray();
+        var errorGap = results.Select(r => r.ErrorGap).ToArray();
+        var coordinates = results.Select(r => (IReadOnlyDictionary<string, string>)r.Coordinates.Where(c => c.Key != "seed").ToDictionary()).ToList();
+        bool grid = coordinates.SelectMany(c => c.Keys).Distinct().Count() > 1;
+        var rankings = new List<MetricRanking>();
+        foreach (var id in ids)
+        {
+            var values = results.Select(r => r.Metrics.First(m => m.Id == id)).ToList();
+            var x = values.Select(v => v.Value).ToArray();
+            var errors = values.Select(v => v.StandardError).Where(double.IsFinite).ToList();
+            double spread = RunningStatistics.Of(x).StandardDeviation;
+            double noise = errors.Count == values.Count && spread > 0 ? Median(errors) / spread : double.NaN;
+            rankings.Add(new MetricRanking(id,
+                Ranking.Bootstrap(x, lossGap, Ranking.KendallTau), Ranking.Bootstrap(x, lossGap, Ranking.SpearmanRho),
+                Ranking.Bootstrap(x, errorGap, Ranking.KendallTau), Ranking.Bootstrap(x, errorGap, Ranking.SpearmanRho),
+                noise, values.Average(v => v.Seconds), grid ? Ranking.GranulatedKendall(coordinates, x, errorGap).Psi : double.NaN));
+        }
+        return rankings;
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : 0.5 * (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]);
+    }
+}
