@@ -7,5 +7,5 @@ internal static class TestSetup
 {
     /// <summary>Loads libtorch (with the compatibility step where needed) before any test touches TorchSharp.</summary>
     [ModuleInitializer]
-    internal static void LoadTorch() => TorchRuntime.Initialize(new TorchRuntimeOptions(Device: "cpu"));
+    internal static void LoadTorch() => TorchRuntime.Initialize(new TorchRuntimeOptions(Device: DeviceChoice.Cpu));
 }

@@ -16,8 +16,9 @@ public static class RuntimeOptions
     public static TorchRuntimeStatus Initialize(Arguments args)
     {
         var fromEnv = TorchRuntimeOptions.FromEnvironment();
-        string device = args.String("device", fromEnv.Device);
-        if (device is not ("auto" or "cpu" or "cuda")) throw new UsageException($"--device must be auto, cpu or cuda, got '{device}'");
+        var device = args.String("device") is { } name
+            ? (name is "auto" or "cpu" or "cuda" ? DeviceChoices.Parse(name) : throw new UsageException($"--device must be auto, cpu or cuda, got '{name}'"))
+            : fromEnv.Device;
         string? libtorch = args.String("libtorch") ?? fromEnv.LibTorchDirectory;
         if (libtorch is not null && !Directory.Exists(libtorch))
             throw new UsageException($"--libtorch '{libtorch}' is not a folder (expected e.g. …/site-packages/torch/lib)");

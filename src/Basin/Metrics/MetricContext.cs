@@ -23,7 +23,6 @@ public sealed class MetricContext : IDisposable
     private readonly Lazy<double> loss;
     private readonly Lazy<double> weightNormSquared;
     private readonly Lazy<double> zeroOneError;
-    private readonly Lazy<Tensor> weights;
     private readonly Lazy<ProbeSummary> hessianProbes;
     private readonly Lazy<ProbeSummary> ggnProbes;
     private readonly Lazy<DiagonalEstimate> hessianDiagonal;
@@ -47,7 +46,7 @@ public sealed class MetricContext : IDisposable
         hessian = Shared(() => new HessianOperator(Model, Data));
         ggn = Shared(() => new GgnOperator(Model, Data));
         normalizedHessian = Shared(() => new HessianOperator(Model with { Loss = LossKind.NormalizedCrossEntropy }, Data));
-        weights = Shared(() => ParameterSelection.Flatten(Parameters.Select(p => p.Value.detach())).DetachFromDisposeScope());
+        using (var scope = NewDisposeScope()) Weights = Own(ParameterSelection.Flatten(Parameters.Select(p => p.Value.detach())).DetachFromDisposeScope());
         loss = Shared(() =>
         {
             Ledger.Charge(new MetricCost(ForwardPasses: 1));
@@ -115,8 +114,8 @@ public sealed class MetricContext : IDisposable
     /// <summary>The 0-1 training error on the samples: the loss in [0, 1] the PAC-Bayes bounds need.</summary>
     public double ZeroOneError => zeroOneError.Value;
 
-    /// <summary>The flat weights [P] as they were when first read (a detached copy).</summary>
-    public Tensor Weights => weights.Value;
+    /// <summary>The flat weights w [P] as they were when the context was made (a detached copy): what every metric measures at.</summary>
+    public Tensor Weights { get; }
 
     /// <summary>Tr H, Tr H² and the Hutchinson diagonal of H from one set of probes.</summary>
     public ProbeSummary HessianProbes => hessianProbes.Value;

@@ -5,22 +5,6 @@ using TorchSharp;
 
 namespace Basin.Native;
 
-/// <summary>Where libtorch comes from and which device to compute on.</summary>
-/// <param name="LibTorchDirectory">
-/// The <c>lib</c> folder of an existing PyTorch install (e.g. <c>…/site-packages/torch/lib</c>) whose
-/// libtorch is used instead of the bundled CPU build; null for the bundled one. Defaults to the
-/// environment variable <c>BASIN_LIBTORCH</c>.</param>
-/// <param name="Device"><c>auto</c> (CUDA when available, else CPU), <c>cpu</c> or <c>cuda</c>.</param>
-public sealed record TorchRuntimeOptions(string? LibTorchDirectory = null, string Device = "auto")
-{
-    /// <summary>Options read from the environment (<c>BASIN_LIBTORCH</c>, <c>BASIN_DEVICE</c>).</summary>
-    public static TorchRuntimeOptions FromEnvironment() => new(
-        NullIfEmpty(Environment.GetEnvironmentVariable("BASIN_LIBTORCH")),
-        NullIfEmpty(Environment.GetEnvironmentVariable("BASIN_DEVICE")) ?? "auto");
-
-    private static string? NullIfEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s;
-}
-
 /// <summary>What <see cref="TorchRuntime.Initialize"/> did.</summary>
 /// <param name="CompatApplied">Whether the libstdc++ compatibility step was needed and applied.</param>
 /// <param name="CompatDetail">Why it was or was not applied, and the files it used.</param>
@@ -90,14 +74,13 @@ public static class TorchRuntime
         {
             if (status is not null) return status;
             options ??= nativeOptions ?? TorchRuntimeOptions.FromEnvironment();
-            if (options.Device is not ("auto" or "cpu" or "cuda"))
-                throw new ArgumentException($"unknown device '{options.Device}': use auto, cpu or cuda");
+            if (!Enum.IsDefined(options.Device)) throw new ArgumentException($"unknown device {(int)options.Device}");
             if (compat is not null && nativeOptions!.LibTorchDirectory != options.LibTorchDirectory)
                 throw new InvalidOperationException("libtorch was already loaded with other options: call TorchRuntime.Initialize before any other use of TorchSharp");
             var (applied, detail) = EnsureNativeLoaded(options);
             // The bundled libtorch is the CPU build: CUDA is tried only with an external PyTorch install.
-            bool cuda = options.Device != "cpu" && options.LibTorchDirectory is not null && TryCuda();
-            if (options.Device == "cuda" && !cuda)
+            bool cuda = options.Device != DeviceChoice.Cpu && options.LibTorchDirectory is not null && TryCuda();
+            if (options.Device == DeviceChoice.Cuda && !cuda)
                 throw new InvalidOperationException("device cuda was asked for but libtorch reports no usable CUDA device (the bundled libtorch is CPU-only: point BASIN_LIBTORCH at the torch/lib folder of a CUDA PyTorch install)");
             torch.InitializeDeviceType(DeviceType.CPU);
             string source = options.LibTorchDirectory is { } dir ? Path.GetFullPath(dir) : "bundled";

@@ -60,11 +60,11 @@ public static class StudyAxes
 
     private static (TrainConfig Basis, MeasureSettings Measure, int Samples) Preset(string preset, string data, string model) => preset switch
     {
-        "quick" => (new TrainConfig { Model = model, Data = data, Epochs = 8, BatchSize = 128, LearningRate = 0.05, TrainSubset = 10_000, Schedule = "cosine", Optimizer = new("sgd", 0.9, Nesterov: true) },
+        "quick" => (new TrainConfig { Model = model, Data = data, Epochs = 8, BatchSize = 128, LearningRate = 0.05, TrainSubset = 10_000, Schedule = "cosine", Optimizer = new(OptimizerKind.Sgd, 0.9, Nesterov: true) },
             new MeasureSettings { TraceProbes = 16, LanczosSteps = 20, SlqSteps = 30, SlqStarts = 1, FisherSubsets = 20, FiniteDifferenceProbes = 8, ExpectedSharpnessDraws = 16, KeskarSteps = 10 }, 2048),
-        "standard" => (new TrainConfig { Model = model, Data = data, Epochs = 20, BatchSize = 128, LearningRate = 0.05, TrainSubset = 20_000, Schedule = "cosine", Optimizer = new("sgd", 0.9, Nesterov: true) },
+        "standard" => (new TrainConfig { Model = model, Data = data, Epochs = 20, BatchSize = 128, LearningRate = 0.05, TrainSubset = 20_000, Schedule = "cosine", Optimizer = new(OptimizerKind.Sgd, 0.9, Nesterov: true) },
             new MeasureSettings { TraceProbes = 32, LanczosSteps = 40, SlqSteps = 40, SlqStarts = 2, FisherSubsets = 50 }, 5000),
-        "paper" => (new TrainConfig { Model = model, Data = data, Epochs = 50, BatchSize = 128, LearningRate = 0.05, Schedule = "linear", Optimizer = new("sgd", 0.9, Nesterov: true) },
+        "paper" => (new TrainConfig { Model = model, Data = data, Epochs = 50, BatchSize = 128, LearningRate = 0.05, Schedule = "linear", Optimizer = new(OptimizerKind.Sgd, 0.9, Nesterov: true) },
             new MeasureSettings(), 10_000),
         _ => throw new ArgumentException($"unknown preset '{preset}': use quick, standard or paper"),
     };
@@ -100,8 +100,8 @@ public static class StudyAxes
                 break;
             case "optimizer":
                 yield return ("sgd", b);
-                yield return ("adam", b with { LearningRate = 1e-3, Optimizer = new("adam", 0) });
-                yield return ("adamw", b with { LearningRate = 1e-3, Optimizer = new("adamw", 0, WeightDecay: 5e-2) });
+                yield return ("adam", b with { LearningRate = 1e-3, Optimizer = new(OptimizerKind.Adam, 0) });
+                yield return ("adamw", b with { LearningRate = 1e-3, Optimizer = new(OptimizerKind.AdamW, 0, WeightDecay: 5e-2) });
                 break;
             case "loss-to-zero":
                 foreach (var e in quick ? new[] { 1, 2, 4, 8, 16 } : [2, 5, 10, 20, 40, 80])

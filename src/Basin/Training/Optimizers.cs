@@ -1,11 +1,44 @@
 using System.Globalization;
+using System.Text.Json.Serialization;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Basin.Training;
 
+/// <summary>The first-order optimisers, with PyTorch's update rules.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<OptimizerKind>))]
+public enum OptimizerKind
+{
+    /// <summary>SGD with optional (Nesterov) momentum and L2 weight decay added to the gradient (<c>torch.optim.SGD</c>).</summary>
+    [JsonStringEnumMemberName("sgd")]
+    Sgd,
+
+    /// <summary>Adam with L2 weight decay added to the gradient (<c>torch.optim.Adam</c>).</summary>
+    [JsonStringEnumMemberName("adam")]
+    Adam,
+
+    /// <summary>Adam with decoupled weight decay (<c>torch.optim.AdamW</c>).</summary>
+    [JsonStringEnumMemberName("adamw")]
+    AdamW,
+}
+
+/// <summary>The command-line and report names of <see cref="OptimizerKind"/>.</summary>
+public static class OptimizerKinds
+{
+    private static readonly (OptimizerKind Kind, string Name)[] Names = [(OptimizerKind.Sgd, "sgd"), (OptimizerKind.Adam, "adam"), (OptimizerKind.AdamW, "adamw")];
+
+    /// <summary>The optimiser's name, as in JSON and on the command line.</summary>
+    public static string Name(this OptimizerKind kind) => Names.First(n => n.Kind == kind).Name;
+
+    /// <summary>The optimiser named <paramref name="name"/>.</summary>
+    /// <exception cref="FormatException">Unknown name; the message lists the known ones.</exception>
+    public static OptimizerKind Parse(string name) =>
+        Names.FirstOrDefault(n => n.Name == name) is { Name: not null } found ? found.Kind
+            : throw new FormatException($"unknown optimizer '{name}': use {string.Join(", ", Names.Select(n => n.Name))}");
+}
+
 /// <summary>The optimiser and its hyper-parameters (the learning rate comes from the schedule).</summary>
-/// <param name="Name"><c>sgd</c>, <c>adam</c> or <c>adamw</c>.</param>
+/// <param name="Kind">SGD, Adam or AdamW (<c>name</c> in JSON).</param>
 /// <param name="Momentum">SGD momentum μ (0 = plain SGD).</param>
 /// <param name="Nesterov">Nesterov momentum for SGD.</param>
 /// <param name="WeightDecay">L2 coefficient γ: adds γw to the gradient (sgd, adam); decoupled decay for adamw.</param>
@@ -13,16 +46,13 @@ namespace Basin.Training;
 /// <param name="Beta2">Adam β₂.</param>
 /// <param name="Epsilon">Adam ε.</param>
 public sealed record OptimizerSettings(
-    string Name = "sgd", double Momentum = 0.9, bool Nesterov = false, double WeightDecay = 0,
+    [property: JsonPropertyName("name")] OptimizerKind Kind = OptimizerKind.Sgd, double Momentum = 0.9, bool Nesterov = false, double WeightDecay = 0,
     double Beta1 = 0.9, double Beta2 = 0.999, double Epsilon = 1e-8)
 {
-    /// <summary>The optimiser names.</summary>
-    public static readonly string[] Names = ["sgd", "adam", "adamw"];
-
     /// <summary>Throws <see cref="ArgumentException"/> with one clear line if a setting is out of range.</summary>
     public void Validate()
     {
-        if (!Names.Contains(Name)) throw new ArgumentException($"unknown optimizer '{Name}': use {string.Join(", ", Names)}");
+        if (!Enum.IsDefined(Kind)) throw new ArgumentException($"unknown optimizer {(int)Kind}");
         if (!(Momentum >= 0 && Momentum < 1)) throw new ArgumentException($"momentum must be in [0, 1), got {Momentum}");
         if (Nesterov && Momentum == 0) throw new ArgumentException("Nesterov momentum needs a momentum > 0");
         if (!(WeightDecay >= 0) || double.IsInfinity(WeightDecay)) throw new ArgumentException($"weight decay must be ≥ 0, got {WeightDecay}");
@@ -62,10 +92,10 @@ public sealed class Optimizer : IDisposable
         foreach (var (name, p) in parameters)
         {
             if (p.grad is not { } grad) continue;
-            switch (Settings.Name)
+            switch (Settings.Kind)
             {
-                case "sgd": Sgd(name, p, grad, lr); break;
-                default: Adam(name, p, grad, lr, decoupled: Settings.Name == "adamw"); break;
+                case OptimizerKind.Sgd: Sgd(name, p, grad, lr); break;
+                default: Adam(name, p, grad, lr, decoupled: Settings.Kind == OptimizerKind.AdamW); break;
             }
         }
     }

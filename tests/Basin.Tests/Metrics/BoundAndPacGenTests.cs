@@ -36,6 +36,21 @@ public class BoundAndPacGenTests
             var w = ParameterSelection.Flatten(model.Module.parameters().Select(p => p.detach())).abs().data<double>().ToArray();
             double rho = r["pacgen"].Terms["rho"], m = 43, n = 30, gamma = 0.1, eps = 0.1;
             Assert.True(rho > 0 && double.IsFinite(rho), $"ρ = {rho}");
+            // ρ = max_i |h_i(w+u) − h_i(w)| / |u_i| with u_i ∼ U(−κ_i, κ_i) from pacGen's stream, h from dense Hessians at w and w+u.
+            var flat = ParameterSelection.Flatten(model.Module.parameters().Select(p => p.detach()));
+            var kappaT = flat.abs() * 0.1 + 0.1;
+            using var generator = new Generator((ulong)settings.SeedFor(SeedStream.PacGenPerturbation));
+            var u = (rand(flat.shape, flat.dtype, generator: generator) * 2 - 1) * kappaT;
+            var parameters = model.Module.parameters().ToArray();
+            var steps = ParameterSelection.Split(u, parameters);
+            using (no_grad()) for (int i = 0; i < parameters.Length; i++) parameters[i].add_(steps[i]);
+            using (var hu = new HessianOperator(model, CurvatureData.FromDataset(data)))
+            {
+                var shifted = DenseReference.Matrix(hu).diagonal();
+                double expectedRho = ((shifted - tensor(hd)).abs() / u.abs()).max().item<double>();
+                Assert.True(Math.Abs(rho - expectedRho) <= 1e-8 * expectedRho, $"ρ = {rho} vs dense {expectedRho}");
+            }
+            using (no_grad()) for (int i = 0; i < parameters.Length; i++) parameters[i].sub_(steps[i]);
             var kappa = w.Select(x => gamma * x + eps).ToArray();
             double psi = 0;
             for (int i = 0; i < w.Length; i++)

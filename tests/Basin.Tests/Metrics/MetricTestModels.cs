@@ -15,6 +15,31 @@ internal static class MetricTestModels
         return (model, new Dataset("tiny", x, y, 3));
     }
 
+    /// <summary>
+    /// Per-sample gradients at the true labels, one autograd call per sample on the plain cross-entropy,
+    /// rows in parameter order: a reference written without Basin's per-sample or loss code.
+    /// </summary>
+    public static TorchSharp.torch.Tensor PerSampleReference(Model model, TorchSharp.torch.Tensor x, TorchSharp.torch.Tensor y)
+    {
+        var parameters = model.Module.parameters().ToArray();
+        var rows = new List<TorchSharp.torch.Tensor>();
+        for (long i = 0; i < x.shape[0]; i++)
+        {
+            var logits = model.Module.forward(x.narrow(0, i, 1));
+            var loss = TorchSharp.torch.nn.functional.cross_entropy(logits, y.narrow(0, i, 1));
+            var grads = TorchSharp.torch.autograd.grad([loss], parameters);
+            rows.Add(TorchSharp.torch.cat(grads.Select(g => g.reshape(-1)).ToArray()));
+        }
+        return TorchSharp.torch.stack(rows);
+    }
+
+    /// <summary>The mean plain cross-entropy of <paramref name="model"/> on <paramref name="data"/>, computed directly.</summary>
+    public static double CrossEntropy(Model model, Dataset data)
+    {
+        using var noGrad = TorchSharp.torch.no_grad();
+        return TorchSharp.torch.nn.functional.cross_entropy(model.Module.forward(data.Features), data.Labels).item<double>();
+    }
+
     public static MetricResult Run(Model model, Dataset data, MeasureSettings settings, string id)
     {
         using var context = new MetricContext(model, data, settings);

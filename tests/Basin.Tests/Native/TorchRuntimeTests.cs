@@ -22,11 +22,14 @@ public class TorchRuntimeTests
     public void CompatStepIsAppliedExactlyWhenTheSystemLibStdCxxLacksTheVersion()
     {
         var status = TorchRuntime.Initialize();
-        bool systemHasIt = File.ReadAllText("/proc/self/maps").Contains("libstdc++")
-            && SystemLibStdCxxHas("GLIBCXX_3.4.32");
+        bool systemHasIt = SystemLibStdCxxHasTheVersion();
         Assert.Equal(!systemHasIt, status.CompatApplied);
         Assert.Contains(systemHasIt ? "nothing to do" : "libbasin_glibcxx_compat.so", status.CompatDetail);
     }
+
+    /// <summary>Whether the libstdc++ this process loaded defines GLIBCXX_3.4.32, read from the file itself (not from Basin's check).</summary>
+    internal static bool SystemLibStdCxxHasTheVersion() =>
+        File.ReadAllText("/proc/self/maps").Contains("libstdc++") && SystemLibStdCxxHas("GLIBCXX_3.4.32");
 
     private static bool SystemLibStdCxxHas(string version)
     {

@@ -1,8 +1,12 @@
+using Basin.Data;
 using Basin.Metrics;
+using Basin.Operators;
 using Basin.Studies;
 using Basin.Tests.Cli;
+using Basin.Tests.Operators;
 using Basin.Training;
 using Xunit;
+using static TorchSharp.torch;
 
 namespace Basin.Tests.Studies;
 
@@ -17,7 +21,7 @@ public class StudyTests
         Measure = new MeasureSettings { TraceProbes = 4, LanczosSteps = 8, SlqSteps = 8, SlqStarts = 1, FisherSubsets = 3, FisherSubsetSize = 10, ExpectedSharpnessDraws = 4 },
         MeasureSamples = 100,
         Models = [.. new[] { 0.0, 1e-3, 1e-2 }.Select(wd => new StudyModel($"wd={wd}",
-            new TrainConfig { Model = "mlp:5-12-3", Data = "mixture:d=5,k=3,n=150", Epochs = 3, BatchSize = 16, LearningRate = 0.05, Optimizer = new("sgd", 0.9, WeightDecay: wd) },
+            new TrainConfig { Model = "mlp:5-12-3", Data = "mixture:d=5,k=3,n=150", Epochs = 3, BatchSize = 16, LearningRate = 0.05, Optimizer = new(OptimizerKind.Sgd, 0.9, WeightDecay: wd) },
             new Dictionary<string, string> { ["weight-decay"] = wd.ToString(System.Globalization.CultureInfo.InvariantCulture) }))],
     };
 
@@ -129,12 +133,38 @@ public class SubsamplingStudyTests
             Measure = new MeasureSettings { TraceProbes = 4 },
             MeasureSamples = 100,
             Models = [.. new[] { 0.0, 1e-3 }.Select(wd => new StudyModel($"wd={wd}",
-                new TrainConfig { Model = "mlp:5-8-3", Data = "mixture:d=5,k=3,n=150", Epochs = 2, BatchSize = 16, Optimizer = new("sgd", 0.9, WeightDecay: wd) },
+                new TrainConfig { Model = "mlp:5-8-3", Data = "mixture:d=5,k=3,n=150", Epochs = 2, BatchSize = 16, Optimizer = new(OptimizerKind.Sgd, 0.9, WeightDecay: wd) },
                 new Dictionary<string, string> { ["subsampling"] = wd.ToString(System.Globalization.CultureInfo.InvariantCulture) }))],
         };
         var results = StudyRunner.Run(spec, tmp.Path);
         Assert.All(results, r => Assert.Equal([32, 100], r.Subsampling.Select(s => s.BatchSize)));
-        Assert.All(results, r => Assert.All(r.Subsampling, s => Assert.True(s.SquareMean > 0 && double.IsFinite(s.TraceMean))));
+
+        // Against dense Hessians of the same batches: Hutchinson with k Rademacher probes has variance
+        // 2(‖A‖_F² − Σ A_ii²)/k for Tr A (and the same with A² for Tr A² = ‖A‖_F²), so each row must sit
+        // within 5 of its exact standard errors of the dense value.
+        var config = spec.Models[0].Config;
+        using var split = DataCatalog.Load(config.Data);
+        using var train = TrainingRun.PrepareTrainingSet(config, split.Train);
+        using var measured = train.Sample(100, config.Seed);
+        using var loaded = Checkpoint.Load(Path.Combine(tmp.Path, "models", spec.Models[0].Name, Checkpoint.FileName));
+        foreach (var row in results[0].Subsampling)
+        {
+            int batches = Math.Min(100 / row.BatchSize, 16);
+            double trace = 0, square = 0, traceVariance = 0, squareVariance = 0;
+            for (int k = 0; k < batches; k++)
+            {
+                using var scope = NewDisposeScope();
+                using var op = new HessianOperator(loaded.Run.Model, CurvatureData.FromBatch(measured.Features.narrow(0, k * row.BatchSize, row.BatchSize), measured.Labels.narrow(0, k * row.BatchSize, row.BatchSize)));
+                var a = DenseReference.Matrix(op).to(ScalarType.Float64);
+                var a2 = a.matmul(a);
+                trace += a.trace().item<double>() / batches;
+                square += a2.trace().item<double>() / batches;
+                traceVariance += 2 * (a.square().sum() - a.diagonal().square().sum()).item<double>() / 4 / (batches * batches);
+                squareVariance += 2 * (a2.square().sum() - a2.diagonal().square().sum()).item<double>() / 4 / (batches * batches);
+            }
+            Assert.True(Math.Abs(row.TraceMean - trace) <= 5 * Math.Sqrt(traceVariance) + 1e-4 * Math.Abs(trace), $"batch {row.BatchSize}: Tr H_B {row.TraceMean} vs dense {trace} (se {Math.Sqrt(traceVariance)})");
+            Assert.True(Math.Abs(row.SquareMean - square) <= 5 * Math.Sqrt(squareVariance) + 1e-4 * square, $"batch {row.BatchSize}: Tr H_B² {row.SquareMean} vs dense {square} (se {Math.Sqrt(squareVariance)})");
+        }
         StudyReport.Write(spec, results, tmp.Path);
         Assert.Contains("## Sub-sampled curvature", File.ReadAllText(tmp.File("report.md")));
     }

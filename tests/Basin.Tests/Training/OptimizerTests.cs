@@ -20,7 +20,7 @@ public class OptimizerTests
         const double lr = 0.05;
         var ours = new Parameter(tensor(new double[] { 1.0, -2.0, 0.5 }));
         var theirs = new Parameter(tensor(new double[] { 1.0, -2.0, 0.5 }));
-        using var opt = new Optimizer(new OptimizerSettings(name, momentum, nesterov, wd), [("w", ours)]);
+        using var opt = new Optimizer(new OptimizerSettings(OptimizerKinds.Parse(name), momentum, nesterov, wd), [("w", ours)]);
         using var reference = name switch
         {
             "sgd" => (OptimizerHelper)torch.optim.SGD([theirs], lr, momentum, 0, wd, nesterov),
@@ -44,16 +44,29 @@ public class OptimizerTests
     }
 
     [Theory]
-    [InlineData("nadam", "unknown optimizer")]
+    [InlineData("nadam", "unknown optimizer 'nadam': use sgd, adam, adamw")]
+    [InlineData("SGD", "unknown optimizer 'SGD'")]
     public void RejectsUnknownNames(string name, string fragment) =>
-        Assert.Contains(fragment, Assert.Throws<ArgumentException>(() => new OptimizerSettings(name).Validate()).Message);
+        Assert.Contains(fragment, Assert.Throws<FormatException>(() => OptimizerKinds.Parse(name)).Message);
+
+    [Fact]
+    public void NamesRoundTripThroughJsonAsTheyAreWritten()
+    {
+        foreach (var kind in Enum.GetValues<OptimizerKind>())
+        {
+            var config = new TrainConfig { Optimizer = new OptimizerSettings(kind) };
+            Assert.Contains($"\"name\":\"{kind.Name()}\"", config.ToJson());
+            Assert.Equal(kind, TrainConfig.FromJson(config.ToJson()).Optimizer.Kind);
+            Assert.Equal(kind, OptimizerKinds.Parse(kind.Name()));
+        }
+    }
 
     [Fact]
     public void RejectsOutOfRangeSettings()
     {
-        Assert.Throws<ArgumentException>(() => new OptimizerSettings("sgd", Momentum: 1.0).Validate());
-        Assert.Throws<ArgumentException>(() => new OptimizerSettings("sgd", Momentum: 0, Nesterov: true).Validate());
-        Assert.Throws<ArgumentException>(() => new OptimizerSettings("sgd", WeightDecay: -1).Validate());
+        Assert.Throws<ArgumentException>(() => new OptimizerSettings(OptimizerKind.Sgd, Momentum: 1.0).Validate());
+        Assert.Throws<ArgumentException>(() => new OptimizerSettings(OptimizerKind.Sgd, Momentum: 0, Nesterov: true).Validate());
+        Assert.Throws<ArgumentException>(() => new OptimizerSettings(OptimizerKind.Sgd, WeightDecay: -1).Validate());
     }
 }
 

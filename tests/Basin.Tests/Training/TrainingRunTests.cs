@@ -11,7 +11,7 @@ public class TrainingRunTests
     private static readonly TrainConfig Small = new()
     {
         Model = "mlp:10-32-3", Data = "mixture:d=10,k=3,n=300", Seed = 5, Epochs = 4, BatchSize = 32,
-        LearningRate = 0.05, Optimizer = new OptimizerSettings("sgd", 0.9, Nesterov: true, WeightDecay: 1e-4),
+        LearningRate = 0.05, Optimizer = new OptimizerSettings(OptimizerKind.Sgd, 0.9, Nesterov: true, WeightDecay: 1e-4),
         Schedule = "cosine",
     };
 
@@ -53,6 +53,22 @@ public class TrainingRunTests
     }
 
     [Fact]
+    public void ConfigRoundTripsThroughJsonWithEverySettingChanged()
+    {
+        var config = new TrainConfig
+        {
+            Model = "lenet5", Data = "mnist", Seed = 9, Epochs = 7, BatchSize = 64, LearningRate = 0.003,
+            Optimizer = new OptimizerSettings(OptimizerKind.AdamW, 0.5, false, 0.02, 0.8, 0.99, 1e-6),
+            Schedule = "step:3,5:0.5", ClipNorm = 2.5, LabelSmoothing = 0.1, Augment = "crop4+flip", RandomLabels = 0.25,
+            TrainSubset = 500, Confusion = 100, EvalBatchSize = 250,
+        };
+        var back = TrainConfig.FromJson(config.ToJson());
+        Assert.Equal(config, back);
+        Assert.Equal(config.Optimizer, back.Optimizer);
+        Assert.NotEqual(config, back with { Optimizer = back.Optimizer with { Beta2 = 0.999 } });
+    }
+
+    [Fact]
     public void ResumedRunEqualsUninterruptedRun()
     {
         using var data = Data();
@@ -67,7 +83,7 @@ public class TrainingRunTests
         }
         using var loaded = Checkpoint.Load(tmp.Path);
         Assert.Equal(2, loaded.Run.EpochsDone);
-        Assert.Equal(Small, loaded.Run.Config with { Optimizer = Small.Optimizer });
+        Assert.Equal(Small, loaded.Run.Config);
         loaded.Run.Train(data.Train, data.Test);
         AssertSameWeights(straight, loaded.Run);
         Assert.Equal(straight.Log.Select(l => l.TestLoss), loaded.Run.Log.Select(l => l.TestLoss));
@@ -100,7 +116,7 @@ public class TrainingRunTests
         using var y = tensor(new long[] { 0 });
         using var train = new Dataset("one", x.clone(), y.clone(), 2);
         using var test = new Dataset("one", x.clone(), y.clone(), 2);
-        using var run = TrainingRun.Start(new TrainConfig { Model = "deeplinear:3", Epochs = 50, BatchSize = 1, LearningRate = 0.2, Optimizer = new("sgd", 0) }, train);
+        using var run = TrainingRun.Start(new TrainConfig { Model = "deeplinear:3", Epochs = 50, BatchSize = 1, LearningRate = 0.2, Optimizer = new(OptimizerKind.Sgd, 0) }, train);
         var (before, _) = Evaluation.Evaluate(run.Model, train);
         run.Train(train, test);
         Assert.True(run.Log[^1].TrainLoss < 0.25 * before, $"exponential loss {run.Log[^1].TrainLoss} vs initial {before}");
@@ -110,7 +126,7 @@ public class TrainingRunTests
     public void DivergenceIsReportedNotSilentlyTrained()
     {
         using var data = Data();
-        using var run = TrainingRun.Start(Small with { LearningRate = 1e30, Optimizer = new("sgd", 0) }, data.Train);
+        using var run = TrainingRun.Start(Small with { LearningRate = 1e30, Optimizer = new(OptimizerKind.Sgd, 0) }, data.Train);
         var e = Assert.Throws<TrainingDivergedException>(() => run.Train(data.Train, data.Test));
         Assert.Contains("lower --lr", e.Message);
     }

@@ -47,7 +47,7 @@ public sealed class LandscapeCommand : ICommand
         if (args.Has("toy"))
         {
             using var split = DataCatalog.Load("gaussians3");
-            var config = new TrainConfig { Model = "shared-sigmoid", Data = "gaussians3", Epochs = 200, BatchSize = 100, LearningRate = 0.5, Seed = seed, Optimizer = new("sgd", 0.9) };
+            var config = new TrainConfig { Model = "shared-sigmoid", Data = "gaussians3", Epochs = 200, BatchSize = 100, LearningRate = 0.5, Seed = seed, Optimizer = new(OptimizerKind.Sgd, 0.9) };
             using var run = TrainingRun.Start(config, split.Train, runtime.Device);
             run.Train(split.Train, split.Test);
             landscape = LossLandscape.OverParameters(run.Model, split.Train, points: Math.Max(points, 41));

@@ -75,7 +75,7 @@ public sealed class TrainCommand : ICommand
             using var started = loaded is null ? TrainingRun.Start(config, train, runtime.Device) : null;
             var run = started ?? loaded!.Run;
             if (outDir is not null) Directory.CreateDirectory(outDir);
-            context.Error.WriteLine($"training {run.Model.Spec} ({run.Model.ParameterCount:N0} parameters) on {train.Name} ({train.Count} samples), {config.Epochs} epochs, {config.Optimizer.Name} lr {config.LearningRate.ToString(CultureInfo.InvariantCulture)}, device {runtime.Device.type.ToString().ToLowerInvariant()}"
+            context.Error.WriteLine($"training {run.Model.Spec} ({run.Model.ParameterCount:N0} parameters) on {train.Name} ({train.Count} samples), {config.Epochs} epochs, {config.Optimizer.Kind.Name()} lr {config.LearningRate.ToString(CultureInfo.InvariantCulture)}, device {runtime.Device.type.ToString().ToLowerInvariant()}"
                 + (run.EpochsDone > 0 ? $", resuming after epoch {run.EpochsDone}" : ""));
             context.Progress.Restart();
             run.Train(train, split.Test,
@@ -118,7 +118,7 @@ public sealed class TrainCommand : ICommand
         RandomLabels = args.Double("random-labels", 0, 0, 1),
         TrainSubset = args.Int("subset", 0, 0),
         Optimizer = new OptimizerSettings(
-            args.String("optimizer", "sgd"),
+            OptimizerKinds.Parse(args.String("optimizer", "sgd")),
             Momentum: args.Double("momentum", args.String("optimizer", "sgd") == "sgd" ? 0.9 : 0, 0, 0.9999),
             Nesterov: args.Has("nesterov"),
             WeightDecay: args.Double("wd", 0, 0, 10)),

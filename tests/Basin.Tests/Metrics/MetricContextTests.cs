@@ -1,0 +1,56 @@
+using Basin.Metrics;
+using Basin.Operators;
+using Xunit;
+using static Basin.Tests.Metrics.MetricTestModels;
+using static TorchSharp.torch;
+
+namespace Basin.Tests.Metrics;
+
+public class MetricContextTests
+{
+    [Fact]
+    public void PerturbedWeightsAreAlwaysPutBackAndNeverBecomeTheMeasuredWeights()
+    {
+        using var scope = NewDisposeScope();
+        var (model, data) = TanhMlp();
+        using (model)
+        using (data)
+        {
+            var original = ParameterSelection.Flatten(model.Module.parameters().Select(p => p.detach()));
+            using var context = new MetricContext(model, data, new MeasureSettings());
+            var seenInside = context.WithWeights(original * 2, () => context.Weights.clone());
+            Assert.True(seenInside.allclose(original, 0, 0), "the context's w was read as the perturbed weights");
+            var now = ParameterSelection.Flatten(model.Module.parameters().Select(p => p.detach()));
+            Assert.True(now.allclose(original, 0, 0), "the weights were not restored");
+            Assert.Throws<InvalidOperationException>(() => context.WithWeights<int>(original * 3, () => throw new InvalidOperationException("boom")));
+            now = ParameterSelection.Flatten(model.Module.parameters().Select(p => p.detach()));
+            Assert.True(now.allclose(original, 0, 0), "the weights were not restored after an exception");
+        }
+    }
+
+    [Fact]
+    public void SharedInputsGiveTheSameValuesWhicheverMetricNeedsThemFirst()
+    {
+        using var scope = NewDisposeScope();
+        var (model, data) = TanhMlp();
+        using (model)
+        using (data)
+        {
+            var settings = new MeasureSettings { TraceProbes = 8, Seed = 3 };
+            const string order = "bound.wang_uniform,pacgen,hessian.diagonal,hessian.trace";
+            const string reversed = "hessian.trace,hessian.diagonal,pacgen,bound.wang_uniform";
+            Dictionary<string, MetricResult> Measure(string ids)
+            {
+                using var context = new MetricContext(model, data, settings);
+                return MetricRegistry.Measure(context, MetricRegistry.Select(ids)).ToDictionary(r => r.Id);
+            }
+            var a = Measure(order);
+            var b = Measure(reversed);
+            foreach (var id in a.Keys)
+                Assert.True(a[id].Value == b[id].Value, $"{id}: {a[id].Value} when measured in one order, {b[id].Value} in the other");
+            // The shared probes (8) are charged to whichever metric needs them first; ρ's perturbed diagonal (8 more) to the first that needs ρ.
+            Assert.Equal([16, 0, 0, 0], a.Values.Select(r => r.Cost.CurvatureProducts));
+            Assert.Equal([8, 0, 8, 0], b.Values.Select(r => r.Cost.CurvatureProducts));
+        }
+    }
+}
