@@ -11,6 +11,9 @@ namespace Basin.Estimators;
 /// <param name="Settings">Estimator, seed and parameters, for reports.</param>
 public sealed record Estimate(double Value, double StandardError, long Products, int Samples, EstimateStatus Status, IReadOnlyDictionary<string, string> Settings)
 {
+    /// <summary>The part of the error from truncating a quadrature or series (included in <see cref="StandardError"/>); NaN when there is none.</summary>
+    public double Truncation { get; init; } = double.NaN;
+
     /// <inheritdoc />
     public override string ToString() => StandardError > 0
         ? $"{Value.ToString("G6", CultureInfo.InvariantCulture)} ± {StandardError.ToString("G2", CultureInfo.InvariantCulture)}"

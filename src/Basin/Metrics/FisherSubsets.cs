@@ -14,10 +14,11 @@ namespace Basin.Metrics;
 /// <param name="Singular">How many Gram matrices needed the eigenvalue floor.</param>
 /// <param name="SpectralNormsSquared">‖J_t‖₂² = λ_max(ξ_t) per subset.</param>
 /// <param name="GramFrobeniusSquared">‖ξ_t‖_F² per subset.</param>
+/// <param name="GramOffDiagonalSquared">Σ_{i≠j} (ξ_t)_ij² = Σ_{i≠j} (g_iᵀg_j)² per subset (the U-statistic's sum).</param>
 /// <param name="SquaredNorms">‖g_i‖² of every sample of every subset.</param>
 /// <param name="FisherRao">Σ_k (w_k g_ik)² of every sample (for <c>norm.fisher_rao</c>).</param>
 /// <param name="SubsetSize">N′.</param>
-public sealed record FisherSubsets(double[] LogDets, int Singular, double[] SpectralNormsSquared, double[] GramFrobeniusSquared, double[] SquaredNorms, double[] FisherRao, int SubsetSize)
+public sealed record FisherSubsets(double[] LogDets, int Singular, double[] SpectralNormsSquared, double[] GramFrobeniusSquared, double[] GramOffDiagonalSquared, double[] SquaredNorms, double[] FisherRao, int SubsetSize)
 {
     /// <summary>Computes the statistics of <see cref="MeasureSettings.FisherSubsets"/> subsets of <paramref name="samples"/>, charging <paramref name="ledger"/>.</summary>
     public static FisherSubsets Compute(Model model, (string Name, TorchSharp.Modules.Parameter Value)[] parameters, Dataset samples, Tensor weights, MeasureSettings settings, CostLedger ledger)
@@ -26,6 +27,7 @@ public sealed record FisherSubsets(double[] LogDets, int Singular, double[] Spec
         var logDets = new double[count];
         var spectral = new double[count];
         var frobenius = new double[count];
+        var offDiagonal = new double[count];
         var norms = new List<double>();
         var fisherRao = new List<double>();
         int singular = 0;
@@ -55,10 +57,11 @@ public sealed record FisherSubsets(double[] LogDets, int Singular, double[] Spec
             }
             spectral[t] = eigenvalues.max().item<double>();
             frobenius[t] = gram.square().sum().item<double>();
+            offDiagonal[t] = (gram - diag_embed(gram.diagonal())).square().sum().item<double>();
             norms.AddRange(gram.diagonal().data<double>().ToArray());
             fisherRao.AddRange(j64.mul_(weights64).pow_(2).sum(1).data<double>().ToArray());
         }
         ledger.Charge(new MetricCost(PerSampleGradients: (long)subsetSize * count));
-        return new FisherSubsets(logDets, singular, spectral, frobenius, norms.ToArray(), fisherRao.ToArray(), subsetSize);
+        return new FisherSubsets(logDets, singular, spectral, frobenius, offDiagonal, norms.ToArray(), fisherRao.ToArray(), subsetSize);
     }
 }

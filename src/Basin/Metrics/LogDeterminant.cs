@@ -3,25 +3,30 @@ using Basin.Estimators;
 namespace Basin.Metrics;
 
 /// <summary>
-/// <c>hessian.logdet</c>: log|H̃| with H̃ = G + δI — the spec's id says "hessian", but the matrix is the GGN
-/// G, the positive semi-definite stand-in for H that seed 000's Laplace posterior needs (the Hessian of a
-/// trained network has negative eigenvalues, whose log is undefined); δ = 1e-4 by default. Stochastic
-/// Lanczos quadrature with f = log, with the standard error over starts (seed 000 eq. 6 and 9).
+/// <c>hessian.logdet</c> (seed 000 eq. 6 and 9; spec revision of 2026-11-25): <c>log|I + H̃/δ| = log|H̃ + δI| − P ln δ</c>,
+/// the part of the damped log-determinant that depends on the network — the plain log|G + δI| is ≈ P ln δ
+/// and hides it. H̃ = G: the spec's id says "hessian", but the matrix is the GGN, the positive
+/// semi-definite stand-in for H that the Laplace posterior needs (a trained network's Hessian has negative
+/// eigenvalues); δ = 1e-4 by default. Stochastic Lanczos quadrature with f(t) = log(1 + t/δ); the error
+/// combines the spread over starts and the quadrature's truncation (term <c>truncation</c>). The offset
+/// P ln δ and the full log|G + δI| are terms.
 /// </summary>
-public sealed class LogDeterminant() : Metric("hessian.logdet", "log-determinant of G + δI by SLQ", "seed 000 eq. 6, 9", CostClass.Expensive)
+public sealed class LogDeterminant() : Metric("hessian.logdet", "log det(I + G/δ) by SLQ (the network's part of log|G + δI|)", "seed 000 eq. 6, 9", CostClass.Expensive)
 {
     /// <inheritdoc />
     public override MetricResult Compute(MetricContext context)
     {
         var estimate = context.GgnLogDeterminant;
-        return Result(context, estimate.Value, estimate.StandardError, estimate.Settings.Select(s => (s.Key, (object)s.Value)));
+        double offset = context.P * Math.Log(context.Settings.Damping);
+        return Result(context, estimate.Value, estimate.StandardError, estimate.Settings.Select(s => (s.Key, (object)s.Value)),
+            [("offset_P_ln_delta", offset), ("logdet_damped", estimate.Value + offset), ("truncation", estimate.Truncation)]);
     }
 
-    /// <summary>The damped log-determinant of the context's GGN (computed once per context, see <see cref="MetricContext.GgnLogDeterminant"/>).</summary>
+    /// <summary>log det(I + G/δ) of the context's GGN (computed once per context, see <see cref="MetricContext.GgnLogDeterminant"/>).</summary>
     internal static Estimate Run(MetricContext context)
     {
         var s = context.Settings;
         var slq = context.Ledger.Counted(context.Ggn, () => StochasticLanczosQuadrature.Run(context.Ggn, s.SlqSteps, s.SlqStarts, s.SeedFor(SeedStream.GgnSpectrum)));
-        return slq.LogDeterminant(s.Damping);
+        return slq.RelativeLogDeterminant(s.Damping);
     }
 }

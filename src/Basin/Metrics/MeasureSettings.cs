@@ -21,20 +21,23 @@ public sealed record MeasureSettings
     /// <summary>Lanczos steps for the top eigenvalue.</summary>
     public int LanczosSteps { get; init; } = 40;
 
-    /// <summary>SLQ steps and starts for the log-determinant and the density.</summary>
-    public int SlqSteps { get; init; } = 40;
+    /// <summary>SLQ steps and starts for the log-determinant and the density (seed 000: m = 100 steps).</summary>
+    public int SlqSteps { get; init; } = 100;
 
     /// <inheritdoc cref="SlqSteps"/>
-    public int SlqStarts { get; init; } = 2;
+    public int SlqStarts { get; init; } = 4;
 
     /// <summary>Damping δ of log|G + δI|.</summary>
     public double Damping { get; init; } = 1e-4;
 
-    /// <summary>Mini-batch size and probes of the Laplace metric "a" (seed 000: one probe, the cost of one SGD step).</summary>
+    /// <summary>
+    /// Mini-batch size and probes of the Laplace metric "a". Seed 000 uses one probe ("the cost of one SGD
+    /// step"); Basin's default is 8, so that "a" carries a standard error (one probe has none).
+    /// </summary>
     public int LaplaceBatch { get; init; } = 128;
 
     /// <inheritdoc cref="LaplaceBatch"/>
-    public int LaplaceProbes { get; init; } = 1;
+    public int LaplaceProbes { get; init; } = 8;
 
     /// <summary>Use the GGN instead of the Hessian in the Laplace metric "a".</summary>
     public bool LaplaceGgn { get; init; }
@@ -47,6 +50,13 @@ public sealed record MeasureSettings
 
     /// <inheritdoc cref="FisherSubsetSize"/>
     public int FisherSubsets { get; init; } = 100;
+
+    /// <summary>
+    /// How <c>fisher.frobenius_sq</c> and <c>fisher.spectral_radius</c> are estimated: unbiased for the measured
+    /// set (the U-statistic over subsets; Lanczos on the empirical Fisher of all measured samples) by default,
+    /// or the seed 001 subset forms, which are biased upward (spec revision of 2026-11-25).
+    /// </summary>
+    public FisherNormForm FisherNorms { get; init; } = FisherNormForm.Unbiased;
 
     /// <summary>Eigenvalue floor ε for singular Gram matrices ξ_t.</summary>
     public double GramFloor { get; init; } = 1e-30;

@@ -37,4 +37,7 @@ public enum SeedStream
 
     /// <summary>pacGen's perturbation u for ρ.</summary>
     PacGenPerturbation = 71,
+
+    /// <summary>Lanczos start of the Fisher's spectral radius.</summary>
+    FisherSpectralRadius = 81,
 }

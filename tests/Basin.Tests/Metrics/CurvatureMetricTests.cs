@@ -36,7 +36,8 @@ public class CurvatureMetricTests
             AssertWithin(r["ggn.trace"], gEig.Sum());
             AssertWithin(r["ggn.frobenius_sq"], gEig.Sum(x => x * x));
             AssertClose(r["ggn.top_eigenvalue"], gEig.Max(), 1e-8);
-            AssertWithin(r["hessian.logdet"], gEig.Sum(x => Math.Log(Math.Max(x, 0) + Many.Damping)));
+            AssertWithin(r["hessian.logdet"], gEig.Sum(x => Math.Log(1 + Math.Max(x, 0) / Many.Damping)));
+            Assert.Equal(43 * Math.Log(Many.Damping), r["hessian.logdet"].Terms["offset_P_ln_delta"], 1e-9);
             Assert.Equal(Many.TraceProbes, r["hessian.trace"].Cost.CurvatureProducts);
             Assert.Equal(0, r["hessian.frobenius_sq"].Cost.CurvatureProducts); // shared probes
         }
@@ -71,7 +72,12 @@ public class CurvatureMetricTests
             using var hb = new HessianOperator(model, CurvatureData.FromBatch(data.Features.index_select(0, index), data.Labels.index_select(0, index)));
             double norm = model.Module.parameters().Sum(p => p.square().sum().item<double>());
             var a = Run(model, data, settings, "pacbayes.laplace.approx");
-            AssertWithin(a, DenseReference.Matrix(hb).trace().item<double>() + norm / 2);
+            double batchTrace = DenseReference.Matrix(hb).trace().item<double>();
+            AssertWithin(a, batchTrace + norm / 2);
+            // With the default probes (8) "a" carries a standard error, and the same batch.
+            var byDefault = Run(model, data, new MeasureSettings { LaplaceBatch = 10, Seed = 2 }, "pacbayes.laplace.approx");
+            Assert.Equal("8", byDefault.Settings["probes"]);
+            AssertWithin(byDefault, batchTrace + norm / 2);
 
             using var g = new GgnOperator(model, CurvatureData.FromDataset(data));
             var gEig = linalg.eigvalsh(DenseReference.Matrix(g)).data<double>().ToArray();

@@ -23,6 +23,7 @@ public class FisherMetricTests
             var logDets = new List<double>();
             var spectral = new List<double>();
             var frob = new List<double>();
+            var frobSubset = new List<double>();
             var norms = new List<double>();
             var rao = new List<double>();
             for (int t = 0; t < 6; t++)
@@ -33,7 +34,12 @@ public class FisherMetricTests
                 var eig = linalg.eigvalsh(gram).data<double>().ToArray();
                 logDets.Add(eig.Sum(Math.Log));
                 spectral.Add(eig.Max() / 10);
-                frob.Add(gram.square().sum().item<double>() / 100);
+                frobSubset.Add(gram.square().sum().item<double>() / 100);
+                double offDiagonal = 0;
+                for (int p = 0; p < 10; p++)
+                    for (int q = 0; q < 10; q++)
+                        if (p != q) offDiagonal += Math.Pow(gram[p, q].item<double>(), 2);
+                frob.Add(offDiagonal / (10 * 9));
                 norms.AddRange(j.square().sum(1).data<double>().ToArray());
                 rao.AddRange((j * w).square().sum(1).data<double>().ToArray());
             }
@@ -43,7 +49,12 @@ public class FisherMetricTests
             AssertClose(r["fisher.logdet_extrapolated"], 43.0 / 10 * logDets.Average() + 43 * Math.Log(43), 1e-8);
             AssertClose(r["fisher.trace"], norms.Average(), 1e-8);
             AssertClose(r["fisher.frobenius_sq"], frob.Average(), 1e-8);
-            AssertClose(r["fisher.spectral_radius"], spectral.Average(), 1e-8);
+            Assert.Equal(frobSubset.Average(), r["fisher.frobenius_sq"].Terms["subset_form"], 1e-10);
+            // ρ(F_emp) of all 30 samples, F = JᵀJ/30 from every per-sample gradient.
+            var all = PerSampleReference(model, data.Features, data.Labels);
+            double rho = linalg.eigvalsh(all.t().matmul(all) / 30).max().item<double>();
+            AssertClose(r["fisher.spectral_radius"], rho, 1e-8);
+            Assert.Equal(spectral.Average(), r["fisher.spectral_radius"].Terms["subset_form"], 1e-10);
             AssertClose(r["norm.fisher_rao"], rao.Average(), 1e-8);
             Assert.Equal(0, r["fisher.logdet_subsampled"].Terms["singular"]);
             Assert.Equal(60, r["fisher.logdet_subsampled"].Cost.PerSampleGradients);
@@ -53,6 +64,31 @@ public class FisherMetricTests
             double a = 43 * Math.Pow(Math.PI, 1.0 / 43) * Math.Exp(gamma / 43) / (4 * Math.PI * Math.E);
             double loss = CrossEntropy(model, data), h = loss + a;
             AssertClose(r["bound.fisher_volume"], h + 2 * Math.Sqrt((2 * h + Math.Log(2 * 30 / 0.05)) / 29), 1e-8);
+        }
+    }
+
+    [Fact]
+    public void FisherNormsAreUnbiasedForTheMeasuredSetOverRepeatedSubsets()
+    {
+        // Over many random subsets, the U-statistic's mean is the same statistic over all measured pairs,
+        // (1/(N(N−1))) Σ_{i≠j} (g_iᵀg_j)²; the subset form sits above it by about (m₄ − U)/N′, m₄ = mean ‖g‖⁴.
+        using var scope = NewDisposeScope();
+        var (model, data) = TanhMlp();
+        using (model)
+        using (data)
+        {
+            model.Module.eval();
+            var j = PerSampleReference(model, data.Features, data.Labels);
+            var gram = j.matmul(j.t());
+            double n = 30, u = (gram.square().sum() - gram.diagonal().square().sum()).item<double>() / (n * (n - 1));
+            double m4 = gram.diagonal().square().mean().item<double>();
+            var settings = new MeasureSettings { FisherSubsetSize = 6, FisherSubsets = 400, Seed = 11 };
+            var unbiased = Run(model, data, settings, "fisher.frobenius_sq");
+            AssertWithin(unbiased, u);
+            var subset = Run(model, data, settings with { FisherNorms = FisherNormForm.Subsets }, "fisher.frobenius_sq");
+            double expectedSubset = 5.0 / 6 * u + m4 / 6;
+            AssertWithin(subset, expectedSubset);
+            Assert.True(subset.Value - u > 4 * subset.StandardError, $"the subset form {subset.Display} is not biased above U = {u} at this size: the test has no power");
         }
     }
 

@@ -27,8 +27,10 @@ public sealed class MeasureCommand : ICommand
         ("probes", false, "Rademacher probes for traces, Tr A² and the diagonal (default 32)"),
         ("diagonal", false, "Hessian diagonal for pacgen and the bounds: hutchinson, exact, finite-difference, sqgrad (default hutchinson)"),
         ("lanczos-steps", false, "Lanczos steps for top eigenvalues (default 40)"),
-        ("slq-steps", false, "SLQ steps per start (default 40)"),
-        ("slq-starts", false, "SLQ starts (default 2)"),
+        ("slq-steps", false, "SLQ steps per start (default 100, seed 000)"),
+        ("slq-starts", false, "SLQ starts (default 4)"),
+        ("laplace-probes", false, "Rademacher probes of pacbayes.laplace.approx (default 8; seed 000 uses 1)"),
+        ("fisher-norms", false, "unbiased (default: U-statistic, Lanczos on the Fisher) or subsets (seed 001's biased subset forms)"),
         ("fisher-subsets", false, "subsets T of the Fisher metrics (default 100; subset size N′ = 100)"),
         ("seed", false, "seed of every probe, subset and draw (default 0)"),
         ("json", true, "print the results as JSON"),
@@ -51,8 +53,15 @@ public sealed class MeasureCommand : ICommand
             TraceProbes = args.Int("probes", 32, 2, 100_000),
             Diagonal = DiagonalEstimators.Parse(args.String("diagonal", "hutchinson")),
             LanczosSteps = args.Int("lanczos-steps", 40, 2, 10_000),
-            SlqSteps = args.Int("slq-steps", 40, 2, 10_000),
-            SlqStarts = args.Int("slq-starts", 2, 1, 1000),
+            SlqSteps = args.Int("slq-steps", 100, 2, 10_000),
+            SlqStarts = args.Int("slq-starts", 4, 1, 1000),
+            LaplaceProbes = args.Int("laplace-probes", 8, 2, 100_000),
+            FisherNorms = args.String("fisher-norms", "unbiased") switch
+            {
+                "unbiased" => FisherNormForm.Unbiased,
+                "subsets" => FisherNormForm.Subsets,
+                var other => throw new UsageException($"--fisher-norms must be unbiased or subsets, got '{other}'"),
+            },
             FisherSubsets = args.Int("fisher-subsets", 100, 1, 100_000),
         };
         UsageException.Check(settings.Validate);
