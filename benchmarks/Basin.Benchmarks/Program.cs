@@ -8,7 +8,14 @@ using static TorchSharp.torch;
 
 // Cost of curvature products relative to one gradient, measured in one process on the same batch.
 // Usage: dotnet run -c Release --project benchmarks/Basin.Benchmarks [-- --quick]
+//        dotnet run -c Release --project benchmarks/Basin.Benchmarks -- --precision RUN_FOLDER [SAMPLES]
+//          (Lanczos top-5 of a trained model's float32 Hessian against the same Lanczos on its float64 copy)
 var runtime = TorchRuntime.Initialize();
+if (args.Length >= 2 && args[0] == "--precision")
+{
+    Precision.Run(args[1], args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 2048);
+    return;
+}
 bool quick = args.Contains("--quick");
 Console.WriteLine($"# Basin curvature benchmark");
 Console.WriteLine();

@@ -55,9 +55,10 @@ public sealed record EigenEstimate(double[] Values, double[] Residuals, bool[] C
 /// (Ritz values) approximate A's extreme eigenvalues; T's eigenproblem is solved in float64.
 /// </summary>
 /// <remarks>
-/// The basis vectors are stored in the operator's dtype, but every scalar — α_j = v_jᵀAv_j, the
-/// re-orthogonalisation coefficients Qᵀw and β_j = ‖w‖ — and the vector w they act on are computed in
-/// float64, and v_{j+1} = w/β_j is rounded to the operator's dtype only when stored. With float32 scalars a
+/// Every scalar — α_j = v_jᵀAv_j, the re-orthogonalisation coefficients Qᵀw and β_j = ‖w‖ — and the vector w
+/// they act on are computed in float64. The basis is kept in float64 too while m·P·8 bytes fit in 2 GiB;
+/// beyond that it is stored in the operator's dtype (v_{j+1} = w/β_j rounded only when stored) and read back
+/// in float64 blocks. With float32 scalars a
 /// dot product over P ≈ 10⁵–10⁶ entries carries a relative error of order √P·2⁻²⁴ ≈ 10⁻⁵, which biased the
 /// Ritz values of a 269k-parameter network upward by 1–3·10⁻⁵ against a float64 reference. The residual
 /// β_m|s_{m,i}| cannot fall below what the working precision resolves, so the reported residual is at least
@@ -66,6 +67,15 @@ public sealed record EigenEstimate(double[] Values, double[] Residuals, bool[] C
 public static class Lanczos
 {
     private const long BlockElements = 1L << 24;
+    [ThreadStatic]
+    private static long? float64BasisBytes;
+
+    /// <summary>The largest basis kept in float64, in bytes (2 GiB); a test lowers it, on its own thread, to exercise the blocked path.</summary>
+    internal static long Float64BasisBytes
+    {
+        get => float64BasisBytes ?? 2L << 30;
+        set => float64BasisBytes = value;
+    }
 
     /// <summary>Runs <paramref name="steps"/> Lanczos steps from <paramref name="start"/> (a seeded Rademacher vector when null).</summary>
     public static LanczosRun Run(ILinearOperator op, int steps, int seed = 0, Tensor? start = null, IProgress<double>? progress = null)
@@ -90,7 +100,8 @@ public static class Lanczos
         if (!(startNorm > 0)) throw new ArgumentException("the Lanczos start vector is zero");
         // The basis lives in one preallocated [m, P] matrix: re-orthogonalising against blocks of its first
         // rows allocates nothing of size m·P per step.
-        var basis = empty([steps, op.Dimension], op.DType, op.Device);
+        var basisType = (long)steps * op.Dimension * 8 <= Float64BasisBytes ? ScalarType.Float64 : op.DType;
+        var basis = empty([steps, op.Dimension], basisType, op.Device);
         basis[0].copy_(v64.div(startNorm));
         var alpha = new List<double>();
         var beta = new List<double>();
@@ -98,9 +109,9 @@ public static class Lanczos
         for (int j = 0; j < steps; j++)
         {
             using var step = NewDisposeScope();
-            var vj = basis[j];
-            var w = op.Apply(vj).to(ScalarType.Float64);
-            double a = vj.to(ScalarType.Float64).dot(w).item<double>();
+            var vj = basis[j].to(ScalarType.Float64);
+            var w = op.Apply(basis[j].to(op.DType)).to(ScalarType.Float64);
+            double a = vj.dot(w).item<double>();
             alpha.Add(a);
             // Full re-orthogonalisation, twice ("twice is enough", Parlett).
             w = Orthogonalise(basis, j + 1, w);

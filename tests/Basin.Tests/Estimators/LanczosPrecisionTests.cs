@@ -38,4 +38,27 @@ public class LanczosPrecisionTests(ITestOutputHelper output)
             Assert.True(top.Residuals[i] >= Math.Pow(2, -23) * Math.Abs(top.Values[0]) * 0.999, $"λ{i + 1}: residual {top.Residuals[i]:G3} below float32 resolution");
         }
     }
+
+    [Fact]
+    public void ABasisStoredInFloat32GivesTheSameRitzValuesAsAFloat64Basis()
+    {
+        using var scope = NewDisposeScope();
+        using var model = ModelZoo.Create("mlp:784-128-10", [784], 10, seed: 7);
+        var (x, y) = DenseReference.Batch(64, [784], 10, seed: 9);
+        using var op = new HessianOperator(model, CurvatureData.FromBatch(x.to(ScalarType.Float32), y));
+        var float64Basis = Lanczos.TopEigenvalues(op, 3, steps: 30, seed: 2);
+        long budget = Lanczos.Float64BasisBytes;
+        try
+        {
+            Lanczos.Float64BasisBytes = 0;
+            var float32Basis = Lanczos.TopEigenvalues(op, 3, steps: 30, seed: 2);
+            for (int i = 0; i < 3; i++)
+                Assert.True(Math.Abs(float32Basis.Values[i] - float64Basis.Values[i]) <= 1e-6 * Math.Abs(float64Basis.Values[i]),
+                    $"λ{i + 1}: {float32Basis.Values[i]:G10} with a float32 basis vs {float64Basis.Values[i]:G10} with a float64 one");
+        }
+        finally
+        {
+            Lanczos.Float64BasisBytes = budget;
+        }
+    }
 }
