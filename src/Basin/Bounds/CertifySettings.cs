@@ -1,0 +1,55 @@
+namespace Basin.Bounds;
+
+/// <summary>How a PAC-Bayes certificate is optimised and evaluated (defaults after Pérez-Ortiz et al. 2021, scaled to 2 cores).</summary>
+public sealed record CertifySettings
+{
+    /// <summary>The training objective of the posterior.</summary>
+    public PacBayesObjective Objective { get; init; } = PacBayesObjective.Quad;
+
+    /// <summary>Confidence δ of the PAC-Bayes-kl bound (shared by the union over the prior-variance grid).</summary>
+    public double Delta { get; init; } = 0.025;
+
+    /// <summary>Confidence δ′ of the Monte-Carlo (sample-convergence) bound on Q's empirical error.</summary>
+    public double DeltaMonteCarlo { get; init; } = 0.01;
+
+    /// <summary>Fraction of the training set that trains the prior mean (0: the prior is centred at the initial weights, data-free).</summary>
+    public double PriorSplit { get; init; }
+
+    /// <summary>Initial posterior standard deviation σ (every weight).</summary>
+    public double InitialSigma { get; init; } = 0.01;
+
+    /// <summary>Epochs of posterior optimisation over the bound set.</summary>
+    public int Epochs { get; init; } = 5;
+
+    /// <summary>Mini-batch size and SGD learning rate and momentum of the posterior optimisation.</summary>
+    public int BatchSize { get; init; } = 250;
+
+    /// <inheritdoc cref="BatchSize"/>
+    public double LearningRate { get; init; } = 0.005;
+
+    /// <inheritdoc cref="BatchSize"/>
+    public double Momentum { get; init; } = 0.95;
+
+    /// <summary>Weight draws of the final Monte-Carlo estimate, each on a random subset of <see cref="McSubset"/> bound-set samples.</summary>
+    public int McDraws { get; init; } = 2000;
+
+    /// <inheritdoc cref="McDraws"/>
+    public int McSubset { get; init; } = 100;
+
+    /// <summary>p_min of the bounded cross-entropy <c>−ln max(p_y, p_min) / ln(1/p_min)</c>, the surrogate loss in [0, 1].</summary>
+    public double MinProbability { get; init; } = 1e-4;
+
+    /// <summary>Seed of the split, the weight draws and the subsets.</summary>
+    public int Seed { get; init; }
+
+    /// <summary>Throws <see cref="ArgumentException"/> with one clear line for the first bad setting.</summary>
+    public void Validate()
+    {
+        if (!(Delta > 0 && Delta < 1) || !(DeltaMonteCarlo > 0 && DeltaMonteCarlo < 1) || !(Delta + DeltaMonteCarlo < 1))
+            throw new ArgumentException($"--delta and the Monte-Carlo δ′ must be in (0, 1) with a sum below 1, got {Delta} and {DeltaMonteCarlo}");
+        if (!(PriorSplit >= 0 && PriorSplit < 1)) throw new ArgumentException($"--prior-split must be in [0, 1), got {PriorSplit}");
+        if (!(InitialSigma > 0) || !(LearningRate > 0) || !(Momentum >= 0 && Momentum < 1) || !(MinProbability > 0 && MinProbability < 1))
+            throw new ArgumentException("σ, the learning rate and p_min must be positive (p_min < 1) and the momentum in [0, 1)");
+        if (Epochs < 0 || BatchSize < 1 || McDraws < 1 || McSubset < 1) throw new ArgumentException("epochs must be ≥ 0, and the batch size, --mc-draws and the Monte-Carlo subset positive");
+    }
+}
