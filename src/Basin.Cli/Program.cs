@@ -1,3 +1,4 @@
+using Basin.Cli.Commands.Certify;
 using Basin.Cli.Commands.Info;
 using Basin.Cli.Commands.Landscape;
 using Basin.Cli.Commands.Measure;
@@ -13,7 +14,7 @@ namespace Basin.Cli;
 /// <summary>Entry point of the <c>basin</c> command.</summary>
 public static class Program
 {
-    private static readonly ICommand[] Commands = [new StudyCommand(), new TrainCommand(), new MeasureCommand(), new SpectrumCommand(), new LandscapeCommand(), new InfoCommand()];
+    private static readonly ICommand[] Commands = [new StudyCommand(), new TrainCommand(), new MeasureCommand(), new SpectrumCommand(), new CertifyCommand(), new LandscapeCommand(), new InfoCommand()];
 
     /// <summary>Runs the command line and returns the process exit code.</summary>
     public static int Main(string[] args) =>

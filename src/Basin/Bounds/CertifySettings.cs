@@ -15,23 +15,23 @@ public sealed record CertifySettings
     /// <summary>Fraction of the training set that trains the prior mean (0: the prior is centred at the initial weights, data-free).</summary>
     public double PriorSplit { get; init; }
 
-    /// <summary>Initial posterior standard deviation σ (every weight).</summary>
-    public double InitialSigma { get; init; } = 0.01;
+    /// <summary>
+    /// The prior's standard deviation σ_P, one of <see cref="PacBayesCertifier.PriorSigmaGrid"/> (the bound pays a union over
+    /// the grid, so any grid value may be tried); the posterior's σ starts there.
+    /// </summary>
+    public double PriorSigma { get; init; } = 0.01;
 
     /// <summary>Epochs of posterior optimisation over the bound set.</summary>
     public int Epochs { get; init; } = 5;
 
-    /// <summary>Mini-batch size and SGD learning rate and momentum of the posterior optimisation.</summary>
+    /// <summary>Mini-batch size and Adam learning rate of the posterior optimisation.</summary>
     public int BatchSize { get; init; } = 250;
 
     /// <inheritdoc cref="BatchSize"/>
-    public double LearningRate { get; init; } = 0.005;
-
-    /// <inheritdoc cref="BatchSize"/>
-    public double Momentum { get; init; } = 0.95;
+    public double LearningRate { get; init; } = 1e-4;
 
     /// <summary>Weight draws of the final Monte-Carlo estimate, each on a random subset of <see cref="McSubset"/> bound-set samples.</summary>
-    public int McDraws { get; init; } = 2000;
+    public int McDraws { get; init; } = 10_000;
 
     /// <inheritdoc cref="McDraws"/>
     public int McSubset { get; init; } = 100;
@@ -48,8 +48,10 @@ public sealed record CertifySettings
         if (!(Delta > 0 && Delta < 1) || !(DeltaMonteCarlo > 0 && DeltaMonteCarlo < 1) || !(Delta + DeltaMonteCarlo < 1))
             throw new ArgumentException($"--delta and the Monte-Carlo δ′ must be in (0, 1) with a sum below 1, got {Delta} and {DeltaMonteCarlo}");
         if (!(PriorSplit >= 0 && PriorSplit < 1)) throw new ArgumentException($"--prior-split must be in [0, 1), got {PriorSplit}");
-        if (!(InitialSigma > 0) || !(LearningRate > 0) || !(Momentum >= 0 && Momentum < 1) || !(MinProbability > 0 && MinProbability < 1))
-            throw new ArgumentException("σ, the learning rate and p_min must be positive (p_min < 1) and the momentum in [0, 1)");
+        if (!PacBayesCertifier.PriorSigmaGrid.Any(g => Math.Abs(g / PriorSigma - 1) < 1e-6))
+            throw new ArgumentException($"--prior-sigma must be one of the grid {string.Join(", ", PacBayesCertifier.PriorSigmaGrid.Select(g => g.ToString("G3", System.Globalization.CultureInfo.InvariantCulture)))}, got {PriorSigma}");
+        if (!(LearningRate > 0) || !(MinProbability > 0 && MinProbability < 1))
+            throw new ArgumentException("the learning rate and p_min must be positive, p_min below 1");
         if (Epochs < 0 || BatchSize < 1 || McDraws < 1 || McSubset < 1) throw new ArgumentException("epochs must be ≥ 0, and the batch size, --mc-draws and the Monte-Carlo subset positive");
     }
 }

@@ -37,17 +37,17 @@ public sealed record Certificate(
 /// <summary>
 /// Optimises a PAC-Bayes posterior around a trained network against the bound itself and certifies it
 /// (Dziugaite &amp; Roy 2017; Pérez-Ortiz, Rivasplata, Shawe-Taylor, Szepesvári 2021): Q = N(μ, diag σ²) over
-/// all weights, σ = softplus(ρ); prior P = N(μ₀, λI) with μ₀ the initial weights or a network trained on a
-/// held-out part of the training set (a data-dependent prior: the bound is then evaluated on the rest
-/// only), λ chosen after training from a grid of J = 16 values, σ_P = 0.1·2^{−k/2}, paid by a union bound.
+/// all weights, σ = softplus(ρ); prior P = N(μ₀, σ_P² I) with μ₀ the initial weights or a network trained on
+/// a held-out part of the training set (a data-dependent prior: the bound is then evaluated on the rest
+/// only), σ_P fixed in advance from a grid of J = 17 values 10^{k/4 − 4}, k = 0 … 16 (10⁻⁴ … 1); the bound pays
+/// a union over the grid, so trying every grid value is allowed.
 /// </summary>
 /// <remarks>
-/// Training: SGD with momentum on (μ, ρ) with the reparametrisation w = μ + σ ⊙ ε. The objective f(L̂, B)
+/// Training: Adam on (μ, ρ) with the reparametrisation w = μ + σ ⊙ ε. The objective f(L̂, B)
 /// (<see cref="PacBayesObjectives"/>) is taken on the mini-batch's bounded cross-entropy L̂ with
 /// B = (KL + ln(2√n·J/δ))/n; its gradient is chained by hand: ∂f/∂μ = f_L·g + f_B/n·(μ − μ₀)/λ and
 /// ∂f/∂ρ = (f_L·g ⊙ ε + f_B/n·(σ/λ − 1/σ)) ⊙ sigmoid(ρ), g the gradient of L̂ at w, so any model the
-/// trainer runs can be certified. λ follows its closed-form optimum (Σσ² + ‖μ − μ₀‖²)/P while training
-/// (its own derivative vanishes there). Certificate: m weight draws, each on an independent uniform subset
+/// trainer runs can be certified; λ = σ_P². Certificate: m weight draws, each on an independent uniform subset
 /// of the bound set, give i.i.d. errors in [0, 1] with mean exactly Q's empirical error; so with
 /// probability ≥ 1 − δ′ that error is at most kl⁻¹(mean, ln(2/δ′)/m) (Langford &amp; Caruana 2001), and with
 /// probability ≥ 1 − δ the risk is at most kl⁻¹(that, B) (Maurer 2004).
@@ -55,7 +55,7 @@ public sealed record Certificate(
 public static class PacBayesCertifier
 {
     /// <summary>The prior standard deviations of the grid.</summary>
-    public static IReadOnlyList<double> PriorSigmaGrid { get; } = Enumerable.Range(0, 16).Select(k => 0.1 * Math.Pow(2, -k / 2.0)).ToArray();
+    public static IReadOnlyList<double> PriorSigmaGrid { get; } = Enumerable.Range(0, 17).Select(k => Math.Pow(10, k / 4.0 - 4)).ToArray();
 
     /// <summary>Certifies <paramref name="run"/>'s network on <paramref name="train"/> (the training set it was trained on), comparing with <paramref name="test"/>.</summary>
     public static Certificate Certify(TrainingRun run, Dataset train, Dataset test, CertifySettings settings, IProgress<(string Stage, double Fraction)>? progress = null)
@@ -85,17 +85,16 @@ public static class PacBayesCertifier
             priorMean = ParameterSelection.Flatten(ParameterSelection.Select(run.Model.Module, null).Select(p => run.InitialWeights[p.Name].to(trained.device)));
             mean = trained.clone();
         }
-        double rhoInit = Math.Log(Math.Exp(settings.InitialSigma) - 1);
+        double priorSigma = PriorSigmaGrid.First(g => Math.Abs(g / settings.PriorSigma - 1) < 1e-6), lambda = priorSigma * priorSigma;
+        double rhoInit = Math.Log(Math.Exp(priorSigma) - 1);
         var rho = full_like(mean, rhoInit);
         using var swap = new WeightSwap(parameters);
         using var generator = new Generator((ulong)(settings.Seed * 1_000_003L + 5));
-        var objective = Optimise(run.Model, parameters, swap, mean, rho, priorMean, boundSet, settings, generator, progress);
+        var objective = Optimise(run.Model, parameters, swap, mean, rho, priorMean, lambda, boundSet, settings, generator, progress);
 
         var sigma = nn.functional.softplus(rho);
-        double n = boundSet.Count, p = mean.numel();
-        double lambdaOptimum = Lambda(mean, sigma, priorMean);
-        double priorSigma = PriorSigmaGrid.MinBy(s => Math.Abs(Math.Log(s * s / lambdaOptimum)));
-        double kl = Kl(mean, sigma, priorMean, priorSigma * priorSigma);
+        double n = boundSet.Count;
+        double kl = Kl(mean, sigma, priorMean, lambda);
         double complexity = PacBayesObjectives.Complexity(kl, n, settings.Delta / PriorSigmaGrid.Count);
         double empirical = MonteCarloError(run.Model, swap, mean, sigma, boundSet, settings.McDraws, settings.McSubset, generator, f => progress?.Report(("monte carlo", f)));
         double empiricalUpper = KlDivergence.InverseUpper(empirical, Math.Log(2 / settings.DeltaMonteCarlo) / settings.McDraws);
@@ -108,13 +107,13 @@ public static class PacBayesCertifier
             (settings.Objective.ToString().ToLowerInvariant(), objective), clock.Elapsed.TotalSeconds);
     }
 
-    private static double[] Optimise(Model model, Tensor[] parameters, WeightSwap swap, Tensor mean, Tensor rho, Tensor priorMean, Dataset data,
+    private static double[] Optimise(Model model, Tensor[] parameters, WeightSwap swap, Tensor mean, Tensor rho, Tensor priorMean, double lambda, Dataset data,
         CertifySettings s, Generator generator, IProgress<(string Stage, double Fraction)>? progress)
     {
         double n = data.Count, logInvMin = Math.Log(1 / s.MinProbability);
         double deltaGrid = s.Delta / PriorSigmaGrid.Count;
-        var meanVelocity = zeros_like(mean);
-        var rhoVelocity = zeros_like(rho);
+        var moments = new[] { zeros_like(mean), zeros_like(mean), zeros_like(rho), zeros_like(rho) };
+        long t = 0;
         int steps = (data.Count + s.BatchSize - 1) / s.BatchSize;
         var perEpoch = new double[s.Epochs];
         var device = mean.device;
@@ -134,17 +133,15 @@ public static class PacBayesCertifier
                 swap.Set(mean + sigma * eps);
                 var loss = BoundedCrossEntropy(model.Module.forward(x), y, s.MinProbability, logInvMin);
                 var g = ParameterSelection.Flatten(autograd.grad([loss], parameters));
-                double lambda = Lambda(mean, sigma, priorMean);
                 double kl = Kl(mean, sigma, priorMean, lambda);
                 var (value, dRisk, dComplexity) = PacBayesObjectives.Evaluate(s.Objective, loss.item<float>(), PacBayesObjectives.Complexity(kl, n, deltaGrid));
                 double c = dComplexity / n;
                 using var noGrad = no_grad();
                 var gradMean = g * dRisk + (mean - priorMean) * (c / lambda);
                 var gradRho = (g * eps * dRisk + (sigma / lambda - sigma.reciprocal()) * c) * rho.sigmoid();
-                meanVelocity.mul_(s.Momentum).add_(gradMean);
-                rhoVelocity.mul_(s.Momentum).add_(gradRho);
-                mean.sub_(meanVelocity * s.LearningRate);
-                rho.sub_(rhoVelocity * s.LearningRate);
+                t++;
+                AdamStep(mean, gradMean, moments[0], moments[1], s.LearningRate, t);
+                AdamStep(rho, gradRho, moments[2], moments[3], s.LearningRate, t);
                 sum += value;
                 progress?.Report(("posterior", (epoch + (step + 1.0) / steps) / s.Epochs));
             }
@@ -153,18 +150,23 @@ public static class PacBayesCertifier
         return perEpoch;
     }
 
+    /// <summary>
+    /// One Adam step (Kingma &amp; Ba 2015; β = 0.9, 0.999, ε = 1e-8): scale-free, so the stiff KL term (curvature
+    /// 1/(nσ_P²) per weight) cannot make the step diverge as plain SGD with momentum did for small n or σ_P.
+    /// </summary>
+    private static void AdamStep(Tensor x, Tensor gradient, Tensor m, Tensor v, double lr, long t)
+    {
+        m.mul_(0.9).add_(gradient, alpha: 0.1);
+        v.mul_(0.999).addcmul_(gradient, gradient, value: 0.001);
+        double correction1 = 1 - Math.Pow(0.9, t), correction2 = 1 - Math.Pow(0.999, t);
+        x.sub_(m / correction1 / ((v / correction2).sqrt() + 1e-8) * lr);
+    }
+
     /// <summary>The bounded cross-entropy <c>−ln max(p_y, p_min) / ln(1/p_min)</c>, mean over the batch (Pérez-Ortiz et al. 2021).</summary>
     internal static Tensor BoundedCrossEntropy(Tensor logits, Tensor labels, double minProbability, double logInverseMin)
     {
         var logp = nn.functional.log_softmax(logits, 1).gather(1, labels.unsqueeze(1)).squeeze(1);
         return -logp.clamp_min(Math.Log(minProbability)).mean() / logInverseMin;
-    }
-
-    /// <summary>The prior variance that minimises the KL: (Σσ² + ‖μ − μ₀‖²) / P.</summary>
-    private static double Lambda(Tensor mean, Tensor sigma, Tensor priorMean)
-    {
-        using var scope = NewDisposeScope();
-        return ((sigma.to(ScalarType.Float64).square().sum() + (mean - priorMean).to(ScalarType.Float64).square().sum()) / mean.numel()).item<double>();
     }
 
     private static double Kl(Tensor mean, Tensor sigma, Tensor priorMean, double priorVariance)

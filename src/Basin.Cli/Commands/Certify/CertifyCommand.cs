@@ -1,0 +1,95 @@
+using System.Globalization;
+using System.Text.Json;
+using Basin.Bounds;
+using Basin.Cli.Infrastructure;
+using Basin.Data;
+using Basin.Models;
+using Basin.Training;
+
+namespace Basin.Cli.Commands.Certify;
+
+/// <summary><c>basin certify</c>: a PAC-Bayes risk certificate for a trained network, optimised against the bound.</summary>
+public sealed class CertifyCommand : ICommand
+{
+    /// <inheritdoc />
+    public string Name => "certify";
+
+    /// <inheritdoc />
+    public string Summary => "PAC-Bayes risk certificate: with probability ≥ 1 − δ − δ′ the test error of a stochastic network near the trained one is below X";
+
+    /// <inheritdoc />
+    public Arguments Options() => new(Name, new (string, bool, string)[]
+    {
+        ("checkpoint", false, "run folder or checkpoint.safetensors written by basin train (required)"),
+        ("prior-split", false, "fraction of the training set that trains a data-dependent prior, the bound using the rest (default 0: prior at the initial weights)"),
+        ("objective", false, "quad, classic or kl (default quad)"),
+        ("delta", false, "confidence δ of the PAC-Bayes bound (default 0.025; δ′ = 0.01 for the Monte-Carlo estimate)"),
+        ("mc-draws", false, "weight draws of the final Monte-Carlo estimate (default 10000, each on 100 random bound-set samples)"),
+        ("epochs", false, "epochs of posterior optimisation (default 5)"),
+        ("prior-sigma", false, "prior standard deviation σ_P, where the posterior's starts: 10^(k/4 − 4) for k = 0 … 16, e.g. 0.001, 0.00316, 0.01, 0.0316, 0.1 (default 0.01)"),
+        ("lr", false, "Adam learning rate of the posterior optimisation (default 1e-4)"),
+        ("seed", false, "seed of the split and every draw (default 0)"),
+        ("json", true, "print the certificate as JSON"),
+    }.Concat(RuntimeOptions.Declarations));
+
+    /// <inheritdoc />
+    public int Run(Arguments args, CliContext context)
+    {
+        string file = CheckpointArgument.Resolve(args);
+        var settings = new CertifySettings
+        {
+            PriorSplit = args.Double("prior-split", 0, 0, 0.99),
+            Objective = args.String("objective", "quad") switch
+            {
+                "quad" => PacBayesObjective.Quad,
+                "classic" => PacBayesObjective.Classic,
+                "kl" => PacBayesObjective.Kl,
+                var other => throw new UsageException($"--objective must be quad, classic or kl, got '{other}'"),
+            },
+            Delta = args.Double("delta", 0.025, 1e-12, 0.5),
+            McDraws = args.Int("mc-draws", 10_000, 1, 10_000_000),
+            Epochs = args.Int("epochs", 5, 0, 10_000),
+            PriorSigma = args.Double("prior-sigma", 0.01, 1e-4, 1),
+            LearningRate = args.Double("lr", 1e-4, 1e-12, 100),
+            Seed = args.Int("seed", 0, 0),
+        };
+        UsageException.Check(settings.Validate);
+        var runtime = RuntimeOptions.Initialize(args);
+        using var loaded = Checkpoint.Load(file, runtime.Device);
+        var config = loaded.Run.Config;
+        using var split = DataCatalog.Load(config.Data);
+        using var train = TrainingRun.PrepareTrainingSet(config, split.Train);
+        Evaluation.CheckFits(loaded.Run.Model, train);
+        context.Error.WriteLine($"certifying {loaded.Run.Model.Spec} ({loaded.Run.Model.ParameterCount:N0} parameters) on {train.Name} ({train.Count} samples): "
+            + (settings.PriorSplit > 0 ? $"prior trained on {settings.PriorSplit:P0}, bound on the rest" : "prior at the initial weights, bound on all")
+            + $", objective {settings.Objective.ToString().ToLowerInvariant()}, δ = {settings.Delta.ToString(CultureInfo.InvariantCulture)}, δ′ = {settings.DeltaMonteCarlo.ToString(CultureInfo.InvariantCulture)}");
+        context.Progress.Restart();
+        var certificate = PacBayesCertifier.Certify(loaded.Run, train, split.Test, settings,
+            new CallbackProgress<(string Stage, double Fraction)>(p => context.Progress.Draw(p.Fraction, p.Stage.PadRight(12), "")));
+        context.Progress.Clear();
+        if (args.Has("json"))
+        {
+            context.Out.WriteLine(JsonSerializer.Serialize(new
+            {
+                model = loaded.Run.Model.Spec, risk_certificate = certificate.Risk, confidence = 1 - certificate.Delta - certificate.DeltaMonteCarlo,
+                empirical_error_q = certificate.EmpiricalError, empirical_error_q_upper = certificate.EmpiricalErrorUpper, kl = certificate.Kl,
+                complexity = certificate.Complexity, prior_sigma = certificate.PriorSigma, prior_grid = certificate.GridSize,
+                bound_samples = certificate.BoundSamples, prior_samples = certificate.PriorSamples, mc_draws = certificate.McDraws,
+                delta = certificate.Delta, delta_monte_carlo = certificate.DeltaMonteCarlo,
+                test_error_network = certificate.NetworkTestError, test_error_posterior_mean = certificate.PosteriorMeanTestError,
+                test_error_q = certificate.StochasticTestError, objective = certificate.Objective.Name, objective_per_epoch = certificate.Objective.PerEpoch,
+                seconds = certificate.Seconds,
+            }));
+            return 0;
+        }
+        var o = context.Out;
+        o.WriteLine($"risk certificate: with probability ≥ {1 - certificate.Delta - certificate.DeltaMonteCarlo:0.###} the 0-1 test error of Q is ≤ {certificate.Risk:F4}");
+        o.WriteLine($"  Q's error on the {certificate.BoundSamples} bound samples  {certificate.EmpiricalError:F4} (Monte Carlo, {certificate.McDraws} draws; ≤ {certificate.EmpiricalErrorUpper:F4} with prob. ≥ {1 - certificate.DeltaMonteCarlo:0.###})");
+        o.WriteLine($"  KL(Q‖P)                          {certificate.Kl:F1} (prior σ {certificate.PriorSigma:G3} from a grid of {certificate.GridSize}, paid by a union bound)");
+        o.WriteLine($"  (KL + ln(2√n·J/δ)) / n           {certificate.Complexity:F5}");
+        o.WriteLine($"  prior mean                        {(certificate.PriorSamples > 0 ? $"trained on {certificate.PriorSamples} held-out samples" : "the initial weights")}");
+        o.WriteLine($"test error: Q ≈ {certificate.StochasticTestError:F4} (20 draws), posterior mean {certificate.PosteriorMeanTestError:F4}, trained network {certificate.NetworkTestError:F4}");
+        o.WriteLine($"{certificate.Seconds:F0} s");
+        return 0;
+    }
+}

@@ -1,0 +1,111 @@
+using Basin.Bounds;
+using Basin.Data;
+using Basin.Training;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace Basin.Tests.Bounds;
+
+public class KlDivergenceTests
+{
+    [Theory]
+    [InlineData(0.1)]
+    [InlineData(0.5)]
+    [InlineData(2.0)]
+    public void InverseAtZeroIsOneMinusExpMinusC(double c) =>
+        // kl(0 ‖ p) = −ln(1 − p), so kl⁻¹(0, c) = 1 − e^{−c}.
+        Assert.Equal(1 - Math.Exp(-c), KlDivergence.InverseUpper(0, c), 10);
+
+    [Fact]
+    public void InverseSolvesTheEquationAndIsMonotone()
+    {
+        double previous = 0;
+        foreach (double q in new[] { 0.0, 0.01, 0.1, 0.3, 0.6 })
+        {
+            double p = KlDivergence.InverseUpper(q, 0.05);
+            Assert.True(p >= q && p >= previous, $"kl⁻¹({q}, 0.05) = {p} is not increasing in q");
+            Assert.Equal(0.05, KlDivergence.Bernoulli(q, p), 8);
+            previous = p;
+        }
+        Assert.True(KlDivergence.InverseUpper(0.1, 0.01) < KlDivergence.InverseUpper(0.1, 0.02), "kl⁻¹ must increase in c");
+        Assert.Equal(0.1, KlDivergence.InverseUpper(0.1, 0), 8); // kl near its zero is rounding: p resolves to ~√ε
+        Assert.Equal(1, KlDivergence.InverseUpper(0.2, 50));
+        // kl(q‖p) by its definition at one point: 0.1 ln(0.1/0.3) + 0.9 ln(0.9/0.7).
+        Assert.Equal(0.1 * Math.Log(0.1 / 0.3) + 0.9 * Math.Log(0.9 / 0.7), KlDivergence.Bernoulli(0.1, 0.3), 14);
+    }
+
+    [Fact]
+    public void GaussianKlMatchesTheDenseFormula()
+    {
+        // KL(N(μ_q, Σ_q) ‖ N(μ_p, Σ_p)) = ½ [tr(Σ_p⁻¹Σ_q) + (μ_p − μ_q)ᵀ Σ_p⁻¹ (μ_p − μ_q) − k + ln(det Σ_p / det Σ_q)].
+        var rng = new Random(3);
+        int k = 7;
+        var mean = Enumerable.Range(0, k).Select(_ => rng.NextDouble() - 0.5).ToArray();
+        var variance = Enumerable.Range(0, k).Select(_ => 0.01 + rng.NextDouble()).ToArray();
+        var priorMean = Enumerable.Range(0, k).Select(_ => rng.NextDouble() - 0.5).ToArray();
+        double lambda = 0.7;
+        using var sq = diag(tensor(variance));
+        using var sp = eye(k, dtype: ScalarType.Float64) * lambda;
+        using var d = tensor(priorMean) - tensor(mean);
+        using var spInv = linalg.inv(sp);
+        double dense = 0.5 * ((spInv.matmul(sq)).trace().item<double>() + d.dot(spInv.mv(d)).item<double>() - k
+            + Math.Log(linalg.det(sp).item<double>() / linalg.det(sq).item<double>()));
+        Assert.Equal(dense, KlDivergence.Gaussian(mean, variance, priorMean, lambda), 10);
+    }
+
+    [Theory]
+    [InlineData(PacBayesObjective.Quad)]
+    [InlineData(PacBayesObjective.Classic)]
+    [InlineData(PacBayesObjective.Kl)]
+    public void ObjectiveDerivativesMatchCentralDifferences(PacBayesObjective objective)
+    {
+        const double risk = 0.12, complexity = 0.03, h = 1e-6;
+        var (_, dRisk, dComplexity) = PacBayesObjectives.Evaluate(objective, risk, complexity);
+        double fdRisk = (PacBayesObjectives.Evaluate(objective, risk + h, complexity).Value - PacBayesObjectives.Evaluate(objective, risk - h, complexity).Value) / (2 * h);
+        double fdComplexity = (PacBayesObjectives.Evaluate(objective, risk, complexity + h).Value - PacBayesObjectives.Evaluate(objective, risk, complexity - h).Value) / (2 * h);
+        Assert.True(Math.Abs(dRisk - fdRisk) < 1e-6 * Math.Abs(fdRisk) + 1e-8, $"{objective}: ∂f/∂L̂ {dRisk} vs {fdRisk}");
+        Assert.True(Math.Abs(dComplexity - fdComplexity) < 1e-5 * Math.Abs(fdComplexity) + 1e-8, $"{objective}: ∂f/∂B {dComplexity} vs {fdComplexity}");
+        // Every objective upper-bounds the PAC-Bayes-kl bound it relaxes.
+        Assert.True(PacBayesObjectives.Evaluate(objective, risk, complexity).Value >= KlDivergence.InverseUpper(risk, complexity) - 1e-12);
+    }
+}
+
+public class CertificateTests
+{
+    [Fact]
+    public void CertificateBoundsTheStochasticNetworksErrorOnFreshDataAcrossSeeds()
+    {
+        // A small MLP on a Gaussian mixture; the "test set" is a large fresh sample of the same distribution,
+        // so Q's error on it (20 draws × 20 000 points) stands for Q's true risk.
+        using var train = Synthetic.GaussianMixture(4, 3, 600, seed: 0, sampleSeed: 1);
+        using var population = Synthetic.GaussianMixture(4, 3, 20_000, seed: 0, sampleSeed: 99);
+        foreach (int seed in new[] { 0, 1, 2, 3 })
+        {
+            var config = new TrainConfig { Model = "mlp:4-16-3", Data = "mixture:d=4,k=3,n=600", Epochs = 8, BatchSize = 32, LearningRate = 0.05, Seed = seed };
+            using var run = TrainingRun.Start(config, train);
+            run.Train(train, population);
+            foreach (double split in new[] { 0.0, 0.5 })
+            {
+                var settings = new CertifySettings { PriorSplit = split, Epochs = 2, McDraws = 400, Seed = seed, PriorSigma = Math.Pow(10, -0.5) };
+                var c = PacBayesCertifier.Certify(run, train, population, settings);
+                Console.Error.WriteLine($"seed {seed} split {split}: risk {c.Risk:F4} emp {c.EmpiricalError:F4} kl {c.Kl:F1} Q test {c.StochasticTestError:F4} net {c.NetworkTestError:F4}");
+                Assert.True(c.Risk >= c.StochasticTestError, $"seed {seed}, split {split}: certificate {c.Risk:F4} below Q's error on fresh data {c.StochasticTestError:F4}");
+                if (split > 0) Assert.True(c.Risk < 0.5, $"seed {seed}: vacuous certificate {c.Risk} with a data-dependent prior");
+                // The accounting: δ split between the Monte-Carlo and the PAC-Bayes-kl inversions, the grid paid by a union bound.
+                Assert.Equal(KlDivergence.InverseUpper(c.EmpiricalError, Math.Log(2 / c.DeltaMonteCarlo) / c.McDraws), c.EmpiricalErrorUpper, 12);
+                Assert.Equal(PacBayesObjectives.Complexity(c.Kl, c.BoundSamples, c.Delta / c.GridSize), c.Complexity, 12);
+                Assert.Equal(KlDivergence.InverseUpper(c.EmpiricalErrorUpper, c.Complexity), c.Risk, 12);
+                Assert.Equal(split == 0 ? 600 : 300, c.BoundSamples);
+                Assert.Equal(17, c.GridSize);
+            }
+        }
+    }
+
+    [Fact]
+    public void BadSettingsAreRefused()
+    {
+        Assert.Contains("--prior-sigma must be one of the grid", Assert.Throws<ArgumentException>(() => new CertifySettings { PriorSigma = 0.02 }.Validate()).Message);
+        Assert.Contains("--prior-split", Assert.Throws<ArgumentException>(() => new CertifySettings { PriorSplit = 1 }.Validate()).Message);
+        Assert.Throws<ArgumentException>(() => new CertifySettings { Delta = 0.6, DeltaMonteCarlo = 0.5 }.Validate());
+    }
+}
