@@ -57,8 +57,11 @@ public static class PacBayesCertifier
     /// <summary>The prior standard deviations of the grid.</summary>
     public static IReadOnlyList<double> PriorSigmaGrid { get; } = Enumerable.Range(0, 17).Select(k => Math.Pow(10, k / 4.0 - 4)).ToArray();
 
-    /// <summary>Certifies <paramref name="run"/>'s network on <paramref name="train"/> (the training set it was trained on), comparing with <paramref name="test"/>.</summary>
-    public static Certificate Certify(TrainingRun run, Dataset train, Dataset test, CertifySettings settings, IProgress<(string Stage, double Fraction)>? progress = null)
+    /// <summary>
+    /// Certifies <paramref name="run"/>'s network on <paramref name="train"/> (samples of the set it was trained on), comparing
+    /// with <paramref name="test"/> when given (the test errors are NaN without one).
+    /// </summary>
+    public static Certificate Certify(TrainingRun run, Dataset train, Dataset? test, CertifySettings settings, IProgress<(string Stage, double Fraction)>? progress = null)
     {
         settings.Validate();
         Evaluation.CheckFits(run.Model, train);
@@ -66,7 +69,7 @@ public static class PacBayesCertifier
         var parameters = ParameterSelection.Select(run.Model.Module, null).Select(p => (Tensor)p.Value).ToArray();
         using var scope = NewDisposeScope();
         var trained = ParameterSelection.Flatten(parameters.Select(p => p.detach()));
-        double networkTestError = Evaluation.Evaluate(run.Model, test).Error;
+        double networkTestError = test is null ? double.NaN : Evaluation.Evaluate(run.Model, test).Error;
         int priorCount = (int)(settings.PriorSplit * train.Count);
         var order = Shuffle.Permutation(train.Count, settings.Seed * 7 + 1);
         using var boundSet = train.Subset(order[priorCount..], train.Name + "/bound");
@@ -76,7 +79,7 @@ public static class PacBayesCertifier
         {
             using var priorSet = train.Subset(order[..priorCount], train.Name + "/prior");
             using var prior = TrainingRun.Start(run.Config, priorSet, trained.device);
-            prior.Train(priorSet, test, progress: new CallbackProgress<TrainProgress>(p => progress?.Report(("prior", ((p.Epoch - 1) + (double)p.Step / p.Steps) / p.Epochs))));
+            prior.Train(priorSet, test ?? priorSet, progress: new CallbackProgress<TrainProgress>(p => progress?.Report(("prior", ((p.Epoch - 1) + (double)p.Step / p.Steps) / p.Epochs))));
             priorMean = ParameterSelection.Flatten(ParameterSelection.Select(prior.Model.Module, null).Select(p => p.Value.detach()));
             mean = priorMean.clone();
         }
@@ -100,8 +103,8 @@ public static class PacBayesCertifier
         double empiricalUpper = KlDivergence.InverseUpper(empirical, Math.Log(2 / settings.DeltaMonteCarlo) / settings.McDraws);
         double risk = KlDivergence.InverseUpper(empiricalUpper, complexity);
         swap.Set(mean);
-        double meanTestError = Evaluation.Evaluate(run.Model, test).Error;
-        double stochasticTestError = MonteCarloError(run.Model, swap, mean, sigma, test, 20, test.Count, generator, null);
+        double meanTestError = test is null ? double.NaN : Evaluation.Evaluate(run.Model, test).Error;
+        double stochasticTestError = test is null ? double.NaN : MonteCarloError(run.Model, swap, mean, sigma, test, 20, test.Count, generator, null);
         return new Certificate(risk, empirical, empiricalUpper, kl, complexity, priorSigma, PriorSigmaGrid.Count, boundSet.Count, priorCount,
             settings.McDraws, settings.Delta, settings.DeltaMonteCarlo, networkTestError, meanTestError, stochasticTestError,
             (settings.Objective.ToString().ToLowerInvariant(), objective), clock.Elapsed.TotalSeconds);

@@ -28,6 +28,9 @@ public interface IMetric
     /// <summary>Its cost class.</summary>
     CostClass Cost { get; }
 
+    /// <summary>Whether it runs only when named: <c>all</c> leaves it out (it trains something, or is slow).</summary>
+    bool OptIn => false;
+
     /// <summary>Computes the metric; shared inputs come from, and are cached in, <paramref name="context"/>.</summary>
     MetricResult Compute(MetricContext context);
 }

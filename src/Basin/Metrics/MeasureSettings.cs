@@ -56,6 +56,8 @@ public sealed record MeasureSettings
     /// set (the U-statistic over subsets; Lanczos on the empirical Fisher of all measured samples) by default,
     /// or the seed 001 subset forms, which are biased upward (spec revision of 2026-11-25).
     /// </summary>
+    /// <remarks>Left out of the JSON form when it is the default, so that studies saved before it existed re-report byte for byte.</remarks>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
     public FisherNormForm FisherNorms { get; init; } = FisherNormForm.Unbiased;
 
     /// <summary>Eigenvalue floor ε for singular Gram matrices ξ_t.</summary>

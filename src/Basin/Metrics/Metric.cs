@@ -19,6 +19,9 @@ public abstract class Metric(string id, string description, string source, CostC
     public CostClass Cost { get; } = cost;
 
     /// <inheritdoc />
+    public virtual bool OptIn => false;
+
+    /// <inheritdoc />
     public abstract MetricResult Compute(MetricContext context);
 
     /// <summary>A result charged with the context's current cost (the runner adds the time).</summary>

@@ -2,6 +2,7 @@ using Basin.Data;
 using Basin.Estimators;
 using Basin.Models;
 using Basin.Operators;
+using Basin.Training;
 using static TorchSharp.torch;
 
 namespace Basin.Metrics;
@@ -32,10 +33,11 @@ public sealed class MetricContext : IDisposable
     private readonly Lazy<Estimate> ggnLogDeterminant;
     private readonly Lazy<double> pacGenRho;
 
-    /// <summary>A context for <paramref name="model"/> measured on <paramref name="samples"/>.</summary>
+    /// <summary>A context for <paramref name="model"/> measured on <paramref name="samples"/>; <paramref name="run"/>, when given, is the training run that made it (its config and initial weights).</summary>
     /// <exception cref="ArgumentException">The settings are out of range or the samples do not fit the model.</exception>
-    public MetricContext(Model model, Dataset samples, MeasureSettings settings)
+    public MetricContext(Model model, Dataset samples, MeasureSettings settings, TrainingRun? run = null)
     {
+        Run = run;
         settings.Validate();
         Evaluation.CheckFits(model, samples);
         Model = model;
@@ -71,6 +73,9 @@ public sealed class MetricContext : IDisposable
         ggnLogDeterminant = Shared(() => LogDeterminant.Run(this));
         pacGenRho = Shared(() => PacGen.Rho(this));
     }
+
+    /// <summary>The training run that made the model, when known (<c>bound.pacbayes_optimized</c> needs it).</summary>
+    public TrainingRun? Run { get; }
 
     /// <summary>The model.</summary>
     public Model Model { get; }

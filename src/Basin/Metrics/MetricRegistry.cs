@@ -35,13 +35,14 @@ public static class MetricRegistry
         new MatrixNormalizedSharpness(),
         new NormalizedSharpness(),
         new FisherRaoNorm(),
+        new OptimizedPacBayesBoundMetric(),
     ];
 
-    /// <summary>The metrics named by <paramref name="ids"/> (<c>all</c>, or a comma-separated list of ids).</summary>
+    /// <summary>The metrics named by <paramref name="ids"/> (<c>all</c>: every metric but the opt-in ones; or a comma-separated list of ids).</summary>
     /// <exception cref="ArgumentException">An id is unknown; the message lists the known ones.</exception>
     public static IReadOnlyList<IMetric> Select(string ids)
     {
-        if (ids.Trim() == "all") return All;
+        if (ids.Trim() == "all") return All.Where(m => !m.OptIn).ToList();
         var chosen = new List<IMetric>();
         foreach (var id in ids.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {

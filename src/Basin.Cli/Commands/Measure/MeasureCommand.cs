@@ -41,7 +41,7 @@ public sealed class MeasureCommand : ICommand
     {
         if (args.Has("list"))
         {
-            foreach (var m in MetricRegistry.All) context.Out.WriteLine($"{m.Id,-28} {m.Cost,-9} {m.Description}  [{m.Source}]");
+            foreach (var m in MetricRegistry.All) context.Out.WriteLine($"{m.Id,-28} {m.Cost,-9} {m.Description}  [{m.Source}]" + (m.OptIn ? "  (opt-in: name it; all leaves it out)" : ""));
             return 0;
         }
         var metrics = UsageException.Check(() => MetricRegistry.Select(args.String("metrics", "all")));
@@ -74,7 +74,7 @@ public sealed class MeasureCommand : ICommand
         using var train = dataSpec == config.Data ? TrainingRun.PrepareTrainingSet(config, split.Train) : split.Train.SampleOrAll(0, 0);
         UsageException.Check(() => Evaluation.CheckFits(loaded.Run.Model, train));
         using var measured = train.SampleOrAll(samples, settings.Seed);
-        using var metricContext = new MetricContext(loaded.Run.Model, measured, settings);
+        using var metricContext = new MetricContext(loaded.Run.Model, measured, settings, loaded.Run);
         context.Error.WriteLine($"measuring {metrics.Count} metrics of {loaded.Run.Model.Spec} (P = {metricContext.P:N0}) on {measured.Count} samples of {train.Name}");
         context.Progress.Restart();
         var results = MetricRegistry.Measure(metricContext, metrics, (i, m) => context.Progress.Draw((double)i / metrics.Count, $"{i + 1}/{metrics.Count} {m.Id}".PadRight(36), ""));
