@@ -12,8 +12,8 @@ public sealed record CertifySettings
     /// <summary>Confidence δ′ of the Monte-Carlo (sample-convergence) bound on Q's empirical error.</summary>
     public double DeltaMonteCarlo { get; init; } = 0.01;
 
-    /// <summary>Fraction of the training set that trains the prior mean (0: the prior is centred at the initial weights, data-free).</summary>
-    public double PriorSplit { get; init; }
+    /// <summary>Fraction of the training set that trains the prior mean (0: the prior is centred at the initial weights, data-free; default 0.5).</summary>
+    public double PriorSplit { get; init; } = 0.5;
 
     /// <summary>
     /// The prior's standard deviation σ_P, one of <see cref="PacBayesCertifier.PriorSigmaGrid"/> (the bound pays a union over

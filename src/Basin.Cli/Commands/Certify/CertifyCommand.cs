@@ -21,7 +21,8 @@ public sealed class CertifyCommand : ICommand
     public Arguments Options() => new(Name, new (string, bool, string)[]
     {
         ("checkpoint", false, "run folder or checkpoint.safetensors written by basin train (required)"),
-        ("prior-split", false, "fraction of the training set that trains a data-dependent prior, the bound using the rest (default 0: prior at the initial weights)"),
+        ("data", false, "certify on this data set's training and test splits instead of the checkpoint's"),
+        ("prior-split", false, "fraction of the training set that trains a data-dependent prior, the bound using the rest (default 0.5; 0: a data-free prior at the initial weights)"),
         ("objective", false, "quad, classic or kl (default quad)"),
         ("delta", false, "confidence δ of the PAC-Bayes bound (default 0.025; δ′ = 0.01 for the Monte-Carlo estimate)"),
         ("mc-draws", false, "weight draws of the final Monte-Carlo estimate (default 10000, each on 100 random bound-set samples)"),
@@ -38,7 +39,7 @@ public sealed class CertifyCommand : ICommand
         string file = CheckpointArgument.Resolve(args);
         var settings = new CertifySettings
         {
-            PriorSplit = args.Double("prior-split", 0, 0, 0.99),
+            PriorSplit = args.Double("prior-split", 0.5, 0, 0.99),
             Objective = args.String("objective", "quad") switch
             {
                 "quad" => PacBayesObjective.Quad,
@@ -57,9 +58,10 @@ public sealed class CertifyCommand : ICommand
         var runtime = RuntimeOptions.Initialize(args);
         using var loaded = Checkpoint.Load(file, runtime.Device);
         var config = loaded.Run.Config;
-        using var split = DataCatalog.Load(config.Data);
-        using var train = TrainingRun.PrepareTrainingSet(config, split.Train);
-        Evaluation.CheckFits(loaded.Run.Model, train);
+        string dataSpec = args.String("data", config.Data);
+        using var split = DataCatalog.Load(dataSpec);
+        using var train = dataSpec == config.Data ? TrainingRun.PrepareTrainingSet(config, split.Train) : split.Train.SampleOrAll(0, 0);
+        UsageException.Check(() => Evaluation.CheckFits(loaded.Run.Model, train));
         context.Error.WriteLine($"certifying {loaded.Run.Model.Spec} ({loaded.Run.Model.ParameterCount:N0} parameters) on {train.Name} ({train.Count} samples): "
             + (settings.PriorSplit > 0 ? $"prior trained on {settings.PriorSplit:P0}, bound on the rest" : "prior at the initial weights, bound on all")
             + $", objective {settings.Objective.ToString().ToLowerInvariant()}, δ = {settings.Delta.ToString(CultureInfo.InvariantCulture)}, δ′ = {settings.DeltaMonteCarlo.ToString(CultureInfo.InvariantCulture)}");
@@ -75,7 +77,7 @@ public sealed class CertifyCommand : ICommand
                 empirical_error_q = certificate.EmpiricalError, empirical_error_q_upper = certificate.EmpiricalErrorUpper, kl = certificate.Kl,
                 complexity = certificate.Complexity, prior_sigma = certificate.PriorSigma, prior_grid = certificate.GridSize,
                 bound_samples = certificate.BoundSamples, prior_samples = certificate.PriorSamples, mc_draws = certificate.McDraws,
-                delta = certificate.Delta, delta_monte_carlo = certificate.DeltaMonteCarlo,
+                delta = certificate.Delta, delta_monte_carlo = certificate.DeltaMonteCarlo, union_bound_term = Math.Log(certificate.GridSize) / certificate.BoundSamples,
                 test_error_network = certificate.NetworkTestError, test_error_posterior_mean = certificate.PosteriorMeanTestError,
                 test_error_q = certificate.StochasticTestError, objective = certificate.Objective.Name, objective_per_epoch = certificate.Objective.PerEpoch,
                 seconds = certificate.Seconds,
@@ -86,7 +88,8 @@ public sealed class CertifyCommand : ICommand
         o.WriteLine($"risk certificate: with probability ≥ {1 - certificate.Delta - certificate.DeltaMonteCarlo:0.###} the 0-1 test error of Q is ≤ {certificate.Risk:F4}");
         o.WriteLine($"  Q's error on the {certificate.BoundSamples} bound samples  {certificate.EmpiricalError:F4} (Monte Carlo, {certificate.McDraws} draws; ≤ {certificate.EmpiricalErrorUpper:F4} with prob. ≥ {1 - certificate.DeltaMonteCarlo:0.###})");
         o.WriteLine($"  KL(Q‖P)                          {certificate.Kl:F1} (prior σ {certificate.PriorSigma:G3} from a grid of {certificate.GridSize}, paid by a union bound)");
-        o.WriteLine($"  (KL + ln(2√n·J/δ)) / n           {certificate.Complexity:F5}");
+        o.WriteLine($"  (KL + ln(2√n·J/δ)) / n           {certificate.Complexity:F5} (of which the union over the grid, ln J / n: {Math.Log(certificate.GridSize) / certificate.BoundSamples:F5})");
+        o.WriteLine($"  slacks                            Monte Carlo {certificate.EmpiricalErrorUpper - certificate.EmpiricalError:F4}, PAC-Bayes-kl {certificate.Risk - certificate.EmpiricalErrorUpper:F4}");
         o.WriteLine($"  prior mean                        {(certificate.PriorSamples > 0 ? $"trained on {certificate.PriorSamples} held-out samples" : "the initial weights")}");
         o.WriteLine($"test error: Q ≈ {certificate.StochasticTestError:F4} (20 draws), posterior mean {certificate.PosteriorMeanTestError:F4}, trained network {certificate.NetworkTestError:F4}");
         o.WriteLine($"{certificate.Seconds:F0} s");
