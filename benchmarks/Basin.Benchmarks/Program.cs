@@ -21,10 +21,11 @@ Console.WriteLine($"# Basin curvature benchmark");
 Console.WriteLine();
 Console.WriteLine($"device {runtime.Device.type.ToString().ToLowerInvariant()}, {get_num_threads()} threads, libtorch {runtime.LibTorchVersion}, {DateTime.UtcNow:yyyy-MM-dd}");
 Console.WriteLine();
-Console.WriteLine("| model | batch | gradient ms | HVP ms (cached graph) | HVP ÷ grad | HVP cold ÷ grad | GGN-vp ms | GGN ÷ grad | GGN cold ÷ grad | per-sample ×100 ms | loop ms | per-sample ÷ one 100-sample grad | loop ÷ per-sample |");
-Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
-foreach (var (spec, shape, batch) in new[] { ("mlp:784-256-256-10", new long[] { 1, 28, 28 }, 2048), ("resnet20", new long[] { 3, 32, 32 }, 128) })
-    Run(spec, shape, batch, quick ? 3 : 10);
+Console.WriteLine("| model | batch | gradient ms | HVP ms (cached graph) | HVP system CPU share | HVP ÷ grad | HVP cold ÷ grad | GGN-vp ms | GGN ÷ grad | GGN cold ÷ grad | per-sample ×100 ms | loop ms | per-sample ÷ one 100-sample grad | loop ÷ per-sample |");
+Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+var only = args.SkipWhile(a => a != "--models").Skip(1).FirstOrDefault()?.Split(',');
+foreach (var (spec, shape, batch) in new[] { ("mlp:784-256-256-10", new long[] { 1, 28, 28 }, 2048), ("lenet5", new long[] { 1, 28, 28 }, 2048), ("cnn6", new long[] { 3, 32, 32 }, 128), ("resnet20", new long[] { 3, 32, 32 }, 128) })
+    if (only is null || only.Contains(spec)) Run(spec, shape, batch, quick ? 3 : 10);
 
 static void Run(string spec, long[] shape, int batchSize, int repeats)
 {
@@ -46,7 +47,12 @@ static void Run(string spec, long[] shape, int batchSize, int repeats)
         var loss = Losses.Mean(model.Loss, model.Module.forward(x), y);
         autograd.grad([loss], parameters);
     });
+    var process = System.Diagnostics.Process.GetCurrentProcess();
+    process.Refresh();
+    var (user0, system0) = (process.UserProcessorTime, process.PrivilegedProcessorTime);
     double hvp = Time(repeats, () => hessian.Apply(v).Dispose());
+    process.Refresh();
+    double user = (process.UserProcessorTime - user0).TotalSeconds, system = (process.PrivilegedProcessorTime - system0).TotalSeconds;
     double ggnTime = Time(repeats, () => ggn.Apply(v).Dispose());
     // Cold: a fresh operator per product, so the forward pass and the first backward are paid each time.
     double hvpCold = Time(repeats, () => { using var h = new HessianOperator(model, data); h.Apply(v).Dispose(); });
@@ -65,7 +71,7 @@ static void Run(string spec, long[] shape, int batchSize, int repeats)
     double loop = Time(Math.Max(1, repeats / 3), () => PerSampleGradients.Compute(model, named, x100, y100, forceLoop: true).Gradients.Dispose());
     string F(double ms) => ms.ToString("F1", CultureInfo.InvariantCulture);
     string R(double r) => r.ToString("F2", CultureInfo.InvariantCulture);
-    Console.WriteLine($"| {spec} | {batchSize} | {F(grad)} | {F(hvp)} | **{R(hvp / grad)}** | {R(hvpCold / grad)} | {F(ggnTime)} | **{R(ggnTime / grad)}** | {R(ggnCold / grad)} | {F(batched)} ({method.ToString().ToLowerInvariant()}) | {F(loop)} | **{R(batched / grad100)}** | {R(loop / batched)} |");
+    Console.WriteLine($"| {spec} | {batchSize} | {F(grad)} | {F(hvp)} | {R(system / Math.Max(user + system, 1e-9))} | **{R(hvp / grad)}** | {R(hvpCold / grad)} | {F(ggnTime)} | **{R(ggnTime / grad)}** | {R(ggnCold / grad)} | {F(batched)} ({method.ToString().ToLowerInvariant()}) | {F(loop)} | **{R(batched / grad100)}** | {R(loop / batched)} |");
 }
 
 // Median wall time in milliseconds over `repeats` runs after two warm-up runs.

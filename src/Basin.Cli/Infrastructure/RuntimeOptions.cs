@@ -10,9 +10,18 @@ public static class RuntimeOptions
     [
         ("device", false, "auto (CUDA when available), cpu or cuda; default auto"),
         ("libtorch", false, "lib folder of an existing PyTorch install to use instead of the bundled CPU libtorch (or set BASIN_LIBTORCH)"),
+        ("threads", false, "CPU threads for tensor work (default: the cores available, or BASIN_THREADS)"),
     ];
 
-    /// <summary>Loads libtorch with the options given.</summary>
+    private static int ThreadsFromEnvironment()
+    {
+        string? text = Environment.GetEnvironmentVariable("BASIN_THREADS");
+        if (string.IsNullOrWhiteSpace(text)) return Environment.ProcessorCount;
+        return int.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int n) && n >= 1 && n <= 4096
+            ? n : throw new UsageException($"BASIN_THREADS must be a whole number between 1 and 4096, got '{text}'");
+    }
+
+    /// <summary>Loads libtorch with the options given and sets the number of CPU threads.</summary>
     public static TorchRuntimeStatus Initialize(Arguments args)
     {
         var fromEnv = TorchRuntimeOptions.FromEnvironment();
@@ -22,6 +31,9 @@ public static class RuntimeOptions
         string? libtorch = args.String("libtorch") ?? fromEnv.LibTorchDirectory;
         if (libtorch is not null && !Directory.Exists(libtorch))
             throw new UsageException($"--libtorch '{libtorch}' is not a folder (expected e.g. …/site-packages/torch/lib)");
-        return TorchRuntime.Initialize(new TorchRuntimeOptions(libtorch, device));
+        int threads = args.Int("threads", ThreadsFromEnvironment(), 1, 4096);
+        var status = TorchRuntime.Initialize(new TorchRuntimeOptions(libtorch, device));
+        TorchSharp.torch.set_num_threads(threads);
+        return status;
     }
 }

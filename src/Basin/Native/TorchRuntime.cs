@@ -12,9 +12,10 @@ namespace Basin.Native;
 /// <param name="LibTorchVersion">The libtorch version.</param>
 /// <param name="Device">The device chosen for computation.</param>
 /// <param name="CudaAvailable">Whether libtorch reports a usable CUDA device.</param>
+/// <param name="Allocator">How host memory is allocated (see <see cref="Native.Allocator"/>).</param>
 public sealed record TorchRuntimeStatus(
     bool CompatApplied, string CompatDetail, string LibTorchSource, string LibTorchVersion,
-    torch.Device Device, bool CudaAvailable);
+    torch.Device Device, bool CudaAvailable, string Allocator);
 
 /// <summary>
 /// Loads libtorch and TorchSharp's native bridge once per process, applying the libstdc++ compatibility
@@ -38,6 +39,7 @@ public static class TorchRuntime
     private static TorchRuntimeOptions? nativeOptions;
     private static (bool Applied, string Detail)? compat;
     private static TorchRuntimeStatus? status;
+    private static string allocator = "system default";
 
     /// <summary>The status of the loaded runtime; initialises with options from the environment if needed.</summary>
     public static TorchRuntimeStatus Status => status ?? Initialize();
@@ -84,7 +86,7 @@ public static class TorchRuntime
                 throw new InvalidOperationException("device cuda was asked for but libtorch reports no usable CUDA device (the bundled libtorch is CPU-only: point BASIN_LIBTORCH at the torch/lib folder of a CUDA PyTorch install)");
             torch.InitializeDeviceType(DeviceType.CPU);
             string source = options.LibTorchDirectory is { } dir ? Path.GetFullPath(dir) : "bundled";
-            status = new TorchRuntimeStatus(applied, detail, source, LibTorchVersion(options.LibTorchDirectory), cuda ? torch.CUDA : torch.CPU, cuda);
+            status = new TorchRuntimeStatus(applied, detail, source, LibTorchVersion(options.LibTorchDirectory), cuda ? torch.CUDA : torch.CPU, cuda, allocator);
             return status;
         }
     }
@@ -94,6 +96,7 @@ public static class TorchRuntime
         lock (Gate)
         {
             if (compat is { } done) return done;
+            allocator = Allocator.Configure();
             nativeOptions = options;
             compat = LoadNative(options);
             return compat.Value;

@@ -24,6 +24,31 @@ public sealed record SpectrumSettings(int Top = 5, int LanczosSteps = 80, int Tr
         if (TraceProbes < 2) throw new ArgumentException($"at least 2 trace probes are needed, got {TraceProbes}");
         if (SlqSteps < 2 || SlqStarts < 1) throw new ArgumentException("SLQ needs at least 2 steps and 1 start");
     }
+
+    /// <summary>The operator products these settings spend: Lanczos steps, the trace and Tr A² probes, SLQ steps × starts.</summary>
+    public long Products => LanczosSteps + 2L * TraceProbes + (long)SlqSteps * SlqStarts;
+
+    /// <summary>
+    /// The settings with every count scaled by <paramref name="factor"/> ≤ 1 (to fit a time budget), keeping what the
+    /// estimators need: Lanczos more steps than eigenvalues, 2 probes, 2 SLQ steps and one start; SLQ loses starts
+    /// before steps, down to 2 starts, since its truncation error grows fast with fewer steps.
+    /// </summary>
+    public SpectrumSettings Scaled(double factor)
+    {
+        if (!(factor > 0)) throw new ArgumentException($"a scale factor must be positive, got {factor}");
+        if (factor >= 1) return this;
+        long slq = Math.Max(2, (long)(SlqSteps * (long)SlqStarts * factor));
+        int starts = SlqStarts, steps = SlqSteps;
+        while (starts > Math.Min(2, SlqStarts) && (long)starts * steps > slq) starts--;
+        if ((long)starts * steps > slq) steps = (int)Math.Max(2, slq / starts);
+        return this with
+        {
+            LanczosSteps = Math.Max(Top + 1, (int)(LanczosSteps * factor)),
+            TraceProbes = Math.Max(2, (int)(TraceProbes * factor)),
+            SlqStarts = starts,
+            SlqSteps = steps,
+        };
+    }
 }
 
 /// <summary>The top eigenvalues, trace, Tr A² and spectral density of one curvature operator.</summary>
@@ -31,16 +56,18 @@ public sealed record SpectrumReport(
     string Matrix, long Dimension, long Samples, EigenEstimate Top, Estimate Trace, Estimate TraceOfSquare,
     StochasticLanczosQuadrature Density, double Seconds, SpectrumSettings Settings)
 {
-    /// <summary>Measures <paramref name="op"/>.</summary>
+    /// <summary>Measures <paramref name="op"/>; <paramref name="progress"/> gets the stage and the fraction of the whole run done.</summary>
     public static SpectrumReport Measure(string matrix, ILinearOperator op, long samples, SpectrumSettings settings, Action<string, double>? progress = null)
     {
         settings.Validate();
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var top = Lanczos.TopEigenvalues(op, settings.Top, settings.LanczosSteps, seed: settings.Seed,
-            progress: new CallbackProgress<double>(p => progress?.Invoke("top eigenvalues (Lanczos)", p)));
-        var trace = Hutchinson.Trace(op, new StoppingRule(settings.TraceProbes), settings.Seed + 1, new CallbackProgress<double>(p => progress?.Invoke("trace (Hutchinson)", p)));
-        var square = Hutchinson.TraceOfSquare(op, new StoppingRule(settings.TraceProbes), settings.Seed + 2, new CallbackProgress<double>(p => progress?.Invoke("Tr A² (Hutchinson)", p)));
-        var slq = StochasticLanczosQuadrature.Run(op, settings.SlqSteps, settings.SlqStarts, settings.Seed + 3, new CallbackProgress<double>(p => progress?.Invoke("density (SLQ)", p)));
+        double total = settings.Products;
+        // One progress over the whole run: each stage's fraction is weighted by its share of the products.
+        IProgress<double> Stage(string name, double before, double count) => new CallbackProgress<double>(p => progress?.Invoke(name, (before + p * count) / total));
+        var top = Lanczos.TopEigenvalues(op, settings.Top, settings.LanczosSteps, seed: settings.Seed, progress: Stage("top eigenvalues (Lanczos)", 0, settings.LanczosSteps));
+        var trace = Hutchinson.Trace(op, new StoppingRule(settings.TraceProbes), settings.Seed + 1, Stage("trace (Hutchinson)", settings.LanczosSteps, settings.TraceProbes));
+        var square = Hutchinson.TraceOfSquare(op, new StoppingRule(settings.TraceProbes), settings.Seed + 2, Stage("Tr A² (Hutchinson)", settings.LanczosSteps + settings.TraceProbes, settings.TraceProbes));
+        var slq = StochasticLanczosQuadrature.Run(op, settings.SlqSteps, settings.SlqStarts, settings.Seed + 3, Stage("density (SLQ)", settings.LanczosSteps + 2.0 * settings.TraceProbes, (double)settings.SlqSteps * settings.SlqStarts));
         return new SpectrumReport(matrix, op.Dimension, samples, top, trace, square, slq, clock.Elapsed.TotalSeconds, settings);
     }
 

@@ -66,4 +66,41 @@ public class SpectrumCommandTests
         Assert.Equal(2, steps.Code);
         Assert.Contains("more steps", steps.Error);
     }
+
+    [Fact]
+    public void BudgetScalesTheRunDownAndSaysSo()
+    {
+        using var tmp = new TempFolder();
+        TrainTiny(tmp.Path);
+        var full = CliRunner.Run("spectrum", "--checkpoint", tmp.Path, "--json");
+        Assert.True(full.Code == 0, full.Error);
+        Assert.Contains("cost: 544 products (Lanczos 80, Hutchinson 2×32, SLQ 4×100)", full.Error);
+        Assert.DoesNotContain("scaled to fit", full.Error);
+        var small = CliRunner.Run("spectrum", "--checkpoint", tmp.Path, "--budget", "0.001", "--json");
+        Assert.True(small.Code == 0, small.Error);
+        Assert.Contains("scaled to fit --budget", small.Error);
+        using var a = JsonDocument.Parse(full.Out);
+        using var b = JsonDocument.Parse(small.Out);
+        Assert.True(b.RootElement.GetProperty("products").GetInt64() < a.RootElement.GetProperty("products").GetInt64() / 4, "the budget did not shrink the run");
+        Assert.True(b.RootElement.GetProperty("trace").GetProperty("standard_error").GetDouble() > a.RootElement.GetProperty("trace").GetProperty("standard_error").GetDouble(),
+            "fewer probes must report a larger standard error");
+    }
+}
+
+public class SpectrumSettingsTests
+{
+    [Theory]
+    [InlineData(0.5)]
+    [InlineData(0.1)]
+    [InlineData(0.001)]
+    public void ScaledSettingsFitTheFactorAndKeepTheMinimums(double factor)
+    {
+        var s = new Basin.Studies.SpectrumSettings();
+        var scaled = s.Scaled(factor);
+        scaled.Validate();
+        Assert.True(scaled.Products <= Math.Max(s.Products * factor, 6 + 4 + 2 + 2) + 1, $"{scaled.Products} products for factor {factor} of {s.Products}");
+        Assert.True(scaled.LanczosSteps > scaled.Top && scaled.TraceProbes >= 2 && scaled.SlqSteps >= 2 && scaled.SlqStarts >= 1);
+        if (factor >= 0.1) Assert.True(scaled.SlqStarts >= 2, "SLQ should keep two starts while it can");
+        Assert.Equal(s, s.Scaled(1));
+    }
 }

@@ -61,5 +61,11 @@ public class TrainCommandTests
         string compat = root.GetProperty("compat").GetString()!;
         Assert.StartsWith(Native.TorchRuntimeTests.SystemLibStdCxxHasTheVersion() ? "not applied: " : "applied: ", compat);
         Assert.True(root.TryGetProperty("data fashion-mnist", out _));
+        Assert.Equal(Environment.ProcessorCount.ToString(System.Globalization.CultureInfo.InvariantCulture), root.GetProperty("threads").GetString());
+        var one = CliRunner.Run("info", "--json", "--threads", "1");
+        Assert.True(one.Code == 0, one.Error);
+        using var single = JsonDocument.Parse(one.Out);
+        Assert.Equal("1", single.RootElement.GetProperty("threads").GetString());
+        Assert.Equal(0, CliRunner.Run("info").Code); // back to the default for the tests that follow in this process
     }
 }

@@ -27,6 +27,14 @@ public class TorchRuntimeTests
         Assert.Contains(systemHasIt ? "nothing to do" : "libbasin_glibcxx_compat.so", status.CompatDetail);
     }
 
+    [Fact]
+    public void FreedTensorMemoryStaysInTheHeapOnGlibc()
+    {
+        // glibc (Debian's libc) accepts both mallopt settings; BASIN_MALLOC=system would turn them off.
+        if (Environment.GetEnvironmentVariable("BASIN_MALLOC") is "system") return;
+        Assert.Equal("glibc heap kept (no mmap per tensor, trim above 2 GiB)", TorchRuntime.Status.Allocator);
+    }
+
     /// <summary>Whether the libstdc++ this process loaded defines GLIBCXX_3.4.32, read from the file itself (not from Basin's check).</summary>
     internal static bool SystemLibStdCxxHasTheVersion() =>
         File.ReadAllText("/proc/self/maps").Contains("libstdc++") && SystemLibStdCxxHas("GLIBCXX_3.4.32");

@@ -30,6 +30,7 @@ public sealed class InfoCommand : ICommand
             ("libtorch", $"{runtime.LibTorchVersion} ({runtime.LibTorchSource})"),
             ("device", runtime.Device.type.ToString().ToLowerInvariant() + (runtime.CudaAvailable ? $" ({torch.cuda.device_count()} GPU)" : "")),
             ("threads", torch.get_num_threads().ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            ("allocator", runtime.Allocator),
             ("compat", (runtime.CompatApplied ? "applied: " : "not applied: ") + runtime.CompatDetail),
             ("cache", BasinPaths.CacheRoot),
         };

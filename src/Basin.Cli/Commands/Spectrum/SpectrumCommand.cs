@@ -32,6 +32,7 @@ public sealed class SpectrumCommand : ICommand
         ("slq-starts", false, "SLQ starts (default 4)"),
         ("batch-norm-train", true, "batch norm in train mode (batch statistics) instead of eval mode"),
         ("seed", false, "seed of the sample, probes and starts (default 0)"),
+        ("budget", false, "seconds the run may take: after timing one product, scale steps, probes and starts down to fit"),
         ("out", false, "folder for spectrum.csv, spectrum-nodes.csv, spectrum.png, spectrum.svg (default CHECKPOINT/spectrum)"),
         ("json", true, "print the results as JSON"),
     }.Concat(RuntimeOptions.Declarations));
@@ -45,6 +46,7 @@ public sealed class SpectrumCommand : ICommand
         var settings = new SpectrumSettings(args.Int("top", 5, 1, 1000), args.Int("steps", 80, 2, 10_000), args.Int("probes", 32, 2, 100_000),
             args.Int("slq-steps", 100, 2, 10_000), args.Int("slq-starts", 4, 1, 1000), seed);
         UsageException.Check(settings.Validate);
+        double? budget = args.Has("budget") ? args.Double("budget", 0, 1e-3, 1e9) : null;
         string outDir = args.String("out") ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file))!, "spectrum");
         var runtime = RuntimeOptions.Initialize(args);
 
@@ -62,6 +64,16 @@ public sealed class SpectrumCommand : ICommand
         using CurvatureOperator op = ggn ? new GgnOperator(model, data, options) : new HessianOperator(model, data, options);
         string matrix = (ggn ? "GGN" : "Hessian") + (options.Layer is { } l ? $" of layer {l}" : "");
         context.Error.WriteLine($"{matrix} of {model.Spec} on {subset.Count} samples of {train.Name}: P = {op.Dimension:N0}, loss {op.Loss():F4}");
+        // Cost preview: time one product, say what the run will spend, and scale it down to --budget if asked.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using (var probe = TorchSharp.torch.ones(op.Dimension, op.DType, op.Device)) op.Apply(probe).Dispose();
+        double perProduct = clock.Elapsed.TotalSeconds;
+        context.Error.WriteLine($"cost: {Plan(settings)}; one product took {perProduct:F2} s → about {Duration(settings.Products * perProduct)}");
+        if (budget is { } seconds && settings.Products * perProduct > seconds)
+        {
+            settings = settings.Scaled(seconds / (settings.Products * perProduct));
+            context.Error.WriteLine($"scaled to fit --budget {seconds:G4} s: {Plan(settings)} → about {Duration(settings.Products * perProduct)} (the standard errors below are those of the smaller run)");
+        }
         context.Progress.Restart();
         var report = SpectrumReport.Measure(matrix, op, subset.Count, settings, (stage, p) => context.Progress.Draw(p, stage.PadRight(26), ""));
         context.Progress.Clear();
@@ -94,4 +106,9 @@ public sealed class SpectrumCommand : ICommand
     }
 
     private static string G(double x) => x.ToString("G6", CultureInfo.InvariantCulture);
+
+    private static string Plan(SpectrumSettings s) =>
+        $"{s.Products} products (Lanczos {s.LanczosSteps}, Hutchinson 2×{s.TraceProbes}, SLQ {s.SlqStarts}×{s.SlqSteps})";
+
+    private static string Duration(double seconds) => seconds < 90 ? $"{seconds:F0} s" : $"{seconds / 60:F1} min";
 }

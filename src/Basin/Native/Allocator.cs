@@ -1,0 +1,41 @@
+using System.Runtime.InteropServices;
+
+namespace Basin.Native;
+
+/// <summary>
+/// Keeps freed tensor memory in glibc's heap instead of handing every large block back to the kernel.
+/// </summary>
+/// <remarks>
+/// glibc's malloc serves blocks above its mmap threshold (128 KiB, adapting up to 32 MiB) with a fresh
+/// <c>mmap</c> and returns them with <c>munmap</c> when freed. A convolution at batch 2048 allocates and
+/// frees tensors of tens of MiB several times per product, and every one is then zero-filled page by page
+/// by the kernel: on LeNet-5 that was 37% of the CPU time as system time, and a Hessian-vector product took
+/// twice as long as without it (docs/benchmarks.md). <c>mallopt(M_MMAP_MAX, 0)</c> serves every block from
+/// the heap and <c>mallopt(M_TRIM_THRESHOLD, 2 GiB)</c> keeps up to 2 GiB of freed memory at its top, so the
+/// pages are reused — the same effect as PyTorch users get from jemalloc or tcmalloc. The cost: the process
+/// keeps its peak memory. Set <c>BASIN_MALLOC=system</c> to leave glibc's defaults alone.
+/// </remarks>
+internal static partial class Allocator
+{
+    private const int TrimThreshold = -1;
+    private const int MmapMax = -4;
+
+    [LibraryImport("libc", EntryPoint = "mallopt")]
+    private static partial int MallOpt(int parameter, int value);
+
+    /// <summary>Applies the setting once (Linux with glibc only) and says what was done.</summary>
+    public static string Configure()
+    {
+        if (!OperatingSystem.IsLinux()) return "system default (not Linux)";
+        if (Environment.GetEnvironmentVariable("BASIN_MALLOC") is "system") return "system default (BASIN_MALLOC=system)";
+        try
+        {
+            bool ok = MallOpt(MmapMax, 0) == 1 & MallOpt(TrimThreshold, int.MaxValue) == 1;
+            return ok ? "glibc heap kept (no mmap per tensor, trim above 2 GiB)" : "system default (mallopt refused)";
+        }
+        catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)
+        {
+            return "system default (no glibc mallopt)";
+        }
+    }
+}
