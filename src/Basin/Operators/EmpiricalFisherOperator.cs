@@ -20,7 +20,7 @@ public enum FisherLabels
 /// </summary>
 /// <remarks>
 /// On one batch the B × P matrix of per-sample gradients (<see cref="PerSampleGradients"/>) is computed once
-/// and reused. Streamed over a data set that matrix would be rebuilt for every product (and B·P floats do not
+/// and reused, when it has at most 2²⁶ entries. Streamed over a data set that matrix would be rebuilt for every product (and B·P floats do not
 /// fit for large models), so there <c>Fv = (1/N) J_ℓᵀ(J_ℓ v)</c> is formed with J_ℓ the Jacobian of the
 /// per-sample losses ℓ, by the double-backward trick of <see cref="GgnOperator"/>: with a dummy u,
 /// <c>J_ℓᵀu = ∂(ℓ·u)/∂w</c>, <c>J_ℓv = ∂((J_ℓᵀu)·v)/∂u</c> (the B numbers g_iᵀv), then
@@ -28,9 +28,20 @@ public enum FisherLabels
 /// </remarks>
 public sealed class EmpiricalFisherOperator : CurvatureOperator
 {
+    [ThreadStatic]
+    private static long? maxCachedElements;
+
+    /// <summary>The largest per-sample gradient matrix (B·P entries, 64 Mi: 256 MiB in float32) kept for repeated products on one batch; a test lowers it on its own thread.</summary>
+    internal static long MaxCachedElements
+    {
+        get => maxCachedElements ?? 1L << 26;
+        set => maxCachedElements = value;
+    }
+
     private readonly FisherLabels labels;
     private readonly int seed;
     private Tensor? cachedGradients;
+    private (Tensor Losses, Tensor Dummy, Tensor[] JtU)? cachedGraphs;
 
     /// <summary>The Fisher of <paramref name="model"/> on <paramref name="data"/>.</summary>
     public EmpiricalFisherOperator(Model model, CurvatureData data, OperatorOptions? options = null, FisherLabels labels = FisherLabels.True, int seed = 0)
@@ -48,23 +59,32 @@ public sealed class EmpiricalFisherOperator : CurvatureOperator
     /// <inheritdoc />
     protected override Tensor[] BatchProduct(Batch batch, Tensor[] v, long index)
     {
-        if (!Caches) return StreamedProduct(batch, v, Labels(batch, index));
+        if (!Caches) return JacobianProduct(Graphs(batch, Labels(batch, index)), v, batch.Count, retain: false);
+        if ((long)batch.Count * Dimension > MaxCachedElements)
+            return JacobianProduct(cachedGraphs ??= Detached(Graphs(batch, Labels(batch, index))), v, batch.Count, retain: true);
         var g = cachedGradients ??= PerSample(batch, Labels(batch, index)).DetachFromDisposeScope();
         var flat = ParameterSelection.Flatten(v);
         var product = g.t().mv(g.mv(flat)).div(batch.Count);
         return ParameterSelection.Split(product, Parameters);
     }
 
-    private Tensor[] StreamedProduct(Batch batch, Tensor[] v, Tensor y)
+    private (Tensor, Tensor, Tensor[]) Graphs(Batch batch, Tensor y)
     {
         var losses = Losses.PerSample(Model.Loss, Model.Module.forward(batch.Inputs), y);
         var dummy = zeros_like(losses).requires_grad_(true);
-        var jtu = Grad(losses, Parameters, createGraph: true, gradOutput: dummy);
-        var dot = jtu[0].mul(v[0]).sum();
-        for (int i = 1; i < jtu.Length; i++) dot = dot.add(jtu[i].mul(v[i]).sum());
-        var jv = Grad(dot, [dummy], retainGraph: true)[0];
-        return Grad(losses, Parameters, gradOutput: jv.detach().div(batch.Count));
+        return (losses, dummy, Grad(losses, Parameters, createGraph: true, gradOutput: dummy));
     }
+
+    private Tensor[] JacobianProduct((Tensor Losses, Tensor Dummy, Tensor[] JtU) g, Tensor[] v, long count, bool retain)
+    {
+        var dot = g.JtU[0].mul(v[0]).sum();
+        for (int i = 1; i < g.JtU.Length; i++) dot = dot.add(g.JtU[i].mul(v[i]).sum());
+        var jv = Grad(dot, [g.Dummy], retainGraph: true)[0];
+        return Grad(g.Losses, Parameters, retainGraph: retain, gradOutput: jv.detach().div(count));
+    }
+
+    private static (Tensor, Tensor, Tensor[]) Detached((Tensor Losses, Tensor Dummy, Tensor[] JtU) g) =>
+        (g.Losses.DetachFromDisposeScope(), g.Dummy.DetachFromDisposeScope(), g.JtU.Select(t => t.DetachFromDisposeScope()).ToArray());
 
     private Tensor Labels(Batch batch, long index)
     {
@@ -88,5 +108,12 @@ public sealed class EmpiricalFisherOperator : CurvatureOperator
     {
         cachedGradients?.Dispose();
         cachedGradients = null;
+        if (cachedGraphs is { } c)
+        {
+            c.Losses.Dispose();
+            c.Dummy.Dispose();
+            foreach (var t in c.JtU) t.Dispose();
+        }
+        cachedGraphs = null;
     }
 }

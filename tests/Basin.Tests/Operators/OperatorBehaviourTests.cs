@@ -49,6 +49,20 @@ public class OperatorBehaviourTests
         using var wholeF = new EmpiricalFisherOperator(model, CurvatureData.FromBatch(x, y));
         using var streamedF = new EmpiricalFisherOperator(model, CurvatureData.FromDataset(data, batchSize: 16));
         Assert.True(DenseReference.RelativeError(streamedF.Apply(v), wholeF.Apply(v)) < 1e-12, "Fisher streamed vs concatenated");
+
+        // One batch too large to keep its per-sample gradients: the cached double-backward graph, twice (reused).
+        long limit = EmpiricalFisherOperator.MaxCachedElements;
+        try
+        {
+            EmpiricalFisherOperator.MaxCachedElements = 0;
+            using var graphF = new EmpiricalFisherOperator(model, CurvatureData.FromBatch(x, y));
+            Assert.True(DenseReference.RelativeError(graphF.Apply(v), wholeF.Apply(v)) < 1e-12, "Fisher by the cached Jacobian graph vs per-sample gradients");
+            Assert.True(DenseReference.RelativeError(graphF.Apply(v * 2), wholeF.Apply(v * 2)) < 1e-12, "Fisher by the cached graph, second product");
+        }
+        finally
+        {
+            EmpiricalFisherOperator.MaxCachedElements = limit;
+        }
     }
 
     [Fact]
