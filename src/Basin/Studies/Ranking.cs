@@ -1,7 +1,19 @@
 namespace Basin.Studies;
 
-/// <summary>A rank correlation with its bootstrap 95% interval.</summary>
-public sealed record Correlation(double Value, double Lower, double Upper, int Models);
+/// <summary>A rank correlation with its bootstrap 95% interval and its two-sided permutation p-value.</summary>
+/// <param name="Value">The statistic.</param>
+/// <param name="Lower">The interval's lower end.</param>
+/// <param name="Upper">The interval's upper end.</param>
+/// <param name="Models">n.</param>
+/// <param name="PValue">P(|statistic| ≥ |observed|) when y is shuffled against x: exact for n ≤ 8, else from 10 000 seeded permutations; NaN when undefined.</param>
+public sealed record Correlation(double Value, double Lower, double Upper, int Models, double PValue = double.NaN)
+{
+    /// <summary>
+    /// Whether the bootstrap interval says nothing: it has no width (a perfect order resamples into itself)
+    /// or there are fewer than 5 models (the resamples repeat a handful of points). Read the p-value instead.
+    /// </summary>
+    public bool Degenerate => Models < 5 || !(Upper - Lower > 1e-9);
+}
 
 /// <summary>
 /// Rank correlations between a metric and a generalization gap over a population of models: Kendall's
@@ -95,9 +107,66 @@ public static class Ranking
             double s = statistic(bx, by);
             if (double.IsFinite(s)) draws.Add(s);
         }
-        if (draws.Count == 0) return new Correlation(value, double.NaN, double.NaN, x.Count);
+        double p = PermutationPValue(x, y, statistic, seed: seed);
+        if (draws.Count == 0) return new Correlation(value, double.NaN, double.NaN, x.Count, p);
         draws.Sort();
-        return new Correlation(value, Quantile(draws, 0.025), Quantile(draws, 0.975), x.Count);
+        return new Correlation(value, Quantile(draws, 0.025), Quantile(draws, 0.975), x.Count, p);
+    }
+
+    /// <summary>
+    /// The two-sided permutation p-value of <paramref name="statistic"/>: the fraction of orderings of y against x
+    /// whose |statistic| is at least the observed one (up to 1e-12). All n! orderings for n ≤ <paramref name="exactUpTo"/>;
+    /// otherwise <paramref name="permutations"/> seeded random ones, counted as (hits + 1) / (permutations + 1), which
+    /// keeps the p-value valid. NaN when the observed statistic is undefined.
+    /// </summary>
+    public static double PermutationPValue(IReadOnlyList<double> x, IReadOnlyList<double> y, Func<IReadOnlyList<double>, IReadOnlyList<double>, double> statistic,
+        int exactUpTo = 8, int permutations = 10_000, int seed = 0)
+    {
+        Check(x, y);
+        double observed = Math.Abs(statistic(x, y));
+        if (!double.IsFinite(observed)) return double.NaN;
+        var shuffled = y.ToArray();
+        int n = shuffled.Length;
+        if (n <= exactUpTo)
+        {
+            long hits = 0, total = 0;
+            var index = Enumerable.Range(0, n).ToArray();
+            do
+            {
+                for (int i = 0; i < n; i++) shuffled[i] = y[index[i]];
+                double s = Math.Abs(statistic(x, shuffled));
+                total++;
+                if (double.IsFinite(s) && s >= observed - 1e-12) hits++;
+            }
+            while (NextPermutation(index));
+            return (double)hits / total;
+        }
+        var rng = new Random(seed * 31 + 7);
+        long count = 0;
+        for (int r = 0; r < permutations; r++)
+        {
+            for (int i = n - 1; i > 0; i--)
+            {
+                int j = rng.Next(i + 1);
+                (shuffled[i], shuffled[j]) = (shuffled[j], shuffled[i]);
+            }
+            double s = Math.Abs(statistic(x, shuffled));
+            if (double.IsFinite(s) && s >= observed - 1e-12) count++;
+        }
+        return (count + 1.0) / (permutations + 1.0);
+    }
+
+    /// <summary>Steps <paramref name="a"/> to its next lexicographic permutation; false after the last.</summary>
+    private static bool NextPermutation(int[] a)
+    {
+        int i = a.Length - 2;
+        while (i >= 0 && a[i] >= a[i + 1]) i--;
+        if (i < 0) return false;
+        int j = a.Length - 1;
+        while (a[j] <= a[i]) j--;
+        (a[i], a[j]) = (a[j], a[i]);
+        Array.Reverse(a, i + 1, a.Length - i - 1);
+        return true;
     }
 
     /// <summary>

@@ -73,13 +73,13 @@ public sealed class RankingSection : IReportSection
     {
         md.AppendLine("## Ranking against the generalization gap");
         md.AppendLine();
-        md.AppendLine("Kendall τ-b and Spearman ρ over models, with bootstrap 95% intervals (2000 resamples of models). A metric that predicts generalization ranks models like their gap: τ near +1.");
+        md.AppendLine("Kendall τ-b and Spearman ρ over models, with bootstrap 95% intervals (2000 resamples of models) and two-sided permutation p-values (exact over all orderings up to 8 models, else 10 000 permutations). A metric that predicts generalization ranks models like their gap: τ near +1. † marks a degenerate interval (fewer than 5 models, or a perfect order that resamples into itself): read the p-value.");
         md.AppendLine();
         bool grid = input.Rankings.Any(r => double.IsFinite(r.Granulated));
-        md.AppendLine("| metric | τ (loss gap) | ρ (loss gap) | τ (error gap) | ρ (error gap) |" + (grid ? " granulated Ψ (error gap) |" : ""));
-        md.AppendLine("| --- | --- | --- | --- | --- |" + (grid ? " --- |" : ""));
+        md.AppendLine("| metric | τ (loss gap) | p | ρ (loss gap) | τ (error gap) | p | ρ (error gap) |" + (grid ? " granulated Ψ (error gap) |" : ""));
+        md.AppendLine("| --- | --- | --- | --- | --- | --- | --- |" + (grid ? " --- |" : ""));
         foreach (var r in input.Rankings)
-            md.AppendLine($"| {r.Metric} | {Ci(r.TauLoss)} | {Ci(r.RhoLoss)} | {Ci(r.TauError)} | {Ci(r.RhoError)} |" + (grid ? $" {F(r.Granulated, "F2")} |" : ""));
+            md.AppendLine($"| {r.Metric} | {Ci(r.TauLoss)} | {P(r.TauLoss.PValue)} | {Ci(r.RhoLoss)} | {Ci(r.TauError)} | {P(r.TauError.PValue)} | {Ci(r.RhoError)} |" + (grid ? $" {F(r.Granulated, "F2")} |" : ""));
         md.AppendLine();
     }
 }

@@ -35,9 +35,12 @@ public static class StudyReport
     public static string TrustTable(IEnumerable<MetricRanking> rankings)
     {
         var text = new StringBuilder();
-        text.AppendLine($"{"metric",-28} {"τ vs error gap [95% CI]",-26} {"noise/spread",-12} {"s/model",7}");
-        foreach (var r in rankings.OrderByDescending(r => double.IsNaN(r.TauError.Value) ? double.NegativeInfinity : r.TauError.Value))
-            text.AppendLine($"{r.Metric,-28} {Ci(r.TauError),-26} {F(r.NoiseToSpread, "F2"),-12} {r.Seconds,7:F1}");
+        text.AppendLine($"{"metric",-28} {"τ vs error gap [95% CI]",-28} {"p",-7} {"noise/spread",-12} {"s/model",7}");
+        var rows = rankings.OrderByDescending(r => double.IsNaN(r.TauError.Value) ? double.NegativeInfinity : r.TauError.Value).ToList();
+        foreach (var r in rows)
+            text.AppendLine($"{r.Metric,-28} {Ci(r.TauError),-28} {P(r.TauError.PValue),-7} {F(r.NoiseToSpread, "F2"),-12} {r.Seconds,7:F1}");
+        if (rows.Any(r => r.TauError.Degenerate))
+            text.AppendLine($"† the bootstrap interval is degenerate ({rows[0].TauError.Models} models, or a perfect order resampling into itself): read p, the exact/permutation two-sided p-value.");
         return text.ToString();
     }
 
@@ -56,8 +59,11 @@ public static class StudyReport
 
     /// <summary>A correlation with its interval, for tables.</summary>
     internal static string Ci(Correlation c) => double.IsFinite(c.Value)
-        ? $"{F(c.Value, "+0.00;-0.00")} [{F(c.Lower, "+0.00;-0.00")}, {F(c.Upper, "+0.00;-0.00")}]"
+        ? $"{F(c.Value, "+0.00;-0.00")} [{F(c.Lower, "+0.00;-0.00")}, {F(c.Upper, "+0.00;-0.00")}]" + (c.Degenerate ? " †" : "")
         : "undefined";
+
+    /// <summary>A p-value for tables: three significant digits, "&lt; 0.001" below.</summary>
+    internal static string P(double p) => !double.IsFinite(p) ? "–" : p < 0.001 ? "<0.001" : p.ToString("0.###", CultureInfo.InvariantCulture);
 
     /// <summary>A number for tables (– when not finite).</summary>
     internal static string F(double x, string format = "G4") => double.IsFinite(x) ? x.ToString(format, CultureInfo.InvariantCulture) : "–";

@@ -66,4 +66,43 @@ public class RankingTests
         Assert.Equal(1.0, perAxis["lr"], 12);
         Assert.Equal(0.5, psi, 12);
     }
+
+    [Theory]
+    [InlineData(4, 2.0 / 24)]
+    [InlineData(5, 2.0 / 120)]
+    [InlineData(6, 2.0 / 720)]
+    public void PermutationPValueOfAPerfectOrderIsTwoOverNFactorial(int n, double expected)
+    {
+        // Only the identity and the reversal reach |τ| = 1 among the n! orderings.
+        var x = Enumerable.Range(0, n).Select(i => (double)i).ToArray();
+        Assert.Equal(expected, Ranking.PermutationPValue(x, x, Ranking.KendallTau), 12);
+    }
+
+    [Fact]
+    public void PermutationPValueMatchesAnExactEnumerationByHand()
+    {
+        // n = 5, τ = 0.4 (10 pairs: 7 concordant, 3 discordant). Kendall's null distribution of the number of
+        // discordant pairs for n = 5 (Mahonian numbers 1, 4, 9, 15, 20, 22, 20, 15, 9, 4, 1 over 120): |τ| ≥ 0.4
+        // means ≤ 3 or ≥ 7 discordant pairs: 2·(1 + 4 + 9 + 15) = 58 orderings.
+        double p = Ranking.PermutationPValue([1, 2, 3, 4, 5], [3, 1, 2, 5, 4], Ranking.KendallTau);
+        Assert.Equal(58.0 / 120, p, 12);
+        // Above 8 models the p-value comes from random permutations; n = 9 can still be enumerated to check it.
+        double[] x = [1, 2, 3, 4, 5, 6, 7, 8, 9], y = [2, 1, 4, 3, 6, 9, 5, 8, 7];
+        double exact = Ranking.PermutationPValue(x, y, Ranking.KendallTau, exactUpTo: 9);
+        double sampled = Ranking.PermutationPValue(x, y, Ranking.KendallTau, exactUpTo: 8, permutations: 20_000, seed: 1);
+        Assert.True(Math.Abs(sampled - exact) < 4 * Math.Sqrt(exact * (1 - exact) / 20_000) + 1e-4, $"Monte Carlo p {sampled} vs exact {exact}");
+    }
+
+    [Fact]
+    public void DegenerateIntervalsAreFlagged()
+    {
+        var two = Ranking.Bootstrap([1, 2], [2, 4], Ranking.KendallTau);
+        Assert.True(two.Degenerate, "2 models");
+        var perfect = Ranking.Bootstrap([1, 2, 3, 4, 5, 6], [1, 2, 3, 4, 5, 6], Ranking.KendallTau);
+        Assert.Equal(perfect.Lower, perfect.Upper);
+        Assert.True(perfect.Degenerate, "a perfect order resamples into itself");
+        Assert.Equal(2.0 / 720, perfect.PValue, 12);
+        var informative = Ranking.Bootstrap([1, 2, 3, 4, 5, 6, 7, 8], [2, 1, 4, 3, 6, 5, 8, 7], Ranking.KendallTau);
+        Assert.False(informative.Degenerate, $"[{informative.Lower}, {informative.Upper}] on 8 models");
+    }
 }
