@@ -38,13 +38,28 @@ public sealed class ModelsSection : IReportSection
     /// <inheritdoc />
     public void Write(StringBuilder md, ReportInput input)
     {
+        // With a training criterion, a column says when each model met it and flags the models that hit the epoch cap.
+        bool criterion = input.Results.Any(r => r.Config.Until is not null);
         md.AppendLine("## Models");
         md.AppendLine();
-        md.AppendLine("| model | train loss | test loss | loss gap | train err % | test err % | error gap (pp) | train s | measure s |");
-        md.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+        md.AppendLine("| model | train loss | test loss | loss gap | train err % | test err % | error gap (pp) |" + (criterion ? " epochs (criterion) |" : "") + " train s | measure s |");
+        md.AppendLine("| --- | --- | --- | --- | --- | --- | --- |" + (criterion ? " --- |" : "") + " --- | --- |");
         foreach (var r in input.Results)
-            md.AppendLine($"| {r.Name} | {F(r.TrainLoss)} | {F(r.TestLoss)} | {F(r.LossGap)} | {F(100 * r.TrainError, "F2")} | {F(100 * r.TestError, "F2")} | {F(r.ErrorGap, "F2")} | {r.TrainSeconds:F0} | {r.MeasureSeconds:F0} |");
+            md.AppendLine($"| {r.Name} | {F(r.TrainLoss)} | {F(r.TestLoss)} | {F(r.LossGap)} | {F(100 * r.TrainError, "F2")} | {F(100 * r.TestError, "F2")} | {F(r.ErrorGap, "F2")} |"
+                + (criterion ? $" {Criterion(r)} |" : "") + $" {r.TrainSeconds:F0} | {r.MeasureSeconds:F0} |");
         md.AppendLine();
+        if (criterion && input.Results.Any(r => r.Config.Until is { } u && !Training.TrainingCriterion.Parse(u).MetBy(r.Log[^1])))
+        {
+            md.AppendLine("**Models marked CAP stopped at the epoch cap without meeting the training criterion: they are not trained to the same point as the others.**");
+            md.AppendLine();
+        }
+    }
+
+    private static string Criterion(ModelResult r)
+    {
+        if (r.Config.Until is not { } until) return "–";
+        bool met = Training.TrainingCriterion.Parse(until).MetBy(r.Log[^1]);
+        return $"{r.Log.Count} ({until}{(met ? "" : ", CAP")})";
     }
 }
 

@@ -15,8 +15,12 @@ public sealed record TrainConfig
     /// <summary>Seed of initialisation, shuffling, augmentation and label corruption.</summary>
     public int Seed { get; init; }
 
-    /// <summary>Number of epochs.</summary>
+    /// <summary>Number of epochs (the cap when <see cref="Until"/> is set).</summary>
     public int Epochs { get; init; } = 10;
+
+    /// <summary>Stop once this criterion is met (<see cref="TrainingCriterion"/>: <c>train-loss&lt;=X</c>, <c>train-error&lt;=X</c>); null trains every epoch.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Until { get; init; }
 
     /// <summary>Mini-batch size.</summary>
     public int BatchSize { get; init; } = 128;
@@ -69,6 +73,7 @@ public sealed record TrainConfig
         Optimizer.Validate();
         try
         {
+            if (Until is not null) TrainingCriterion.Parse(Until);
             Training.Schedule.Parse(Schedule);
             Basin.Data.Augmentation.Parse(Augment);
         }

@@ -52,6 +52,9 @@ public sealed class TrainingRun : IDisposable
     /// <summary>Epochs completed.</summary>
     public int EpochsDone => log.Count;
 
+    /// <summary>Whether the config's criterion (<see cref="TrainConfig.Until"/>) was met by the last epoch; false without one.</summary>
+    public bool ReachedCriterion => Config.Until is { } until && log.Count > 0 && TrainingCriterion.Parse(until).MetBy(log[^1]);
+
     /// <summary>Starts a run on <paramref name="device"/> (the CPU when null): validates the config and builds the model for the data.</summary>
     /// <exception cref="ArgumentException">The config is invalid.</exception>
     /// <exception cref="FormatException">The model spec does not fit the data.</exception>
@@ -88,8 +91,8 @@ public sealed class TrainingRun : IDisposable
     }
 
     /// <summary>
-    /// Trains until <paramref name="untilEpoch"/> epochs are done (at most the config's), calling
-    /// <paramref name="afterEpoch"/> after each. Evaluates train and test loss and error in eval mode.
+    /// Trains until <paramref name="untilEpoch"/> epochs are done (at most the config's) or the config's criterion
+    /// is met, calling <paramref name="afterEpoch"/> after each. Evaluates train and test loss and error in eval mode.
     /// </summary>
     /// <exception cref="TrainingDivergedException">The loss became NaN or infinite.</exception>
     public void Train(Dataset train, Dataset test, int? untilEpoch = null, IProgress<TrainProgress>? progress = null,
@@ -102,7 +105,7 @@ public sealed class TrainingRun : IDisposable
         var parameters = Model.Module.parameters().ToArray();
         var device = parameters[0].device;
         int steps = (train.Count + Config.BatchSize - 1) / Config.BatchSize;
-        while (EpochsDone < until)
+        while (EpochsDone < until && !ReachedCriterion)
         {
             cancel.ThrowIfCancellationRequested();
             int epoch = EpochsDone;

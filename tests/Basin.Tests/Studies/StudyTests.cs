@@ -119,6 +119,34 @@ public class StudyTests
     }
 }
 
+public class CriterionStudyTests
+{
+    [Fact]
+    public void ModelsThatHitTheEpochCapAreFlagged()
+    {
+        using var tmp = new TempFolder();
+        var spec = new StudySpec
+        {
+            Name = "criterion",
+            Preset = "test",
+            Metrics = "hessian.trace",
+            Measure = new MeasureSettings { TraceProbes = 4 },
+            MeasureSamples = 100,
+            Models = [.. new[] { ("easy", "train-error<=0.5"), ("never", "train-loss<=0") }.Select(m => new StudyModel(m.Item1,
+                new TrainConfig { Model = "mlp:5-8-3", Data = "mixture:d=5,k=3,n=150", Epochs = 3, BatchSize = 16, Until = m.Item2 },
+                new Dictionary<string, string> { ["criterion"] = m.Item2 }))],
+        };
+        var results = StudyRunner.Run(spec, tmp.Path);
+        StudyReport.Write(spec, results, tmp.Path);
+        string report = File.ReadAllText(tmp.File("report.md"));
+        Assert.Contains("| epochs (criterion) |", report);
+        Assert.Contains("(train-loss<=0, CAP)", report);
+        Assert.DoesNotContain("(train-error<=0.5, CAP)", report);
+        Assert.Contains("stopped at the epoch cap", report);
+        Assert.True(results[0].Log.Count < 3, "the easy criterion should stop before the cap");
+    }
+}
+
 public class SubsamplingStudyTests
 {
     [Fact]

@@ -23,6 +23,7 @@ public sealed class StudyCommand : ICommand
         ("data", false, "data set (default fashion-mnist)"),
         ("model", false, "model spec (default mlp:784-256-256-10)"),
         ("seeds", false, "models per grid point, seeds 0…K−1 (default 1)"),
+        ("until", false, "train every model until train-loss<=X or train-error<=X (the preset's epochs become the cap; the report flags models that hit it)"),
         ("metrics", false, "all, or a comma-separated list of metric ids (default all)"),
         ("spec", false, "a study spec JSON file (a grid over several axes) instead of AXIS"),
         ("out", false, "study folder (default runs/study-AXIS-PRESET); a killed study resumes there"),
@@ -64,6 +65,8 @@ public sealed class StudyCommand : ICommand
             catch (ArgumentException e) { throw new InvalidDataException($"{args.String("spec")}: {e.Message}", e); }
         }
         if (args.String("metrics") is { } metrics) spec = spec with { Metrics = metrics };
+        if (args.String("until") is { } until)
+            spec = spec with { Models = spec.Models.Select(m => m with { Config = m.Config with { Until = until } }).ToList() };
         UsageException.Check(spec.Validate);
         var runtime = RuntimeOptions.Initialize(args);
         context.Error.WriteLine($"study {spec.Name} ({spec.Preset}): {spec.Models.Count} models in {folder}");

