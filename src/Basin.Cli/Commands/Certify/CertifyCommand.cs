@@ -57,11 +57,8 @@ public sealed class CertifyCommand : ICommand
         UsageException.Check(settings.Validate);
         var runtime = RuntimeOptions.Initialize(args);
         using var loaded = Checkpoint.Load(file, runtime.Device);
-        var config = loaded.Run.Config;
-        string dataSpec = args.String("data", config.Data);
-        using var split = DataCatalog.Load(dataSpec);
-        using var train = dataSpec == config.Data ? TrainingRun.PrepareTrainingSet(config, split.Train) : split.Train.SampleOrAll(0, 0);
-        UsageException.Check(() => Evaluation.CheckFits(loaded.Run.Model, train));
+        using var data = CheckpointData.For(loaded.Run, args);
+        var (split, train) = (data.Split, data.Train);
         context.Error.WriteLine($"certifying {loaded.Run.Model.Spec} ({loaded.Run.Model.ParameterCount:N0} parameters) on {train.Name} ({train.Count} samples): "
             + (settings.PriorSplit > 0 ? $"prior trained on {settings.PriorSplit:P0}, bound on the rest" : "prior at the initial weights, bound on all")
             + $", objective {settings.Objective.ToString().ToLowerInvariant()}, δ = {settings.Delta.ToString(CultureInfo.InvariantCulture)}, δ′ = {settings.DeltaMonteCarlo.ToString(CultureInfo.InvariantCulture)}");

@@ -68,11 +68,8 @@ public sealed class MeasureCommand : ICommand
         var runtime = RuntimeOptions.Initialize(args);
 
         using var loaded = Checkpoint.Load(file, runtime.Device);
-        var config = loaded.Run.Config;
-        string dataSpec = args.String("data", config.Data);
-        using var split = DataCatalog.Load(dataSpec);
-        using var train = dataSpec == config.Data ? TrainingRun.PrepareTrainingSet(config, split.Train) : split.Train.SampleOrAll(0, 0);
-        UsageException.Check(() => Evaluation.CheckFits(loaded.Run.Model, train));
+        using var data = CheckpointData.For(loaded.Run, args);
+        var (split, train) = (data.Split, data.Train);
         using var measured = train.SampleOrAll(samples, settings.Seed);
         using var metricContext = new MetricContext(loaded.Run.Model, measured, settings, loaded.Run);
         context.Error.WriteLine($"measuring {metrics.Count} metrics of {loaded.Run.Model.Spec} (P = {metricContext.P:N0}) on {measured.Count} samples of {train.Name}");
