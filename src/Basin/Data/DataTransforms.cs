@@ -33,7 +33,16 @@ public static class DataTransforms
     /// Replaces the labels of ⌊fraction·N⌋ randomly chosen samples with labels drawn uniformly from the
     /// other K−1 classes, so exactly that many labels are wrong (Zhang et al. 2017; seed 004 §6.1).
     /// </summary>
-    public static Dataset WithRandomLabels(this Dataset data, double fraction, int seed)
+    public static Dataset WithRandomLabels(this Dataset data, double fraction, int seed) => data.WithNoisyLabels(fraction, seed, uniform: false);
+
+    /// <summary>
+    /// A copy in which ⌊fraction·n⌋ seeded samples get a label drawn uniformly from all K classes, as Zhang et
+    /// al. 2017 do (so about 1/K of them keep their label by chance, and fraction 1 makes labels independent of
+    /// the images). <see cref="WithRandomLabels"/> draws from the K − 1 other classes instead.
+    /// </summary>
+    public static Dataset WithUniformLabels(this Dataset data, double fraction, int seed) => data.WithNoisyLabels(fraction, seed, uniform: true);
+
+    private static Dataset WithNoisyLabels(this Dataset data, double fraction, int seed, bool uniform)
     {
         if (!(fraction >= 0 && fraction <= 1)) throw new ArgumentOutOfRangeException(nameof(fraction), $"random-label fraction must be in [0, 1], got {fraction}");
         var labels = data.LabelArray();
@@ -41,10 +50,15 @@ public static class DataTransforms
         var rng = new Random(seed);
         foreach (var i in Shuffle.Permutation(labels.Length, seed)[..n])
         {
+            if (uniform)
+            {
+                labels[i] = rng.Next(data.NumClasses);
+                continue;
+            }
             long other = rng.Next(data.NumClasses - 1);
             labels[i] = other >= labels[i] ? other + 1 : other;
         }
-        return data.WithLabels(labels, $"{data.Name}+random-labels({fraction})");
+        return data.WithLabels(labels, $"{data.Name}+{(uniform ? "uniform" : "random")}-labels({fraction})");
     }
 
     /// <summary>

@@ -16,7 +16,7 @@ public static class StudyAxes
     public static IReadOnlyDictionary<string, string> Names { get; } = new Dictionary<string, string>
     {
         ["weight-decay"] = "L2 coefficient γ (seed 000 Tables 1–5, seed 002 §4)",
-        ["random-labels"] = "fraction of training labels replaced at random (seed 004 §6.1)",
+        ["random-labels"] = "fraction of training labels redrawn uniformly at random, each model trained to ≥ 99% train accuracy (seed 004 §6.1; Zhang et al. 2017)",
         ["confusion-set"] = "extra training samples with random labels (seed 001 §7.1 scenario I)",
         ["augmentation"] = "none / flip / crop1+flip / crop4+flip (seed 001 scenario II)",
         ["batch-size"] = "mini-batch size (seed 001 scenario III, seed 003 Fig. 3–4)",
@@ -79,8 +79,14 @@ public static class StudyAxes
                     yield return (StudySpec.Format(wd), b with { Optimizer = b.Optimizer with { WeightDecay = wd } });
                 break;
             case "random-labels":
+                // Zhang et al. 2017: labels redrawn uniformly from all K classes, every model trained until it memorises
+                // its training set (≥ 99% train accuracy), on a subset small enough for that; the epochs are the cap.
                 foreach (var f in quick ? new[] { 0, 0.2, 0.4, 0.6, 0.8 } : Enumerable.Range(0, 11).Select(i => i / 10.0).ToArray())
-                    yield return (StudySpec.Format(f), b with { RandomLabels = f });
+                    yield return (StudySpec.Format(f), b with
+                    {
+                        UniformLabels = f, TrainSubset = quick ? 1000 : 2000, Epochs = quick ? 200 : 400, Until = "train-error<=0.01",
+                        Schedule = "constant", Optimizer = b.Optimizer with { WeightDecay = 0 },
+                    });
                 break;
             case "confusion-set":
                 int clean = quick ? 2000 : 10_000;

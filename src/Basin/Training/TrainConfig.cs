@@ -43,8 +43,12 @@ public sealed record TrainConfig
     /// <summary>Augmentation text, see <see cref="Data.Augmentation.Parse"/>.</summary>
     public string Augment { get; init; } = "none";
 
-    /// <summary>Fraction of training labels replaced by wrong random labels.</summary>
+    /// <summary>Fraction of training labels replaced by a label drawn from the K − 1 <em>other</em> classes (always wrong; Basin's only form before 2026-12-01).</summary>
     public double RandomLabels { get; init; }
+
+    /// <summary>Fraction of training labels redrawn uniformly from all K classes (Zhang et al. 2017; the default form of <c>--random-labels</c>).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public double UniformLabels { get; init; }
 
     /// <summary>Use only this many training samples (0 = all), drawn with the seed.</summary>
     public int TrainSubset { get; init; }
@@ -67,6 +71,8 @@ public sealed record TrainConfig
         if (!(ClipNorm >= 0)) throw new ArgumentException($"--clip must be ≥ 0, got {ClipNorm}");
         if (!(LabelSmoothing >= 0 && LabelSmoothing < 1)) throw new ArgumentException($"--label-smoothing must be in [0, 1), got {LabelSmoothing}");
         if (!(RandomLabels >= 0 && RandomLabels <= 1)) throw new ArgumentException($"--random-labels must be in [0, 1], got {RandomLabels}");
+        if (!(UniformLabels >= 0 && UniformLabels <= 1)) throw new ArgumentException($"--random-labels must be in [0, 1], got {UniformLabels}");
+        if (RandomLabels > 0 && UniformLabels > 0) throw new ArgumentException("label noise is either uniform over all classes or from the other classes, not both");
         if (TrainSubset < 0) throw new ArgumentException($"--subset must be ≥ 0, got {TrainSubset}");
         if (Confusion < 0 || (Confusion > 0 && TrainSubset == 0)) throw new ArgumentException("a confusion set needs a training subset size and a non-negative count");
         if (EvalBatchSize < 1) throw new ArgumentException("evaluation batch size must be positive");

@@ -82,13 +82,19 @@ public sealed class TrainingRun : IDisposable
         if (config.Confusion > 0)
         {
             var confused = train.WithConfusionSet(config.TrainSubset, config.Confusion, config.Seed);
-            if (config.RandomLabels <= 0) return confused;
-            using (confused) return confused.WithRandomLabels(config.RandomLabels, config.Seed);
+            if (!Noisy(config)) return confused;
+            using (confused) return WithNoise(config, confused);
         }
         var subset = train.SampleOrAll(config.TrainSubset, config.Seed);
-        if (config.RandomLabels <= 0) return subset;
-        using (subset) return subset.WithRandomLabels(config.RandomLabels, config.Seed);
+        if (!Noisy(config)) return subset;
+        using (subset) return WithNoise(config, subset);
     }
+
+    private static bool Noisy(TrainConfig config) => config.UniformLabels > 0 || config.RandomLabels > 0;
+
+    private static Dataset WithNoise(TrainConfig config, Dataset data) => config.UniformLabels > 0
+        ? data.WithUniformLabels(config.UniformLabels, config.Seed)
+        : data.WithRandomLabels(config.RandomLabels, config.Seed);
 
     /// <summary>
     /// Trains until <paramref name="untilEpoch"/> epochs are done (at most the config's) or the config's criterion

@@ -59,3 +59,46 @@ public class TrainingCriterionTests
         Assert.DoesNotContain("until", new TrainConfig().ToJson()); // configs without a criterion serialise as before
     }
 }
+
+public class LabelNoiseTests
+{
+    [Fact]
+    public void UniformNoiseDrawsFromAllClassesAndOtherNoiseNeverKeepsALabel()
+    {
+        const int n = 30_000, k = 5;
+        using var clean = Synthetic.GaussianMixture(2, k, n, seed: 0, sampleSeed: 1);
+        var original = clean.Labels.data<long>().ToArray();
+        using var uniform = clean.WithUniformLabels(1.0, seed: 3);
+        var redrawn = uniform.Labels.data<long>().ToArray();
+        // Every class about n/K times (binomial sd √(n·(1/K)(1 − 1/K)) ≈ 69): within 5 sd.
+        foreach (var count in Enumerable.Range(0, k).Select(c => redrawn.Count(l => l == c)))
+            Assert.InRange(count, n / k - 350, n / k + 350);
+        // About 1/K keep their label by chance (sd ≈ 69 over n).
+        Assert.InRange(original.Zip(redrawn).Count(p => p.First == p.Second), n / k - 350, n / k + 350);
+
+        using var other = clean.WithRandomLabels(1.0, seed: 3);
+        Assert.DoesNotContain(original.Zip(other.Labels.data<long>().ToArray()), p => p.First == p.Second);
+
+        using var partial = clean.WithUniformLabels(0.4, seed: 3);
+        int changed = original.Zip(partial.Labels.data<long>().ToArray()).Count(p => p.First != p.Second);
+        // 40% redrawn, of which (K − 1)/K change: 0.32·n ± 5 sd.
+        Assert.InRange(changed, (int)(0.32 * n) - 400, (int)(0.32 * n) + 400);
+    }
+
+    [Fact]
+    public void TheTrainCommandDefaultsToUniformNoise()
+    {
+        var uniform = new TrainConfig { UniformLabels = 0.5 };
+        Assert.Contains("\"uniform_labels\":0.5", uniform.ToJson());
+        Assert.DoesNotContain("uniform_labels", new TrainConfig { RandomLabels = 0.5 }.ToJson()); // configs from before keep their JSON
+        Assert.Throws<ArgumentException>(() => new TrainConfig { UniformLabels = 0.5, RandomLabels = 0.5 }.Validate());
+        using var tmp = new TempFolder();
+        var (code, output, error) = Cli.CliRunner.Run("train", "--data", "mixture:d=3,k=3,n=60", "--model", "mlp:3-3", "--epochs", "1", "--random-labels", "0.5", "--out", tmp.Path, "--json");
+        Assert.True(code == 0, error);
+        using var loaded = Checkpoint.Load(tmp.Path);
+        Assert.Equal(0.5, loaded.Run.Config.UniformLabels);
+        Assert.Equal(0, loaded.Run.Config.RandomLabels);
+        var wrong = Cli.CliRunner.Run("train", "--data", "mixture:d=3,k=3,n=60", "--label-noise", "some");
+        Assert.Equal(2, wrong.Code);
+    }
+}

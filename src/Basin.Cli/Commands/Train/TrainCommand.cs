@@ -34,7 +34,8 @@ public sealed class TrainCommand : ICommand
         ("clip", false, "clip the global gradient norm to this value (default off)"),
         ("label-smoothing", false, "label smoothing ε (default 0)"),
         ("augment", false, "none, flip, cropP, cropP+flip (default none)"),
-        ("random-labels", false, "fraction of training labels replaced by wrong random labels (default 0)"),
+        ("random-labels", false, "fraction of training labels replaced by random labels (default 0)"),
+        ("label-noise", false, "uniform (a label drawn from all K classes, Zhang et al. 2017; default) or other (from the K − 1 other classes: always wrong)"),
         ("subset", false, "train on this many samples drawn with the seed (default all)"),
         ("seed", false, "seed of initialisation, shuffling and augmentation (default 0)"),
         ("out", false, "run folder: checkpoint.safetensors after every epoch, then model.safetensors and log.csv"),
@@ -51,7 +52,7 @@ public sealed class TrainCommand : ICommand
         if (resume)
         {
             if (outDir is null) throw new UsageException("--resume needs --out DIR, the folder of the run to continue");
-            var ignored = args.Given.Where(g => g is not ("out" or "resume" or "json" or "device" or "libtorch")).ToList();
+            var ignored = args.Given.Where(g => g is not ("out" or "resume" or "json" or "device" or "libtorch" or "threads")).ToList();
             if (ignored.Count > 0) throw new UsageException($"--resume continues the saved config; drop {string.Join(", ", ignored.Select(g => "--" + g))}");
             if (!File.Exists(Path.Combine(outDir, Checkpoint.FileName))) throw new UsageException($"--resume: {outDir} holds no {Checkpoint.FileName}");
         }
@@ -117,7 +118,8 @@ public sealed class TrainCommand : ICommand
         ClipNorm = args.Double("clip", 0, 0),
         LabelSmoothing = args.Double("label-smoothing", 0, 0, 0.999),
         Augment = args.String("augment", "none"),
-        RandomLabels = args.Double("random-labels", 0, 0, 1),
+        RandomLabels = LabelNoise(args) == "other" ? args.Double("random-labels", 0, 0, 1) : 0,
+        UniformLabels = LabelNoise(args) == "uniform" ? args.Double("random-labels", 0, 0, 1) : 0,
         TrainSubset = args.Int("subset", 0, 0),
         Optimizer = new OptimizerSettings(
             OptimizerKinds.Parse(args.String("optimizer", "sgd")),
@@ -125,6 +127,12 @@ public sealed class TrainCommand : ICommand
             Nesterov: args.Has("nesterov"),
             WeightDecay: args.Double("wd", 0, 0, 10)),
     };
+
+    private static string LabelNoise(Arguments args)
+    {
+        string noise = args.String("label-noise", "uniform");
+        return noise is "uniform" or "other" ? noise : throw new UsageException($"--label-noise must be uniform or other, got '{noise}'");
+    }
 
     private static string LogCsv(IReadOnlyList<EpochLog> log)
     {
