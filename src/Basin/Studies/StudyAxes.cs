@@ -16,7 +16,7 @@ public static class StudyAxes
     public static IReadOnlyDictionary<string, string> Names { get; } = new Dictionary<string, string>
     {
         ["weight-decay"] = "L2 coefficient γ (seed 000 Tables 1–5, seed 002 §4)",
-        ["random-labels"] = "fraction of training labels redrawn uniformly at random, each model trained to ≥ 99% train accuracy (seed 004 §6.1; Zhang et al. 2017)",
+        ["random-labels"] = "fraction of training labels replaced at random (seed 004 §6.1)",
         ["confusion-set"] = "extra training samples with random labels (seed 001 §7.1 scenario I)",
         ["augmentation"] = "none / flip / crop1+flip / crop4+flip (seed 001 scenario II)",
         ["batch-size"] = "mini-batch size (seed 001 scenario III, seed 003 Fig. 3–4)",
