@@ -21,12 +21,11 @@ public sealed class LaplaceFull() : Metric("pacbayes.laplace.full", "seed 000 me
         double traceDamped = trace.Value + s.Damping * context.P;
         double logTerm = 0.5 * (1 + 1 / n) * (logdet.Value + offset);
         double complexity = (traceDamped + context.WeightNormSquared) / (2 * s.PriorVariance * n);
-        double se = Math.Sqrt(Math.Pow(0.5 * (1 + 1 / n) * Nan0(logdet.StandardError), 2) + Math.Pow(Nan0(trace.StandardError) / (2 * s.PriorVariance * n), 2));
+        // Unknown when either part's error is (one SLQ start): a zero there would claim a precision the estimate lacks.
+        double se = Math.Sqrt(Math.Pow(0.5 * (1 + 1 / n) * logdet.StandardError, 2) + Math.Pow(trace.StandardError / (2 * s.PriorVariance * n), 2));
         return Result(context, context.Loss + logTerm + complexity, se,
             [("damping", s.Damping), ("prior_variance", s.PriorVariance), ("slq_steps", s.SlqSteps), ("slq_starts", s.SlqStarts), ("probes", s.TraceProbes)],
             [("loss", context.Loss), ("logdet_term", logTerm), ("trace_term", complexity), ("logdet", logdet.Value + offset),
                 ("logdet_network", logdet.Value), ("logdet_term_network", 0.5 * (1 + 1 / n) * logdet.Value), ("logdet_term_offset", 0.5 * (1 + 1 / n) * offset)]);
     }
-
-    private static double Nan0(double x) => double.IsFinite(x) ? x : 0;
 }
