@@ -25,14 +25,33 @@ public static class DiagonalInputs
         return estimate.Detached();
     }
 
-    /// <summary>The finite-difference diagonal of the normalized-loss Hessian (exact when the settings ask for exact), clipped at 0 (seed 004 Algorithm 1).</summary>
-    public static Tensor Normalized(MetricContext context)
+    /// <summary>
+    /// The finite-difference diagonal of the normalized-loss Hessian (exact when the settings ask for exact),
+    /// clipped at 0 (seed 004 Algorithm 1), from independent groups of probes (4 groups from 8 probes up, 2 from
+    /// 4): their mean is the estimate and the spread of a metric over the groups gives its standard error.
+    /// </summary>
+    public static NormalizedDiagonals Normalized(MetricContext context)
     {
         var op = context.NormalizedHessian;
-        using var diagonal = context.Settings.Diagonal == DiagonalEstimator.Exact
-            ? context.Ledger.Counted(op, () => ExactDiagonal.Compute(op))
-            : FiniteDifference(context, op);
-        return diagonal.Values.clamp_min(0).DetachFromDisposeScope();
+        var s = context.Settings;
+        if (s.Diagonal == DiagonalEstimator.Exact)
+        {
+            using var exact = context.Ledger.Counted(op, () => ExactDiagonal.Compute(op));
+            return new NormalizedDiagonals(exact.Values.clamp_min(0).DetachFromDisposeScope(), []);
+        }
+        int groups = s.FiniteDifferenceProbes >= 8 ? 4 : s.FiniteDifferenceProbes >= 4 ? 2 : 1;
+        int probes = Math.Max(2, s.FiniteDifferenceProbes / groups);
+        var means = new List<Tensor>();
+        using var scope = NewDisposeScope();
+        for (int g = 0; g < groups; g++)
+        {
+            using var d = FiniteDifferenceDiagonal.Compute(op, probes, s.FiniteDifferenceStep, s.SeedFor(SeedStream.FiniteDifference) + 1000 * g);
+            means.Add(d.Values.clone());
+        }
+        context.Ledger.Charge(new MetricCost(Gradients: 2L * probes * groups));
+        var mean = stack(means).mean([0]).clamp_min(0).DetachFromDisposeScope();
+        var clipped = groups > 1 ? means.Select(m => m.clamp_min(0).DetachFromDisposeScope()).ToArray() : [];
+        return new NormalizedDiagonals(mean, clipped);
     }
 
     private static DiagonalEstimate FiniteDifference(MetricContext context, CurvatureOperator op)

@@ -16,6 +16,7 @@ public sealed class FisherVolumeBoundMetric() : Metric("bound.fisher_volume", "s
         double w = context.P;
         double gamma = w / f.SubsetSize * f.LogDets.Average() + w * Math.Log(w);
         var bound = FisherVolumeBound.Compute(context.Loss, gamma, w, context.N, s.FisherBoundVolume, s.BoundDelta);
-        return Result(context, bound.Value, double.NaN, [("volume", s.FisherBoundVolume), ("delta", s.BoundDelta), ("subset_size", f.SubsetSize)], bound.Terms);
+        return Result(context, bound.Value, double.NaN, [("volume", s.FisherBoundVolume), ("delta", s.BoundDelta), ("subset_size", f.SubsetSize),
+            ("error", "not estimated: exponential in γ/W, whose error is fisher.logdet_extrapolated's")], bound.Terms);
     }
 }

@@ -30,7 +30,7 @@ public sealed class KeskarSharpness() : Metric("sharpness.keskar", "worst-case l
         }
         context.Ledger.Charge(new MetricCost(ForwardPasses: s.KeskarSteps, Gradients: s.KeskarSteps));
         double phi = 100 * (best - loss) / (1 + loss);
-        return Result(context, phi, double.NaN, [("epsilon", s.KeskarEpsilon), ("steps", s.KeskarSteps), ("A", "identity"), ("ascent", "projected sign gradient")],
+        return Result(context, phi, double.NaN, [("epsilon", s.KeskarEpsilon), ("steps", s.KeskarSteps), ("A", "identity"), ("ascent", "projected sign gradient"), ("error", "none: a deterministic ascent from z = 0")],
             [("loss", loss), ("max_loss", best)]);
     }
 }

@@ -11,16 +11,24 @@ public sealed class MatrixNormalizedSharpness() : Metric("sharpness.matrix_norma
     /// <inheritdoc />
     public override MetricResult Compute(MetricContext context)
     {
-        var (matrices, leftOut) = WeightMatrices.Split(context, context.NormalizedDiagonal);
-        double sum = 0;
-        foreach (var m in matrices)
+        long leftOut = 0;
+        int count = 0;
+        double Sum(TorchSharp.torch.Tensor diagonal)
         {
-            double w2 = 0, h = 0;
-            foreach (var x in m.WeightSquared) w2 += x;
-            foreach (var x in m.Curvature) h += x;
-            sum += Math.Sqrt(w2 * h);
+            (var matrices, leftOut) = WeightMatrices.Split(context, diagonal);
+            count = matrices.Count;
+            double sum = 0;
+            foreach (var m in matrices)
+            {
+                double w2 = 0, h = 0;
+                foreach (var x in m.WeightSquared) w2 += x;
+                foreach (var x in m.Curvature) h += x;
+                sum += Math.Sqrt(w2 * h);
+            }
+            return sum;
         }
-        return Result(context, sum, double.NaN, Settings(context), [("matrices", matrices.Count), ("left_out_parameters", leftOut)]);
+        var (value, se) = context.NormalizedDiagonal.Evaluate(Sum);
+        return Result(context, value, se, Settings(context), [("matrices", count), ("left_out_parameters", leftOut)]);
     }
 
     /// <summary>The settings both normalized metrics report.</summary>
@@ -29,6 +37,7 @@ public sealed class MatrixNormalizedSharpness() : Metric("sharpness.matrix_norma
         ("loss", "normalized softmax cross-entropy"),
         ("diagonal", context.Settings.Diagonal == DiagonalEstimator.Exact ? "exact" : "finite-difference"),
         ("probes", context.Settings.FiniteDifferenceProbes),
+        ("error", context.Settings.Diagonal == DiagonalEstimator.Exact ? "none (exact diagonal)" : "batch means over probe groups"),
         ("relative_step", context.Settings.FiniteDifferenceStep),
     ];
 }

@@ -27,7 +27,7 @@ public sealed class MetricContext : IDisposable
     private readonly Lazy<ProbeSummary> hessianProbes;
     private readonly Lazy<ProbeSummary> ggnProbes;
     private readonly Lazy<DiagonalEstimate> hessianDiagonal;
-    private readonly Lazy<Tensor> normalizedDiagonal;
+    private readonly Lazy<NormalizedDiagonals> normalizedDiagonal;
     private readonly Lazy<FisherSubsets> fisher;
     private readonly Lazy<StochasticLanczosQuadrature> hessianSpectrum;
     private readonly Lazy<Estimate> ggnLogDeterminant;
@@ -131,8 +131,8 @@ public sealed class MetricContext : IDisposable
     /// <summary>The Hessian diagonal by the configured estimator (<see cref="MeasureSettings.Diagonal"/>).</summary>
     public DiagonalEstimate HessianDiagonal => hessianDiagonal.Value;
 
-    /// <summary>The finite-difference (or exact) diagonal of the normalized-loss Hessian, clipped at 0 (seed 004 Algorithm 1).</summary>
-    public Tensor NormalizedDiagonal => normalizedDiagonal.Value;
+    /// <summary>The finite-difference (or exact) diagonal of the normalized-loss Hessian, clipped at 0 (seed 004 Algorithm 1), with its probe groups.</summary>
+    public NormalizedDiagonals NormalizedDiagonal => normalizedDiagonal.Value;
 
     /// <summary>The per-sample gradient subsets of the Fisher metrics.</summary>
     public FisherSubsets Fisher => fisher.Value;

@@ -15,21 +15,32 @@ public sealed class NormalizedSharpness() : Metric("sharpness.normalized", "Σ_l
     /// <inheritdoc />
     public override MetricResult Compute(MetricContext context)
     {
-        var (matrices, leftOut) = WeightMatrices.Split(context, context.NormalizedDiagonal);
-        double sum = 0, gradient = 0;
-        int capped = 0, sweeps = 0;
-        foreach (var m in matrices)
+        long leftOut = 0;
+        int count = 0, capped = 0, sweeps = 0;
+        double gradient = 0;
+        double Sum(TorchSharp.torch.Tensor diagonal)
         {
-            var w = new double[m.WeightSquared.GetLength(0), m.WeightSquared.GetLength(1)];
-            for (int i = 0; i < w.GetLength(0); i++)
-                for (int j = 0; j < w.GetLength(1); j++) w[i, j] = Math.Sqrt(m.WeightSquared[i, j]);
-            var optimum = NormalizedSharpnessSolver.Solve(m.Curvature, w, Tolerance);
-            sum += optimum.Value;
-            gradient = Math.Max(gradient, optimum.GradientNorm / Math.Max(optimum.Value, 1e-300));
-            capped += optimum.Capped;
-            sweeps = Math.Max(sweeps, optimum.Iterations);
+            (var matrices, leftOut) = WeightMatrices.Split(context, diagonal);
+            count = matrices.Count;
+            (double sum, capped, sweeps, gradient) = (0, 0, 0, 0);
+            foreach (var m in matrices)
+            {
+                var w = new double[m.WeightSquared.GetLength(0), m.WeightSquared.GetLength(1)];
+                for (int i = 0; i < w.GetLength(0); i++)
+                    for (int j = 0; j < w.GetLength(1); j++) w[i, j] = Math.Sqrt(m.WeightSquared[i, j]);
+                var optimum = NormalizedSharpnessSolver.Solve(m.Curvature, w, Tolerance);
+                sum += optimum.Value;
+                gradient = Math.Max(gradient, optimum.GradientNorm / Math.Max(optimum.Value, 1e-300));
+                capped += optimum.Capped;
+                sweeps = Math.Max(sweeps, optimum.Iterations);
+            }
+            return sum;
         }
-        return Result(context, sum, double.NaN, MatrixNormalizedSharpness.Settings(context).Append(("tolerance", Tolerance)),
-            [("matrices", matrices.Count), ("left_out_parameters", leftOut), ("capped_variances", capped), ("max_sweeps", sweeps), ("max_relative_gradient", gradient)]);
+        // The groups first, so that the reported solver figures are those of the estimate itself.
+        var diagonals = context.NormalizedDiagonal;
+        var (value, se) = diagonals.Evaluate(Sum);
+        Sum(diagonals.Mean);
+        return Result(context, value, se, MatrixNormalizedSharpness.Settings(context).Append(("tolerance", Tolerance)),
+            [("matrices", count), ("left_out_parameters", leftOut), ("capped_variances", capped), ("max_sweeps", sweeps), ("max_relative_gradient", gradient)]);
     }
 }

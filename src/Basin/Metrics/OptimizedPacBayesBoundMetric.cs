@@ -26,7 +26,7 @@ public sealed class OptimizedPacBayesBoundMetric() : Metric("bound.pacbayes_opti
         var c = PacBayesCertifier.Certify(run, context.Samples, null, settings);
         context.Ledger.Charge(new MetricCost(Gradients: (long)settings.Epochs * ((c.BoundSamples + settings.BatchSize - 1) / settings.BatchSize), ForwardPasses: settings.McDraws));
         return Result(context, c.Risk, double.NaN,
-            [("prior_split", settings.PriorSplit), ("objective", c.Objective.Name), ("prior_sigma", c.PriorSigma), ("delta", c.Delta), ("delta_monte_carlo", c.DeltaMonteCarlo), ("mc_draws", c.McDraws)],
+            [("error", "none: a bound that holds with probability ≥ 1 − δ − δ′, its Monte-Carlo sampling included"), ("prior_split", settings.PriorSplit), ("objective", c.Objective.Name), ("prior_sigma", c.PriorSigma), ("delta", c.Delta), ("delta_monte_carlo", c.DeltaMonteCarlo), ("mc_draws", c.McDraws)],
             [("empirical_error_q", c.EmpiricalError), ("empirical_error_q_upper", c.EmpiricalErrorUpper), ("kl", c.Kl), ("complexity", c.Complexity), ("bound_samples", c.BoundSamples)]);
     }
 }

@@ -23,7 +23,8 @@ public sealed class PacGen() : Metric("pacgen", "seed 003 Ψ: Σ ln((|w|+κ)·ma
         double sqrtM = Math.Sqrt(context.P);
         var curvature = (h.to(ScalarType.Float64) + kappa * (rho * sqrtM)).clamp_min(0).sqrt();
         var psi = ((w + kappa) * maximum(curvature, kappa.reciprocal())).log().sum().item<double>();
-        return Result(context, psi, double.NaN, [("gamma", s.PacGenGamma), ("epsilon", s.PacGenEpsilon), ("diagonal", s.Diagonal.Name()), ("seed", s.SeedFor(SeedStream.PacGenPerturbation))],
+        return Result(context, psi, double.NaN, [("gamma", s.PacGenGamma), ("epsilon", s.PacGenEpsilon), ("diagonal", s.Diagonal.Name()), ("seed", s.SeedFor(SeedStream.PacGenPerturbation)),
+                ("error", "not estimated: a function of the stochastic Hessian diagonal (see hessian.diagonal) and of one perturbation for ρ")],
             [("rho", rho), ("negative_h", h.lt(0).sum().item<long>())]);
     }
 

@@ -17,7 +17,9 @@ public sealed class SpectralDensity() : Metric("hessian.spectral_density", "Hess
         var nodes = slq.Nodes().ToList();
         double negative = nodes.Where(n => n.Node < 0).Sum(n => n.Weight);
         var trace = slq.Trace(t => t, "t");
-        return Result(context, nodes.Max(n => n.Node), double.NaN, [("estimator", "slq"), ("steps", slq.Steps), ("starts", slq.Rules.Count), ("seed", slq.Seed)],
+        // Its error: the spread over starts of each start's largest Ritz value (NaN with one start).
+        var edges = RunningStatistics.Of(slq.Rules.Select(r => r.Nodes.Max()));
+        return Result(context, nodes.Max(n => n.Node), edges.StandardError, [("estimator", "slq"), ("steps", slq.Steps), ("starts", slq.Rules.Count), ("seed", slq.Seed), ("error", "spread of each start's largest Ritz value")],
             [("trace_slq", trace.Value), ("negative_mass", negative), ("min_node", nodes.Min(n => n.Node))]);
     }
 

@@ -16,8 +16,11 @@ public sealed class WangUniformBoundMetric() : Metric("bound.wang_uniform", "see
         double delta = context.Settings.BoundDelta;
         var bound = WangBounds.Uniform(inputs, delta);
         return Result(context, bound.Value, double.NaN,
-            [("loss", "0-1 training error"), ("delta", delta), ("eta", Math.Sqrt(inputs.M * inputs.N)), ("diagonal", context.Settings.Diagonal.Name())], bound.Terms);
+            [("loss", "0-1 training error"), ("delta", delta), ("eta", Math.Sqrt(inputs.M * inputs.N)), ("diagonal", context.Settings.Diagonal.Name()), ("error", NotEstimated)], bound.Terms);
     }
+
+    /// <summary>Why seed 003's bounds carry no standard error.</summary>
+    internal const string NotEstimated = "not estimated: a function of the stochastic Hessian diagonal (see hessian.diagonal) and of pacGen's ρ";
 
     /// <summary>|w|, κ, h, ρ, the 0-1 training error and n from <paramref name="context"/>.</summary>
     internal static WangInputs Inputs(MetricContext context)

@@ -53,4 +53,24 @@ public class MetricContextTests
             Assert.Equal([8, 0, 8, 0], b.Values.Select(r => r.Cost.CurvatureProducts));
         }
     }
+
+    [Fact]
+    public void EveryMetricReportsItsErrorOrSaysWhyNot()
+    {
+        using var scope = NewDisposeScope();
+        var (model, data) = TanhMlp();
+        using (model)
+        using (data)
+        {
+            var settings = new MeasureSettings { TraceProbes = 8, LanczosSteps = 20, SlqSteps = 20, SlqStarts = 3, FisherSubsets = 4, FisherSubsetSize = 10, FiniteDifferenceProbes = 8, ExpectedSharpnessDraws = 8, KeskarSteps = 4, LaplaceBatch = 10 };
+            using var context = new MetricContext(model, data, settings);
+            foreach (var r in MetricRegistry.Measure(context, MetricRegistry.All))
+            {
+                bool hasError = double.IsFinite(r.StandardError) && r.StandardError > 0;
+                bool saysWhy = r.Settings.ContainsKey("error") || r.Settings.ContainsKey("not_applicable");
+                Assert.True(hasError || saysWhy, $"{r.Id}: no standard error ({r.StandardError}) and no 'error' setting saying why");
+                if (hasError && r.Settings.TryGetValue("error", out var why)) Assert.DoesNotContain("not estimated", why);
+            }
+        }
+    }
 }
