@@ -15,8 +15,16 @@ public sealed record SubsamplingRow(int BatchSize, double TraceMean, double Trac
 public sealed record ModelResult(
     string Name, Dictionary<string, string> Coordinates, TrainConfig Config, List<EpochLog> Log,
     double TrainLoss, double TrainError, double TestLoss, double TestError,
-    List<MetricResult> Metrics, List<double[]> Density, List<SubsamplingRow> Subsampling, Landscape? Landscape, double TrainSeconds, double MeasureSeconds)
+    List<MetricResult> Metrics, List<double[]> Density, List<SubsamplingRow> Subsampling, Landscape? Landscape, double TrainSeconds, double MeasureSeconds,
+    int TestSamples = 0)
 {
+    /// <summary>
+    /// The binomial standard error of the error gap in percentage points, <c>100·√(e(1 − e)/n_test)</c>: the test
+    /// error estimates the population's, the training error is exact for the training set. NaN when the test-set
+    /// size was not saved (results from before 2026-12-01).
+    /// </summary>
+    public double ErrorGapStandardError => TestSamples > 0 ? 100 * Math.Sqrt(TestError * (1 - TestError) / TestSamples) : double.NaN;
+
     /// <summary>Test minus train loss.</summary>
     public double LossGap => TestLoss - TrainLoss;
 

@@ -45,7 +45,7 @@ public sealed class ModelsSection : IReportSection
         md.AppendLine("| model | train loss | test loss | loss gap | train err % | test err % | error gap (pp) |" + (criterion ? " epochs (criterion) |" : "") + " train s | measure s |");
         md.AppendLine("| --- | --- | --- | --- | --- | --- | --- |" + (criterion ? " --- |" : "") + " --- | --- |");
         foreach (var r in input.Results)
-            md.AppendLine($"| {r.Name} | {F(r.TrainLoss)} | {F(r.TestLoss)} | {F(r.LossGap)} | {F(100 * r.TrainError, "F2")} | {F(100 * r.TestError, "F2")} | {F(r.ErrorGap, "F2")} |"
+            md.AppendLine($"| {r.Name} | {F(r.TrainLoss)} | {F(r.TestLoss)} | {F(r.LossGap)} | {F(100 * r.TrainError, "F2")} | {F(100 * r.TestError, "F2")} | {F(r.ErrorGap, "F2")}{(double.IsFinite(r.ErrorGapStandardError) ? " ± " + F(r.ErrorGapStandardError, "F2") : "")} |"
                 + (criterion ? $" {Criterion(r)} |" : "") + $" {r.TrainSeconds:F0} | {r.MeasureSeconds:F0} |");
         md.AppendLine();
         if (criterion && input.Results.Any(r => r.Config.Until is { } u && !Training.TrainingCriterion.Parse(u).MetBy(r.Log[^1])))
@@ -96,6 +96,22 @@ public sealed class RankingSection : IReportSection
         foreach (var r in input.Rankings)
             md.AppendLine($"| {r.Metric} | {Ci(r.TauLoss)} | {P(r.TauLoss.PValue)} | {Ci(r.RhoLoss)} | {Ci(r.TauError)} | {P(r.TauError.PValue)} | {Ci(r.RhoError)} |" + (grid ? $" {F(r.Granulated, "F2")} |" : ""));
         md.AppendLine();
+        var (within, pairs) = StudyRanking.AdjacentGapsWithinNoise(input.Results);
+        if (pairs > 0)
+        {
+            md.AppendLine($"Test-set noise: {within} of the {pairs} pairs of models adjacent in error gap differ by less than two standard errors of the difference (± in the models table, binomial over the test set); the order within those pairs is noise, whatever the metric.");
+            md.AppendLine();
+        }
+        // Rankings against the test error and loss themselves, and Pearson's r as the seeds report it.
+        {
+            md.AppendLine("Against the test error and the test loss themselves (Kendall τ), and Pearson's r against the error gap as seeds 000 and 001 report it:");
+            md.AppendLine();
+            md.AppendLine("| metric | τ (test error) | p | τ (test loss) | p | Pearson r (error gap) | p |");
+            md.AppendLine("| --- | --- | --- | --- | --- | --- | --- |");
+            foreach (var r in input.Rankings)
+                md.AppendLine($"| {r.Metric} | {Ci(r.TauTestError)} | {P(r.TauTestError.PValue)} | {Ci(r.TauTestLoss)} | {P(r.TauTestLoss.PValue)} | {Ci(r.PearsonError)} | {P(r.PearsonError.PValue)} |");
+            md.AppendLine();
+        }
     }
 }
 

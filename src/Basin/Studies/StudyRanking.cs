@@ -11,17 +11,41 @@ namespace Basin.Studies;
 /// <param name="NoiseToSpread">The metric's median standard error over its standard deviation across models (NaN when not stochastic).</param>
 /// <param name="Seconds">Mean seconds per model.</param>
 /// <param name="Granulated">Granulated Kendall Ψ against the error gap when the grid has several axes.</param>
-public sealed record MetricRanking(string Metric, Correlation TauLoss, Correlation RhoLoss, Correlation TauError, Correlation RhoError, double NoiseToSpread, double Seconds, double Granulated);
+/// <param name="TauTestError">Kendall τ against the test error itself (what a practitioner wants ranked).</param>
+/// <param name="TauTestLoss">Kendall τ against the test loss.</param>
+/// <param name="PearsonError">Pearson r against the error gap, as seeds 000 and 001 report it.</param>
+public sealed record MetricRanking(string Metric, Correlation TauLoss, Correlation RhoLoss, Correlation TauError, Correlation RhoError, double NoiseToSpread, double Seconds, double Granulated,
+    Correlation TauTestError, Correlation TauTestLoss, Correlation PearsonError);
 
 /// <summary>The ranking of a study's metrics against its models' generalization gaps, with how far to trust each.</summary>
 public static class StudyRanking
 {
+    /// <summary>
+    /// How many pairs of models adjacent in the order of their error gaps differ by less than twice the standard
+    /// error of the difference, √(se₁² + se₂²): orderings among them are test-set noise. (0, 0) when the test-set
+    /// sizes are unknown.
+    /// </summary>
+    public static (int WithinNoise, int Pairs) AdjacentGapsWithinNoise(IReadOnlyList<ModelResult> results)
+    {
+        if (results.Any(r => !double.IsFinite(r.ErrorGapStandardError))) return (0, 0);
+        var sorted = results.OrderBy(r => r.ErrorGap).ToList();
+        int within = 0;
+        for (int i = 1; i < sorted.Count; i++)
+        {
+            double se = Math.Sqrt(Math.Pow(sorted[i].ErrorGapStandardError, 2) + Math.Pow(sorted[i - 1].ErrorGapStandardError, 2));
+            if (sorted[i].ErrorGap - sorted[i - 1].ErrorGap < 2 * se) within++;
+        }
+        return (within, sorted.Count - 1);
+    }
+
     /// <summary>Ranks every metric measured on all <paramref name="results"/>.</summary>
     public static List<MetricRanking> Rank(IReadOnlyList<ModelResult> results)
     {
         var ids = results[0].Metrics.Select(m => m.Id).Where(id => results.All(r => r.Metrics.Any(m => m.Id == id))).ToList();
         var lossGap = results.Select(r => r.LossGap).ToArray();
         var errorGap = results.Select(r => r.ErrorGap).ToArray();
+        var testError = results.Select(r => r.TestError).ToArray();
+        var testLoss = results.Select(r => r.TestLoss).ToArray();
         var coordinates = results.Select(r => (IReadOnlyDictionary<string, string>)r.Coordinates.Where(c => c.Key != "seed").ToDictionary()).ToList();
         bool grid = coordinates.SelectMany(c => c.Keys).Distinct().Count() > 1;
         var rankings = new List<MetricRanking>();
@@ -35,7 +59,8 @@ public static class StudyRanking
             rankings.Add(new MetricRanking(id,
                 Ranking.Bootstrap(x, lossGap, Ranking.KendallTau), Ranking.Bootstrap(x, lossGap, Ranking.SpearmanRho),
                 Ranking.Bootstrap(x, errorGap, Ranking.KendallTau), Ranking.Bootstrap(x, errorGap, Ranking.SpearmanRho),
-                noise, values.Average(v => v.Seconds), grid ? Ranking.GranulatedKendall(coordinates, x, errorGap).Psi : double.NaN));
+                noise, values.Average(v => v.Seconds), grid ? Ranking.GranulatedKendall(coordinates, x, errorGap).Psi : double.NaN,
+                Ranking.Bootstrap(x, testError, Ranking.KendallTau), Ranking.Bootstrap(x, testLoss, Ranking.KendallTau), Ranking.Bootstrap(x, errorGap, Ranking.Pearson)));
         }
         return rankings;
     }
