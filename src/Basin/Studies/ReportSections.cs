@@ -128,6 +128,11 @@ public sealed class TrustSection : IReportSection
         md.AppendLine("```");
         md.Append(TrustTable(input.Rankings));
         md.AppendLine("```");
+        if (input.Results.Any(r => r.TestSamples > 0))
+        {
+            md.AppendLine();
+            md.AppendLine(Reading(input.Results, input.Rankings));
+        }
     }
 }
 

@@ -31,6 +31,27 @@ public static class StudyReport
         return rankings;
     }
 
+    /// <summary>
+    /// One line that reads the trust table: how many metrics order the models like their error gap at p &lt; 0.05,
+    /// the best of them and λ₁, and what limits the population (models at the epoch cap, gaps within test-set noise).
+    /// </summary>
+    public static string Reading(IReadOnlyList<ModelResult> results, IReadOnlyList<MetricRanking> rankings)
+    {
+        var significant = rankings.Where(r => r.TauError.PValue < 0.05).ToList();
+        var like = significant.Where(r => r.TauError.Value > 0).OrderByDescending(r => r.TauError.Value).ToList();
+        int reverse = significant.Count - like.Count;
+        var line = new StringBuilder($"reading: at p < 0.05, {like.Count} of {rankings.Count} metrics order the {results.Count} models like their error gap and {reverse} in reverse");
+        if (like.Count > 0)
+            line.Append($" (strongest: {like[0].Metric}, τ = {F(like[0].TauError.Value, "+0.00;-0.00")}, p = {P(like[0].TauError.PValue)})");
+        if (rankings.FirstOrDefault(r => r.Metric == "hessian.top_eigenvalue") is { } top)
+            line.Append($"; λ₁: τ = {F(top.TauError.Value, "+0.00;-0.00")}, p = {P(top.TauError.PValue)}");
+        int capped = results.Count(r => r.Config.Until is { } u && !Training.TrainingCriterion.Parse(u).MetBy(r.Log[^1]));
+        if (capped > 0) line.Append($"; {capped} model(s) stopped at the epoch cap short of the criterion");
+        var (within, pairs) = StudyRanking.AdjacentGapsWithinNoise(results);
+        if (pairs > 0) line.Append($"; {within} of {pairs} adjacent gaps within test-set noise");
+        return line.Append('.').ToString();
+    }
+
     /// <summary>The trust table as plain text, for the terminal.</summary>
     public static string TrustTable(IEnumerable<MetricRanking> rankings)
     {

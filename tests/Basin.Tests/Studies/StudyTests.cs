@@ -98,9 +98,13 @@ public class StudyTests
     public void AxesBuildTheirPopulationsAndBadInputsAreRefused()
     {
         var wd = StudyAxes.Build("weight-decay", "quick", "fashion-mnist", "mlp:784-256-256-10", 2);
-        Assert.Equal(10, wd.Models.Count);
+        Assert.Equal(16, wd.Models.Count);
         Assert.Equal(["weight-decay", "seed"], wd.Models[3].Coordinates.Keys);
-        Assert.Equal(5, StudyAxes.Build("random-labels", "quick", "fashion-mnist", "softmax", 1).Models.Count);
+        Assert.All(wd.Models, m => Assert.Equal("train-error<=0.02", m.Config.Until));
+        var rl = StudyAxes.Build("random-labels", "quick", "fashion-mnist", "softmax", 1);
+        Assert.Equal(8, rl.Models.Count);
+        Assert.All(rl.Models, m => Assert.Equal("train-error<=0.01", m.Config.Until));
+        Assert.Equal(0.3, rl.Models[3].Config.UniformLabels);
         Assert.Equal(11, StudyAxes.Build("random-labels", "standard", "fashion-mnist", "softmax", 1).Models.Count);
         Assert.Contains("unknown study axis", Assert.Throws<ArgumentException>(() => StudyAxes.Build("dropout", "quick", "d", "m", 1)).Message);
         Assert.Contains("unknown preset", Assert.Throws<ArgumentException>(() => StudyAxes.Build("weight-decay", "huge", "d", "m", 1)).Message);

@@ -96,6 +96,7 @@ public sealed class StudyCommand : ICommand
         context.Out.WriteLine($"{spec.Name} ({spec.Preset}), {results.Count} models: which metric orders them like their generalization gap?");
         context.Out.WriteLine();
         context.Out.Write(StudyReport.TrustTable(rankings));
+        context.Out.WriteLine(StudyReport.Reading(results, rankings));
         context.Out.WriteLine();
         context.Out.WriteLine($"report: {Path.Combine(folder, "report.md")} (tables, settings), results.csv, results.json, plots/");
         return 0;
