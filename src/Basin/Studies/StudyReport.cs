@@ -42,9 +42,9 @@ public static class StudyReport
         int reverse = significant.Count - like.Count;
         var line = new StringBuilder($"reading: at p < 0.05, {like.Count} of {rankings.Count} metrics order the {results.Count} models like their error gap and {reverse} in reverse");
         if (like.Count > 0)
-            line.Append($" (strongest: {like[0].Metric}, τ = {F(like[0].TauError.Value, "+0.00;-0.00")}, p = {P(like[0].TauError.PValue)})");
+            line.Append($" (strongest: {like[0].Metric}, τ = {Signed(like[0].TauError.Value)}, p {PRelation(like[0].TauError.PValue)})");
         if (rankings.FirstOrDefault(r => r.Metric == "hessian.top_eigenvalue") is { } top)
-            line.Append($"; λ₁: τ = {F(top.TauError.Value, "+0.00;-0.00")}, p = {P(top.TauError.PValue)}");
+            line.Append($"; λ₁: τ = {Signed(top.TauError.Value)}, p {PRelation(top.TauError.PValue)}");
         int capped = results.Count(r => r.Config.Until is { } u && !Training.TrainingCriterion.Parse(u).MetBy(r.Log[^1]));
         if (capped > 0) line.Append($"; {capped} model(s) stopped at the epoch cap short of the criterion");
         var (within, pairs) = StudyRanking.AdjacentGapsWithinNoise(results);
@@ -80,8 +80,18 @@ public static class StudyReport
 
     /// <summary>A correlation with its interval, for tables.</summary>
     internal static string Ci(Correlation c) => double.IsFinite(c.Value)
-        ? $"{F(c.Value, "+0.00;-0.00")} [{F(c.Lower, "+0.00;-0.00")}, {F(c.Upper, "+0.00;-0.00")}]" + (c.Degenerate ? " †" : "")
+        ? $"{Signed(c.Value)} [{Signed(c.Lower)}, {Signed(c.Upper)}]" + (c.Degenerate ? " †" : "")
         : "undefined";
+
+    /// <summary>A correlation with two decimals and its sign; one that rounds to zero is +0.00 (not "-+0.00").</summary>
+    internal static string Signed(double x)
+    {
+        if (!double.IsFinite(x)) return "–";
+        double r = Math.Round(x, 2, MidpointRounding.AwayFromZero);
+        return r == 0 ? "+0.00" : r.ToString("+0.00;-0.00", CultureInfo.InvariantCulture);
+    }
+
+    private static string PRelation(double p) => P(p) is var text && text.StartsWith('<') ? "< " + text[1..] : "= " + text;
 
     /// <summary>A p-value for tables: three significant digits, "&lt; 0.001" below.</summary>
     internal static string P(double p) => !double.IsFinite(p) ? "–" : p < 0.001 ? "<0.001" : p.ToString("0.###", CultureInfo.InvariantCulture);
