@@ -23,7 +23,9 @@ public sealed record FisherSubsets(double[] LogDets, int Singular, double[] Spec
     /// <summary>Computes the statistics of <see cref="MeasureSettings.FisherSubsets"/> subsets of <paramref name="samples"/>, charging <paramref name="ledger"/>.</summary>
     public static FisherSubsets Compute(Model model, (string Name, TorchSharp.Modules.Parameter Value)[] parameters, Dataset samples, Tensor weights, MeasureSettings settings, CostLedger ledger)
     {
-        int n = samples.Count, subsetSize = Math.Min(settings.FisherSubsetSize, n), count = settings.FisherSubsets;
+        int n = samples.Count, subsetSize = settings.FisherSubsetSize, count = settings.FisherSubsets;
+        if (subsetSize > n)
+            throw new ArgumentException($"Fisher subsets of N′ = {subsetSize} samples need at least that many measured samples, got {n}: measure on more samples or use smaller subsets");
         var logDets = new double[count];
         var spectral = new double[count];
         var frobenius = new double[count];

@@ -40,8 +40,8 @@ public sealed record StudySpec
         if (duplicate is not null) throw new ArgumentException($"two models are named '{duplicate.Key}'");
         foreach (var m in Models)
         {
-            if (m.Name.Length == 0 || m.Name.Any(c => !(char.IsLetterOrDigit(c) || c is '-' or '_' or '.' or '=')))
-                throw new ArgumentException($"model name '{m.Name}' must be letters, digits, '-', '_', '.', '='");
+            if (m.Name.Length == 0 || m.Name.StartsWith('.') || m.Name.Any(c => !(char.IsLetterOrDigit(c) || c is '-' or '_' or '.' or '=')))
+                throw new ArgumentException($"model name '{m.Name}' must be letters, digits, '-', '_', '.', '=' and not start with '.' (it names a folder inside the study)");
             try { m.Config.Validate(); }
             catch (ArgumentException e) { throw new ArgumentException($"model '{m.Name}': {e.Message}", e); }
         }
@@ -53,11 +53,49 @@ public sealed record StudySpec
     /// <summary>The JSON form.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, Options);
 
-    /// <summary>Reads the JSON form.</summary>
-    /// <exception cref="JsonException">Malformed.</exception>
-    public static StudySpec FromJson(string json) => JsonSerializer.Deserialize<StudySpec>(json, Options) ?? throw new JsonException("empty study spec");
+    /// <summary>Reads the JSON form; with <paramref name="strict"/> (a spec a user wrote) a key that names no setting is an error naming the nearest one.</summary>
+    /// <exception cref="JsonException">Malformed, or (strict) an unknown key.</exception>
+    public static StudySpec FromJson(string json, bool strict = false)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<StudySpec>(json, strict ? StrictOptions : Options) ?? throw new JsonException("empty study spec");
+        }
+        catch (JsonException e) when (strict && UnknownKey(e.Message) is { } key)
+        {
+            throw new JsonException($"unknown key '{key}'{Nearest(key)}", e);
+        }
+    }
 
     internal static readonly JsonSerializerOptions Options = new(TrainConfig.JsonOptions) { WriteIndented = true };
+
+    private static readonly JsonSerializerOptions StrictOptions = new(Options) { UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow };
+
+    private static string? UnknownKey(string message)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(message, "JSON property '([^']+)' could not be mapped");
+        return match.Success ? match.Groups[1].Value : null;
+    }
+
+    /// <summary>"; did you mean 'x'?" for the known key nearest to <paramref name="key"/> in edit distance (within 3 edits).</summary>
+    private static string Nearest(string key)
+    {
+        var known = new[] { typeof(StudySpec), typeof(StudyModel), typeof(TrainConfig), typeof(OptimizerSettings), typeof(MeasureSettings) }
+            .SelectMany(t => t.GetProperties()).Select(p => JsonNamingPolicy.SnakeCaseLower.ConvertName(p.Name)).Distinct();
+        var (best, distance) = known.Select(k => (k, Distance(k, key))).MinBy(x => x.Item2);
+        return distance <= 3 ? $"; did you mean '{best}'?" : "";
+    }
+
+    private static int Distance(string a, string b)
+    {
+        var d = new int[a.Length + 1, b.Length + 1];
+        for (int i = 0; i <= a.Length; i++) d[i, 0] = i;
+        for (int j = 0; j <= b.Length; j++) d[0, j] = j;
+        for (int i = 1; i <= a.Length; i++)
+            for (int j = 1; j <= b.Length; j++)
+                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+        return d[a.Length, b.Length];
+    }
 
     /// <summary>Formats an axis value for names and tables.</summary>
     public static string Format(double value) => value.ToString("G4", CultureInfo.InvariantCulture);

@@ -57,6 +57,8 @@ public static class Checkpoint
         try
         {
             config = TrainConfig.FromJson(meta["config"]);
+            try { config.Validate(); }
+            catch (ArgumentException e) { throw new InvalidDataException($"{file}: its saved training config is invalid ({e.Message})", e); }
             log = JsonSerializer.Deserialize<List<EpochLog>>(meta["log"], TrainConfig.JsonOptions) ?? [];
             shape = meta["sample_shape"].Split(',').Select(s => long.Parse(s, CultureInfo.InvariantCulture)).ToArray();
             classes = int.Parse(meta["classes"], CultureInfo.InvariantCulture);

@@ -85,6 +85,8 @@ public sealed class TrainingRun : IDisposable
             if (!Noisy(config)) return confused;
             using (confused) return WithNoise(config, confused);
         }
+        if (config.TrainSubset > train.Count)
+            throw new ArgumentException($"--subset {config.TrainSubset} is more than the {train.Count} training samples of {train.Name}");
         var subset = train.SampleOrAll(config.TrainSubset, config.Seed);
         if (!Noisy(config)) return subset;
         using (subset) return WithNoise(config, subset);

@@ -11,7 +11,7 @@ namespace Basin.Tests.Metrics;
 
 public class InvarianceTests
 {
-    private static readonly MeasureSettings Exact = new() { Diagonal = DiagonalEstimator.Exact, TraceProbes = 400, LanczosSteps = 40, Seed = 3 };
+    private static readonly MeasureSettings Exact = new() { Diagonal = DiagonalEstimator.Exact, TraceProbes = 400, LanczosSteps = 40, Seed = 3, FisherSubsetSize = 20, FisherSubsets = 10 };
 
     private static (Model Model, Dataset Data) Setup()
     {

@@ -71,6 +71,8 @@ public sealed class MeasureCommand : ICommand
         using var data = CheckpointData.For(loaded.Run, args);
         var (split, train) = (data.Split, data.Train);
         using var measured = train.SampleOrAll(samples, settings.Seed);
+        if (metrics.Any(UsesFisherSubsets) && measured.Count < settings.FisherSubsetSize)
+            throw new UsageException($"the Fisher metrics draw subsets of N′ = {settings.FisherSubsetSize} samples but only {measured.Count} are measured: raise --samples or leave those metrics out");
         using var metricContext = new MetricContext(loaded.Run.Model, measured, settings, loaded.Run);
         context.Error.WriteLine($"measuring {metrics.Count} metrics of {loaded.Run.Model.Spec} (P = {metricContext.P:N0}) on {measured.Count} samples of {train.Name}");
         context.Progress.Restart();
@@ -98,4 +100,7 @@ public sealed class MeasureCommand : ICommand
     }
 
     private static double? Finite(double x) => double.IsFinite(x) ? x : null;
+
+    /// <summary>Whether a metric reads the per-sample-gradient subsets (and so needs N′ measured samples).</summary>
+    internal static bool UsesFisherSubsets(IMetric m) => m.Id.StartsWith("fisher.", StringComparison.Ordinal) || m.Id is "norm.fisher_rao" or "bound.fisher_volume";
 }

@@ -40,8 +40,8 @@ public sealed class StudyCommand : ICommand
         if (args.String("spec") is { } specFile)
         {
             if (!File.Exists(specFile)) throw new UsageException($"--spec: {specFile} does not exist");
-            try { spec = StudySpec.FromJson(File.ReadAllText(specFile)); }
-            catch (JsonException e) { throw new InvalidDataException($"{specFile}: not a study spec ({e.Message.Split('.')[0]})"); }
+            try { spec = StudySpec.FromJson(File.ReadAllText(specFile), strict: true); }
+            catch (JsonException e) { throw new InvalidDataException($"{specFile}: not a study spec ({e.Message.Split(". ")[0]})"); }
         }
         else if (axis is null && !args.Has("report-only"))
         {

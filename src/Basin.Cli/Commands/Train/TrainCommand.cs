@@ -73,7 +73,7 @@ public sealed class TrainCommand : ICommand
             using var split = DataCatalog.Load(config.Data);
             if (loaded is not null && (!loaded.SampleShape.SequenceEqual(split.Train.SampleShape) || loaded.Classes != split.Train.NumClasses))
                 throw new InvalidDataException($"{loaded.File} was trained on {Dataset.Shape(loaded.SampleShape)} samples with {loaded.Classes} classes, but {config.Data} has {Dataset.Shape(split.Train.SampleShape)} and {split.Train.NumClasses}");
-            using var train = TrainingRun.PrepareTrainingSet(config, split.Train);
+            using var train = UsageException.Check(() => TrainingRun.PrepareTrainingSet(config, split.Train));
             using var started = loaded is null ? TrainingRun.Start(config, train, runtime.Device) : null;
             var run = started ?? loaded!.Run;
             if (outDir is not null) Directory.CreateDirectory(outDir);

@@ -1,0 +1,74 @@
+using Basin.IO;
+using Basin.Training;
+using Xunit;
+
+namespace Basin.Tests.Cli;
+
+/// <summary>Inputs that were accepted silently before: each now ends in one clear line, the right exit code and nothing written.</summary>
+public class ValidationTests
+{
+    private const string Mixture = "mixture:d=4,k=3,n=60";
+
+    private static void AssertRefused((int Code, string Out, string Error) result, int code, string fragment)
+    {
+        Assert.True(result.Code == code, $"exit {result.Code}, expected {code}: {result.Error}");
+        var line = Assert.Single(result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("basin:", StringComparison.Ordinal));
+        Assert.StartsWith("basin: error: ", line);
+        Assert.Contains(fragment, line);
+    }
+
+    private static string Spec(string modelName, string configKey) => $$"""
+        { "name": "s", "preset": "test", "metrics": "hessian.trace", "measure_samples": 20,
+          "models": [
+            { "name": "{{modelName}}", "config": { "model": "mlp:4-3", "data": "{{Mixture}}", "{{configKey}}": 2 }, "coordinates": { "a": "1" } },
+            { "name": "b", "config": { "model": "mlp:4-3", "data": "{{Mixture}}", "epochs": 2 }, "coordinates": { "a": "2" } } ] }
+        """;
+
+    [Fact]
+    public void AMisspeltSpecKeyIsNamedWithTheNearestOne()
+    {
+        using var tmp = new TempFolder();
+        File.WriteAllText(tmp.File("spec.json"), Spec("a", "epochz"));
+        AssertRefused(CliRunner.Run("study", "--spec", tmp.File("spec.json"), "--out", tmp.File("out")), 1, "unknown key 'epochz'; did you mean 'epochs'?");
+        Assert.False(Directory.Exists(tmp.File("out")), "a refused study left its folder");
+    }
+
+    [Theory]
+    [InlineData("..")]
+    [InlineData(".hidden")]
+    public void ModelNamesCannotLeaveTheStudyFolder(string name)
+    {
+        using var tmp = new TempFolder();
+        File.WriteAllText(tmp.File("spec.json"), Spec(name, "epochs"));
+        AssertRefused(CliRunner.Run("study", "--spec", tmp.File("spec.json"), "--out", tmp.File("out")), 1, "not start with '.'");
+        Assert.False(Directory.Exists(tmp.File("out")));
+    }
+
+    [Fact]
+    public void ACheckpointWhoseSavedConfigIsInvalidIsRefusedOnResume()
+    {
+        using var tmp = new TempFolder();
+        Assert.Equal(0, CliRunner.Run("train", "--data", Mixture, "--model", "mlp:4-3", "--epochs", "2", "--out", tmp.Path).Code);
+        string file = tmp.File(Checkpoint.FileName);
+        using (var content = Safetensors.Load(file))
+        {
+            var meta = new Dictionary<string, string>(content.Metadata) { ["config"] = content.Metadata["config"].Replace("\"learning_rate\":0.05", "\"learning_rate\":-1") };
+            Assert.Contains("-1", meta["config"]);
+            Safetensors.Save(file, content.Tensors, meta);
+        }
+        var before = File.ReadAllBytes(file);
+        AssertRefused(CliRunner.Run("train", "--out", tmp.Path, "--resume"), 1, "saved training config is invalid (--lr must be a positive number");
+        Assert.Equal(before, File.ReadAllBytes(file));
+    }
+
+    [Fact]
+    public void SettingsAreNotShrunkSilently()
+    {
+        using var tmp = new TempFolder();
+        AssertRefused(CliRunner.Run("train", "--data", Mixture, "--model", "mlp:4-3", "--subset", "1000", "--out", tmp.File("run")), 2, "--subset 1000 is more than the 60 training samples");
+        Assert.False(Directory.Exists(tmp.File("run")));
+        Assert.Equal(0, CliRunner.Run("train", "--data", Mixture, "--model", "mlp:4-3", "--epochs", "1", "--out", tmp.Path).Code);
+        AssertRefused(CliRunner.Run("measure", "--checkpoint", tmp.Path, "--metrics", "fisher.trace", "--samples", "50"), 2, "subsets of N′ = 100 samples but only 50 are measured");
+        Assert.Equal(0, CliRunner.Run("measure", "--checkpoint", tmp.Path, "--metrics", "hessian.trace", "--samples", "50").Code);
+    }
+}
