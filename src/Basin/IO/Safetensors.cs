@@ -102,6 +102,7 @@ public static class Safetensors
         long dataLength = bytes.Length - dataStart;
         var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        var spans = new List<(long Start, long End, string Name)>();
         try
         {
             foreach (var (name, node) in root)
@@ -119,14 +120,28 @@ public static class Safetensors
                 var offsets = entry["data_offsets"]!.AsArray().Select(s => s!.GetValue<long>()).ToArray();
                 if (offsets.Length != 2 || offsets[0] < 0 || offsets[1] < offsets[0] || offsets[1] > dataLength)
                     throw new InvalidDataException($"tensor '{name}': data offsets [{string.Join(", ", offsets)}] fall outside the {dataLength} data bytes (truncated?)");
-                long numel = shape.Aggregate(1L, (a, b) => b < 0 ? throw new InvalidDataException($"tensor '{name}': negative dimension") : a * b);
-                long expected = numel * ElementSize(dtype);
+                long numel, expected;
+                try
+                {
+                    numel = shape.Aggregate(1L, (a, b) => b < 0 ? throw new InvalidDataException($"tensor '{name}': negative dimension") : checked(a * b));
+                    expected = checked(numel * ElementSize(dtype));
+                }
+                catch (OverflowException)
+                {
+                    throw new InvalidDataException($"tensor '{name}': shape [{string.Join(", ", shape)}] has more elements than a file can hold");
+                }
                 if (offsets[1] - offsets[0] != expected)
                     throw new InvalidDataException($"tensor '{name}': {offsets[1] - offsets[0]} bytes for shape [{string.Join(", ", shape)}] of {dtypeName} (expected {expected})");
+                spans.Add((offsets[0], offsets[1], name));
                 var t = empty(shape, dtype);
                 Bytes(bytes.AsSpan((int)(dataStart + offsets[0]), (int)expected), t);
                 tensors[name] = t;
             }
+            // The format lays tensors out back to back: overlapping data would alias two tensors' bytes.
+            var ordered = spans.OrderBy(s => s.Start).ThenBy(s => s.End).ToList();
+            for (int i = 1; i < ordered.Count; i++)
+                if (ordered[i].Start < ordered[i - 1].End)
+                    throw new InvalidDataException($"tensors '{ordered[i - 1].Name}' and '{ordered[i].Name}' overlap in the data (offsets {ordered[i - 1].Start}–{ordered[i - 1].End} and {ordered[i].Start}–{ordered[i].End})");
         }
         catch
         {

@@ -119,6 +119,8 @@ public static class Checkpoint
             var s = source[name];
             if (!s.shape.SequenceEqual(t.shape))
                 throw new InvalidDataException($"{file}: '{name}' has shape [{string.Join(", ", s.shape)}], model {model.Spec} needs [{string.Join(", ", t.shape)}]");
+            if (t.is_floating_point() && !s.is_floating_point())
+                throw new InvalidDataException($"{file}: '{name}' holds {s.dtype} values where model {model.Spec} has floating-point weights");
             if (s.is_floating_point() && !isfinite(s).all().item<bool>())
                 throw new InvalidDataException($"{file}: '{name}' holds NaN or infinite values");
         }

@@ -98,4 +98,36 @@ public class SafetensorsTests
         Safetensors.Save(tmp.File("nan.safetensors"), nan);
         Assert.Contains("NaN", Assert.Throws<InvalidDataException>(() => Checkpoint.ImportWeights(model, tmp.File("nan.safetensors"))).Message);
     }
+
+    private static void WriteRaw(string path, string header, int dataBytes)
+    {
+        var headerBytes = Encoding.UTF8.GetBytes(header.PadRight((header.Length + 7) / 8 * 8));
+        var bytes = new List<byte>(BitConverter.GetBytes((ulong)headerBytes.Length));
+        bytes.AddRange(headerBytes);
+        bytes.AddRange(new byte[dataBytes]);
+        File.WriteAllBytes(path, bytes.ToArray());
+    }
+
+    [Fact]
+    public void OverlappingOffsetsAndOverflowingShapesAreRefused()
+    {
+        using var tmp = new TempFolder();
+        WriteRaw(tmp.File("overlap.safetensors"), "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", 12);
+        Assert.Contains("overlap in the data", Assert.Throws<InvalidDataException>(() => Safetensors.Load(tmp.File("overlap.safetensors"))).Message);
+        WriteRaw(tmp.File("huge.safetensors"), "{\"a\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296],\"data_offsets\":[0,8]}}", 8);
+        Assert.Contains("more elements than a file can hold", Assert.Throws<InvalidDataException>(() => Safetensors.Load(tmp.File("huge.safetensors"))).Message);
+        // Out of header order but back to back is what some writers produce: accepted.
+        WriteRaw(tmp.File("order.safetensors"), "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,16]},\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 16);
+        using (Safetensors.Load(tmp.File("order.safetensors"))) { }
+    }
+
+    [Fact]
+    public void IntegerWeightsForAFloatModelAreRefused()
+    {
+        using var tmp = new TempFolder();
+        using var model = ModelZoo.Create("mlp:784-16-10", [1, 28, 28], 10, seed: 1);
+        var ints = model.Module.state_dict().ToDictionary(p => p.Key, p => p.Value.to(ScalarType.Int32));
+        Safetensors.Save(tmp.File("int.safetensors"), ints);
+        Assert.Contains("holds Int32 values where model", Assert.Throws<InvalidDataException>(() => Checkpoint.ImportWeights(model, tmp.File("int.safetensors"))).Message);
+    }
 }
