@@ -31,6 +31,9 @@ public interface IMetric
     /// <summary>Whether it runs only when named: <c>all</c> leaves it out (it trains something, or is slow).</summary>
     bool OptIn => false;
 
+    /// <summary>Why the metric does not apply to the context's model or loss (null when it does); the registry then reports it as not applicable instead of a number.</summary>
+    string? NotApplicable(MetricContext context) => null;
+
     /// <summary>Computes the metric; shared inputs come from, and are cached in, <paramref name="context"/>.</summary>
     MetricResult Compute(MetricContext context);
 }

@@ -13,6 +13,12 @@ namespace Basin.Metrics;
 public sealed class InputJacobianRobustness() : Metric("robustness.input_jacobian", "mean spectral norm of the input–output Jacobian of the softmax", "seed 001 §7.1; Sokolic et al. 2017", CostClass.Moderate)
 {
     /// <inheritdoc />
+    public override string? NotApplicable(MetricContext context) =>
+        context.Model.Loss != LossKind.CrossEntropy || context.Model.Outputs < 2
+            ? $"needs a softmax output over K ≥ 2 classes (model {context.Model.Spec} has a {context.Model.Loss} loss with {context.Model.Outputs} output(s))"
+            : null;
+
+    /// <inheritdoc />
     public override MetricResult Compute(MetricContext context)
     {
         var model = context.Model;

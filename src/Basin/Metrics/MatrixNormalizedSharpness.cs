@@ -9,6 +9,9 @@ namespace Basin.Metrics;
 public sealed class MatrixNormalizedSharpness() : Metric("sharpness.matrix_normalized", "Σ_l √(‖W_l‖_F² · Σ h over W_l), normalized-softmax loss", "seed 004 eq. 13", CostClass.Moderate)
 {
     /// <inheritdoc />
+    public override string? NotApplicable(MetricContext context) => MatrixNormalizedSharpness.Applicability(context);
+
+    /// <inheritdoc />
     public override MetricResult Compute(MetricContext context)
     {
         long leftOut = 0;
@@ -30,6 +33,12 @@ public sealed class MatrixNormalizedSharpness() : Metric("sharpness.matrix_norma
         var (value, se) = context.NormalizedDiagonal.Evaluate(Sum);
         return Result(context, value, se, Settings(context), [("matrices", count), ("left_out_parameters", leftOut)]);
     }
+
+    /// <summary>Why seed 004's metrics do not apply: they need a softmax over K ≥ 2 classes (the normalized cross-entropy) and at least one weight matrix.</summary>
+    internal static string? Applicability(MetricContext context) =>
+        context.Model.Loss != Models.LossKind.CrossEntropy || context.Model.Outputs < 2 ? $"needs a softmax classifier (model {context.Model.Spec} has a {context.Model.Loss} loss with {context.Model.Outputs} output(s))"
+        : context.Parameters.All(p => p.Value.dim() < 2) ? $"model {context.Model.Spec} has no weight matrix (only 1-D parameters, which seed 004 leaves out)"
+        : null;
 
     /// <summary>The settings both normalized metrics report.</summary>
     internal static IEnumerable<(string, object)> Settings(MetricContext context) =>

@@ -22,6 +22,9 @@ public abstract class Metric(string id, string description, string source, CostC
     public virtual bool OptIn => false;
 
     /// <inheritdoc />
+    public virtual string? NotApplicable(MetricContext context) => null;
+
+    /// <inheritdoc />
     public abstract MetricResult Compute(MetricContext context);
 
     /// <summary>A result charged with the context's current cost (the runner adds the time).</summary>

@@ -63,7 +63,9 @@ public static class MetricRegistry
             starting?.Invoke(i, metrics[i]);
             context.Ledger.Begin();
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            var result = metrics[i].Compute(context);
+            var result = metrics[i].NotApplicable(context) is { } why
+                ? new MetricResult(metrics[i].Id, double.NaN, double.NaN, new MetricCost(), 0, new Dictionary<string, string> { ["not_applicable"] = why }, new Dictionary<string, double>())
+                : metrics[i].Compute(context);
             results.Add(result with { Cost = context.Ledger.Current, Seconds = clock.Elapsed.TotalSeconds });
         }
         return results;

@@ -33,8 +33,9 @@ public sealed record MetricResult(
     string Id, double Value, double StandardError, MetricCost Cost, double Seconds,
     IReadOnlyDictionary<string, string> Settings, IReadOnlyDictionary<string, double> Terms)
 {
-    /// <summary>The value with its standard error, for tables.</summary>
-    public string Display => double.IsFinite(StandardError) && StandardError > 0
+    /// <summary>The value with its standard error, for tables ("not applicable: why" for a metric that does not apply).</summary>
+    public string Display => Settings.TryGetValue("not_applicable", out var why) ? "not applicable: " + why
+        : double.IsFinite(StandardError) && StandardError > 0
         ? $"{Value.ToString("G5", CultureInfo.InvariantCulture)} ± {StandardError.ToString("G2", CultureInfo.InvariantCulture)}"
         : Value.ToString("G5", CultureInfo.InvariantCulture);
 }

@@ -13,6 +13,9 @@ public sealed class NormalizedSharpness() : Metric("sharpness.normalized", "Σ_l
     public const double Tolerance = 1e-10;
 
     /// <inheritdoc />
+    public override string? NotApplicable(MetricContext context) => MatrixNormalizedSharpness.Applicability(context);
+
+    /// <inheritdoc />
     public override MetricResult Compute(MetricContext context)
     {
         long leftOut = 0;

@@ -41,7 +41,9 @@ public static class StudyRanking
     /// <summary>Ranks every metric measured on all <paramref name="results"/>.</summary>
     public static List<MetricRanking> Rank(IReadOnlyList<ModelResult> results)
     {
-        var ids = results[0].Metrics.Select(m => m.Id).Where(id => results.All(r => r.Metrics.Any(m => m.Id == id))).ToList();
+        // Ranked: the metrics every model has a finite value for (not "not applicable", not failed).
+        var ids = results[0].Metrics.Select(m => m.Id)
+            .Where(id => results.All(r => r.Metrics.Any(m => m.Id == id && double.IsFinite(m.Value)))).ToList();
         var lossGap = results.Select(r => r.LossGap).ToArray();
         var errorGap = results.Select(r => r.ErrorGap).ToArray();
         var testError = results.Select(r => r.TestError).ToArray();

@@ -73,4 +73,22 @@ public class MetricContextTests
             }
         }
     }
+
+    [Theory]
+    [InlineData("deeplinear:3", 1, "sharpness.normalized", "needs a softmax classifier")]
+    [InlineData("deeplinear:3", 1, "robustness.input_jacobian", "needs a softmax output")]
+    [InlineData("shared-sigmoid", 2, "sharpness.matrix_normalized", "has no weight matrix")]
+    public void MetricsThatDoNotApplySaySoInsteadOfANumber(string spec, int inputs, string id, string why)
+    {
+        using var scope = NewDisposeScope();
+        using var model = Basin.Models.ModelZoo.Create(spec, [inputs], 2, seed: 0);
+        var (x, y) = Basin.Tests.Operators.DenseReference.Batch(20, [inputs], 2, seed: 1);
+        using var data = new Basin.Data.Dataset("toy", x.to(ScalarType.Float32), y, 2);
+        using var context = new MetricContext(model, data, new MeasureSettings { TraceProbes = 4 });
+        var results = MetricRegistry.Measure(context, MetricRegistry.Select(id + ",hessian.trace"));
+        Assert.True(double.IsNaN(results[0].Value), $"{id} on {spec} gave {results[0].Value}");
+        Assert.Contains(why, results[0].Settings["not_applicable"]);
+        Assert.StartsWith("not applicable: ", results[0].Display);
+        Assert.True(double.IsFinite(results[1].Value), "hessian.trace applies to every model");
+    }
 }

@@ -89,6 +89,7 @@ public sealed class MeasureCommand : ICommand
                     id = r.Id, value = Finite(r.Value), standard_error = Finite(r.StandardError),
                     cost = new { forward_passes = r.Cost.ForwardPasses, gradients = r.Cost.Gradients, curvature_products = r.Cost.CurvatureProducts, per_sample_gradients = r.Cost.PerSampleGradients },
                     seconds = r.Seconds, settings = r.Settings, terms = r.Terms.ToDictionary(t => t.Key, t => Finite(t.Value)),
+                    not_applicable = r.Settings.GetValueOrDefault("not_applicable"),
                 }),
             }));
             return 0;
