@@ -92,6 +92,7 @@ public static class DataCatalog
             }
         }
         if (d == 0 || k < 2 || n == 0) throw new DataFormatException(spec, "expected mixture:d=D,k=K,n=N with D ≥ 1, K ≥ 2, N ≥ 1");
+        if ((long)d * n > 1L << 28) throw new DataFormatException(spec, $"D·N = {(long)d * n:N0} values per split is more than Basin generates (at most 2^28)");
         return new DataSplit(Synthetic.GaussianMixture(d, k, n, seed: 0, sampleSeed: 1), Synthetic.GaussianMixture(d, k, n, seed: 0, sampleSeed: 2));
     }
 

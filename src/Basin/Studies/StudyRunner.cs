@@ -74,11 +74,20 @@ public static class StudyRunner
         return (spec, results);
     }
 
+    /// <summary>The fields of a saved result that reports read.</summary>
+    private static readonly string[] RequiredFields = ["name", "coordinates", "config", "log", "train_loss", "train_error", "test_loss", "test_error", "metrics"];
+
     private static ModelResult LoadResult(string path)
     {
         try
         {
-            return JsonSerializer.Deserialize<ModelResult>(File.ReadAllText(path), StudySpec.Options) ?? throw new JsonException("empty");
+            string json = File.ReadAllText(path);
+            // A field a report reads must be there: a missing one would otherwise be reported as 0.
+            var node = System.Text.Json.Nodes.JsonNode.Parse(json) as System.Text.Json.Nodes.JsonObject ?? throw new JsonException("not a JSON object");
+            if (RequiredFields.FirstOrDefault(f => node[f] is null) is { } missing) throw new JsonException($"the field '{missing}' is missing");
+            var result = JsonSerializer.Deserialize<ModelResult>(json, StudySpec.Options) ?? throw new JsonException("empty");
+            if (result.Log.Count == 0) throw new JsonException("the training log is empty");
+            return result;
         }
         catch (JsonException e)
         {

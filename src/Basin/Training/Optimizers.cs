@@ -135,7 +135,12 @@ public sealed class Optimizer : IDisposable
 
     /// <summary>The optimiser state as named tensors, and the step count as metadata.</summary>
     public (IReadOnlyDictionary<string, Tensor> Tensors, IReadOnlyDictionary<string, string> Metadata) GetState() =>
-        (state, new Dictionary<string, string> { ["optimizer.steps"] = Steps.ToString(CultureInfo.InvariantCulture) });
+        (state, new Dictionary<string, string>
+        {
+            ["optimizer.steps"] = Steps.ToString(CultureInfo.InvariantCulture),
+            // The list of buffers, so that a checkpoint that lost one is refused instead of resuming from zeros.
+            ["optimizer.keys"] = string.Join(",", state.Keys.Order(StringComparer.Ordinal)),
+        });
 
     /// <summary>Restores state saved by <see cref="GetState"/>; copies the tensors.</summary>
     public void LoadState(IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string> metadata)
@@ -148,8 +153,13 @@ public sealed class Optimizer : IDisposable
             string paramName = key[(key.IndexOf('.', StringComparison.Ordinal) + 1)..];
             if (!byName.TryGetValue(paramName, out var p) || !p.shape.SequenceEqual(value.shape))
                 throw new InvalidDataException($"optimizer state '{key}' does not match any parameter of the model");
+            if (value.is_floating_point() && !isfinite(value).all().item<bool>())
+                throw new InvalidDataException($"optimizer state '{key}' holds NaN or infinite values");
             state[key] = value.to(p.device).clone().DetachFromDisposeScope();
         }
+        if (metadata.TryGetValue("optimizer.keys", out var keys) && keys.Length > 0
+            && keys.Split(',').FirstOrDefault(k => !tensors.ContainsKey(k)) is { } lost)
+            throw new InvalidDataException($"optimizer state '{lost}' is missing: resuming would restart it from zero and no longer continue the saved run");
         Steps = metadata.TryGetValue("optimizer.steps", out var s) ? long.Parse(s, CultureInfo.InvariantCulture) : 0;
     }
 

@@ -71,4 +71,53 @@ public class ValidationTests
         AssertRefused(CliRunner.Run("measure", "--checkpoint", tmp.Path, "--metrics", "fisher.trace", "--samples", "50"), 2, "subsets of N′ = 100 samples but only 50 are measured");
         Assert.Equal(0, CliRunner.Run("measure", "--checkpoint", tmp.Path, "--metrics", "hessian.trace", "--samples", "50").Code);
     }
+
+    private static string TrainedCheckpoint(TempFolder tmp)
+    {
+        Assert.Equal(0, CliRunner.Run("train", "--data", Mixture, "--model", "mlp:4-3", "--epochs", "2", "--out", tmp.Path).Code);
+        return tmp.File(Checkpoint.FileName);
+    }
+
+    [Fact]
+    public void AnOptimizerStateThatLostABufferOrHoldsNaNIsRefused()
+    {
+        using var tmp = new TempFolder();
+        string file = TrainedCheckpoint(tmp);
+        using (var content = Safetensors.Load(file))
+        {
+            var lost = content.Tensors.Keys.First(k => k.StartsWith("optimizer.momentum_buffer.", StringComparison.Ordinal));
+            Safetensors.Save(file, content.Tensors.Where(p => p.Key != lost).ToDictionary(), content.Metadata);
+        }
+        AssertRefused(CliRunner.Run("train", "--out", tmp.Path, "--resume"), 1, "is missing: resuming would restart it from zero");
+
+        using var other = new TempFolder();
+        string second = TrainedCheckpoint(other);
+        using (var content = Safetensors.Load(second))
+        {
+            var key = content.Tensors.Keys.First(k => k.StartsWith("optimizer.", StringComparison.Ordinal));
+            content.Tensors[key].view(-1)[0] = TorchSharp.torch.tensor(float.NaN);
+            Safetensors.Save(second, content.Tensors, content.Metadata);
+        }
+        AssertRefused(CliRunner.Run("train", "--out", other.Path, "--resume"), 1, "holds NaN or infinite values");
+    }
+
+    [Theory]
+    [InlineData("{}", "damaged result")]
+    [InlineData("{\"name\":\"a\"}", "damaged result")]
+    public void DamagedSavedResultsAreNamedNotInvented(string json, string fragment)
+    {
+        using var tmp = new TempFolder();
+        var spec = new Basin.Studies.StudySpec
+        {
+            Name = "s", Preset = "test", Metrics = "hessian.trace", MeasureSamples = 20,
+            Models = [new("a", new TrainConfig { Model = "mlp:4-3", Data = Mixture, Epochs = 1 }, new() { ["x"] = "1" }), new("b", new TrainConfig { Model = "mlp:4-3", Data = Mixture, Epochs = 1, Seed = 1 }, new() { ["x"] = "2" })],
+        };
+        Basin.Studies.StudyRunner.Run(spec, tmp.Path);
+        File.WriteAllText(Path.Combine(tmp.Path, "models", "a", "result.json"), json);
+        AssertRefused(CliRunner.Run("study", "--report-only", "--out", tmp.Path), 1, fragment);
+    }
+
+    [Fact]
+    public void SyntheticSetsTooLargeToGenerateAreRefused() =>
+        AssertRefused(CliRunner.Run("train", "--data", "mixture:d=100000,k=3,n=100000", "--model", "mlp:100000-3"), 1, "more than Basin generates");
 }
