@@ -25,16 +25,33 @@ public static class StudyRunner
     public static List<ModelResult> Run(StudySpec spec, string folder, Action<StudyProgress>? progress = null, CancellationToken cancel = default, Device? device = null)
     {
         spec.Validate();
-        Directory.CreateDirectory(folder);
         string specPath = Path.Combine(folder, SpecFile);
         string json = spec.ToJson();
         if (File.Exists(specPath) && File.ReadAllText(specPath) != json)
             throw new InvalidOperationException($"{folder} holds a different study ({SpecFile} differs): choose another --out, or --report-only to re-report it");
-        AtomicFile.WriteAllText(specPath, json);
 
         var data = new Dictionary<string, DataSplit>();
         try
         {
+            // Every model still to run must have its data and be buildable before the study is written down, so
+            // that a mistake leaves no study.json behind to refuse the corrected command.
+            foreach (var model in spec.Models.Where(m => !File.Exists(Path.Combine(folder, "models", m.Name, "result.json"))))
+            {
+                if (!data.TryGetValue(model.Config.Data, out var split)) data[model.Config.Data] = split = DataCatalog.Load(model.Config.Data);
+                try
+                {
+                    using var built = Models.ModelZoo.Create(model.Config.Model, split.Train.SampleShape, split.Train.NumClasses, model.Config.Seed);
+                    if (model.Config.TrainSubset > split.Train.Count)
+                        throw new ArgumentException($"--subset {model.Config.TrainSubset} is more than the {split.Train.Count} training samples");
+                }
+                catch (Exception e) when (e is FormatException or ArgumentException)
+                {
+                    throw new ArgumentException($"model '{model.Name}': {e.Message}", e);
+                }
+            }
+            Directory.CreateDirectory(folder);
+            AtomicFile.WriteAllText(specPath, json);
+
             var results = new List<ModelResult>();
             for (int i = 0; i < spec.Models.Count; i++)
             {

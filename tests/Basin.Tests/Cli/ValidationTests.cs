@@ -120,4 +120,28 @@ public class ValidationTests
     [Fact]
     public void SyntheticSetsTooLargeToGenerateAreRefused() =>
         AssertRefused(CliRunner.Run("train", "--data", "mixture:d=100000,k=3,n=100000", "--model", "mlp:100000-3"), 1, "more than Basin generates");
+
+    [Fact]
+    public void AStudyWithABadModelWritesNothingSoTheCorrectedCommandRuns()
+    {
+        using var tmp = new TempFolder();
+        string folder = tmp.File("study");
+        AssertRefused(CliRunner.Run("study", "weight-decay", "--preset", "quick", "--data", Mixture, "--model", "mlp:5-3", "--out", folder), 1, "first width must be the input size 4");
+        Assert.False(Directory.Exists(folder), "the refused study left its folder (and study.json) behind");
+        AssertRefused(CliRunner.Run("study", "weight-decay", "--preset", "quick", "--data", "/no/such/data", "--out", folder), 1, "no such data set or folder");
+        Assert.False(Directory.Exists(folder));
+    }
+
+    [Fact]
+    public void AnOutputThatCannotBeWrittenIsFoundBeforeTheWork()
+    {
+        using var tmp = new TempFolder();
+        Assert.Equal(0, CliRunner.Run("train", "--data", Mixture, "--model", "mlp:4-3", "--epochs", "1", "--out", tmp.File("run")).Code);
+        File.WriteAllText(tmp.File("afile"), "x");
+        var spectrum = CliRunner.Run("spectrum", "--checkpoint", tmp.File("run"), "--out", tmp.File("afile"));
+        AssertRefused(spectrum, 1, "is a file, not a folder");
+        Assert.DoesNotContain("cost:", spectrum.Error); // refused before timing a single product
+        AssertRefused(CliRunner.Run("landscape", "--checkpoint", tmp.File("run"), "--out", tmp.File("afile")), 1, "is a file, not a folder");
+        Assert.Equal("x", File.ReadAllText(tmp.File("afile")));
+    }
 }

@@ -46,6 +46,7 @@ public sealed class LandscapeCommand : ICommand
         string title, outDir;
         if (args.Has("toy"))
         {
+            OutputFolder.CheckWritable(args.String("out") ?? Path.Combine("runs", "landscape-toy"));
             using var split = DataCatalog.Load("gaussians3");
             var config = new TrainConfig { Model = "shared-sigmoid", Data = "gaussians3", Epochs = 200, BatchSize = 100, LearningRate = 0.5, Seed = seed, Optimizer = new(OptimizerKind.Sgd, 0.9) };
             using var run = TrainingRun.Start(config, split.Train, runtime.Device);
@@ -57,6 +58,7 @@ public sealed class LandscapeCommand : ICommand
         else
         {
             string file = CheckpointArgument.Resolve(args, "--checkpoint DIR or --toy is required");
+            OutputFolder.CheckWritable(args.String("out") ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file))!, "landscape"));
             using var loaded = Checkpoint.Load(file, runtime.Device);
             using var split = DataCatalog.Load(loaded.Run.Config.Data);
             using var train = TrainingRun.PrepareTrainingSet(loaded.Run.Config, split.Train);

@@ -48,6 +48,7 @@ public sealed class SpectrumCommand : ICommand
         UsageException.Check(settings.Validate);
         double? budget = args.Has("budget") ? args.Double("budget", 0, 1e-3, 1e9) : null;
         string outDir = args.String("out") ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file))!, "spectrum");
+        OutputFolder.CheckWritable(outDir);
         var runtime = RuntimeOptions.Initialize(args);
 
         using var loaded = Checkpoint.Load(file, runtime.Device);
