@@ -47,7 +47,8 @@ public static class IdxReader
         {
             dims[i] = System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(4 + 4 * i));
             if (dims[i] < 0) throw new DataFormatException(path, $"negative dimension {dims[i]}");
-            total *= dims[i];
+            try { total = checked(total * dims[i]); }
+            catch (OverflowException) { throw new DataFormatException(path, $"dimensions {string.Join("×", dims[..(i + 1)])} describe more data than a file can hold"); }
         }
         long have = bytes.Length - header;
         if (have < total)

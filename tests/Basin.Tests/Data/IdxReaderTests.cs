@@ -84,4 +84,14 @@ public class IdxReaderTests
         File.WriteAllBytes(tmp.File("train-labels-idx1-ubyte"), TestFiles.Idx([0], []));
         Assert.Contains("empty", Assert.Throws<DataFormatException>(() => IdxDataset.LoadPair(tmp.Path, "train", "x")).Message);
     }
+
+    [Fact]
+    public void DimensionsWhoseProductOverflowsAreNamed()
+    {
+        using var tmp = new TempFolder();
+        string file = tmp.File("huge-idx3-ubyte");
+        File.WriteAllBytes(file, TestFiles.Idx([int.MaxValue, int.MaxValue, int.MaxValue, int.MaxValue], new byte[16]));
+        var e = Assert.Throws<Basin.Data.DataFormatException>(() => Basin.Data.IdxReader.Read(file));
+        Assert.Contains("describe more data than a file can hold", e.Message);
+    }
 }
