@@ -91,4 +91,24 @@ public class MetricContextTests
         Assert.StartsWith("not applicable: ", results[0].Display);
         Assert.True(double.IsFinite(results[1].Value), "hessian.trace applies to every model");
     }
+
+    [Fact]
+    public void TheCostPreviewCountsTheProductsAndPerSampleGradientsTheMeasurementSpends()
+    {
+        using var scope = NewDisposeScope();
+        var (model, data) = TanhMlp();
+        using (model)
+        using (data)
+        {
+            var settings = new MeasureSettings { TraceProbes = 8, LanczosSteps = 10, SlqSteps = 5, SlqStarts = 2, FisherSubsets = 3, FisherSubsetSize = 10, LaplaceBatch = 10, LaplaceProbes = 4 };
+            var metrics = MetricRegistry.Select("all");
+            var (products, perSample) = MeasureCost.Of(metrics, settings);
+            Assert.Equal(8 + 8 + 8 + 4 + 10 + 10 + 10 + 10 + 10, products);
+            Assert.Equal(30, perSample);
+            using var context = new MetricContext(model, data, settings);
+            var spent = MetricRegistry.Measure(context, metrics);
+            Assert.Equal(products, spent.Sum(r => r.Cost.CurvatureProducts));
+            Assert.Equal(perSample, spent.Sum(r => r.Cost.PerSampleGradients));
+        }
+    }
 }
