@@ -137,11 +137,20 @@ public static class Safetensors
                 Bytes(bytes.AsSpan((int)(dataStart + offsets[0]), (int)expected), t);
                 tensors[name] = t;
             }
-            // The format lays tensors out back to back: overlapping data would alias two tensors' bytes.
+            // The format lays tensors out back to back, in any header order, covering the data exactly (as the
+            // reference implementation checks): an overlap would alias two tensors' bytes, a hole hides bytes.
             var ordered = spans.OrderBy(s => s.Start).ThenBy(s => s.End).ToList();
-            for (int i = 1; i < ordered.Count; i++)
-                if (ordered[i].Start < ordered[i - 1].End)
-                    throw new InvalidDataException($"tensors '{ordered[i - 1].Name}' and '{ordered[i].Name}' overlap in the data (offsets {ordered[i - 1].Start}–{ordered[i - 1].End} and {ordered[i].Start}–{ordered[i].End})");
+            long expectedStart = 0;
+            foreach (var (start, end, name) in ordered)
+            {
+                if (start < expectedStart)
+                    throw new InvalidDataException($"tensor '{name}' overlaps the one before it in the data (offsets {start}–{end}, the previous one ends at {expectedStart})");
+                if (start > expectedStart)
+                    throw new InvalidDataException($"tensor '{name}' starts at byte {start}, leaving a hole after byte {expectedStart} of the data");
+                expectedStart = end;
+            }
+            if (expectedStart != dataLength)
+                throw new InvalidDataException($"the tensors cover {expectedStart} of the {dataLength} data bytes");
         }
         catch
         {

@@ -113,7 +113,11 @@ public class SafetensorsTests
     {
         using var tmp = new TempFolder();
         WriteRaw(tmp.File("overlap.safetensors"), "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", 12);
-        Assert.Contains("overlap in the data", Assert.Throws<InvalidDataException>(() => Safetensors.Load(tmp.File("overlap.safetensors"))).Message);
+        Assert.Contains("overlaps the one before it", Assert.Throws<InvalidDataException>(() => Safetensors.Load(tmp.File("overlap.safetensors"))).Message);
+        WriteRaw(tmp.File("hole.safetensors"), "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[12,20]}}", 20);
+        Assert.Contains("leaving a hole after byte 8", Assert.Throws<InvalidDataException>(() => Safetensors.Load(tmp.File("hole.safetensors"))).Message);
+        WriteRaw(tmp.File("tail.safetensors"), "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 12);
+        Assert.Contains("cover 8 of the 12 data bytes", Assert.Throws<InvalidDataException>(() => Safetensors.Load(tmp.File("tail.safetensors"))).Message);
         WriteRaw(tmp.File("huge.safetensors"), "{\"a\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296],\"data_offsets\":[0,8]}}", 8);
         Assert.Contains("more elements than a file can hold", Assert.Throws<InvalidDataException>(() => Safetensors.Load(tmp.File("huge.safetensors"))).Message);
         // Out of header order but back to back is what some writers produce: accepted.
