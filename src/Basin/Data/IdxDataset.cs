@@ -22,8 +22,10 @@ public static class IdxDataset
             var test = LoadPair(folder, "t10k", name + "/test");
             if (!test.SampleShape.SequenceEqual(train.SampleShape))
             {
+                // The message reads the shapes before the test set is disposed (after, its tensor is gone).
+                string message = $"train images are {Dataset.Shape(train.SampleShape)} but test images are {Dataset.Shape(test.SampleShape)}";
                 test.Dispose();
-                throw new DataFormatException(folder, $"train images are {Dataset.Shape(train.SampleShape)} but test images are {Dataset.Shape(test.SampleShape)}");
+                throw new DataFormatException(folder, message);
             }
             return new DataSplit(train, test);
         }

@@ -1,3 +1,4 @@
+using Basin.Tests.Cli;
 using System.Diagnostics;
 using Basin.IO;
 using Basin.Tests.Data;
@@ -5,10 +6,10 @@ using Basin.Training;
 using Xunit;
 using static TorchSharp.torch;
 
-namespace Basin.Tests.Cli;
+namespace Basin.Tests.BadInput;
 
 /// <summary>Every bad input ends with one clear line on standard error and a non-zero exit, never a crash.</summary>
-public class BadInputTests
+public class CommandLineAndDataTests
 {
     private const string Mixture = "mixture:d=4,k=3,n=60";
 

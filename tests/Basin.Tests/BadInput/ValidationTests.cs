@@ -1,8 +1,9 @@
+using Basin.Tests.Cli;
 using Basin.IO;
 using Basin.Training;
 using Xunit;
 
-namespace Basin.Tests.Cli;
+namespace Basin.Tests.BadInput;
 
 /// <summary>Inputs that were accepted silently before: each now ends in one clear line, the right exit code and nothing written.</summary>
 public class ValidationTests
