@@ -13,18 +13,6 @@ public class CommandLineAndDataTests
 {
     private const string Mixture = "mixture:d=4,k=3,n=60";
 
-    private static void AssertOneLineError((int Code, string Out, string Error) result, int code, string fragment)
-    {
-        Assert.True(result.Code == code, $"exit code {result.Code}, expected {code}; stderr: {result.Error}");
-        var lines = result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        var errorLines = lines.Where(l => l.StartsWith("basin: ", StringComparison.Ordinal)).ToArray();
-        Assert.True(errorLines.Length == 1, $"expected one error line, got: {result.Error}");
-        Assert.StartsWith("basin: error: ", errorLines[0]);
-        Assert.Contains(fragment, errorLines[0]);
-        Assert.Equal(lines[^1], errorLines[0]);
-        Assert.Equal("", result.Out);
-    }
-
     [Theory]
     [InlineData(2, "unknown command 'fly'", "fly")]
     [InlineData(2, "unknown option --learning-rate", "train", "--learning-rate", "0.1")]
@@ -44,7 +32,7 @@ public class CommandLineAndDataTests
     [InlineData(2, "--resume needs --out", "train", "--resume")]
     [InlineData(2, "--lr is given twice", "train", "--lr", "0.1", "--lr", "0.2")]
     public void CommandLineMistakes(int code, string fragment, params string[] args) =>
-        AssertOneLineError(CliRunner.Run(args), code, fragment);
+        BadInputAssert.OneLine(CliRunner.Run(args), code, fragment);
 
     [Fact]
     public void TruncatedDataFileIsNamed()
@@ -53,7 +41,7 @@ public class CommandLineAndDataTests
         TestFiles.WriteIdxFolder(tmp.Path, 20, 5, h: 28, w: 28);
         var images = tmp.File("train-images-idx3-ubyte");
         File.WriteAllBytes(images, File.ReadAllBytes(images)[..5000]);
-        AssertOneLineError(CliRunner.Run("train", "--data", tmp.Path, "--epochs", "1"), 1, "train-images-idx3-ubyte: truncated");
+        BadInputAssert.OneLine(CliRunner.Run("train", "--data", tmp.Path, "--epochs", "1"), 1, "train-images-idx3-ubyte: truncated");
     }
 
     [Fact]
@@ -62,7 +50,7 @@ public class CommandLineAndDataTests
         using var tmp = new TempFolder();
         File.WriteAllBytes(tmp.File("train-images-idx3-ubyte"), TestFiles.Idx([0, 28, 28], []));
         File.WriteAllBytes(tmp.File("train-labels-idx1-ubyte"), TestFiles.Idx([0], []));
-        AssertOneLineError(CliRunner.Run("train", "--data", tmp.Path), 1, "empty data set");
+        BadInputAssert.OneLine(CliRunner.Run("train", "--data", tmp.Path), 1, "empty data set");
     }
 
     [Fact]
@@ -70,7 +58,7 @@ public class CommandLineAndDataTests
     {
         using var tmp = new TempFolder();
         File.WriteAllText(tmp.File(Checkpoint.FileName), "precious");
-        AssertOneLineError(CliRunner.Run("train", "--data", Mixture, "--model", "mlp:4-3", "--out", tmp.Path), 2, "already holds a checkpoint");
+        BadInputAssert.OneLine(CliRunner.Run("train", "--data", Mixture, "--model", "mlp:4-3", "--out", tmp.Path), 2, "already holds a checkpoint");
         Assert.Equal("precious", File.ReadAllText(tmp.File(Checkpoint.FileName)));
     }
 
@@ -78,9 +66,9 @@ public class CommandLineAndDataTests
     public void ResumeFromMissingOrCorruptCheckpointIsRefused()
     {
         using var tmp = new TempFolder();
-        AssertOneLineError(CliRunner.Run("train", "--out", tmp.Path, "--resume"), 2, "holds no checkpoint.safetensors");
+        BadInputAssert.OneLine(CliRunner.Run("train", "--out", tmp.Path, "--resume"), 2, "holds no checkpoint.safetensors");
         File.WriteAllBytes(tmp.File(Checkpoint.FileName), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
-        AssertOneLineError(CliRunner.Run("train", "--out", tmp.Path, "--resume"), 1, "not a valid safetensors file");
+        BadInputAssert.OneLine(CliRunner.Run("train", "--out", tmp.Path, "--resume"), 1, "not a valid safetensors file");
     }
 
     [Fact]
@@ -95,7 +83,7 @@ public class CommandLineAndDataTests
             using (no_grad()) run.Model.Module.parameters().First()[0, 0] = tensor(float.NaN);
             Checkpoint.Save(run, tmp.Path, split.Train.SampleShape, split.Train.NumClasses);
         }
-        AssertOneLineError(CliRunner.Run("train", "--out", tmp.Path, "--resume"), 1, "NaN");
+        BadInputAssert.OneLine(CliRunner.Run("train", "--out", tmp.Path, "--resume"), 1, "NaN");
     }
 
     [Fact]
@@ -103,7 +91,7 @@ public class CommandLineAndDataTests
     {
         using var tmp = new TempFolder();
         string outDir = tmp.File("run");
-        AssertOneLineError(CliRunner.Run("train", "--data", Mixture, "--model", "mlp:4-3", "--lr", "1e6", "--wd", "1", "--momentum", "0", "--batch-size", "4", "--out", outDir), 1, "training diverged");
+        BadInputAssert.OneLine(CliRunner.Run("train", "--data", Mixture, "--model", "mlp:4-3", "--lr", "1e6", "--wd", "1", "--momentum", "0", "--batch-size", "4", "--out", outDir), 1, "training diverged");
         Assert.False(Directory.Exists(outDir), "the run folder of a failed first epoch was left behind");
     }
 

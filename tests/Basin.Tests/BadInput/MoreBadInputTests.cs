@@ -12,16 +12,6 @@ public class MoreBadInputTests
 {
     private const string Mixture = "mixture:d=4,k=3,n=60";
 
-    private static void AssertOneLine((int Code, string Out, string Error) result, int code, string fragment)
-    {
-        Assert.True(result.Code == code, $"exit {result.Code}, expected {code}: {result.Error}");
-        var lines = result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith("basin: ", StringComparison.Ordinal)).ToArray();
-        Assert.True(lines.Length == 1, $"expected one error line: {result.Error}");
-        Assert.StartsWith("basin: error: ", lines[0]);
-        Assert.Contains(fragment, lines[0]);
-        Assert.Equal("", result.Out);
-    }
-
     [Theory]
     [InlineData(2, "--probes must be between 2", "--probes", "1")]
     [InlineData(2, "--slq-steps must be between 2", "--slq-steps", "1")]
@@ -37,7 +27,7 @@ public class MoreBadInputTests
     {
         using var tmp = new TempFolder();
         Assert.Equal(0, CliRunner.Run("train", "--data", Mixture, "--model", "mlp:4-3", "--epochs", "1", "--out", tmp.Path).Code);
-        AssertOneLine(CliRunner.Run(["measure", "--checkpoint", tmp.Path, .. extra]), code, fragment);
+        BadInputAssert.OneLine(CliRunner.Run(["measure", "--checkpoint", tmp.Path, .. extra]), code, fragment);
     }
 
     [Theory]
@@ -52,7 +42,7 @@ public class MoreBadInputTests
     {
         using var tmp = new TempFolder();
         string folder = tmp.File("study");
-        AssertOneLine(CliRunner.Run(["study", .. args, "--data", Mixture, "--model", "mlp:4-3", "--out", folder]), code, fragment);
+        BadInputAssert.OneLine(CliRunner.Run(["study", .. args, "--data", Mixture, "--model", "mlp:4-3", "--out", folder]), code, fragment);
         Assert.False(Directory.Exists(folder), "a refused study left its folder");
     }
 
@@ -69,7 +59,7 @@ public class MoreBadInputTests
     {
         using var tmp = new TempFolder();
         string folder = tmp.File("run");
-        AssertOneLine(CliRunner.Run(["train", "--data", Mixture, "--model", "mlp:4-3", .. extra, "--out", folder]), code, fragment);
+        BadInputAssert.OneLine(CliRunner.Run(["train", "--data", Mixture, "--model", "mlp:4-3", .. extra, "--out", folder]), code, fragment);
         Assert.False(Directory.Exists(folder), "a refused run left its folder");
     }
 
@@ -78,7 +68,7 @@ public class MoreBadInputTests
     [InlineData(2, "--points must be between 2 and 201", "--toy", "--points", "1")]
     [InlineData(2, "--radius must be between", "--toy", "--radius", "0")]
     public void LandscapeRefuses(int code, string fragment, params string[] extra) =>
-        AssertOneLine(CliRunner.Run(["landscape", .. extra]), code, fragment);
+        BadInputAssert.OneLine(CliRunner.Run(["landscape", .. extra]), code, fragment);
 
     [Fact]
     public void ATestSetOfAnotherImageShapeIsNamed()
@@ -86,7 +76,7 @@ public class MoreBadInputTests
         using var tmp = new TempFolder();
         TestFiles.WriteIdxFolder(tmp.Path, 20, 5, h: 28, w: 28);
         File.WriteAllBytes(tmp.File("t10k-images-idx3-ubyte"), TestFiles.Idx([5, 32, 32], new byte[5 * 32 * 32]));
-        AssertOneLine(CliRunner.Run("train", "--data", tmp.Path, "--model", "mlp:784-3", "--epochs", "1", "--out", tmp.File("run")), 1, "train images are 1×28×28 but test images are 1×32×32");
+        BadInputAssert.OneLine(CliRunner.Run("train", "--data", tmp.Path, "--model", "mlp:784-3", "--epochs", "1", "--out", tmp.File("run")), 1, "train images are 1×28×28 but test images are 1×32×32");
         Assert.False(Directory.Exists(tmp.File("run")));
     }
 
@@ -95,8 +85,8 @@ public class MoreBadInputTests
     {
         using var tmp = new TempFolder();
         Basin.IO.Safetensors.Save(tmp.File("weights.safetensors"), new Dictionary<string, TorchSharp.torch.Tensor> { ["w"] = TorchSharp.torch.zeros(2) });
-        AssertOneLine(CliRunner.Run("measure", "--checkpoint", tmp.File("weights.safetensors")), 1, "not a Basin checkpoint (a plain weights file? Checkpoint.ImportWeights reads one into a zoo model)");
-        AssertOneLine(CliRunner.Run("certify", "--checkpoint", tmp.File("weights.safetensors")), 1, "not a Basin checkpoint");
-        AssertOneLine(CliRunner.Run("spectrum", "--checkpoint", tmp.File("missing")), 2, "does not exist");
+        BadInputAssert.OneLine(CliRunner.Run("measure", "--checkpoint", tmp.File("weights.safetensors")), 1, "not a Basin checkpoint (a plain weights file? Checkpoint.ImportWeights reads one into a zoo model)");
+        BadInputAssert.OneLine(CliRunner.Run("certify", "--checkpoint", tmp.File("weights.safetensors")), 1, "not a Basin checkpoint");
+        BadInputAssert.OneLine(CliRunner.Run("spectrum", "--checkpoint", tmp.File("missing")), 2, "does not exist");
     }
 }

@@ -10,14 +10,6 @@ public class ValidationTests
 {
     private const string Mixture = "mixture:d=4,k=3,n=60";
 
-    private static void AssertRefused((int Code, string Out, string Error) result, int code, string fragment)
-    {
-        Assert.True(result.Code == code, $"exit {result.Code}, expected {code}: {result.Error}");
-        var line = Assert.Single(result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("basin:", StringComparison.Ordinal));
-        Assert.StartsWith("basin: error: ", line);
-        Assert.Contains(fragment, line);
-    }
-
     private static string Spec(string modelName, string configKey) => $$"""
         { "name": "s", "preset": "test", "metrics": "hessian.trace", "measure_samples": 20,
           "models": [
@@ -30,7 +22,7 @@ public class ValidationTests
     {
         using var tmp = new TempFolder();
         File.WriteAllText(tmp.File("spec.json"), Spec("a", "epochz"));
-        AssertRefused(CliRunner.Run("study", "--spec", tmp.File("spec.json"), "--out", tmp.File("out")), 1, "unknown key 'epochz'; did you mean 'epochs'?");
+        BadInputAssert.OneLine(CliRunner.Run("study", "--spec", tmp.File("spec.json"), "--out", tmp.File("out")), 1, "unknown key 'epochz'; did you mean 'epochs'?");
         Assert.False(Directory.Exists(tmp.File("out")), "a refused study left its folder");
     }
 
@@ -41,7 +33,7 @@ public class ValidationTests
     {
         using var tmp = new TempFolder();
         File.WriteAllText(tmp.File("spec.json"), Spec(name, "epochs"));
-        AssertRefused(CliRunner.Run("study", "--spec", tmp.File("spec.json"), "--out", tmp.File("out")), 1, "not start with '.'");
+        BadInputAssert.OneLine(CliRunner.Run("study", "--spec", tmp.File("spec.json"), "--out", tmp.File("out")), 1, "not start with '.'");
         Assert.False(Directory.Exists(tmp.File("out")));
     }
 
@@ -58,7 +50,7 @@ public class ValidationTests
             Safetensors.Save(file, content.Tensors, meta);
         }
         var before = File.ReadAllBytes(file);
-        AssertRefused(CliRunner.Run("train", "--out", tmp.Path, "--resume"), 1, "saved training config is invalid (--lr must be a positive number");
+        BadInputAssert.OneLine(CliRunner.Run("train", "--out", tmp.Path, "--resume"), 1, "saved training config is invalid (--lr must be a positive number");
         Assert.Equal(before, File.ReadAllBytes(file));
     }
 
@@ -66,10 +58,10 @@ public class ValidationTests
     public void SettingsAreNotShrunkSilently()
     {
         using var tmp = new TempFolder();
-        AssertRefused(CliRunner.Run("train", "--data", Mixture, "--model", "mlp:4-3", "--subset", "1000", "--out", tmp.File("run")), 2, "--subset 1000 is more than the 60 training samples");
+        BadInputAssert.OneLine(CliRunner.Run("train", "--data", Mixture, "--model", "mlp:4-3", "--subset", "1000", "--out", tmp.File("run")), 2, "--subset 1000 is more than the 60 training samples");
         Assert.False(Directory.Exists(tmp.File("run")));
         Assert.Equal(0, CliRunner.Run("train", "--data", Mixture, "--model", "mlp:4-3", "--epochs", "1", "--out", tmp.Path).Code);
-        AssertRefused(CliRunner.Run("measure", "--checkpoint", tmp.Path, "--metrics", "fisher.trace", "--samples", "50"), 2, "subsets of N′ = 100 samples but only 50 are measured");
+        BadInputAssert.OneLine(CliRunner.Run("measure", "--checkpoint", tmp.Path, "--metrics", "fisher.trace", "--samples", "50"), 2, "subsets of N′ = 100 samples but only 50 are measured");
         Assert.Equal(0, CliRunner.Run("measure", "--checkpoint", tmp.Path, "--metrics", "hessian.trace", "--samples", "50").Code);
     }
 
@@ -89,7 +81,7 @@ public class ValidationTests
             var lost = content.Tensors.Keys.First(k => k.StartsWith("optimizer.momentum_buffer.", StringComparison.Ordinal));
             Safetensors.Save(file, content.Tensors.Where(p => p.Key != lost).ToDictionary(), content.Metadata);
         }
-        AssertRefused(CliRunner.Run("train", "--out", tmp.Path, "--resume"), 1, "is missing: resuming would restart it from zero");
+        BadInputAssert.OneLine(CliRunner.Run("train", "--out", tmp.Path, "--resume"), 1, "is missing: resuming would restart it from zero");
 
         using var other = new TempFolder();
         string second = TrainedCheckpoint(other);
@@ -99,7 +91,7 @@ public class ValidationTests
             content.Tensors[key].view(-1)[0] = TorchSharp.torch.tensor(float.NaN);
             Safetensors.Save(second, content.Tensors, content.Metadata);
         }
-        AssertRefused(CliRunner.Run("train", "--out", other.Path, "--resume"), 1, "holds NaN or infinite values");
+        BadInputAssert.OneLine(CliRunner.Run("train", "--out", other.Path, "--resume"), 1, "holds NaN or infinite values");
     }
 
     [Theory]
@@ -115,21 +107,21 @@ public class ValidationTests
         };
         Basin.Studies.StudyRunner.Run(spec, tmp.Path);
         File.WriteAllText(Path.Combine(tmp.Path, "models", "a", "result.json"), json);
-        AssertRefused(CliRunner.Run("study", "--report-only", "--out", tmp.Path), 1, fragment);
+        BadInputAssert.OneLine(CliRunner.Run("study", "--report-only", "--out", tmp.Path), 1, fragment);
     }
 
     [Fact]
     public void SyntheticSetsTooLargeToGenerateAreRefused() =>
-        AssertRefused(CliRunner.Run("train", "--data", "mixture:d=100000,k=3,n=100000", "--model", "mlp:100000-3"), 1, "more than Basin generates");
+        BadInputAssert.OneLine(CliRunner.Run("train", "--data", "mixture:d=100000,k=3,n=100000", "--model", "mlp:100000-3"), 1, "more than Basin generates");
 
     [Fact]
     public void AStudyWithABadModelWritesNothingSoTheCorrectedCommandRuns()
     {
         using var tmp = new TempFolder();
         string folder = tmp.File("study");
-        AssertRefused(CliRunner.Run("study", "weight-decay", "--preset", "quick", "--data", Mixture, "--model", "mlp:5-3", "--out", folder), 1, "first width must be the input size 4");
+        BadInputAssert.OneLine(CliRunner.Run("study", "weight-decay", "--preset", "quick", "--data", Mixture, "--model", "mlp:5-3", "--out", folder), 1, "first width must be the input size 4");
         Assert.False(Directory.Exists(folder), "the refused study left its folder (and study.json) behind");
-        AssertRefused(CliRunner.Run("study", "weight-decay", "--preset", "quick", "--data", "/no/such/data", "--out", folder), 1, "no such data set or folder");
+        BadInputAssert.OneLine(CliRunner.Run("study", "weight-decay", "--preset", "quick", "--data", "/no/such/data", "--out", folder), 1, "no such data set or folder");
         Assert.False(Directory.Exists(folder));
     }
 
@@ -140,9 +132,9 @@ public class ValidationTests
         Assert.Equal(0, CliRunner.Run("train", "--data", Mixture, "--model", "mlp:4-3", "--epochs", "1", "--out", tmp.File("run")).Code);
         File.WriteAllText(tmp.File("afile"), "x");
         var spectrum = CliRunner.Run("spectrum", "--checkpoint", tmp.File("run"), "--out", tmp.File("afile"));
-        AssertRefused(spectrum, 1, "is a file, not a folder");
+        BadInputAssert.OneLine(spectrum, 1, "is a file, not a folder");
         Assert.DoesNotContain("cost:", spectrum.Error); // refused before timing a single product
-        AssertRefused(CliRunner.Run("landscape", "--checkpoint", tmp.File("run"), "--out", tmp.File("afile")), 1, "is a file, not a folder");
+        BadInputAssert.OneLine(CliRunner.Run("landscape", "--checkpoint", tmp.File("run"), "--out", tmp.File("afile")), 1, "is a file, not a folder");
         Assert.Equal("x", File.ReadAllText(tmp.File("afile")));
     }
 }
