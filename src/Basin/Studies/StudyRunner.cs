@@ -35,20 +35,7 @@ public static class StudyRunner
         {
             // Every model still to run must have its data and be buildable before the study is written down, so
             // that a mistake leaves no study.json behind to refuse the corrected command.
-            foreach (var model in spec.Models.Where(m => !File.Exists(Path.Combine(folder, "models", m.Name, "result.json"))))
-            {
-                if (!data.TryGetValue(model.Config.Data, out var split)) data[model.Config.Data] = split = DataCatalog.Load(model.Config.Data);
-                try
-                {
-                    using var built = Models.ModelZoo.Create(model.Config.Model, split.Train.SampleShape, split.Train.NumClasses, model.Config.Seed);
-                    if (model.Config.TrainSubset > split.Train.Count)
-                        throw new ArgumentException($"--subset {model.Config.TrainSubset} is more than the {split.Train.Count} training samples");
-                }
-                catch (Exception e) when (e is FormatException or ArgumentException)
-                {
-                    throw new ArgumentException($"model '{model.Name}': {e.Message}", e);
-                }
-            }
+            CheckModels(spec, folder, data);
             Directory.CreateDirectory(folder);
             AtomicFile.WriteAllText(specPath, json);
 
@@ -75,6 +62,37 @@ public static class StudyRunner
         finally
         {
             foreach (var split in data.Values) split.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Checks, before any work, that every model of <paramref name="spec"/> still to run in <paramref name="folder"/> has its
+    /// data and can be built for it (and its subset fits), loading each data set once.
+    /// </summary>
+    /// <exception cref="ArgumentException">A model cannot be built for its data, or its subset is larger than the training set.</exception>
+    /// <exception cref="DataFormatException">A data set is missing or corrupt.</exception>
+    public static void CheckModels(StudySpec spec, string folder)
+    {
+        var data = new Dictionary<string, DataSplit>();
+        try { CheckModels(spec, folder, data); }
+        finally { foreach (var split in data.Values) split.Dispose(); }
+    }
+
+    private static void CheckModels(StudySpec spec, string folder, Dictionary<string, DataSplit> data)
+    {
+        foreach (var model in spec.Models.Where(m => !File.Exists(Path.Combine(folder, "models", m.Name, "result.json"))))
+        {
+            if (!data.TryGetValue(model.Config.Data, out var split)) data[model.Config.Data] = split = DataCatalog.Load(model.Config.Data);
+            try
+            {
+                using var built = Models.ModelZoo.Create(model.Config.Model, split.Train.SampleShape, split.Train.NumClasses, model.Config.Seed);
+                if (model.Config.TrainSubset > split.Train.Count)
+                    throw new ArgumentException($"--subset {model.Config.TrainSubset} is more than the {split.Train.Count} training samples");
+            }
+            catch (Exception e) when (e is FormatException or ArgumentException)
+            {
+                throw new ArgumentException($"model '{model.Name}': {e.Message}", e);
+            }
         }
     }
 

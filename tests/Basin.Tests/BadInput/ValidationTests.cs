@@ -119,7 +119,7 @@ public class ValidationTests
     {
         using var tmp = new TempFolder();
         string folder = tmp.File("study");
-        BadInputAssert.OneLine(CliRunner.Run("study", "weight-decay", "--preset", "quick", "--data", Mixture, "--model", "mlp:5-3", "--out", folder), 1, "first width must be the input size 4");
+        BadInputAssert.OneLine(CliRunner.Run("study", "weight-decay", "--preset", "quick", "--data", Mixture, "--model", "mlp:5-3", "--out", folder), 2, "first width must be the input size 4");
         Assert.False(Directory.Exists(folder), "the refused study left its folder (and study.json) behind");
         BadInputAssert.OneLine(CliRunner.Run("study", "weight-decay", "--preset", "quick", "--data", "/no/such/data", "--out", folder), 1, "no such data set or folder");
         Assert.False(Directory.Exists(folder));
@@ -136,5 +136,14 @@ public class ValidationTests
         Assert.DoesNotContain("cost:", spectrum.Error); // refused before timing a single product
         BadInputAssert.OneLine(CliRunner.Run("landscape", "--checkpoint", tmp.File("run"), "--out", tmp.File("afile")), 1, "is a file, not a folder");
         Assert.Equal("x", File.ReadAllText(tmp.File("afile")));
+    }
+
+    [Fact]
+    public void ABadModelInASpecFileIsTheFilesFault()
+    {
+        using var tmp = new TempFolder();
+        File.WriteAllText(tmp.File("spec.json"), Spec("a", "epochs").Replace("mlp:4-3", "mlp:5-3"));
+        BadInputAssert.OneLine(CliRunner.Run("study", "--spec", tmp.File("spec.json"), "--out", tmp.File("out")), 1, "model 'a': ");
+        Assert.False(Directory.Exists(tmp.File("out")));
     }
 }

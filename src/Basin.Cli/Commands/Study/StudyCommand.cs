@@ -69,6 +69,10 @@ public sealed class StudyCommand : ICommand
             spec = spec with { Models = spec.Models.Select(m => m with { Config = m.Config with { Until = until } }).ToList() };
         UsageException.Check(spec.Validate);
         var runtime = RuntimeOptions.Initialize(args);
+        // Models built from --model/--data are command-line values (exit 2); those of a --spec file are the file's (exit 1).
+        var checkedSpec = spec;
+        if (args.String("spec") is null) UsageException.Check(() => StudyRunner.CheckModels(checkedSpec, folder));
+        else StudyRunner.CheckModels(spec, folder);
         context.Error.WriteLine($"study {spec.Name} ({spec.Preset}): {spec.Models.Count} models in {folder}");
         context.Progress.Restart();
         var results = StudyRunner.Run(spec, folder, device: runtime.Device, progress: p =>
