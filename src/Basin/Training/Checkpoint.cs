@@ -132,7 +132,7 @@ public static class Checkpoint
         tensors.Where(p => p.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(p => p.Key[prefix.Length..], p => p.Value);
 
     private static string ResolveFile(string path) =>
-        Directory.Exists(path) || !path.EndsWith(".safetensors", StringComparison.Ordinal) ? Path.Combine(path, FileName) : path;
+        Directory.Exists(path) || (!File.Exists(path) && !path.EndsWith(".safetensors", StringComparison.Ordinal)) ? Path.Combine(path, FileName) : path;
 }
 
 /// <summary>A checkpoint read back: the run and the shape of the data it was trained on.</summary>

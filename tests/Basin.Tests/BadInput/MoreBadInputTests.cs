@@ -89,4 +89,13 @@ public class MoreBadInputTests
         BadInputAssert.OneLine(CliRunner.Run("certify", "--checkpoint", tmp.File("weights.safetensors")), 1, "not a Basin checkpoint");
         BadInputAssert.OneLine(CliRunner.Run("spectrum", "--checkpoint", tmp.File("missing")), 2, "does not exist");
     }
+
+    [Fact]
+    public void AFileThatIsNotACheckpointAndAPriorSplitThatLeavesNothingAreNamed()
+    {
+        using var tmp = new TempFolder();
+        Assert.Equal(0, CliRunner.Run("train", "--data", Mixture, "--model", "mlp:4-3", "--epochs", "1", "--out", tmp.Path).Code);
+        BadInputAssert.OneLine(CliRunner.Run("measure", "--checkpoint", tmp.File("log.csv")), 1, "log.csv: not a valid safetensors file");
+        BadInputAssert.OneLine(CliRunner.Run("certify", "--checkpoint", tmp.Path, "--prior-split", "0.99"), 2, "--prior-split 0.99 leaves fewer than 2 of the 60 training samples");
+    }
 }

@@ -59,6 +59,8 @@ public sealed class CertifyCommand : ICommand
         using var loaded = Checkpoint.Load(file, runtime.Device);
         using var data = CheckpointData.For(loaded.Run, args);
         var (split, train) = (data.Split, data.Train);
+        if (train.Count - (int)(settings.PriorSplit * train.Count) < 2)
+            throw new UsageException($"--prior-split {settings.PriorSplit} leaves fewer than 2 of the {train.Count} training samples for the bound: lower it");
         context.Error.WriteLine($"certifying {loaded.Run.Model.Spec} ({loaded.Run.Model.ParameterCount:N0} parameters) on {train.Name} ({train.Count} samples): "
             + (settings.PriorSplit > 0 ? $"prior trained on {settings.PriorSplit:P0}, bound on the rest" : "prior at the initial weights, bound on all")
             + $", objective {settings.Objective.ToString().ToLowerInvariant()}, δ = {settings.Delta.ToString(CultureInfo.InvariantCulture)}, δ′ = {settings.DeltaMonteCarlo.ToString(CultureInfo.InvariantCulture)}");
