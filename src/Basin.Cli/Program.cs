@@ -40,7 +40,7 @@ public static class Program
         }
         if (args[0] == "--version")
         {
-            context.Out.WriteLine($"basin {typeof(Program).Assembly.GetName().Version}");
+            context.Out.WriteLine($"basin {Studies.ModelResult.CodeVersion}");
             return 0;
         }
         var command = Commands.FirstOrDefault(c => c.Name == args[0]);

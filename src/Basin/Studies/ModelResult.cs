@@ -16,8 +16,13 @@ public sealed record ModelResult(
     string Name, Dictionary<string, string> Coordinates, TrainConfig Config, List<EpochLog> Log,
     double TrainLoss, double TrainError, double TestLoss, double TestError,
     List<MetricResult> Metrics, List<double[]> Density, List<SubsamplingRow> Subsampling, Landscape? Landscape, double TrainSeconds, double MeasureSeconds,
-    int TestSamples = 0)
+    int TestSamples = 0, string? Code = null, string? Finished = null)
 {
+    /// <summary>The Basin version that produced a result: the assembly's informational version, with the git commit it was built from.</summary>
+    public static string CodeVersion { get; } =
+        typeof(ModelResult).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion ?? "unknown";
+
     /// <summary>
     /// The binomial standard error of the error gap in percentage points, <c>100·√(e(1 − e)/n_test)</c>: the test
     /// error estimates the population's, the training error is exact for the training set. NaN when the test-set

@@ -28,6 +28,15 @@ public sealed class HeaderSection : IReportSection
         md.AppendLine();
         md.AppendLine($"{results.Count} of {spec.Models.Count} models finished. Data: `{results[0].Config.Data}`, model: `{results[0].Config.Model}`, metrics measured on {spec.MeasureSamples} training samples per model.");
         if (StudyAxes.Names.TryGetValue(spec.Name, out var what)) md.AppendLine($"Axis: {what}.");
+        // Provenance, from the saved results themselves (results saved before 2026-12-01 do not carry it).
+        if (results.Any(r => r.Code is not null))
+        {
+            var codes = results.Select(r => r.Code ?? "unknown").Distinct().Order(StringComparer.Ordinal);
+            var dates = results.Select(r => r.Finished).OfType<string>().Order(StringComparer.Ordinal).ToList();
+            var seeds = results.Select(r => r.Config.Seed).Distinct().Order();
+            string when = dates.Count == 0 ? "" : $", models finished {dates[0]}{(dates[^1] != dates[0] ? " … " + dates[^1] : "")}";
+            md.AppendLine($"Measured with basin {string.Join(", ", codes)}{when}; training seeds {string.Join(", ", seeds)}; metric seed = each model's training seed.");
+        }
         md.AppendLine();
     }
 }

@@ -147,7 +147,7 @@ public static class StudyRunner
         var metrics = MetricRegistry.Select(spec.Metrics);
         var results = MetricRegistry.Measure(context, metrics, (i, m) => progress(StudyStage.Measuring, m.Id, 0.5 + 0.5 * i / metrics.Count)).ToList();
         var result = new ModelResult(model.Name, model.Coordinates, config, run.Log.ToList(), last.TrainLoss, last.TrainError, last.TestLoss, last.TestError,
-            results, [], [], null, run.Log.Sum(l => l.Seconds), 0, split.Test.Count);
+            results, [], [], null, run.Log.Sum(l => l.Seconds), 0, split.Test.Count, ModelResult.CodeVersion, DateTime.UtcNow.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
         var subject = new MeasuredModel(model, context, measured);
         foreach (var extra in StudyAxes.Extras(spec.Name))
         {

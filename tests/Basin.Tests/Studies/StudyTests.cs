@@ -35,6 +35,8 @@ public class StudyTests
         Assert.Equal(6, rankings.Count);
         string report = File.ReadAllText(tmp.File("report.md"));
         Assert.Contains("## Trust table", report);
+        Assert.Contains($"Measured with basin {ModelResult.CodeVersion}, models finished ", report);
+        Assert.Matches(@"models finished \d{4}-\d{2}-\d{2}; training seeds 0; metric seed", report);
         Assert.Contains("| hessian.trace |", report);
         Assert.Equal(1 + 3 * 6, File.ReadAllLines(tmp.File("results.csv")).Length);
         foreach (var plot in new[] { "scatter-hessian.trace", "training-curves", "spectra" })

@@ -25,7 +25,7 @@ public sealed class InfoCommand : ICommand
         var runtime = RuntimeOptions.Initialize(args);
         var rows = new List<(string Key, string Value)>
         {
-            ("basin", typeof(InfoCommand).Assembly.GetName().Version?.ToString() ?? "?"),
+            ("basin", Studies.ModelResult.CodeVersion),
             ("torchsharp", typeof(torch).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? typeof(torch).Assembly.GetName().Version?.ToString() ?? "?"),
             ("libtorch", $"{runtime.LibTorchVersion} ({runtime.LibTorchSource})"),
             ("device", runtime.Device.type.ToString().ToLowerInvariant() + (runtime.CudaAvailable ? $" ({torch.cuda.device_count()} GPU)" : "")),
