@@ -11,15 +11,22 @@ namespace Basin.Studies;
 public static class ReportPlots
 {
     /// <summary>Writes every plot of the report into <paramref name="folder"/>.</summary>
-    public static void Write(IReadOnlyList<ModelResult> results, string folder)
+    public static void Write(IReadOnlyList<ModelResult> results, IReadOnlyList<MetricRanking> rankings, string folder)
     {
         Directory.CreateDirectory(folder);
+        // Each point labelled by the model's place on the axis (the seed left out), with ±1 standard error.
+        var labels = results.Select(r => string.Join(" ", r.Coordinates.Where(c => c.Key != "seed").Select(c => c.Value))).ToArray();
         foreach (var id in results[0].Metrics.Select(m => m.Id))
         {
             var x = results.Select(r => r.ErrorGap).ToArray();
-            var y = results.Select(r => r.Metrics.FirstOrDefault(m => m.Id == id)?.Value ?? double.NaN).ToArray();
-            new LinePlot($"{id} against the generalization gap ({results.Count} models)", "error gap (test − train, percentage points)", id)
-                .Add(new Series(id, x, y, Points: true))
+            var values = results.Select(r => r.Metrics.FirstOrDefault(m => m.Id == id)).ToArray();
+            var y = values.Select(v => v?.Value ?? double.NaN).ToArray();
+            var errors = values.Select(v => v?.StandardError ?? double.NaN).ToArray();
+            string tau = rankings.FirstOrDefault(r => r.Metric == id) is { } ranking
+                ? $"; τ = {StudyReport.Signed(ranking.TauError.Value)}, p {(StudyReport.P(ranking.TauError.PValue) is var p && p.StartsWith('<') ? "< " + p[1..] : "= " + p)}"
+                : "";
+            new LinePlot($"{id} against the generalization gap ({results.Count} models{tau})", "error gap (test − train, percentage points)", id)
+                .Add(new Series(id, x, y, Points: true, YError: errors, PointLabels: labels))
                 .Save(Path.Combine(folder, "scatter-" + id));
         }
         var curves = new LinePlot("training curves: test error (%) per epoch", "epoch", "test error %");

@@ -27,7 +27,7 @@ public static class StudyReport
         var input = new ReportInput(spec, results, rankings);
         foreach (var section in Sections) section.Write(md, input);
         AtomicFile.WriteAllText(Path.Combine(folder, "report.md"), md.ToString());
-        ReportPlots.Write(results, Path.Combine(folder, "plots"));
+        ReportPlots.Write(results, rankings, Path.Combine(folder, "plots"));
         return rankings;
     }
 

@@ -8,7 +8,10 @@ namespace Basin.Studies.Plotting;
 /// <param name="X">x values.</param>
 /// <param name="Y">y values.</param>
 /// <param name="Points">Draw markers without lines (a scatter plot).</param>
-public sealed record Series(string Label, IReadOnlyList<double> X, IReadOnlyList<double> Y, bool Points = false);
+/// <param name="YError">With markers: a ±1 standard-error bar on each point (NaN: none).</param>
+/// <param name="PointLabels">With markers: a short label beside each point (e.g. its axis value).</param>
+public sealed record Series(string Label, IReadOnlyList<double> X, IReadOnlyList<double> Y, bool Points = false,
+    IReadOnlyList<double>? YError = null, IReadOnlyList<string>? PointLabels = null);
 
 /// <summary>
 /// A line plot with axes, ticks and a legend, drawn once and saved as PNG and SVG (SkiaSharp). The y
@@ -44,6 +47,11 @@ public sealed class LinePlot(string title, string xLabel, string yLabel, bool lo
     {
         canvas.Clear(SKColors.White);
         var all = series.SelectMany(s => s.X.Zip(s.Y)).Where(p => double.IsFinite(p.First) && double.IsFinite(p.Second)).ToList();
+        // Error bars belong inside the frame too.
+        foreach (var s in series.Where(s => s.YError is not null))
+            for (int j = 0; j < s.X.Count; j++)
+                if (double.IsFinite(s.X[j]) && double.IsFinite(s.Y[j]) && double.IsFinite(s.YError![j]))
+                    all.AddRange([(s.X[j], s.Y[j] - s.YError[j]), (s.X[j], s.Y[j] + s.YError[j])]);
         if (all.Count == 0) all.Add((0, 0));
         double x0 = all.Min(p => p.First), x1 = all.Max(p => p.First);
         double yMax = all.Max(p => p.Second);
@@ -118,11 +126,24 @@ public sealed class LinePlot(string title, string xLabel, string yLabel, bool lo
             if (s.Points)
             {
                 using var dot = new SKPaint { Color = paint.Color, IsAntialias = true, Style = SKPaintStyle.Fill };
+                using var small = new SKPaint { Color = new SKColor(0x44, 0x44, 0x44), IsAntialias = true, TextSize = 11, Typeface = typeface };
                 for (int j = 0; j < s.X.Count; j++)
-                    if (double.IsFinite(s.X[j]) && double.IsFinite(s.Y[j])) canvas.DrawCircle(Px(s.X[j]), Py(s.Y[j]), 4.5f, dot);
+                {
+                    if (!double.IsFinite(s.X[j]) || !double.IsFinite(s.Y[j])) continue;
+                    if (s.YError is { } e && double.IsFinite(e[j]) && e[j] > 0)
+                    {
+                        float bx = Px(s.X[j]), lo = Py(s.Y[j] - e[j]), hi = Py(s.Y[j] + e[j]);
+                        canvas.DrawLine(bx, lo, bx, hi, paint);
+                        canvas.DrawLine(bx - 4, lo, bx + 4, lo, paint);
+                        canvas.DrawLine(bx - 4, hi, bx + 4, hi, paint);
+                    }
+                    canvas.DrawCircle(Px(s.X[j]), Py(s.Y[j]), 4.5f, dot);
+                    if (s.PointLabels is { } labels && j < labels.Count) canvas.DrawText(labels[j], Px(s.X[j]) + 7, Py(s.Y[j]) - 6, small);
+                }
             }
             else canvas.DrawPath(path, paint);
             canvas.Restore();
+            if (series.Count == 1 && s.Points) continue; // a lone scatter is named by the title; a legend would only cover points
             using var swatch = new SKPaint { Color = paint.Color, StrokeWidth = 3 };
             float ly = Top + 16 + 18 * i;
             canvas.DrawLine(Width - Right - 180, ly - 4, Width - Right - 160, ly - 4, swatch);
