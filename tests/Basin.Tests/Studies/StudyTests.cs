@@ -42,6 +42,9 @@ public class StudyTests
         foreach (var plot in new[] { "scatter-hessian.trace", "training-curves", "spectra" })
             foreach (var ext in new[] { ".png", ".svg" })
                 Assert.True(new FileInfo(Path.Combine(tmp.Path, "plots", plot + ext)).Length > 500, $"{plot}{ext} missing or empty");
+        string scatter = File.ReadAllText(Path.Combine(tmp.Path, "plots", "scatter-hessian.trace.svg"));
+        Assert.Contains("τ = ", scatter); // the ranking in the title
+        Assert.Matches(@"font-size=""11""[^>]*>\s*0\.01\s*<", scatter); // a point labelled by its axis value (weight decay 0.01)
         Assert.All(results, r => Assert.Equal(3, r.Log.Count));
         Assert.All(results, r => Assert.NotEmpty(r.Density));
     }
