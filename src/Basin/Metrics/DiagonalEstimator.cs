@@ -1,3 +1,4 @@
+using Basin.IO;
 using System.Text.Json.Serialization;
 
 namespace Basin.Metrics;
@@ -26,15 +27,10 @@ public enum DiagonalEstimator
 /// <summary>The command-line and report names of <see cref="DiagonalEstimator"/>.</summary>
 public static class DiagonalEstimators
 {
-    private static readonly (DiagonalEstimator Value, string Name)[] Names =
-        [(DiagonalEstimator.Hutchinson, "hutchinson"), (DiagonalEstimator.Exact, "exact"), (DiagonalEstimator.FiniteDifference, "finite-difference"), (DiagonalEstimator.SquaredGradient, "sqgrad")];
-
     /// <summary>The estimator's name, as in JSON and on the command line.</summary>
-    public static string Name(this DiagonalEstimator estimator) => Names.First(n => n.Value == estimator).Name;
+    public static string Name(this DiagonalEstimator estimator) => EnumNames.Name(estimator);
 
     /// <summary>The estimator named <paramref name="name"/>.</summary>
     /// <exception cref="FormatException">Unknown name; the message lists the known ones.</exception>
-    public static DiagonalEstimator Parse(string name) =>
-        Names.FirstOrDefault(n => n.Name == name) is { Name: not null } found ? found.Value
-            : throw new FormatException($"unknown diagonal estimator '{name}': use {string.Join(", ", Names.Select(n => n.Name))}");
+    public static DiagonalEstimator Parse(string name) => EnumNames.Parse<DiagonalEstimator>(name, "diagonal estimator");
 }

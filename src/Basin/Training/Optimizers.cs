@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Serialization;
+using Basin.IO;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -25,16 +26,12 @@ public enum OptimizerKind
 /// <summary>The command-line and report names of <see cref="OptimizerKind"/>.</summary>
 public static class OptimizerKinds
 {
-    private static readonly (OptimizerKind Kind, string Name)[] Names = [(OptimizerKind.Sgd, "sgd"), (OptimizerKind.Adam, "adam"), (OptimizerKind.AdamW, "adamw")];
-
     /// <summary>The optimiser's name, as in JSON and on the command line.</summary>
-    public static string Name(this OptimizerKind kind) => Names.First(n => n.Kind == kind).Name;
+    public static string Name(this OptimizerKind kind) => EnumNames.Name(kind);
 
     /// <summary>The optimiser named <paramref name="name"/>.</summary>
     /// <exception cref="FormatException">Unknown name; the message lists the known ones.</exception>
-    public static OptimizerKind Parse(string name) =>
-        Names.FirstOrDefault(n => n.Name == name) is { Name: not null } found ? found.Kind
-            : throw new FormatException($"unknown optimizer '{name}': use {string.Join(", ", Names.Select(n => n.Name))}");
+    public static OptimizerKind Parse(string name) => EnumNames.Parse<OptimizerKind>(name, "optimizer");
 }
 
 /// <summary>The optimiser and its hyper-parameters (the learning rate comes from the schedule).</summary>
