@@ -66,6 +66,7 @@ public sealed class ProgressBar(TextWriter output, bool interactive)
         lastLength = 0;
     }
 
-    private static string Format(double seconds) =>
+    /// <summary>A duration for people: 45s, 2m04s, 1.5h.</summary>
+    internal static string Format(double seconds) =>
         seconds >= 3600 ? $"{seconds / 3600:F1}h" : seconds >= 60 ? $"{(int)seconds / 60}m{(int)seconds % 60:D2}s" : $"{seconds:F0}s";
 }

@@ -20,6 +20,10 @@ namespace Basin.Metrics;
 /// <param name="SubsetSize">N′.</param>
 public sealed record FisherSubsets(double[] LogDets, int Singular, double[] SpectralNormsSquared, double[] GramFrobeniusSquared, double[] GramOffDiagonalSquared, double[] SquaredNorms, double[] FisherRao, int SubsetSize)
 {
+    /// <summary>Whether <paramref name="metric"/> reads these subsets (and so needs at least N′ measured samples).</summary>
+    public static bool NeededBy(IMetric metric) =>
+        metric.Id.StartsWith("fisher.", StringComparison.Ordinal) || metric.Id is "norm.fisher_rao" or "bound.fisher_volume";
+
     /// <summary>Computes the statistics of <see cref="MeasureSettings.FisherSubsets"/> subsets of <paramref name="samples"/>, charging <paramref name="ledger"/>.</summary>
     public static FisherSubsets Compute(Model model, (string Name, TorchSharp.Modules.Parameter Value)[] parameters, Dataset samples, Tensor weights, MeasureSettings settings, CostLedger ledger)
     {

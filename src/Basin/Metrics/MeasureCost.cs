@@ -9,7 +9,7 @@ namespace Basin.Metrics;
 public static class MeasureCost
 {
     /// <summary>The curvature products and per-sample gradients <paramref name="metrics"/> need under <paramref name="s"/>.</summary>
-    public static (long Products, long PerSampleGradients) Of(IEnumerable<IMetric> metrics, MeasureSettings s)
+    public static (long Products, long PerSampleGradients) Of(IReadOnlyList<IMetric> metrics, MeasureSettings s)
     {
         var ids = metrics.Select(m => m.Id).ToHashSet();
         bool Any(params string[] names) => names.Any(ids.Contains);
@@ -24,8 +24,7 @@ public static class MeasureCost
         if (Any("fisher.spectral_radius") && s.FisherNorms == FisherNormForm.Unbiased) products += s.LanczosSteps;
         if (Any("hessian.spectral_density")) products += (long)s.SlqSteps * s.SlqStarts;
         if (Any("hessian.logdet", "pacbayes.laplace.full")) products += (long)s.SlqSteps * s.SlqStarts;
-        long perSample = Any("fisher.logdet_subsampled", "fisher.logdet_extrapolated", "fisher.trace", "fisher.frobenius_sq", "fisher.spectral_radius", "norm.fisher_rao", "bound.fisher_volume")
-            ? (long)s.FisherSubsets * s.FisherSubsetSize : 0;
+        long perSample = metrics.Any(FisherSubsets.NeededBy) ? (long)s.FisherSubsets * s.FisherSubsetSize : 0;
         return (products, perSample);
     }
 }

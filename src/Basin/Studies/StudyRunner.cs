@@ -135,7 +135,7 @@ public static class StudyRunner
         var config = model.Config;
         using var train = TrainingRun.PrepareTrainingSet(config, split.Train);
         int measuredCount = Math.Min(spec.MeasureSamples, train.Count);
-        if (MetricRegistry.Select(spec.Metrics).Any(m => m.Id.StartsWith("fisher.", StringComparison.Ordinal) || m.Id is "norm.fisher_rao" or "bound.fisher_volume")
+        if (MetricRegistry.Select(spec.Metrics).Any(FisherSubsets.NeededBy)
             && measuredCount < spec.Measure.FisherSubsetSize)
             throw new ArgumentException($"model '{model.Name}': the Fisher metrics draw subsets of N′ = {spec.Measure.FisherSubsetSize} samples but only {measuredCount} would be measured");
         using var run = Train(model, train, split.Test, folder, device, progress, cancel);

@@ -71,7 +71,7 @@ public sealed class MeasureCommand : ICommand
         using var data = CheckpointData.For(loaded.Run, args);
         var (split, train) = (data.Split, data.Train);
         using var measured = train.SampleOrAll(samples, settings.Seed);
-        if (metrics.Any(UsesFisherSubsets) && measured.Count < settings.FisherSubsetSize)
+        if (metrics.Any(FisherSubsets.NeededBy) && measured.Count < settings.FisherSubsetSize)
             throw new UsageException($"the Fisher metrics draw subsets of N′ = {settings.FisherSubsetSize} samples but only {measured.Count} are measured: raise --samples or leave those metrics out");
         using var metricContext = new MetricContext(loaded.Run.Model, measured, settings, loaded.Run);
         context.Error.WriteLine($"measuring {metrics.Count} metrics of {loaded.Run.Model.Spec} (P = {metricContext.P:N0}) on {measured.Count} samples of {train.Name}");
@@ -82,7 +82,7 @@ public sealed class MeasureCommand : ICommand
             var clock = System.Diagnostics.Stopwatch.StartNew();
             using (var probe = TorchSharp.torch.ones(metricContext.Hessian.Dimension, metricContext.Hessian.DType, metricContext.Hessian.Device)) metricContext.Hessian.Apply(probe).Dispose();
             double each = clock.Elapsed.TotalSeconds;
-            context.Error.WriteLine($"cost: about {products} curvature products at {each:F2} s each → {Duration(products * each)}" + (perSample > 0 ? $", plus {perSample:N0} per-sample gradients" : "") + " (other passes not counted)");
+            context.Error.WriteLine($"cost: about {products} curvature products at {each:F2} s each → {ProgressBar.Format(products * each)}" + (perSample > 0 ? $", plus {perSample:N0} per-sample gradients" : "") + " (other passes not counted)");
         }
         context.Progress.Restart();
         var results = MetricRegistry.Measure(metricContext, metrics, (i, m) => context.Progress.Draw((double)i / metrics.Count, $"{i + 1}/{metrics.Count} {m.Id}".PadRight(36), ""));
@@ -110,9 +110,4 @@ public sealed class MeasureCommand : ICommand
     }
 
     private static double? Finite(double x) => double.IsFinite(x) ? x : null;
-
-    private static string Duration(double seconds) => seconds < 90 ? $"{seconds:F0} s" : $"{seconds / 60:F1} min";
-
-    /// <summary>Whether a metric reads the per-sample-gradient subsets (and so needs N′ measured samples).</summary>
-    internal static bool UsesFisherSubsets(IMetric m) => m.Id.StartsWith("fisher.", StringComparison.Ordinal) || m.Id is "norm.fisher_rao" or "bound.fisher_volume";
 }

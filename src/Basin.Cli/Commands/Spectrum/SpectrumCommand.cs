@@ -69,11 +69,11 @@ public sealed class SpectrumCommand : ICommand
         var clock = System.Diagnostics.Stopwatch.StartNew();
         using (var probe = TorchSharp.torch.ones(op.Dimension, op.DType, op.Device)) op.Apply(probe).Dispose();
         double perProduct = clock.Elapsed.TotalSeconds;
-        context.Error.WriteLine($"cost: {Plan(settings)}; one product took {perProduct:F2} s → about {Duration(settings.Products * perProduct)}");
+        context.Error.WriteLine($"cost: {Plan(settings)}; one product took {perProduct:F2} s → about {ProgressBar.Format(settings.Products * perProduct)}");
         if (budget is { } seconds && settings.Products * perProduct > seconds)
         {
             settings = settings.Scaled(seconds / (settings.Products * perProduct));
-            context.Error.WriteLine($"scaled to fit --budget {seconds:G4} s: {Plan(settings)} → about {Duration(settings.Products * perProduct)} (the standard errors below are those of the smaller run)");
+            context.Error.WriteLine($"scaled to fit --budget {seconds:G4} s: {Plan(settings)} → about {ProgressBar.Format(settings.Products * perProduct)} (the standard errors below are those of the smaller run)");
         }
         context.Progress.Restart();
         var report = SpectrumReport.Measure(matrix, op, subset.Count, settings, (stage, p) => context.Progress.Draw(p, stage.PadRight(26), ""));
@@ -110,6 +110,4 @@ public sealed class SpectrumCommand : ICommand
 
     private static string Plan(SpectrumSettings s) =>
         $"{s.Products} products (Lanczos {s.LanczosSteps}, Hutchinson 2×{s.TraceProbes}, SLQ {s.SlqStarts}×{s.SlqSteps})";
-
-    private static string Duration(double seconds) => seconds < 90 ? $"{seconds:F0} s" : $"{seconds / 60:F1} min";
 }
