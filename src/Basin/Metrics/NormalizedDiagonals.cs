@@ -10,14 +10,14 @@ public sealed record NormalizedDiagonals(Tensor Mean, Tensor[] Groups) : IDispos
 {
     /// <summary>
     /// <paramref name="metric"/> of the mean diagonal with a batch-means standard error: the standard deviation of
-    /// the metric over the g groups divided by √g (NaN without groups — the exact diagonal — or with one).
+    /// the metric over the g groups divided by √g (NaN without groups — the exact diagonal — or with one). The
+    /// groups are evaluated first and the mean last, so state <paramref name="metric"/> leaves behind is the estimate's.
     /// </summary>
     public (double Value, double StandardError) Evaluate(Func<Tensor, double> metric)
     {
+        var spread = RunningStatistics.Of(Groups.Select(metric).ToArray());
         double value = metric(Mean);
-        if (Groups.Length < 2) return (value, double.NaN);
-        var spread = RunningStatistics.Of(Groups.Select(metric));
-        return (value, spread.StandardDeviation / Math.Sqrt(Groups.Length));
+        return (value, Groups.Length < 2 ? double.NaN : spread.StandardDeviation / Math.Sqrt(Groups.Length));
     }
 
     /// <inheritdoc />

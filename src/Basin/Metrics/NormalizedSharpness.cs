@@ -39,10 +39,8 @@ public sealed class NormalizedSharpness() : Metric("sharpness.normalized", "Σ_l
             }
             return sum;
         }
-        // The groups first, so that the reported solver figures are those of the estimate itself.
-        var diagonals = context.NormalizedDiagonal;
-        var (value, se) = diagonals.Evaluate(Sum);
-        Sum(diagonals.Mean);
+        // Evaluate runs the mean last, so the solver figures reported below are those of the estimate itself.
+        var (value, se) = context.NormalizedDiagonal.Evaluate(Sum);
         return Result(context, value, se, MatrixNormalizedSharpness.Settings(context).Append(("tolerance", Tolerance)),
             [("matrices", count), ("left_out_parameters", leftOut), ("capped_variances", capped), ("max_sweeps", sweeps), ("max_relative_gradient", gradient)]);
     }

@@ -23,7 +23,7 @@ public static class ReportPlots
             var y = values.Select(v => v?.Value ?? double.NaN).ToArray();
             var errors = values.Select(v => v?.StandardError ?? double.NaN).ToArray();
             string tau = rankings.FirstOrDefault(r => r.Metric == id) is { } ranking
-                ? $"; τ = {StudyReport.Signed(ranking.TauError.Value)}, p {(StudyReport.P(ranking.TauError.PValue) is var p && p.StartsWith('<') ? "< " + p[1..] : "= " + p)}"
+                ? $"; τ = {StudyReport.Signed(ranking.TauError.Value)}, p {StudyReport.PRelation(ranking.TauError.PValue)}"
                 : "";
             new LinePlot($"{id} against the generalization gap ({results.Count} models{tau})", "error gap (test − train, percentage points)", id)
                 .Add(new Series(id, x, y, Points: true, YError: errors, PointLabels: labels))

@@ -91,7 +91,8 @@ public static class StudyReport
         return r == 0 ? "+0.00" : r.ToString("+0.00;-0.00", CultureInfo.InvariantCulture);
     }
 
-    private static string PRelation(double p) => P(p) is var text && text.StartsWith('<') ? "< " + text[1..] : "= " + text;
+    /// <summary>"= 0.006" or "&lt; 0.001": a p-value after its relation sign, for prose and titles.</summary>
+    internal static string PRelation(double p) => P(p) is var text && text.StartsWith('<') ? "< " + text[1..] : "= " + text;
 
     /// <summary>A p-value for tables: three significant digits, "&lt; 0.001" below.</summary>
     internal static string P(double p) => !double.IsFinite(p) ? "–" : p < 0.001 ? "<0.001" : p.ToString("0.###", CultureInfo.InvariantCulture);
