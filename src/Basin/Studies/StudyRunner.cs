@@ -7,6 +7,9 @@ using static TorchSharp.torch;
 
 namespace Basin.Studies;
 
+/// <summary>A model of a study cannot be built for its data (found before any work, with nothing written).</summary>
+public sealed class StudyModelException(string message, Exception inner) : ArgumentException(message, inner);
+
 /// <summary>
 /// Runs a study in a folder: trains each model (resuming a partial run from its checkpoint, skipping a
 /// finished one), measures its metrics on its training samples, and saves one <c>result.json</c> per
@@ -22,6 +25,7 @@ public static class StudyRunner
 
     /// <summary>Runs (or resumes) <paramref name="spec"/> in <paramref name="folder"/> on <paramref name="device"/> (the CPU when null) and returns every model's result.</summary>
     /// <exception cref="InvalidOperationException">The folder holds a different study.</exception>
+    /// <exception cref="StudyModelException">A model cannot be built for its data (nothing is written).</exception>
     public static List<ModelResult> Run(StudySpec spec, string folder, Action<StudyProgress>? progress = null, CancellationToken cancel = default, Device? device = null)
     {
         spec.Validate();
@@ -66,20 +70,13 @@ public static class StudyRunner
     }
 
     /// <summary>
-    /// Checks, before any work, that every model of <paramref name="spec"/> still to run in <paramref name="folder"/> has its
-    /// data and can be built for it (and its subset fits), loading each data set once.
+    /// Checks, before any work, that every model of the study still to run has its data and can be built for it
+    /// (and its subset fits), loading each data set once into <paramref name="data"/> for the run to reuse.
     /// </summary>
-    /// <exception cref="ArgumentException">A model cannot be built for its data, or its subset is larger than the training set.</exception>
-    /// <exception cref="DataFormatException">A data set is missing or corrupt.</exception>
-    public static void CheckModels(StudySpec spec, string folder)
-    {
-        var data = new Dictionary<string, DataSplit>();
-        try { CheckModels(spec, folder, data); }
-        finally { foreach (var split in data.Values) split.Dispose(); }
-    }
-
+    /// <exception cref="StudyModelException">A model cannot be built for its data, or its subset is larger than the training set.</exception>
     private static void CheckModels(StudySpec spec, string folder, Dictionary<string, DataSplit> data)
     {
+        bool fisher = MetricRegistry.Select(spec.Metrics).Any(FisherSubsets.NeededBy);
         foreach (var model in spec.Models.Where(m => !File.Exists(Path.Combine(folder, "models", m.Name, "result.json"))))
         {
             if (!data.TryGetValue(model.Config.Data, out var split)) data[model.Config.Data] = split = DataCatalog.Load(model.Config.Data);
@@ -88,10 +85,13 @@ public static class StudyRunner
                 using var built = Models.ModelZoo.Create(model.Config.Model, split.Train.SampleShape, split.Train.NumClasses, model.Config.Seed);
                 if (model.Config.TrainSubset > split.Train.Count)
                     throw new ArgumentException($"--subset {model.Config.TrainSubset} is more than the {split.Train.Count} training samples");
+                int measured = Math.Min(spec.MeasureSamples, model.Config.TrainSubset > 0 ? model.Config.TrainSubset + model.Config.Confusion : split.Train.Count);
+                if (fisher && measured < spec.Measure.FisherSubsetSize)
+                    throw new ArgumentException($"the Fisher metrics draw subsets of N′ = {spec.Measure.FisherSubsetSize} samples but only {measured} would be measured");
             }
             catch (Exception e) when (e is FormatException or ArgumentException)
             {
-                throw new ArgumentException($"model '{model.Name}': {e.Message}", e);
+                throw new StudyModelException($"model '{model.Name}': {e.Message}", e);
             }
         }
     }
@@ -134,10 +134,6 @@ public static class StudyRunner
     {
         var config = model.Config;
         using var train = TrainingRun.PrepareTrainingSet(config, split.Train);
-        int measuredCount = Math.Min(spec.MeasureSamples, train.Count);
-        if (MetricRegistry.Select(spec.Metrics).Any(FisherSubsets.NeededBy)
-            && measuredCount < spec.Measure.FisherSubsetSize)
-            throw new ArgumentException($"model '{model.Name}': the Fisher metrics draw subsets of N′ = {spec.Measure.FisherSubsetSize} samples but only {measuredCount} would be measured");
         using var run = Train(model, train, split.Test, folder, device, progress, cancel);
         var last = run.Log[^1];
 

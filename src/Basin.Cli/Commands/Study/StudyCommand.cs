@@ -69,22 +69,27 @@ public sealed class StudyCommand : ICommand
             spec = spec with { Models = spec.Models.Select(m => m with { Config = m.Config with { Until = until } }).ToList() };
         UsageException.Check(spec.Validate);
         var runtime = RuntimeOptions.Initialize(args);
-        // Models built from --model/--data are command-line values (exit 2); those of a --spec file are the file's (exit 1).
-        var checkedSpec = spec;
-        if (args.String("spec") is null) UsageException.Check(() => StudyRunner.CheckModels(checkedSpec, folder));
-        else StudyRunner.CheckModels(spec, folder);
         context.Error.WriteLine($"study {spec.Name} ({spec.Preset}): {spec.Models.Count} models in {folder}");
         context.Progress.Restart();
-        var results = StudyRunner.Run(spec, folder, device: runtime.Device, progress: p =>
+        List<ModelResult> results;
+        try
         {
-            double fraction = (p.Model + p.Fraction) / p.Models;
-            context.Progress.Draw(fraction, $"study {spec.Name}", $"model {p.Model + 1}/{p.Models}", p.Fraction, $"{p.Name}: {p}");
-            if (p.Stage == StudyStage.Done)
+            results = StudyRunner.Run(spec, folder, device: runtime.Device, progress: p =>
             {
-                context.Progress.Clear();
-                context.Error.WriteLine($"  {p.Model + 1}/{p.Models} {p.Name} done");
-            }
-        });
+                double fraction = (p.Model + p.Fraction) / p.Models;
+                context.Progress.Draw(fraction, $"study {spec.Name}", $"model {p.Model + 1}/{p.Models}", p.Fraction, $"{p.Name}: {p}");
+                if (p.Stage == StudyStage.Done)
+                {
+                    context.Progress.Clear();
+                    context.Error.WriteLine($"  {p.Model + 1}/{p.Models} {p.Name} done");
+                }
+            });
+        }
+        catch (StudyModelException e) when (args.String("spec") is null)
+        {
+            // Models built from --model/--data are command-line values (exit 2); those of a --spec file are the file's (exit 1).
+            throw new UsageException(e.Message, e);
+        }
         context.Progress.Clear();
         return Report(spec, results, folder, args.Has("json"), context);
     }
