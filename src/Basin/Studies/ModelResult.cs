@@ -30,6 +30,10 @@ public sealed record ModelResult(
     /// </summary>
     public double ErrorGapStandardError => TestSamples > 0 ? 100 * Math.Sqrt(TestError * (1 - TestError) / TestSamples) : double.NaN;
 
+    /// <summary>Whether the model was trained to a criterion (<see cref="TrainConfig.Until"/>) and stopped at the epoch cap without meeting it.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool HitCap => Config.Until is { } until && !TrainingCriterion.Parse(until).MetBy(Log[^1]);
+
     /// <summary>Test minus train loss.</summary>
     public double LossGap => TestLoss - TrainLoss;
 

@@ -57,7 +57,7 @@ public sealed class ModelsSection : IReportSection
             md.AppendLine($"| {r.Name} | {F(r.TrainLoss)} | {F(r.TestLoss)} | {F(r.LossGap)} | {F(100 * r.TrainError, "F2")} | {F(100 * r.TestError, "F2")} | {F(r.ErrorGap, "F2")}{(double.IsFinite(r.ErrorGapStandardError) ? " ± " + F(r.ErrorGapStandardError, "F2") : "")} |"
                 + (criterion ? $" {Criterion(r)} |" : "") + $" {r.TrainSeconds:F0} | {r.MeasureSeconds:F0} |");
         md.AppendLine();
-        if (criterion && input.Results.Any(r => r.Config.Until is { } u && !Training.TrainingCriterion.Parse(u).MetBy(r.Log[^1])))
+        if (input.Results.Any(r => r.HitCap))
         {
             md.AppendLine("**Models marked CAP stopped at the epoch cap without meeting the training criterion: they are not trained to the same point as the others.**");
             md.AppendLine();
@@ -67,8 +67,7 @@ public sealed class ModelsSection : IReportSection
     private static string Criterion(ModelResult r)
     {
         if (r.Config.Until is not { } until) return "–";
-        bool met = Training.TrainingCriterion.Parse(until).MetBy(r.Log[^1]);
-        return $"{r.Log.Count} ({until}{(met ? "" : ", CAP")})";
+        return $"{r.Log.Count} ({until}{(r.HitCap ? ", CAP" : "")})";
     }
 }
 

@@ -45,7 +45,7 @@ public static class StudyReport
             line.Append($" (strongest: {like[0].Metric}, τ = {Signed(like[0].TauError.Value)}, p {PRelation(like[0].TauError.PValue)})");
         if (rankings.FirstOrDefault(r => r.Metric == "hessian.top_eigenvalue") is { } top)
             line.Append($"; λ₁: τ = {Signed(top.TauError.Value)}, p {PRelation(top.TauError.PValue)}");
-        int capped = results.Count(r => r.Config.Until is { } u && !Training.TrainingCriterion.Parse(u).MetBy(r.Log[^1]));
+        int capped = results.Count(r => r.HitCap);
         if (capped > 0) line.Append($"; {capped} model(s) stopped at the epoch cap short of the criterion");
         var (within, pairs) = StudyRanking.AdjacentGapsWithinNoise(results);
         if (pairs > 0) line.Append($"; {within} of {pairs} adjacent gaps within test-set noise");
