@@ -1,3 +1,5 @@
+using static TorchSharp.torch;
+
 namespace Basin.Bounds;
 
 /// <summary>
@@ -37,18 +39,16 @@ public static class KlDivergence
     }
 
     /// <summary>
-    /// KL(N(μ, diag σ²) ‖ N(μ₀, λI)) = ½ Σ_i [σ_i²/λ + (μ_i − μ₀,i)²/λ − 1 + ln(λ/σ_i²)], in float64.
+    /// KL(N(μ, diag σ²) ‖ N(μ₀, λI)) = ½ Σ_i [σ_i²/λ + (μ_i − μ₀,i)²/λ − 1 + ln(λ/σ_i²)], summed in float64 whatever the
+    /// tensors' dtype (the posterior's standard deviations σ are given, not the variances).
     /// </summary>
-    public static double Gaussian(ReadOnlySpan<double> mean, ReadOnlySpan<double> variance, ReadOnlySpan<double> priorMean, double priorVariance)
+    public static double Gaussian(Tensor mean, Tensor sigma, Tensor priorMean, double priorVariance)
     {
-        if (mean.Length != variance.Length || mean.Length != priorMean.Length) throw new ArgumentException("means and variances must have one length");
+        if (!mean.shape.SequenceEqual(sigma.shape) || !mean.shape.SequenceEqual(priorMean.shape)) throw new ArgumentException("means and standard deviations must have one shape");
         if (!(priorVariance > 0)) throw new ArgumentOutOfRangeException(nameof(priorVariance), $"the prior variance must be positive, got {priorVariance}");
-        double sum = 0;
-        for (int i = 0; i < mean.Length; i++)
-        {
-            double d = mean[i] - priorMean[i];
-            sum += variance[i] / priorVariance + d * d / priorVariance - 1 + Math.Log(priorVariance / variance[i]);
-        }
-        return 0.5 * sum;
+        using var scope = NewDisposeScope();
+        var s2 = sigma.to(ScalarType.Float64).square();
+        var d2 = (mean.to(ScalarType.Float64) - priorMean.to(ScalarType.Float64)).square();
+        return 0.5 * (s2 / priorVariance + d2 / priorVariance - 1 + (priorVariance / s2).log()).sum().item<double>();
     }
 }

@@ -97,7 +97,7 @@ public static class PacBayesCertifier
 
         var sigma = nn.functional.softplus(rho);
         double n = boundSet.Count;
-        double kl = Kl(mean, sigma, priorMean, lambda);
+        double kl = KlDivergence.Gaussian(mean, sigma, priorMean, lambda);
         double complexity = PacBayesObjectives.Complexity(kl, n, settings.Delta / PriorSigmaGrid.Count);
         double empirical = MonteCarloError(run.Model, swap, mean, sigma, boundSet, settings.McDraws, settings.McSubset, generator, f => progress?.Report(("monte carlo", f)));
         double empiricalUpper = KlDivergence.InverseUpper(empirical, Math.Log(2 / settings.DeltaMonteCarlo) / settings.McDraws);
@@ -136,7 +136,7 @@ public static class PacBayesCertifier
                 swap.Set(mean + sigma * eps);
                 var loss = BoundedCrossEntropy(model.Module.forward(x), y, s.MinProbability, logInvMin);
                 var g = ParameterSelection.Flatten(autograd.grad([loss], parameters));
-                double kl = Kl(mean, sigma, priorMean, lambda);
+                double kl = KlDivergence.Gaussian(mean, sigma, priorMean, lambda);
                 var (value, dRisk, dComplexity) = PacBayesObjectives.Evaluate(s.Objective, loss.item<float>(), PacBayesObjectives.Complexity(kl, n, deltaGrid));
                 double c = dComplexity / n;
                 using var noGrad = no_grad();
@@ -170,14 +170,6 @@ public static class PacBayesCertifier
     {
         var logp = nn.functional.log_softmax(logits, 1).gather(1, labels.unsqueeze(1)).squeeze(1);
         return -logp.clamp_min(Math.Log(minProbability)).mean() / logInverseMin;
-    }
-
-    private static double Kl(Tensor mean, Tensor sigma, Tensor priorMean, double priorVariance)
-    {
-        using var scope = NewDisposeScope();
-        var s2 = sigma.to(ScalarType.Float64).square();
-        var d2 = (mean - priorMean).to(ScalarType.Float64).square();
-        return 0.5 * (s2 / priorVariance + d2 / priorVariance - 1 + (priorVariance / s2).log()).sum().item<double>();
     }
 
     /// <summary>Mean 0-1 error of <paramref name="draws"/> weight draws, each on an independent uniform subset of <paramref name="subset"/> samples.</summary>

@@ -50,7 +50,10 @@ public class KlDivergenceTests
         using var spInv = linalg.inv(sp);
         double dense = 0.5 * ((spInv.matmul(sq)).trace().item<double>() + d.dot(spInv.mv(d)).item<double>() - k
             + Math.Log(linalg.det(sp).item<double>() / linalg.det(sq).item<double>()));
-        Assert.Equal(dense, KlDivergence.Gaussian(mean, variance, priorMean, lambda), 10);
+        using var mu = tensor(mean);
+        using var sigma = tensor(variance).sqrt();
+        using var mu0 = tensor(priorMean);
+        Assert.Equal(dense, KlDivergence.Gaussian(mu, sigma, mu0, lambda), 10);
     }
 
     [Theory]
