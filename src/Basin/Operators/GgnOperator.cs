@@ -29,7 +29,7 @@ public sealed class GgnOperator : CurvatureOperator
         var dot = jtu[0].mul(v[0]).sum();
         for (int i = 1; i < jtu.Length; i++) dot = dot.add(jtu[i].mul(v[i]).sum());
         var jv = Grad(dot, [dummy], retainGraph: true)[0];
-        var lambdaJv = OutputHessianTimes(output.detach(), batch.Labels, jv).div(batch.Count);
+        var lambdaJv = OutputHessian.Times(Model.Loss, output.detach(), batch.Labels, jv).div(batch.Count);
         return Grad(output, Parameters, retainGraph: Caches, gradOutput: lambdaJv);
     }
 
@@ -43,21 +43,6 @@ public sealed class GgnOperator : CurvatureOperator
 
     private static (Tensor, Tensor, Tensor[]) Detached((Tensor Output, Tensor Dummy, Tensor[] JtU) g) =>
         (g.Output.DetachFromDisposeScope(), g.Dummy.DetachFromDisposeScope(), g.JtU.Select(t => t.DetachFromDisposeScope()).ToArray());
-
-    /// <summary><c>Λ z</c> per sample for the model's loss, with <c>f</c> the outputs (detached).</summary>
-    private Tensor OutputHessianTimes(Tensor f, Tensor labels, Tensor z) => Model.Loss switch
-    {
-        LossKind.CrossEntropy => Softmax(f, z),
-        LossKind.MeanSquaredError => z,
-        LossKind.Exponential => z * exp(-(labels.to_type(f.dtype) * 2 - 1) * f.squeeze(1)).unsqueeze(1),
-        _ => throw new NotSupportedException($"no GGN for loss {Model.Loss}"),
-    };
-
-    private static Tensor Softmax(Tensor f, Tensor z)
-    {
-        var p = nn.functional.softmax(f, 1);
-        return p * z - p * (p * z).sum(1, keepdim: true);
-    }
 
     /// <inheritdoc />
     protected override void ResetCache()

@@ -135,7 +135,7 @@ public static class StudyRunner
         var config = model.Config;
         using var train = TrainingRun.PrepareTrainingSet(config, split.Train);
         using var run = Train(model, train, split.Test, folder, device, progress, cancel);
-        var last = run.Log[^1];
+        var last = run.FinalLog;
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
         using var measured = train.Sample(Math.Min(spec.MeasureSamples, train.Count), config.Seed);

@@ -29,6 +29,7 @@ public static class Checkpoint
         foreach (var (name, t) in run.InitialWeights) tensors["initial." + name] = t;
         var (optimizerState, optimizerMeta) = run.Optimizer.GetState();
         foreach (var (name, t) in optimizerState) tensors["optimizer." + name] = t;
+        foreach (var (name, t) in run.Method.State) tensors["regularizer." + name] = t;
         var metadata = new Dictionary<string, string>(optimizerMeta)
         {
             ["format"] = Format,
@@ -38,6 +39,13 @@ public static class Checkpoint
             ["sample_shape"] = string.Join(",", sampleShape),
             ["classes"] = classes.ToString(CultureInfo.InvariantCulture),
         };
+        if (run.Average is { } average)
+        {
+            var (averageState, averageMeta) = average.GetState();
+            foreach (var (name, t) in averageState) tensors["average." + name] = t;
+            foreach (var (key, value) in averageMeta) metadata[key] = value;
+        }
+        if (run.AveragedLog is { } averaged) metadata["averaged_log"] = JsonSerializer.Serialize(averaged, TrainConfig.JsonOptions);
         Safetensors.Save(file, tensors, metadata);
     }
 
@@ -82,12 +90,34 @@ public static class Checkpoint
             var initial = Prefixed(content.Tensors, "initial.").ToDictionary(p => p.Key, p => p.Value.clone().DetachFromDisposeScope());
             var run = TrainingRun.Create(config, model, log, initial, device);
             run.Optimizer.LoadState(Prefixed(content.Tensors, "optimizer."), meta);
+            run.Method.LoadState(Prefixed(content.Tensors, "regularizer."), model.Module.parameters().ToArray());
+            LoadAverage(run, content.Tensors, meta, file);
             return new LoadedCheckpoint(run, shape, classes, file);
         }
         catch
         {
             model.Dispose();
             throw;
+        }
+    }
+
+    private static void LoadAverage(TrainingRun run, Dictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string> meta, string file)
+    {
+        var saved = Prefixed(tensors, "average.");
+        if (run.Average is not { } average)
+        {
+            if (saved.Count > 0) throw new InvalidDataException($"{file}: holds an iterate average, but its config asks for none");
+            return;
+        }
+        try
+        {
+            average.LoadState(saved, meta, run.Model);
+            if (meta.TryGetValue("averaged_log", out var json)) run.AveragedLog = JsonSerializer.Deserialize<EpochLog>(json, TrainConfig.JsonOptions);
+            if (average.Applied != run.AveragedLog is not null) throw new InvalidDataException("the averaged weights and their log disagree");
+        }
+        catch (Exception e) when (e is InvalidDataException or JsonException)
+        {
+            throw new InvalidDataException($"{file}: {e.Message}", e);
         }
     }
 

@@ -59,6 +59,18 @@ public sealed record TrainConfig
     /// </summary>
     public int Confusion { get; init; }
 
+    /// <summary>The step method, <c>NAME[:key=value,…]</c> (<see cref="RegularizerSettings"/>); null trains plainly.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Regularizer { get; init; }
+
+    /// <summary>Average the weights of every epoch from this one on (1-based; 0 = off) and finish on the average (<see cref="IterateAverage"/>).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public int SwaStart { get; init; }
+
+    /// <summary>The parsed <see cref="Regularizer"/>.</summary>
+    [JsonIgnore]
+    public RegularizerSettings RegularizerSettings => Regularizer is null ? RegularizerSettings.None : RegularizerSettings.Parse(Regularizer);
+
     /// <summary>Batch size for evaluation passes.</summary>
     public int EvalBatchSize { get; init; } = 1000;
 
@@ -76,10 +88,12 @@ public sealed record TrainConfig
         if (TrainSubset < 0) throw new ArgumentException($"--subset must be ≥ 0, got {TrainSubset}");
         if (Confusion < 0 || (Confusion > 0 && TrainSubset == 0)) throw new ArgumentException("a confusion set needs a training subset size and a non-negative count");
         if (EvalBatchSize < 1) throw new ArgumentException("evaluation batch size must be positive");
+        if (SwaStart < 0 || SwaStart > Epochs) throw new ArgumentException($"--swa-start must be an epoch between 1 and --epochs ({Epochs}), or 0 for no averaging; got {SwaStart}");
         Optimizer.Validate();
         try
         {
             if (Until is not null) TrainingCriterion.Parse(Until);
+            if (Regularizer is not null) RegularizerSettings.Parse(Regularizer);
             Training.Schedule.Parse(Schedule);
             Basin.Data.Augmentation.Parse(Augment);
         }

@@ -31,6 +31,8 @@ public sealed class TrainingRun : IDisposable
         Model = model;
         InitialWeights = initial;
         Optimizer = optimizer;
+        Method = StepMethod.Create(config.RegularizerSettings);
+        Average = config.SwaStart > 0 ? new IterateAverage() : null;
         this.log = log;
     }
 
@@ -45,6 +47,18 @@ public sealed class TrainingRun : IDisposable
 
     /// <summary>The optimiser.</summary>
     public Optimizer Optimizer { get; }
+
+    /// <summary>How each step makes its gradient (plain, or a regulariser of <see cref="TrainConfig.Regularizer"/>).</summary>
+    public StepMethod Method { get; }
+
+    /// <summary>The iterate average, when <see cref="TrainConfig.SwaStart"/> asks for one.</summary>
+    public IterateAverage? Average { get; }
+
+    /// <summary>Train and test figures of the averaged weights, once the average has replaced the trained ones.</summary>
+    public EpochLog? AveragedLog { get; internal set; }
+
+    /// <summary>The figures of the model as it ends: the averaged weights' when averaging applied, else the last epoch's.</summary>
+    public EpochLog FinalLog => AveragedLog ?? log[^1];
 
     /// <summary>The per-epoch log so far.</summary>
     public IReadOnlyList<EpochLog> Log => log;
@@ -131,12 +145,11 @@ public sealed class TrainingRun : IDisposable
                 if (!augmentation.IsIdentity) x = augmentation.Apply(x, rng);
                 x = x.to(device);
                 var y = train.Labels.index_select(0, index).to(device);
-                var loss = Losses.Mean(Model.Loss, Model.Module.forward(x), y, Config.LabelSmoothing);
-                double value = loss.to(ScalarType.Float64).item<double>();
+                using var current = new TrainingStep(Model, parameters, x, y, Config.LabelSmoothing, epoch + 1, StepSeed(Optimizer.Steps));
+                var (value, gradient) = Method.Gradient(current);
                 if (!double.IsFinite(value))
                     throw new TrainingDivergedException($"training diverged in epoch {epoch + 1}, step {step + 1}: the loss is {value}; lower --lr (now {Config.LearningRate}) or add --clip");
-                Model.Module.zero_grad();
-                loss.backward();
+                for (int i = 0; i < parameters.Length; i++) parameters[i].grad = gradient[i];
                 if (Config.ClipNorm > 0) nn.utils.clip_grad_norm_(parameters, Config.ClipNorm);
                 Optimizer.Step(Config.LearningRate * schedule.Factor(epoch + (double)step / steps, Config.Epochs));
                 lossSum += value;
@@ -145,6 +158,8 @@ public sealed class TrainingRun : IDisposable
             var (trainLoss, trainError) = Evaluation.Evaluate(Model, train, Config.EvalBatchSize);
             var (testLoss, testError) = Evaluation.Evaluate(Model, test, Config.EvalBatchSize);
             log.Add(new EpochLog(epoch + 1, startLr, trainLoss, trainError, testLoss, testError, watch.Elapsed.TotalSeconds));
+            if (Average is { } average && epoch + 1 >= Config.SwaStart) average.Add(Model);
+            if (Average is { Applied: false, Count: > 0 } done && (EpochsDone == Config.Epochs || ReachedCriterion)) FinishOnAverage(done, train, test);
             afterEpoch?.Invoke(this);
         }
     }
@@ -158,6 +173,17 @@ public sealed class TrainingRun : IDisposable
         Evaluation.CheckFits(Model, train);
     }
 
+    private void FinishOnAverage(IterateAverage average, Dataset train, Dataset test)
+    {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        average.ApplyTo(Model, train, Config.BatchSize);
+        var (trainLoss, trainError) = Evaluation.Evaluate(Model, train, Config.EvalBatchSize);
+        var (testLoss, testError) = Evaluation.Evaluate(Model, test, Config.EvalBatchSize);
+        AveragedLog = new EpochLog(EpochsDone, log[^1].LearningRate, trainLoss, trainError, testLoss, testError, watch.Elapsed.TotalSeconds);
+    }
+
+    private ulong StepSeed(long step) => unchecked((ulong)(Config.Seed * 1_000_003L + step * 7_919L + 12_345L));
+
     private int EpochSeed(int epoch) => unchecked(Config.Seed * 7919 + epoch * 104729 + 17);
 
     /// <summary>A detached copy of the model's parameters by name.</summary>
@@ -168,6 +194,8 @@ public sealed class TrainingRun : IDisposable
     public void Dispose()
     {
         Optimizer.Dispose();
+        Method.Dispose();
+        Average?.Dispose();
         foreach (var t in InitialWeights.Values) t.Dispose();
         Model.Dispose();
     }

@@ -31,6 +31,8 @@ public sealed class TrainCommand : ICommand
         ("momentum", false, "SGD momentum (default 0.9)"),
         ("nesterov", true, "Nesterov momentum"),
         ("schedule", false, "constant, cosine, linear[:r] (seed 002 eq. 14) or step:E1,E2[:factor] (default constant)"),
+        ("regularizer", false, "step method NAME[:key=value,…]: trace[:eta,curvature=ggn|hessian] (seed 000), fisher[:alpha,beta,m,clip] (seed 001), perturbed[:eta,gamma,beta1,beta2,eps] (seed 003), sam[:rho], asam[:rho,eta] (default none)"),
+        ("swa-start", false, "average the weights of every epoch from this one on and finish on the average, batch norm recomputed (SWA; default off)"),
         ("clip", false, "clip the global gradient norm to this value (default off)"),
         ("label-smoothing", false, "label smoothing ε (default 0)"),
         ("augment", false, "none, flip, cropP, cropP+flip (default none)"),
@@ -77,7 +79,7 @@ public sealed class TrainCommand : ICommand
             using var started = loaded is null ? TrainingRun.Start(config, train, runtime.Device) : null;
             var run = started ?? loaded!.Run;
             if (outDir is not null) Directory.CreateDirectory(outDir);
-            context.Error.WriteLine($"training {run.Model.Spec} ({run.Model.ParameterCount:N0} parameters) on {train.Name} ({train.Count} samples), {config.Epochs} epochs, {config.Optimizer.Kind.Name()} lr {config.LearningRate.ToString(CultureInfo.InvariantCulture)}, device {runtime.Device.type.ToString().ToLowerInvariant()}"
+            context.Error.WriteLine($"training {run.Model.Spec} ({run.Model.ParameterCount:N0} parameters) on {train.Name} ({train.Count} samples), {config.Epochs} epochs, {config.Optimizer.Kind.Name()} lr {config.LearningRate.ToString(CultureInfo.InvariantCulture)}{(config.Regularizer is null ? "" : ", " + config.RegularizerSettings.Describe())}, device {runtime.Device.type.ToString().ToLowerInvariant()}"
                 + (run.EpochsDone > 0 ? $", resuming after epoch {run.EpochsDone}" : ""));
             context.Progress.Restart();
             run.Train(train, split.Test,
@@ -116,6 +118,8 @@ public sealed class TrainCommand : ICommand
         Seed = args.Int("seed", 0, 0),
         Schedule = args.String("schedule", "constant"),
         ClipNorm = args.Double("clip", 0, 0),
+        Regularizer = args.String("regularizer") is { } r && r != "none" ? r : null,
+        SwaStart = args.Int("swa-start", 0, 0, 100_000),
         LabelSmoothing = args.Double("label-smoothing", 0, 0, 0.999),
         Augment = args.String("augment", "none"),
         RandomLabels = LabelNoise(args) == "other" ? args.Double("random-labels", 0, 0, 1) : 0,
@@ -144,19 +148,21 @@ public sealed class TrainCommand : ICommand
 
     private static void Report(TrainingRun run, string? outDir, bool json, TextWriter output)
     {
-        var last = run.Log[^1];
+        var last = run.FinalLog;
         if (json)
         {
             output.WriteLine(JsonSerializer.Serialize(new
             {
                 model = run.Model.Spec, parameters = run.Model.ParameterCount, epochs = run.EpochsDone, until = run.Config.Until, reached_criterion = run.Config.Until is null ? (bool?)null : run.ReachedCriterion,
                 train_accuracy = 1 - last.TrainError, test_accuracy = 1 - last.TestError,
-                train_loss = last.TrainLoss, test_loss = last.TestLoss, seconds = run.Log.Sum(l => l.Seconds), out_dir = outDir,
+                train_loss = last.TrainLoss, test_loss = last.TestLoss, regularizer = run.Method.Settings.Describe(), averaged_epochs = run.Average?.Count, seconds = run.Log.Sum(l => l.Seconds), out_dir = outDir,
             }));
             return;
         }
         if (run.Config.Until is { } until)
             output.WriteLine(run.ReachedCriterion ? $"criterion {until} reached after {run.EpochsDone} epochs" : $"criterion {until} not reached: stopped at the cap of {run.Config.Epochs} epochs");
+        if (run.Average is { } average)
+            output.WriteLine(average.Applied ? $"finished on the average of the last {average.Count} epochs' weights (from epoch {run.Config.SwaStart})" : $"no epoch was averaged: training stopped before --swa-start {run.Config.SwaStart}");
         output.WriteLine($"train accuracy {100 * (1 - last.TrainError):F2}%  test accuracy {100 * (1 - last.TestError):F2}%  (train loss {last.TrainLoss:F4}, test loss {last.TestLoss:F4}, {run.Log.Sum(l => l.Seconds):F0}s of training)");
         if (outDir is not null) output.WriteLine($"saved {Path.Combine(outDir, Checkpoint.FileName)}, model.safetensors and log.csv");
     }

@@ -1,0 +1,54 @@
+using Basin.Operators;
+using static TorchSharp.torch;
+
+namespace Basin.Training;
+
+/// <summary>
+/// The Fisher-trace regulariser of seed 001 §6 (Algorithm 1): split the batch into M sub-batches B_i, take
+/// <c>g_i = ∇L(B_i, w)</c> detached, and descend <c>L(B, w) + β R_α(w)</c> with
+/// <c>R_α(w) = (1/M) Σ_i [L(B_i, w) − L(B_i, w − α g_i)] ≈ α ‖g_i‖²</c>, the update clipped to global norm τ.
+/// </summary>
+/// <remarks>
+/// Since g_i is a constant, <c>∇_w L(B_i, w − α g_i)</c> is the ordinary gradient at the shifted weights, so
+/// <c>∇R_α = (1/M) Σ_i [∇L(B_i, w) − ∇L(B_i, w − α g_i)]</c> needs no double backward: two gradients of each
+/// sub-batch, two SGD steps in all. <c>∇L(B, w)</c> is the size-weighted mean of the <c>∇L(B_i, w)</c>. A batch
+/// smaller than M (the last of an epoch) is split into as many sub-batches as it has samples.
+/// </remarks>
+internal sealed class FisherTraceRegularizer(RegularizerSettings settings) : StepMethod(settings)
+{
+    private readonly double alpha = settings.Number("alpha");
+    private readonly double beta = settings.Number("beta");
+    private readonly int m = (int)settings.Number("m");
+    private readonly double clip = settings.Number("clip");
+
+    public override (double Loss, Tensor[] Gradient) Gradient(TrainingStep step)
+    {
+        long n = step.Inputs.shape[0];
+        var xs = step.Inputs.tensor_split(Math.Min(m, n));
+        var ys = step.Labels.tensor_split(Math.Min(m, n));
+        int parts = xs.Length;
+        var total = step.Parameters.Select(p => zeros_like(p)).ToArray();
+        double loss = 0;
+        for (int i = 0; i < parts; i++)
+        {
+            double weight = (double)xs[i].shape[0] / n;
+            var li = step.Loss(xs[i], ys[i]);
+            loss += weight * li.to(ScalarType.Float64).item<double>();
+            var gi = Grad(li, step.Parameters);
+            for (int j = 0; j < total.Length; j++) total[j].add_(gi[j], alpha: weight + beta / parts);
+            using var swap = new WeightSwap(step.Parameters);
+            swap.Set(step.Parameters.Select((p, j) => p.detach().add(gi[j], alpha: -alpha)).ToArray());
+            var shifted = Grad(step.Loss(xs[i], ys[i]), step.Parameters);
+            for (int j = 0; j < total.Length; j++) total[j].add_(shifted[j], alpha: -beta / parts);
+        }
+        if (clip > 0) ClipToNorm(total, clip);
+        return (loss, total);
+    }
+
+    /// <summary>Scales <paramref name="g"/> in place to global norm at most <paramref name="tau"/>.</summary>
+    internal static void ClipToNorm(Tensor[] g, double tau)
+    {
+        double norm = Math.Sqrt(g.Sum(x => x.to(ScalarType.Float64).square().sum().item<double>()));
+        if (norm > tau) foreach (var x in g) x.mul_(tau / norm);
+    }
+}

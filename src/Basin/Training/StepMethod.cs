@@ -1,0 +1,133 @@
+using Basin.Models;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Basin.Training;
+
+/// <summary>One mini-batch step as a step method sees it: the model, the batch, the epoch and a seeded generator.</summary>
+public sealed class TrainingStep : IDisposable
+{
+    private readonly ulong seed;
+    private Generator? generator;
+
+    internal TrainingStep(Model model, IReadOnlyList<Parameter> parameters, Tensor inputs, Tensor labels, double labelSmoothing, int epoch, ulong seed)
+    {
+        Model = model;
+        Parameters = parameters;
+        Inputs = inputs;
+        Labels = labels;
+        LabelSmoothing = labelSmoothing;
+        Epoch = epoch;
+        this.seed = seed;
+    }
+
+    /// <summary>The model (in train mode).</summary>
+    public Model Model { get; }
+
+    /// <summary>Its parameters, in <c>named_parameters</c> order.</summary>
+    public IReadOnlyList<Parameter> Parameters { get; }
+
+    /// <summary>The batch's inputs, on the model's device.</summary>
+    public Tensor Inputs { get; }
+
+    /// <summary>The batch's labels.</summary>
+    public Tensor Labels { get; }
+
+    /// <summary>Label smoothing ε of the cross-entropy.</summary>
+    public double LabelSmoothing { get; }
+
+    /// <summary>The epoch under way, 1-based (seed 003's e).</summary>
+    public int Epoch { get; }
+
+    /// <summary>A CPU generator seeded from the run's seed and the step number: a resumed run draws the same numbers.</summary>
+    public Generator Random => generator ??= new Generator(seed);
+
+    /// <summary>The mean training loss of the model at its current weights on (<paramref name="x"/>, <paramref name="y"/>), or on the whole batch.</summary>
+    public Tensor Loss(Tensor? x = null, Tensor? y = null) => Losses.Mean(Model.Loss, Model.Module.forward(x ?? Inputs), y ?? Labels, LabelSmoothing);
+
+    /// <summary>A random tensor shaped like each parameter, from <paramref name="draw"/> on the CPU generator, moved to the parameters' device.</summary>
+    internal Tensor[] Draw(Func<long[], Generator, Tensor> draw) =>
+        Parameters.Select(p => draw(p.shape, Random).to(p.dtype).to(p.device)).ToArray();
+
+    /// <inheritdoc />
+    public void Dispose() => generator?.Dispose();
+}
+
+/// <summary>
+/// How one training step turns a mini-batch into the gradient the optimiser applies: plain training, a
+/// penalised objective, or a gradient taken at perturbed weights. The trainer calls <see cref="Gradient"/>
+/// once per step, then clips and hands the result to the optimiser (SGD, Adam, AdamW); a method with state
+/// (Perturbed OPT's EMA) exposes it for checkpoints, so a resumed run continues exactly.
+/// </summary>
+public abstract class StepMethod : IDisposable
+{
+    /// <summary>A method with <paramref name="settings"/>.</summary>
+    protected StepMethod(RegularizerSettings settings) => Settings = settings;
+
+    /// <summary>The settings.</summary>
+    public RegularizerSettings Settings { get; }
+
+    /// <summary>
+    /// The direction for the optimiser, one tensor per parameter, and the mini-batch loss it logs (at w, or at
+    /// the perturbed point for methods that never evaluate w). Allocations belong to the caller's dispose scope.
+    /// </summary>
+    public abstract (double Loss, Tensor[] Gradient) Gradient(TrainingStep step);
+
+    /// <summary>The method's state as named tensors (empty for stateless methods).</summary>
+    public virtual IReadOnlyDictionary<string, Tensor> State => new Dictionary<string, Tensor>();
+
+    /// <summary>Restores <see cref="State"/> for a model with <paramref name="parameters"/>; copies the tensors.</summary>
+    /// <exception cref="InvalidDataException">A tensor is unknown to the method or does not fit the model.</exception>
+    public virtual void LoadState(IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyList<Tensor> parameters)
+    {
+        if (tensors.Count > 0) throw new InvalidDataException($"regularizer {Settings.Name} keeps no state, but the checkpoint holds '{tensors.Keys.First()}'");
+    }
+
+    /// <summary>The method that <paramref name="settings"/> name.</summary>
+    public static StepMethod Create(RegularizerSettings settings) => settings.Name switch
+    {
+        "none" => new PlainStep(settings),
+        "trace" => new TracePenalty(settings),
+        "fisher" => new FisherTraceRegularizer(settings),
+        "perturbed" => new PerturbedOptimization(settings),
+        "sam" or "asam" => new SharpnessAwareStep(settings),
+        _ => throw new ArgumentException($"unknown regularizer '{settings.Name}'"),
+    };
+
+    /// <summary>The gradient of a scalar in the parameters (zeros for a parameter it does not use).</summary>
+    protected static Tensor[] Grad(Tensor loss, IReadOnlyList<Tensor> parameters, bool createGraph = false)
+    {
+        var grads = autograd.grad([loss], parameters.ToArray(), retain_graph: createGraph, create_graph: createGraph, allow_unused: true);
+        return parameters.Select((p, i) => grads[i] is { } g && g.Handle != IntPtr.Zero ? g : zeros_like(p)).ToArray();
+    }
+
+    /// <summary>The sum over parameters of <c>Σ a_i b_i</c>, a scalar in the graph.</summary>
+    protected static Tensor Dot(IReadOnlyList<Tensor> a, IReadOnlyList<Tensor> b)
+    {
+        var sum = a[0].mul(b[0]).sum();
+        for (int i = 1; i < a.Count; i++) sum = sum.add(a[i].mul(b[i]).sum());
+        return sum;
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        Release();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Frees long-lived state.</summary>
+    protected virtual void Release()
+    {
+    }
+}
+
+/// <summary>Plain training: the gradient of the mini-batch loss.</summary>
+internal sealed class PlainStep(RegularizerSettings settings) : StepMethod(settings)
+{
+    public override (double Loss, Tensor[] Gradient) Gradient(TrainingStep step)
+    {
+        var loss = step.Loss();
+        return (loss.to(ScalarType.Float64).item<double>(), Grad(loss, step.Parameters));
+    }
+}
