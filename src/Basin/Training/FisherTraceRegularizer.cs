@@ -45,6 +45,23 @@ internal sealed class FisherTraceRegularizer(RegularizerSettings settings) : Ste
         return (loss, total);
     }
 
+    /// <summary><c>R_α(w)</c> itself on the step's batch (for tests and reports; training never needs its value).</summary>
+    internal double Value(TrainingStep step)
+    {
+        var xs = step.Inputs.tensor_split(Math.Min(m, step.Inputs.shape[0]));
+        var ys = step.Labels.tensor_split(xs.Length);
+        double sum = 0;
+        for (int i = 0; i < xs.Length; i++)
+        {
+            var li = step.Loss(xs[i], ys[i]);
+            var gi = Grad(li, step.Parameters);
+            using var swap = new WeightSwap(step.Parameters);
+            swap.Set(step.Parameters.Select((p, j) => p.detach().add(gi[j], alpha: -alpha)).ToArray());
+            sum += li.to(ScalarType.Float64).item<double>() - step.Loss(xs[i], ys[i]).to(ScalarType.Float64).item<double>();
+        }
+        return sum / xs.Length;
+    }
+
     /// <summary>Scales <paramref name="g"/> in place to global norm at most <paramref name="tau"/>.</summary>
     internal static void ClipToNorm(Tensor[] g, double tau)
     {

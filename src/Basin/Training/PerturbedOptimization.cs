@@ -29,8 +29,7 @@ internal sealed class PerturbedOptimization(RegularizerSettings settings) : Step
     {
         using var noGrad = no_grad();
         var w = ParameterSelection.Flatten(step.Parameters.Select(p => p.detach()));
-        var sigma = Sigma(w, step.Epoch);
-        var u = rand([w.numel()], ScalarType.Float64, generator: step.Random).mul(2).sub(1).to(w.dtype).to(w.device).mul(sigma);
+        var u = Perturbation(w, step.Epoch, step.Random);
         Tensor loss;
         Tensor[] g;
         using (var swap = new WeightSwap(step.Parameters))
@@ -48,6 +47,10 @@ internal sealed class PerturbedOptimization(RegularizerSettings settings) : Step
         Keep("g_previous", flat);
         return (loss.to(ScalarType.Float64).item<double>(), g);
     }
+
+    /// <summary>The draw <c>u_i ∼ U(−σ_i, σ_i)</c> at flat weights <paramref name="w"/>.</summary>
+    internal Tensor Perturbation(Tensor w, int epoch, Generator random) =>
+        rand([w.numel()], ScalarType.Float64, generator: random).mul(2).sub(1).to(w.dtype).to(w.device).mul(Sigma(w, epoch));
 
     /// <summary>σ at weights <paramref name="w"/> in epoch <paramref name="epoch"/> (1-based) from the current state.</summary>
     internal Tensor Sigma(Tensor w, int epoch)

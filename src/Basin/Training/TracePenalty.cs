@@ -23,10 +23,13 @@ internal sealed class TracePenalty(RegularizerSettings settings) : StepMethod(se
 
     public override (double Loss, Tensor[] Gradient) Gradient(TrainingStep step)
     {
-        var v = step.Draw((shape, g) => randint(0, 2, shape, ScalarType.Int8, generator: g).mul(2).sub(1));
+        var v = Probe(step);
         var (loss, penalty) = hessian ? HessianQuadratic(step, v) : GgnQuadratic(step, v);
         return (loss.to(ScalarType.Float64).item<double>(), Grad(loss.add(penalty.mul(eta)), step.Parameters));
     }
+
+    /// <summary>The step's Rademacher probe, one ±1 tensor per parameter.</summary>
+    internal static Tensor[] Probe(TrainingStep step) => step.Draw((shape, g) => randint(0, 2, shape, ScalarType.Int8, generator: g).mul(2).sub(1));
 
     /// <summary>The loss and <c>vᵀ G_B v</c>, both in the graph.</summary>
     internal static (Tensor Loss, Tensor Quadratic) GgnQuadratic(TrainingStep step, Tensor[] v)
