@@ -24,7 +24,7 @@ public static class StudyAxes
         ["optimizer"] = "SGD vs Adam vs AdamW with decoupled decay (seed 002 §5)",
         ["loss-to-zero"] = "unregularised training ever longer (seed 002 Theorem 1)",
         ["subsampling"] = "batch size of the curvature estimate: batch vs full Tr H and Tr H² (seed 000 §4.2)",
-        ["regularizers"] = "plain / trace-of-GGN / Fisher R_α / perturbed OPT / SAM / ASAM",
+        ["regularizers"] = "plain / trace-of-GGN (seed 000) / Fisher R_α (seed 001) / perturbed OPT (seed 003) / SAM / ASAM, ≥ 3 seeds each",
     };
 
     /// <summary>
@@ -32,16 +32,27 @@ public static class StudyAxes
     /// density (for the spectra plot), the sub-sampled curvature on the <c>subsampling</c> axis, and the
     /// loss landscape.
     /// </summary>
-    public static IReadOnlyList<IModelExtra> Extras(string name) => name == "subsampling"
-        ? [new DensityExtra(), new SubsamplingExtra(), new LandscapeExtra()]
-        : [new DensityExtra(), new LandscapeExtra()];
+    public static IReadOnlyList<IModelExtra> Extras(string name) => name switch
+    {
+        "subsampling" => [new DensityExtra(), new SubsamplingExtra(), new LandscapeExtra()],
+        "regularizers" => [new DensityExtra()],
+        _ => [new DensityExtra(), new LandscapeExtra()],
+    };
+
+    /// <summary>
+    /// The methods' own metrics (what each sets out to lower) measured on the <c>regularizers</c> axis, instead of
+    /// all 27: that study asks whether training changes them, not which of them ranks a population best.
+    /// </summary>
+    public const string RegularizerMetrics = "ggn.trace,hessian.trace,fisher.trace,pacgen,sharpness.keskar,hessian.top_eigenvalue";
+
+    /// <summary>Models per grid point when <c>--seeds</c> is not given: 3 on the <c>regularizers</c> axis (2 in the quick preset), else 1.</summary>
+    public static int DefaultSeeds(string axis, string preset) => axis == "regularizers" ? (preset == "quick" ? 2 : 3) : 1;
 
     /// <summary>Builds the study for <paramref name="axis"/> at <paramref name="preset"/>.</summary>
     /// <exception cref="ArgumentException">Unknown axis or preset, or an axis that needs what is not built yet.</exception>
     public static StudySpec Build(string axis, string preset, string data, string model, int seeds)
     {
         if (!Names.ContainsKey(axis)) throw new ArgumentException($"unknown study axis '{axis}'; axes: {string.Join(", ", Names.Keys)}");
-        if (axis == "regularizers") throw new ArgumentException("the regularizers study needs the flatness regularisers, which are not built yet");
         if (seeds < 1 || seeds > 100) throw new ArgumentException($"--seeds must be between 1 and 100, got {seeds}");
         var (basis, measure, samples) = Preset(preset, data, model);
         var points = Points(axis, preset, basis);
@@ -55,7 +66,7 @@ public static class StudyAxes
                 models.Add(new StudyModel($"{axis}={label}" + (seeds > 1 ? $"_seed={seed}" : ""), config with { Seed = seed }, coordinates));
             }
         }
-        return new StudySpec { Name = axis, Preset = preset, Models = models, Measure = measure, MeasureSamples = samples, Metrics = "all" };
+        return new StudySpec { Name = axis, Preset = preset, Models = models, Measure = measure, MeasureSamples = samples, Metrics = axis == "regularizers" ? RegularizerMetrics : "all" };
     }
 
     private static (TrainConfig Basis, MeasureSettings Measure, int Samples) Preset(string preset, string data, string model) => preset switch
@@ -116,6 +127,13 @@ public static class StudyAxes
                 yield return ("sgd", b);
                 yield return ("adam", b with { LearningRate = 1e-3, Optimizer = new(OptimizerKind.Adam, 0) });
                 yield return ("adamw", b with { LearningRate = 1e-3, Optimizer = new(OptimizerKind.AdamW, 0, WeightDecay: 5e-2) });
+                // Seed 002 §5: Adam with iterate averaging over the last quarter of training.
+                yield return ("adam+averaging", b with { LearningRate = 1e-3, Optimizer = new(OptimizerKind.Adam, 0), SwaStart = b.Epochs - b.Epochs / 4 + 1 });
+                break;
+            case "regularizers":
+                // Every method with its paper's defaults (RegularizerSettings), on the same basis, schedule and epochs as plain SGD.
+                yield return (MethodEffectsSection.Baseline, b);
+                foreach (var method in new[] { "trace", "fisher", "perturbed", "sam", "asam" }) yield return (method, b with { Regularizer = method });
                 break;
             case "loss-to-zero":
                 foreach (var e in quick ? new[] { 1, 2, 4, 8, 16 } : [2, 5, 10, 20, 40, 80])

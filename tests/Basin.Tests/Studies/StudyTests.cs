@@ -113,7 +113,14 @@ public class StudyTests
         Assert.Equal(11, StudyAxes.Build("random-labels", "standard", "fashion-mnist", "softmax", 1).Models.Count);
         Assert.Contains("unknown study axis", Assert.Throws<ArgumentException>(() => StudyAxes.Build("dropout", "quick", "d", "m", 1)).Message);
         Assert.Contains("unknown preset", Assert.Throws<ArgumentException>(() => StudyAxes.Build("weight-decay", "huge", "d", "m", 1)).Message);
-        Assert.Contains("not built yet", Assert.Throws<ArgumentException>(() => StudyAxes.Build("regularizers", "quick", "d", "m", 1)).Message);
+        var reg = StudyAxes.Build("regularizers", "standard", "fashion-mnist", "mlp:784-256-256-10", StudyAxes.DefaultSeeds("regularizers", "standard"));
+        Assert.Equal(18, reg.Models.Count);
+        Assert.Equal(["plain", "trace", "fisher", "perturbed", "sam", "asam"], reg.Models.Select(m => m.Coordinates["regularizers"]).Distinct());
+        Assert.All(reg.Models, m => Assert.Equal(m.Coordinates["regularizers"] == "plain" ? null : m.Coordinates["regularizers"], m.Config.Regularizer));
+        Assert.All(reg.Models, m => Assert.Equal(reg.Models[0].Config with { Seed = m.Config.Seed, Regularizer = m.Config.Regularizer }, m.Config));
+        Assert.Equal(StudyAxes.RegularizerMetrics, reg.Metrics);
+        var optimizers = StudyAxes.Build("optimizer", "quick", "fashion-mnist", "mlp:784-256-256-10", 1);
+        Assert.Equal(7, optimizers.Models.Single(m => m.Coordinates["optimizer"] == "adam+averaging").Config.SwaStart);
 
         using var tmp = new TempFolder();
         var run = CliRunner.Run("study", "--out", tmp.Path, "--report-only");

@@ -22,7 +22,7 @@ public sealed class StudyCommand : ICommand
         ("preset", false, "quick (minutes), standard or paper (default quick)"),
         ("data", false, "data set (default fashion-mnist)"),
         ("model", false, "model spec (default mlp:784-256-256-10)"),
-        ("seeds", false, "models per grid point, seeds 0…K−1 (default 1)"),
+        ("seeds", false, "models per grid point, seeds 0…K−1 (default 1; 3 on the regularizers axis, 2 in its quick preset)"),
         ("until", false, "train every model until train-loss<=X or train-error<=X (the preset's epochs become the cap; the report flags models that hit it)"),
         ("metrics", false, "all, or a comma-separated list of metric ids (default all)"),
         ("spec", false, "a study spec JSON file (a grid over several axes) instead of AXIS"),
@@ -57,7 +57,7 @@ public sealed class StudyCommand : ICommand
 
         if (spec is null)
         {
-            spec = UsageException.Check(() => StudyAxes.Build(axis!, preset, args.String("data", "fashion-mnist"), args.String("model", "mlp:784-256-256-10"), args.Int("seeds", 1, 1, 100)));
+            spec = UsageException.Check(() => StudyAxes.Build(axis!, preset, args.String("data", "fashion-mnist"), args.String("model", "mlp:784-256-256-10"), args.Int("seeds", StudyAxes.DefaultSeeds(axis!, preset), 1, 100)));
         }
         else
         {
