@@ -10,10 +10,17 @@ using static TorchSharp.torch;
 // Usage: dotnet run -c Release --project benchmarks/Basin.Benchmarks [-- --quick]
 //        dotnet run -c Release --project benchmarks/Basin.Benchmarks -- --precision RUN_FOLDER [SAMPLES]
 //          (Lanczos top-5 of a trained model's float32 Hessian against the same Lanczos on its float64 copy)
+//        dotnet run -c Release --project benchmarks/Basin.Benchmarks -- --steps [MODEL,MODEL…]
+//          (one training step of every step method against a plain SGD step, same model and batch)
 var runtime = TorchRuntime.Initialize();
 if (args.Length >= 2 && args[0] == "--precision")
 {
     Precision.Run(args[1], args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 2048);
+    return;
+}
+if (args.Length >= 1 && args[0] == "--steps")
+{
+    StepCost.Run(args.Length > 1 ? args[1].Split(',') : ["mlp:784-256-256-10", "lenet5"]);
     return;
 }
 bool quick = args.Contains("--quick");
@@ -41,7 +48,7 @@ static void Run(string spec, long[] shape, int batchSize, int repeats)
     model.Module.eval();
 
     // Gradient: forward and backward of the mean loss, as one SGD step computes it.
-    double grad = Time(repeats, () =>
+    double grad = Timing.Median(repeats, () =>
     {
         using var scope = NewDisposeScope();
         var loss = Losses.Mean(model.Loss, model.Module.forward(x), y);
@@ -50,42 +57,26 @@ static void Run(string spec, long[] shape, int batchSize, int repeats)
     var process = System.Diagnostics.Process.GetCurrentProcess();
     process.Refresh();
     var (user0, system0) = (process.UserProcessorTime, process.PrivilegedProcessorTime);
-    double hvp = Time(repeats, () => hessian.Apply(v).Dispose());
+    double hvp = Timing.Median(repeats, () => hessian.Apply(v).Dispose());
     process.Refresh();
     double user = (process.UserProcessorTime - user0).TotalSeconds, system = (process.PrivilegedProcessorTime - system0).TotalSeconds;
-    double ggnTime = Time(repeats, () => ggn.Apply(v).Dispose());
+    double ggnTime = Timing.Median(repeats, () => ggn.Apply(v).Dispose());
     // Cold: a fresh operator per product, so the forward pass and the first backward are paid each time.
-    double hvpCold = Time(repeats, () => { using var h = new HessianOperator(model, data); h.Apply(v).Dispose(); });
-    double ggnCold = Time(repeats, () => { using var op = new GgnOperator(model, data); op.Apply(v).Dispose(); });
+    double hvpCold = Timing.Median(repeats, () => { using var h = new HessianOperator(model, data); h.Apply(v).Dispose(); });
+    double ggnCold = Timing.Median(repeats, () => { using var op = new GgnOperator(model, data); op.Apply(v).Dispose(); });
 
     using var x100 = x.narrow(0, 0, 100);
     using var y100 = y.narrow(0, 0, 100);
     var named = model.Module.named_parameters().Select(p => (p.name, p.parameter)).ToArray();
-    double grad100 = Time(repeats, () =>
+    double grad100 = Timing.Median(repeats, () =>
     {
         using var scope = NewDisposeScope();
         autograd.grad([Losses.Mean(model.Loss, model.Module.forward(x100), y100)], parameters);
     });
     PerSampleMethod method = PerSampleMethod.Loop;
-    double batched = Time(repeats, () => { var (t, m) = PerSampleGradients.Compute(model, named, x100, y100); method = m; t.Dispose(); });
-    double loop = Time(Math.Max(1, repeats / 3), () => PerSampleGradients.Compute(model, named, x100, y100, forceLoop: true).Gradients.Dispose());
+    double batched = Timing.Median(repeats, () => { var (t, m) = PerSampleGradients.Compute(model, named, x100, y100); method = m; t.Dispose(); });
+    double loop = Timing.Median(Math.Max(1, repeats / 3), () => PerSampleGradients.Compute(model, named, x100, y100, forceLoop: true).Gradients.Dispose());
     string F(double ms) => ms.ToString("F1", CultureInfo.InvariantCulture);
     string R(double r) => r.ToString("F2", CultureInfo.InvariantCulture);
     Console.WriteLine($"| {spec} | {batchSize} | {F(grad)} | {F(hvp)} | {R(system / Math.Max(user + system, 1e-9))} | **{R(hvp / grad)}** | {R(hvpCold / grad)} | {F(ggnTime)} | **{R(ggnTime / grad)}** | {R(ggnCold / grad)} | {F(batched)} ({method.ToString().ToLowerInvariant()}) | {F(loop)} | **{R(batched / grad100)}** | {R(loop / batched)} |");
-}
-
-// Median wall time in milliseconds over `repeats` runs after two warm-up runs.
-static double Time(int repeats, Action action)
-{
-    action();
-    action();
-    var times = new double[repeats];
-    for (int i = 0; i < repeats; i++)
-    {
-        var clock = Stopwatch.StartNew();
-        action();
-        times[i] = clock.Elapsed.TotalMilliseconds;
-    }
-    Array.Sort(times);
-    return times[repeats / 2];
 }

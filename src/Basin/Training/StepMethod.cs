@@ -10,7 +10,8 @@ public sealed class TrainingStep : IDisposable
     private readonly ulong seed;
     private Generator? generator;
 
-    internal TrainingStep(Model model, IReadOnlyList<Parameter> parameters, Tensor inputs, Tensor labels, double labelSmoothing, int epoch, ulong seed)
+    /// <summary>A step on the batch (<paramref name="inputs"/>, <paramref name="labels"/>) in 1-based <paramref name="epoch"/>, drawing random numbers from <paramref name="seed"/>.</summary>
+    public TrainingStep(Model model, IReadOnlyList<Parameter> parameters, Tensor inputs, Tensor labels, double labelSmoothing, int epoch, ulong seed)
     {
         Model = model;
         Parameters = parameters;

@@ -1,0 +1,47 @@
+using System.Globalization;
+using Basin.Models;
+using Basin.Training;
+using static TorchSharp.torch;
+
+/// <summary>The time of one training step of every step method as a ratio to a plain SGD step, same model, batch and optimiser.</summary>
+internal static class StepCost
+{
+    private static readonly string[] Methods = ["none", "trace", "trace:curvature=hessian", "fisher", "perturbed", "sam", "asam"];
+
+    public static void Run(IEnumerable<string> models)
+    {
+        Console.WriteLine("# Step cost of the training methods");
+        Console.WriteLine();
+        Console.WriteLine($"{get_num_threads()} threads, batch 128, SGD momentum 0.9, {DateTime.UtcNow:yyyy-MM-dd}; median of 10 steps after 2 warm-ups, all in one process");
+        Console.WriteLine();
+        Console.WriteLine("| model | " + string.Join(" | ", Methods) + " |");
+        Console.WriteLine("| --- |" + string.Concat(Enumerable.Repeat(" --- |", Methods.Length)));
+        foreach (var spec in models)
+        {
+            using var model = ModelZoo.Create(spec, [1, 28, 28], 10, seed: 0);
+            using var g = new Generator(1);
+            using var x = randn([128, 1, 28, 28], generator: g);
+            using var y = randint(0, 10, [128], ScalarType.Int64, generator: g);
+            model.Module.train();
+            var times = Methods.Select(m => Step(model, m, x, y)).ToArray();
+            Console.WriteLine($"| {spec} | {times[0].ToString("F1", CultureInfo.InvariantCulture)} ms | " +
+                string.Join(" | ", times.Skip(1).Select(t => "**" + (t / times[0]).ToString("F2", CultureInfo.InvariantCulture) + "**")) + " |");
+        }
+    }
+
+    private static double Step(Model model, string method, Tensor x, Tensor y)
+    {
+        using var step = StepMethod.Create(RegularizerSettings.Parse(method));
+        var parameters = model.Module.parameters().ToArray();
+        using var optimizer = new Optimizer(new OptimizerSettings(), model.Module.named_parameters());
+        ulong seed = 0;
+        return Timing.Median(10, () =>
+        {
+            using var scope = NewDisposeScope();
+            using var batch = new TrainingStep(model, parameters, x, y, 0, 1, seed++);
+            var (_, gradient) = step.Gradient(batch);
+            for (int i = 0; i < parameters.Length; i++) parameters[i].grad = gradient[i];
+            optimizer.Step(1e-3);
+        });
+    }
+}
