@@ -211,3 +211,34 @@ public class StepMethodTests
         Assert.True(DenseReference.RelativeError(Flat(g), expected) < 1e-14, "Perturbed OPT's gradient is not ∇L(w + u)");
     }
 }
+
+/// <summary>Iterate averaging on a model with batch norm.</summary>
+public class IterateAverageTests
+{
+    [Theory]
+    [InlineData(40)]
+    [InlineData(20)]
+    [InlineData(10)]
+    public void BatchNormStatisticsAreRecomputedForTheAveragedWeights(int batchSize)
+    {
+        using var model = DenseReference.TinyCnn(seed: 2);
+        var (x, y) = DenseReference.Batch(40, [1, 5, 5], 3, seed: 8);
+        using var data = new Basin.Data.Dataset("tiny", x, y, 3);
+        using var average = new IterateAverage();
+        average.Add(model);
+        using (no_grad()) foreach (var p in model.Module.parameters()) p.mul_(3);
+        average.Add(model);
+        average.ApplyTo(model, data, batchSize);
+        var bn = (TorchSharp.Modules.BatchNorm2d)model.Module.named_modules().First(m => m.name == "1").module;
+        // Weights are the mean of w and 3w = 2w; the statistics are those of the conv output at 2w over all 40 samples
+        // (equal batches: the mean of the batch means is the overall mean; one batch: the unbiased variance as well).
+        var conv = model.Module.named_modules().First(m => m.name == "0").module as TorchSharp.Modules.Conv2d;
+        using var noGrad = no_grad();
+        var z = conv!.forward(x);
+        Assert.True(DenseReference.RelativeError(bn.running_mean!, z.mean([0, 2, 3])) < 1e-12, $"running mean vs the conv output's mean, batch {batchSize}");
+        if (batchSize == 40)
+            Assert.True(DenseReference.RelativeError(bn.running_var!, z.var([0, 2, 3], unbiased: true)) < 1e-12, "running variance vs the conv output's unbiased variance");
+        Assert.Equal(0.1, bn.momentum);
+        Assert.True(average.Applied);
+    }
+}
