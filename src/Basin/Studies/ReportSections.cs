@@ -185,6 +185,13 @@ public sealed class SettingsSection : IReportSection
         md.AppendLine(JsonSerializer.Serialize(input.Spec.Measure, Training.TrainConfig.JsonOptions));
         md.AppendLine("```");
         md.AppendLine();
-        md.AppendLine("Plots: `plots/scatter-<metric>.png|svg` (metric against error gap), `plots/training-curves.png|svg`, `plots/spectra.png|svg` (Hessian spectral densities, log scale), `plots/landscape-<model>.png|svg` (training loss, log colour scale, on the plane of two filter-normalised random directions through the first and the last model's weights).");
+        // Only the plots ReportPlots drew for these results.
+        var results = input.Results;
+        var plots = new List<string> { "`plots/scatter-<metric>.png|svg` (metric against error gap)" };
+        if (results.Any(r => r.Log.Count >= 2)) plots.Add("`plots/training-curves.png|svg`");
+        if (results.Any(r => r.Density.Count > 0)) plots.Add("`plots/spectra.png|svg` (Hessian spectral densities, log scale)");
+        if (results[0].Landscape is not null || results[^1].Landscape is not null)
+            plots.Add("`plots/landscape-<model>.png|svg` (training loss, log colour scale, on the plane of two filter-normalised random directions through the first and the last model's weights)");
+        md.AppendLine($"Plots: {string.Join(", ", plots)}.");
     }
 }
