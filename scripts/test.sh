@@ -2,7 +2,7 @@
 # Sets everything up, then runs the whole test suite; ends with one line "tests: N passed, N failed, N skipped".
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-bash "$root/scripts/setup.sh" || exit 1
+bash "$root/scripts/setup.sh" --test || exit 1
 log="$(mktemp)"
 dotnet test "$root/Basin.slnx" -c Release --no-build -nologo 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}

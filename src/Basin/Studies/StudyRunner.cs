@@ -28,38 +28,15 @@ public static class StudyRunner
     /// <exception cref="StudyModelException">A model cannot be built for its data (nothing is written).</exception>
     public static List<ModelResult> Run(StudySpec spec, string folder, Action<StudyProgress>? progress = null, CancellationToken cancel = default, Device? device = null)
     {
-        spec.Validate();
-        string specPath = Path.Combine(folder, SpecFile);
-        string json = spec.ToJson();
-        if (File.Exists(specPath) && File.ReadAllText(specPath) != json)
-            throw new InvalidOperationException($"{folder} holds a different study ({SpecFile} differs): choose another --out, or --report-only to re-report it");
-
         var data = new Dictionary<string, DataSplit>();
         try
         {
-            // Every model still to run must have its data and be buildable before the study is written down, so
-            // that a mistake leaves no study.json behind to refuse the corrected command.
-            CheckModels(spec, folder, data);
-            Directory.CreateDirectory(folder);
-            AtomicFile.WriteAllText(specPath, json);
-
+            Prepare(spec, folder, data);
             var results = new List<ModelResult>();
             for (int i = 0; i < spec.Models.Count; i++)
             {
                 cancel.ThrowIfCancellationRequested();
-                var model = spec.Models[i];
-                string modelFolder = Path.Combine(folder, "models", model.Name);
-                string resultPath = Path.Combine(modelFolder, "result.json");
-                if (File.Exists(resultPath))
-                {
-                    results.Add(LoadResult(resultPath));
-                    progress?.Invoke(new StudyProgress(i, spec.Models.Count, model.Name, StudyStage.Done, "", 1));
-                    continue;
-                }
-                if (!data.TryGetValue(model.Config.Data, out var split)) data[model.Config.Data] = split = DataCatalog.Load(model.Config.Data);
-                var result = RunModel(spec, model, split, modelFolder, device, (stage, detail, fraction) => progress?.Invoke(new StudyProgress(i, spec.Models.Count, model.Name, stage, detail, fraction)), cancel);
-                AtomicFile.WriteAllText(resultPath, JsonSerializer.Serialize(result, StudySpec.Options));
-                results.Add(result);
+                results.Add(RunOne(spec, i, folder, data, device, progress, cancel).Result);
             }
             return results;
         }
@@ -67,6 +44,42 @@ public static class StudyRunner
         {
             foreach (var split in data.Values) split.Dispose();
         }
+    }
+
+    /// <summary>
+    /// Validates <paramref name="spec"/> against <paramref name="folder"/> (a folder holding another study is refused),
+    /// checks every model still to run, then writes the study down (<see cref="SpecFile"/>).
+    /// </summary>
+    internal static void Prepare(StudySpec spec, string folder, Dictionary<string, DataSplit> data)
+    {
+        spec.Validate();
+        string specPath = Path.Combine(folder, SpecFile);
+        string json = spec.ToJson();
+        if (File.Exists(specPath) && File.ReadAllText(specPath) != json)
+            throw new InvalidOperationException($"{folder} holds a different study ({SpecFile} differs): choose another --out, or --report-only to re-report it");
+        // Every model still to run must have its data and be buildable before the study is written down, so
+        // that a mistake leaves no study.json behind to refuse the corrected command.
+        CheckModels(spec, folder, data);
+        Directory.CreateDirectory(folder);
+        AtomicFile.WriteAllText(specPath, json);
+    }
+
+    /// <summary>The saved result of model <paramref name="index"/>, or runs the model and saves it (atomically) first.</summary>
+    internal static (ModelResult Result, bool AlreadyDone) RunOne(StudySpec spec, int index, string folder, Dictionary<string, DataSplit> data, Device? device,
+        Action<StudyProgress>? progress, CancellationToken cancel)
+    {
+        var model = spec.Models[index];
+        string modelFolder = Path.Combine(folder, "models", model.Name);
+        string resultPath = Path.Combine(modelFolder, "result.json");
+        if (File.Exists(resultPath))
+        {
+            progress?.Invoke(new StudyProgress(index, spec.Models.Count, model.Name, StudyStage.Done, "", 1));
+            return (LoadResult(resultPath), true);
+        }
+        if (!data.TryGetValue(model.Config.Data, out var split)) data[model.Config.Data] = split = DataCatalog.Load(model.Config.Data);
+        var result = RunModel(spec, model, split, modelFolder, device, (stage, detail, fraction) => progress?.Invoke(new StudyProgress(index, spec.Models.Count, model.Name, stage, detail, fraction)), cancel);
+        AtomicFile.WriteAllText(resultPath, JsonSerializer.Serialize(result, StudySpec.Options));
+        return (result, false);
     }
 
     /// <summary>
@@ -112,7 +125,7 @@ public static class StudyRunner
     /// <summary>The fields of a saved result that reports read.</summary>
     private static readonly string[] RequiredFields = ["name", "coordinates", "config", "log", "train_loss", "train_error", "test_loss", "test_error", "metrics"];
 
-    private static ModelResult LoadResult(string path)
+    internal static ModelResult LoadResult(string path)
     {
         try
         {

@@ -27,7 +27,15 @@ public sealed class StudyCommand : ICommand
         ("metrics", false, "all, or a comma-separated list of metric ids (default all)"),
         ("spec", false, "a study spec JSON file (a grid over several axes) instead of AXIS"),
         ("out", false, "study folder (default runs/study-AXIS-PRESET); a killed study resumes there"),
-        ("report-only", true, "rebuild the report from the saved results, training nothing"),
+        ("report-only", true, "rebuild the report from the saved results, training nothing (from whatever has finished; the rest is listed)"),
+        ("plan", true, "write the study and its task list (tasks.tsv, one task per model) into --out and run nothing"),
+        ("task", false, "run exactly one model of the study planned in --out: the 0-based index of tasks.tsv (a done task exits at once)"),
+        ("slurm", true, "plan, then write slurm.sbatch (a job array, one index per task) into --out and print the sbatch command"),
+        ("slurm-cpus", false, "CPUs per task (default 2)"),
+        ("slurm-gpus", false, "GPUs per task (default 0; with GPUs the tasks run on CUDA)"),
+        ("slurm-time", false, "time limit per task, e.g. 04:00:00 or 1-00:00:00 (default 04:00:00)"),
+        ("slurm-partition", false, "partition (default: the cluster's)"),
+        ("slurm-mem", false, "memory per task, e.g. 8G (default: the cluster's)"),
         ("json", true, "print the ranking as JSON"),
     }.Concat(RuntimeOptions.Declarations), positional: "axis");
 
@@ -36,6 +44,7 @@ public sealed class StudyCommand : ICommand
     {
         string? axis = args.String("axis");
         string preset = args.String("preset", "quick");
+        if (args.String("task") is not null) return ClusterTasks.RunTask(args, context);
         StudySpec? spec = null;
         if (args.String("spec") is { } specFile)
         {
@@ -52,6 +61,9 @@ public sealed class StudyCommand : ICommand
         if (args.Has("report-only"))
         {
             var (saved, finished) = StudyRunner.Load(folder);
+            if (StudyTasks.Unfinished(saved, folder) is { Count: > 0 } unfinished)
+                context.Error.WriteLine($"{unfinished.Count} of {saved.Models.Count} models not finished: {string.Join(", ", unfinished)}");
+            if (finished.Count < 2) throw new InvalidDataException($"{folder}: {finished.Count} of {saved.Models.Count} models finished; a report needs at least two");
             return Report(saved, finished, folder, args.Has("json"), context);
         }
 
@@ -68,6 +80,7 @@ public sealed class StudyCommand : ICommand
         if (args.String("until") is { } until)
             spec = spec with { Models = spec.Models.Select(m => m with { Config = m.Config with { Until = until } }).ToList() };
         UsageException.Check(spec.Validate);
+        if (args.Has("plan") || args.Has("slurm")) return ClusterTasks.Plan(spec, folder, args, context);
         var runtime = RuntimeOptions.Initialize(args);
         context.Error.WriteLine($"study {spec.Name} ({spec.Preset}): {spec.Models.Count} models in {folder}");
         context.Progress.Restart();
