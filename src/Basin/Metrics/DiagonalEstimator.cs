@@ -22,6 +22,10 @@ public enum DiagonalEstimator
     /// <summary>Seed 003's proxy: the mean squared mini-batch gradient.</summary>
     [JsonStringEnumMemberName("sqgrad")]
     SquaredGradient,
+
+    /// <summary>The exact diagonal of the Gauss-Newton matrix (non-negative; one per-sample-gradient pass per output factor).</summary>
+    [JsonStringEnumMemberName("ggn")]
+    Ggn,
 }
 
 /// <summary>The command-line and report names of <see cref="DiagonalEstimator"/>.</summary>

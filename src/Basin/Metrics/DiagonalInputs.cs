@@ -12,11 +12,15 @@ public static class DiagonalInputs
     /// cached) and charged to the current metric; the Hutchinson probes are those of the Hessian's shared
     /// probes (same seed). The caller owns the result.
     /// </summary>
-    public static DiagonalEstimate Of(MetricContext context, CurvatureOperator op)
+    public static DiagonalEstimate Of(MetricContext context, CurvatureOperator op) => Of(context, op, context.Settings.Diagonal);
+
+    /// <summary>The diagonal of <paramref name="op"/> by <paramref name="estimator"/> (<see cref="DiagonalEstimator.Ggn"/>: of the GGN of op's model and data, whatever op is).</summary>
+    public static DiagonalEstimate Of(MetricContext context, CurvatureOperator op, DiagonalEstimator estimator)
     {
         var s = context.Settings;
-        var estimate = s.Diagonal switch
+        var estimate = estimator switch
         {
+            DiagonalEstimator.Ggn => Ggn(context, op),
             DiagonalEstimator.Exact => context.Ledger.Counted(op, () => ExactDiagonal.Compute(op)),
             DiagonalEstimator.FiniteDifference => FiniteDifference(context, op),
             DiagonalEstimator.SquaredGradient => SquaredGradient(context, op),
@@ -60,6 +64,13 @@ public static class DiagonalInputs
         var result = FiniteDifferenceDiagonal.Compute(op, s.FiniteDifferenceProbes, s.FiniteDifferenceStep, s.SeedFor(SeedStream.FiniteDifference));
         context.Ledger.Charge(new MetricCost(Gradients: 2L * s.FiniteDifferenceProbes));
         return result;
+    }
+
+    private static DiagonalEstimate Ggn(MetricContext context, CurvatureOperator op)
+    {
+        var (values, passes) = GgnDiagonal.Compute(op);
+        context.Ledger.Charge(new MetricCost(PerSampleGradients: passes));
+        return new DiagonalEstimate(values, null, 0, (int)op.Data.Count, EstimateStatus.Converged, Estimate.With(("estimator", "exact-ggn"), ("passes", passes)));
     }
 
     private static DiagonalEstimate SquaredGradient(MetricContext context, CurvatureOperator op)

@@ -69,8 +69,15 @@ public sealed record MeasureSettings
     /// <inheritdoc cref="FiniteDifferenceProbes"/>
     public double FiniteDifferenceStep { get; init; } = 1e-3;
 
-    /// <summary>Which Hessian diagonal pacGen, hessian.diagonal and seed 003's bounds use.</summary>
+    /// <summary>Which Hessian diagonal <c>hessian.diagonal</c> uses.</summary>
     public DiagonalEstimator Diagonal { get; init; } = DiagonalEstimator.Hutchinson;
+
+    /// <summary>
+    /// The non-negative curvature diagonal h of pacGen and seed 003's bounds: the exact GGN diagonal by default
+    /// (metrics.md, revised 2026-11-25: a Hutchinson Hessian diagonal was 47% negative on a trained MLP, which
+    /// made Ψ noise). Studies saved before 2026-12-01 have no such key and used <see cref="Diagonal"/>.
+    /// </summary>
+    public DiagonalEstimator PacGenDiagonal { get; init; } = DiagonalEstimator.Ggn;
 
     /// <summary>Keskar sharpness: box size ε and projected-ascent steps (seed 002/003 defaults 1e-3 and 20).</summary>
     public double KeskarEpsilon { get; init; } = 1e-3;
@@ -107,7 +114,7 @@ public sealed record MeasureSettings
         if (FisherSubsetSize < 2 || FisherSubsets < 1) throw new ArgumentException("Fisher subsets need N′ ≥ 2 and T ≥ 1");
         if (!(Damping > 0) || !(PriorVariance > 0) || !(KeskarEpsilon > 0) || !(ExpectedSharpnessSigma >= 0) || !(BoundDelta > 0 && BoundDelta < 1))
             throw new ArgumentException("damping, prior variance and ε must be positive, σ ≥ 0, and 0 < δ < 1");
-        if (!Enum.IsDefined(Diagonal)) throw new ArgumentException($"unknown diagonal estimator {(int)Diagonal}");
+        if (!Enum.IsDefined(Diagonal) || !Enum.IsDefined(PacGenDiagonal)) throw new ArgumentException($"unknown diagonal estimator {(int)Diagonal}");
     }
 
     /// <summary>The seed of one random stream of the measurement.</summary>

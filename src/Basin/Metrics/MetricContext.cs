@@ -27,6 +27,7 @@ public sealed class MetricContext : IDisposable
     private readonly Lazy<ProbeSummary> hessianProbes;
     private readonly Lazy<ProbeSummary> ggnProbes;
     private readonly Lazy<DiagonalEstimate> hessianDiagonal;
+    private readonly Lazy<DiagonalEstimate> curvatureDiagonal;
     private readonly Lazy<NormalizedDiagonals> normalizedDiagonal;
     private readonly Lazy<FisherSubsets> fisher;
     private readonly Lazy<StochasticLanczosQuadrature> hessianSpectrum;
@@ -67,6 +68,7 @@ public sealed class MetricContext : IDisposable
         hessianProbes = Shared(() => ProbeSummary.Compute(Hessian, Settings, Settings.SeedFor(SeedStream.HessianProbes), Ledger));
         ggnProbes = Shared(() => ProbeSummary.Compute(Ggn, Settings, Settings.SeedFor(SeedStream.GgnProbes), Ledger));
         hessianDiagonal = new(() => Settings.Diagonal == DiagonalEstimator.Hutchinson ? HessianProbes.Diagonal : Own(DiagonalInputs.Of(this, Hessian)));
+        curvatureDiagonal = new(() => Settings.PacGenDiagonal == Settings.Diagonal ? HessianDiagonal : Own(DiagonalInputs.Of(this, Hessian, Settings.PacGenDiagonal)));
         normalizedDiagonal = Shared(() => DiagonalInputs.Normalized(this));
         fisher = Shared(() => FisherSubsets.Compute(Model, Parameters, Samples, Weights, Settings, Ledger));
         hessianSpectrum = Shared(() => SpectralDensity.Run(this));
@@ -130,6 +132,9 @@ public sealed class MetricContext : IDisposable
 
     /// <summary>The Hessian diagonal by the configured estimator (<see cref="MeasureSettings.Diagonal"/>).</summary>
     public DiagonalEstimate HessianDiagonal => hessianDiagonal.Value;
+
+    /// <summary>The curvature diagonal h of pacGen and seed 003's bounds, by <see cref="MeasureSettings.PacGenDiagonal"/>.</summary>
+    public DiagonalEstimate CurvatureDiagonal => curvatureDiagonal.Value;
 
     /// <summary>The finite-difference (or exact) diagonal of the normalized-loss Hessian, clipped at 0 (seed 004 Algorithm 1), with its probe groups.</summary>
     public NormalizedDiagonals NormalizedDiagonal => normalizedDiagonal.Value;

@@ -15,6 +15,6 @@ public sealed class WangGaussianBoundMetric() : Metric("bound.wang_gaussian", "s
         double delta = context.Settings.BoundDelta, tau = context.WeightNormSquared;
         var bound = WangBounds.Gaussian(inputs, delta, tau);
         return Result(context, bound.Value, double.NaN,
-            [("loss", "0-1 training error"), ("delta", delta), ("eta", Math.Sqrt(inputs.M * inputs.N)), ("tau", tau), ("diagonal", context.Settings.Diagonal.Name()), ("error", WangUniformBoundMetric.NotEstimated)], bound.Terms);
+            [("loss", "0-1 training error"), ("delta", delta), ("eta", Math.Sqrt(inputs.M * inputs.N)), ("tau", tau), ("diagonal", context.Settings.PacGenDiagonal.Name()), ("error", WangUniformBoundMetric.NotEstimated)], bound.Terms);
     }
 }

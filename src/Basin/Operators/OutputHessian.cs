@@ -1,4 +1,5 @@
 using Basin.Models;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Basin.Operators;
@@ -22,6 +23,30 @@ public static class OutputHessian
         LossKind.Exponential => z * exp(-(labels.to_type(f.dtype) * 2 - 1) * f.squeeze(1)).unsqueeze(1),
         _ => throw new NotSupportedException($"no Gauss-Newton output Hessian for loss {loss}"),
     };
+
+    /// <summary>
+    /// Factors <c>S_i</c> [B, C, K] with <c>Λ_i = Σ_c s_ic s_icᵀ</c>: <c>s_c = √p_c (e_c − p)</c> for softmax
+    /// cross-entropy (C = K; <c>Σ_c p_c (e_c − p)(e_c − p)ᵀ = diag(p) − ppᵀ</c>), the unit vectors for the squared
+    /// error, <c>√ℓ</c> for the exponential loss (C = 1). Then <c>diag G = (1/N) Σ_i Σ_c (J_iᵀ s_ic)²</c> exactly.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The loss has no Gauss-Newton output Hessian in Basin.</exception>
+    public static Tensor Factors(LossKind loss, Tensor f, Tensor labels)
+    {
+        long b = f.shape[0], k = f.shape[1];
+        switch (loss)
+        {
+            case LossKind.CrossEntropy:
+                var p = nn.functional.softmax(f, 1);
+                var eye = torch.eye(k, dtype: f.dtype, device: f.device).unsqueeze(0);
+                return p.sqrt().unsqueeze(2) * (eye - p.unsqueeze(1));
+            case LossKind.MeanSquaredError:
+                return torch.eye(k, dtype: f.dtype, device: f.device).unsqueeze(0).expand(b, k, k);
+            case LossKind.Exponential:
+                return exp(-(labels.to_type(f.dtype) * 2 - 1) * f.squeeze(1)).sqrt().view(b, 1, 1);
+            default:
+                throw new NotSupportedException($"no Gauss-Newton output Hessian for loss {loss}");
+        }
+    }
 
     private static Tensor Softmax(Tensor f, Tensor z)
     {

@@ -31,32 +31,40 @@ public enum PerSampleMethod
 public static class PerSampleGradients
 {
     /// <summary>The per-sample gradients of <paramref name="model"/>'s loss on a batch, for the named parameters.</summary>
-    public static (Tensor Gradients, PerSampleMethod Method) Compute(Model model, IReadOnlyList<(string Name, Parameter Value)> parameters, Tensor inputs, Tensor labels, bool forceLoop = false)
+    public static (Tensor Gradients, PerSampleMethod Method) Compute(Model model, IReadOnlyList<(string Name, Parameter Value)> parameters, Tensor inputs, Tensor labels, bool forceLoop = false) =>
+        Compute(model, parameters, inputs, labels, (output, y) => Losses.PerSample(model.Loss, output, y), forceLoop);
+
+    /// <summary>
+    /// The per-sample gradients of any per-sample function of the outputs, <paramref name="loss"/>(outputs [b, K], labels [b]) → [b]
+    /// (each sample's value may depend only on its own row: the loop calls it one sample at a time).
+    /// </summary>
+    public static (Tensor Gradients, PerSampleMethod Method) Compute(Model model, IReadOnlyList<(string Name, Parameter Value)> parameters, Tensor inputs, Tensor labels,
+        Func<Tensor, Tensor, Tensor> loss, bool forceLoop = false)
     {
         if (!inputs.shape[1..].SequenceEqual(model.InputShape))
             throw new ArgumentException($"inputs of {string.Join("×", inputs.shape[1..])} for model {model.Spec}, which takes {string.Join("×", model.InputShape)}");
         using var scope = NewDisposeScope();
         Tensor result;
         PerSampleMethod method;
-        if (!forceLoop && Owners(model, parameters) is { } owners && TryBatched(model, parameters, owners, inputs, labels, out var batched))
+        if (!forceLoop && Owners(model, parameters) is { } owners && TryBatched(model, parameters, owners, inputs, labels, loss, out var batched))
         {
             (result, method) = (batched!, PerSampleMethod.Batched);
         }
         else
         {
-            (result, method) = (Loop(model, parameters, inputs, labels), PerSampleMethod.Loop);
+            (result, method) = (Loop(model, parameters, inputs, labels, loss), PerSampleMethod.Loop);
         }
         return (result.MoveToOuterDisposeScope(), method);
     }
 
-    private static Tensor Loop(Model model, IReadOnlyList<(string Name, Parameter Value)> parameters, Tensor inputs, Tensor labels)
+    private static Tensor Loop(Model model, IReadOnlyList<(string Name, Parameter Value)> parameters, Tensor inputs, Tensor labels, Func<Tensor, Tensor, Tensor> lossOf)
     {
         var ps = parameters.Select(p => (Tensor)p.Value).ToArray();
         var rows = new Tensor[inputs.shape[0]];
         for (long i = 0; i < rows.Length; i++)
         {
             using var inner = NewDisposeScope();
-            var loss = Losses.PerSample(model.Loss, model.Module.forward(inputs.narrow(0, i, 1)), labels.narrow(0, i, 1)).sum();
+            var loss = lossOf(model.Module.forward(inputs.narrow(0, i, 1)), labels.narrow(0, i, 1)).sum();
             rows[i] = ParameterSelection.Flatten(CurvatureOperatorAccess.Grad(loss, ps)).MoveToOuterDisposeScope();
         }
         return stack(rows);
@@ -86,7 +94,8 @@ public static class PerSampleGradients
         return owners;
     }
 
-    private static bool TryBatched(Model model, IReadOnlyList<(string Name, Parameter Value)> parameters, (nn.Module Module, string Kind)[] owners, Tensor inputs, Tensor labels, out Tensor? result)
+    private static bool TryBatched(Model model, IReadOnlyList<(string Name, Parameter Value)> parameters, (nn.Module Module, string Kind)[] owners, Tensor inputs, Tensor labels,
+        Func<Tensor, Tensor, Tensor> lossOf, out Tensor? result)
     {
         result = null;
         var records = new Dictionary<nn.Module, (Tensor Input, Tensor Probe)>(ReferenceEqualityComparer.Instance);
@@ -105,7 +114,7 @@ public static class PerSampleGradients
         }
         try
         {
-            var loss = Losses.PerSample(model.Loss, model.Module.forward(inputs), labels).sum();
+            var loss = lossOf(model.Module.forward(inputs), labels).sum();
             if (reused || records.Count != removers.Count) return false;
             var modules = records.Keys.ToArray();
             var deltas = CurvatureOperatorAccess.Grad(loss, modules.Select(m => records[m].Probe).ToArray());

@@ -28,7 +28,7 @@ public class BoundAndPacGenTests
         using (model)
         using (data)
         {
-            var settings = new MeasureSettings { Diagonal = DiagonalEstimator.Exact, Seed = 6 };
+            var settings = new MeasureSettings { Diagonal = DiagonalEstimator.Exact, PacGenDiagonal = DiagonalEstimator.Exact, Seed = 6 };
             using var context = new MetricContext(model, data, settings);
             var r = MetricRegistry.Measure(context, MetricRegistry.Select("pacgen,bound.wang_uniform,bound.wang_gaussian")).ToDictionary(x => x.Id);
             using var h = new HessianOperator(model, CurvatureData.FromDataset(data));

@@ -36,7 +36,8 @@ public class MetricContextTests
         using (model)
         using (data)
         {
-            var settings = new MeasureSettings { TraceProbes = 8, Seed = 3 };
+            // pacGen on the Hutchinson diagonal shared with hessian.diagonal (the default is the exact GGN diagonal).
+            var settings = new MeasureSettings { TraceProbes = 8, Seed = 3, PacGenDiagonal = DiagonalEstimator.Hutchinson };
             const string order = "bound.wang_uniform,pacgen,hessian.diagonal,hessian.trace";
             const string reversed = "hessian.trace,hessian.diagonal,pacgen,bound.wang_uniform";
             Dictionary<string, MetricResult> Measure(string ids)
@@ -102,9 +103,10 @@ public class MetricContextTests
         {
             var settings = new MeasureSettings { TraceProbes = 8, LanczosSteps = 10, SlqSteps = 5, SlqStarts = 2, FisherSubsets = 3, FisherSubsetSize = 10, LaplaceBatch = 10, LaplaceProbes = 4 };
             var metrics = MetricRegistry.Select("all");
-            var (products, perSample) = MeasureCost.Of(metrics, settings);
-            Assert.Equal(8 + 8 + 8 + 4 + 10 + 10 + 10 + 10 + 10, products);
-            Assert.Equal(30, perSample);
+            var (products, perSample) = MeasureCost.Of(metrics, settings, data.Count, 3);
+            // Hessian and GGN probes, Laplace probes, five Lanczos/SLQ runs of 10; pacGen's GGN diagonal: 30 samples × 3 factors, at w and w + u.
+            Assert.Equal(8 + 8 + 4 + 10 + 10 + 10 + 10 + 10, products);
+            Assert.Equal(30 + 2 * 30 * 3, perSample);
             using var context = new MetricContext(model, data, settings);
             var spent = MetricRegistry.Measure(context, metrics);
             Assert.Equal(products, spent.Sum(r => r.Cost.CurvatureProducts));

@@ -25,7 +25,8 @@ public sealed class MeasureCommand : ICommand
         ("metrics", false, "all, or a comma-separated list of ids (default all; see --list)"),
         ("list", true, "list the metrics and exit"),
         ("probes", false, "Rademacher probes for traces, Tr A² and the diagonal (default 32)"),
-        ("diagonal", false, "Hessian diagonal for pacgen and the bounds: hutchinson, exact, finite-difference, sqgrad (default hutchinson)"),
+        ("diagonal", false, "Hessian diagonal of hessian.diagonal: hutchinson, exact, finite-difference, sqgrad (default hutchinson)"),
+        ("pacgen-diagonal", false, "non-negative curvature diagonal of pacgen and seed 003's bounds: ggn (exact GGN diagonal), sqgrad, or a Hessian one as for --diagonal (default ggn)"),
         ("lanczos-steps", false, "Lanczos steps for top eigenvalues (default 40)"),
         ("slq-steps", false, "SLQ steps per start (default 100, seed 000)"),
         ("slq-starts", false, "SLQ starts (default 4)"),
@@ -52,6 +53,7 @@ public sealed class MeasureCommand : ICommand
             Seed = args.Int("seed", 0, 0),
             TraceProbes = args.Int("probes", 32, 2, 100_000),
             Diagonal = DiagonalEstimators.Parse(args.String("diagonal", "hutchinson")),
+            PacGenDiagonal = DiagonalEstimators.Parse(args.String("pacgen-diagonal", "ggn")),
             LanczosSteps = args.Int("lanczos-steps", 40, 2, 10_000),
             SlqSteps = args.Int("slq-steps", 100, 2, 10_000),
             SlqStarts = args.Int("slq-starts", 4, 1, 1000),
@@ -76,7 +78,7 @@ public sealed class MeasureCommand : ICommand
         using var metricContext = new MetricContext(loaded.Run.Model, measured, settings, loaded.Run);
         context.Error.WriteLine($"measuring {metrics.Count} metrics of {loaded.Run.Model.Spec} (P = {metricContext.P:N0}) on {measured.Count} samples of {train.Name}");
         // Cost preview: count the products, time one, and say what the curvature part will take.
-        var (products, perSample) = MeasureCost.Of(metrics, settings);
+        var (products, perSample) = MeasureCost.Of(metrics, settings, measured.Count, loaded.Run.Model.Loss == Basin.Models.LossKind.Exponential ? 1 : (int)loaded.Run.Model.Outputs);
         if (products > 0)
         {
             var clock = System.Diagnostics.Stopwatch.StartNew();

@@ -1,0 +1,44 @@
+using static TorchSharp.torch;
+
+namespace Basin.Operators;
+
+/// <summary>
+/// The exact diagonal of the generalized Gauss-Newton matrix, <c>diag G = (1/N) Σ_i Σ_c (J_iᵀ s_ic)²</c> with
+/// <c>Λ_i = Σ_c s_ic s_icᵀ</c> (<see cref="OutputHessian.Factors"/>): for each factor column c, the per-sample
+/// gradients of the pseudo-loss <c>f_i · s_ic</c> (s detached), squared and summed — C passes of per-sample
+/// gradients over the data (BackPACK's DiagGGN). Non-negative by construction, unlike a stochastic Hessian diagonal.
+/// </summary>
+public static class GgnDiagonal
+{
+    /// <summary>The diagonal [P] of the GGN of <paramref name="op"/>'s model, loss and data, in chunks of <paramref name="chunk"/> samples; and the passes spent (one per factor column per sample).</summary>
+    /// <exception cref="NotSupportedException">The model's loss has no Gauss-Newton output Hessian.</exception>
+    public static (Tensor Values, long Passes) Compute(CurvatureOperator op, int chunk = 128)
+    {
+        using var scope = NewDisposeScope();
+        var model = op.Model;
+        var named = op.ParameterNames.Zip(op.Parameters).Select(p => (p.First, p.Second)).ToArray();
+        var sum = zeros(op.Dimension, ScalarType.Float64, op.Device);
+        long passes = 0;
+        foreach (var batch in op.Data.Batches(op.Device, op.DType))
+        {
+            for (long start = 0; start < batch.Count; start += chunk)
+            {
+                using var inner = NewDisposeScope();
+                long n = Math.Min(chunk, batch.Count - start);
+                var x = batch.Inputs.narrow(0, start, n);
+                var y = batch.Labels.narrow(0, start, n);
+                long columns;
+                using (no_grad()) columns = OutputHessian.Factors(model.Loss, model.Module.forward(x.narrow(0, 0, 1)), y.narrow(0, 0, 1)).shape[1];
+                for (long c = 0; c < columns; c++)
+                {
+                    long column = c;
+                    var (g, _) = PerSampleGradients.Compute(model, named, x, y,
+                        (f, labels) => f.mul(OutputHessian.Factors(model.Loss, f.detach(), labels).select(1, column)).sum(1));
+                    sum.add_(g.to(ScalarType.Float64).square().sum([0]));
+                    passes += n;
+                }
+            }
+        }
+        return (sum.div_(op.Data.Count).to(op.DType).MoveToOuterDisposeScope(), passes);
+    }
+}

@@ -1,0 +1,44 @@
+using Basin.Models;
+using Basin.Operators;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace Basin.Tests.Operators;
+
+/// <summary>The exact GGN diagonal against the diagonal of the dense float64 GGN.</summary>
+public class GgnDiagonalTests
+{
+    [Theory]
+    [InlineData("mlp:4-6-3", 3)]
+    [InlineData("softmax", 3)]
+    [InlineData("mlp:4-5-1", 2)]
+    public void DiagonalMatchesTheDenseGgn(string spec, int classes)
+    {
+        // mlp:4-5-1 is a binary classifier with the exponential loss of seed 002 (one output, labels 0/1).
+        bool exponential = spec.EndsWith("-1", StringComparison.Ordinal);
+        using var built = DenseReference.Float64(spec, [4], exponential ? 1 : classes, seed: 4);
+        var model = exponential ? built with { Loss = LossKind.Exponential } : built;
+        var (x, y) = DenseReference.Batch(300, [4], classes, seed: 6);
+        // Several batches and chunks, so that the streaming and the averaging over N are exercised.
+        var data = CurvatureData.FromDataset(new Basin.Data.Dataset("d", x, y, classes), batchSize: 128);
+        using var op = new GgnOperator(model, data);
+        var (values, passes) = GgnDiagonal.Compute(op, chunk: 50);
+        var dense = DenseReference.Matrix(op).diagonal();
+        double err = DenseReference.RelativeError(values, dense);
+        Assert.True(err < 1e-10, $"{spec} ({model.Loss}): exact GGN diagonal vs diagonal of the dense GGN, rel err {err:G3}");
+        Assert.True(values.ge(0).all().item<bool>(), "a GGN diagonal entry is negative");
+        Assert.Equal(300L * (model.Loss == LossKind.Exponential ? 1 : classes), passes);
+    }
+
+    [Fact]
+    public void ConvolutionsAndBatchNormMatchTheDenseGgn()
+    {
+        using var model = DenseReference.TinyCnn(seed: 3);
+        model.Module.eval();
+        var (x, y) = DenseReference.Batch(40, [1, 5, 5], 3, seed: 2);
+        using var op = new GgnOperator(model, CurvatureData.FromBatch(x, y));
+        var (values, _) = GgnDiagonal.Compute(op, chunk: 16);
+        double err = DenseReference.RelativeError(values, DenseReference.Matrix(op).diagonal());
+        Assert.True(err < 1e-10, $"tiny CNN: exact GGN diagonal vs dense, rel err {err:G3}");
+    }
+}
