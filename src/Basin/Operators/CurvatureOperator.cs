@@ -70,6 +70,7 @@ public abstract class CurvatureOperator : ILinearOperator, IDisposable
     protected bool Caches => Data.IsSingleBatch && !Options.TrainModeBatchNorm;
 
     private Tensor? weightsAtCache;
+    private long generationAtCache;
 
     /// <summary>Drops the per-batch state a subclass cached (see <see cref="Caches"/>).</summary>
     protected abstract void ResetCache();
@@ -83,14 +84,16 @@ public abstract class CurvatureOperator : ILinearOperator, IDisposable
         if (Caches)
         {
             // A cached graph over weights changed in place would give stale products (or make libtorch
-            // abort on a version mismatch): compare against the weights the cache was built on.
+            // abort on a version mismatch): compare against the weights the cache was built on, and against
+            // the swaps since (a swapped-and-restored weight has its old values but a new version).
             var now = ParameterSelection.Flatten(Parameters.Select(p => p.detach()));
-            if (weightsAtCache is not null && !now.eq(weightsAtCache).all().item<bool>())
+            if (weightsAtCache is not null && (generationAtCache != WeightSwap.Generation || !now.eq(weightsAtCache).all().item<bool>()))
             {
                 ResetCache();
                 weightsAtCache.Dispose();
                 weightsAtCache = null;
             }
+            if (weightsAtCache is null) generationAtCache = WeightSwap.Generation;
             weightsAtCache ??= now.clone().DetachFromDisposeScope();
         }
         using var mode = new ModeScope(Model.Module, Options.TrainModeBatchNorm);

@@ -5,14 +5,15 @@ namespace Basin.Operators;
 /// <summary>
 /// The exact diagonal of the generalized Gauss-Newton matrix, <c>diag G = (1/N) Σ_i Σ_c (J_iᵀ s_ic)²</c> with
 /// <c>Λ_i = Σ_c s_ic s_icᵀ</c> (<see cref="OutputHessian.Factors"/>): for each factor column c, the per-sample
-/// gradients of the pseudo-loss <c>f_i · s_ic</c> (s detached), squared and summed — C passes of per-sample
-/// gradients over the data (BackPACK's DiagGGN). Non-negative by construction, unlike a stochastic Hessian diagonal.
+/// gradients of the pseudo-loss <c>f_i · s_ic</c> (s detached), squared and summed — C passes over the data
+/// (BackPACK's DiagGGN; for linear layers <c>(δ ⊙ δ)ᵀ(a ⊙ a)</c>, no per-sample matrix). Non-negative by
+/// construction, unlike a stochastic Hessian diagonal.
 /// </summary>
 public static class GgnDiagonal
 {
     /// <summary>The diagonal [P] of the GGN of <paramref name="op"/>'s model, loss and data, in chunks of <paramref name="chunk"/> samples; and the passes spent (one per factor column per sample).</summary>
     /// <exception cref="NotSupportedException">The model's loss has no Gauss-Newton output Hessian.</exception>
-    public static (Tensor Values, long Passes) Compute(CurvatureOperator op, int chunk = 128)
+    public static (Tensor Values, long Passes) Compute(CurvatureOperator op, int chunk = 512)
     {
         using var scope = NewDisposeScope();
         var model = op.Model;
@@ -32,9 +33,9 @@ public static class GgnDiagonal
                 for (long c = 0; c < columns; c++)
                 {
                     long column = c;
-                    var (g, _) = PerSampleGradients.Compute(model, named, x, y,
+                    var (squares, _) = PerSampleGradients.SquaredSum(model, named, x, y,
                         (f, labels) => f.mul(OutputHessian.Factors(model.Loss, f.detach(), labels).select(1, column)).sum(1));
-                    sum.add_(g.to(ScalarType.Float64).square().sum([0]));
+                    sum.add_(squares.to(ScalarType.Float64));
                     passes += n;
                 }
             }

@@ -39,20 +39,31 @@ public static class PerSampleGradients
     /// (each sample's value may depend only on its own row: the loop calls it one sample at a time).
     /// </summary>
     public static (Tensor Gradients, PerSampleMethod Method) Compute(Model model, IReadOnlyList<(string Name, Parameter Value)> parameters, Tensor inputs, Tensor labels,
-        Func<Tensor, Tensor, Tensor> loss, bool forceLoop = false)
+        Func<Tensor, Tensor, Tensor> loss, bool forceLoop = false) => Run(model, parameters, inputs, labels, loss, forceLoop, squared: false);
+
+    /// <summary>
+    /// <c>Σ_i g_i ⊙ g_i</c> [P], the sum over the batch of the squared per-sample gradients of <paramref name="loss"/>, without the
+    /// [B, P] matrix where a layer allows: for a linear layer on [B, in] inputs it is <c>(δ ⊙ δ)ᵀ (a ⊙ a)</c>, one product.
+    /// </summary>
+    public static (Tensor SquaredSum, PerSampleMethod Method) SquaredSum(Model model, IReadOnlyList<(string Name, Parameter Value)> parameters, Tensor inputs, Tensor labels,
+        Func<Tensor, Tensor, Tensor> loss, bool forceLoop = false) => Run(model, parameters, inputs, labels, loss, forceLoop, squared: true);
+
+    private static (Tensor Result, PerSampleMethod Method) Run(Model model, IReadOnlyList<(string Name, Parameter Value)> parameters, Tensor inputs, Tensor labels,
+        Func<Tensor, Tensor, Tensor> loss, bool forceLoop, bool squared)
     {
         if (!inputs.shape[1..].SequenceEqual(model.InputShape))
             throw new ArgumentException($"inputs of {string.Join("×", inputs.shape[1..])} for model {model.Spec}, which takes {string.Join("×", model.InputShape)}");
         using var scope = NewDisposeScope();
         Tensor result;
         PerSampleMethod method;
-        if (!forceLoop && Owners(model, parameters) is { } owners && TryBatched(model, parameters, owners, inputs, labels, loss, out var batched))
+        if (!forceLoop && Owners(model, parameters) is { } owners && TryBatched(model, parameters, owners, inputs, labels, loss, squared, out var batched))
         {
             (result, method) = (batched!, PerSampleMethod.Batched);
         }
         else
         {
-            (result, method) = (Loop(model, parameters, inputs, labels, loss), PerSampleMethod.Loop);
+            var rows = Loop(model, parameters, inputs, labels, loss);
+            (result, method) = (squared ? rows.square().sum([0]) : rows, PerSampleMethod.Loop);
         }
         return (result.MoveToOuterDisposeScope(), method);
     }
@@ -95,7 +106,7 @@ public static class PerSampleGradients
     }
 
     private static bool TryBatched(Model model, IReadOnlyList<(string Name, Parameter Value)> parameters, (nn.Module Module, string Kind)[] owners, Tensor inputs, Tensor labels,
-        Func<Tensor, Tensor, Tensor> lossOf, out Tensor? result)
+        Func<Tensor, Tensor, Tensor> lossOf, bool squared, out Tensor? result)
     {
         result = null;
         var records = new Dictionary<nn.Module, (Tensor Input, Tensor Probe)>(ReferenceEqualityComparer.Instance);
@@ -121,15 +132,24 @@ public static class PerSampleGradients
             var delta = new Dictionary<nn.Module, Tensor>(ReferenceEqualityComparer.Instance);
             for (int i = 0; i < modules.Length; i++) delta[modules[i]] = deltas[i];
             long batch = inputs.shape[0];
+            long total = parameters.Sum(p => p.Value.numel());
             // One [B, P] allocation, each block written in place: the output is memory-bound, so
             // temporaries the size of a layer's per-sample gradients would double the cost.
-            result = empty([batch, parameters.Sum(p => p.Value.numel())], inputs.dtype, inputs.device);
+            result = squared ? empty([total], inputs.dtype, inputs.device) : empty([batch, total], inputs.dtype, inputs.device);
             long offset = 0;
             for (int i = 0; i < parameters.Count; i++)
             {
                 var (module, kind) = owners[i];
                 long n = parameters[i].Value.numel();
-                WriteGradient(module, kind, records[module].Input, delta[module], result.narrow(1, offset, n));
+                var (a, d) = (records[module].Input, delta[module]);
+                if (!squared) WriteGradient(module, kind, a, d, result.narrow(1, offset, n));
+                else if (module is Linear && a.dim() == 2) result.narrow(0, offset, n).copy_(kind == "bias" ? d.square().sum([0]) : d.square().t().matmul(a.square()).reshape(-1));
+                else
+                {
+                    using var block = empty([batch, n], inputs.dtype, inputs.device);
+                    WriteGradient(module, kind, a, d, block);
+                    result.narrow(0, offset, n).copy_(block.square().sum([0]));
+                }
                 offset += n;
             }
             return true;

@@ -43,8 +43,17 @@ public sealed class WeightSwap : IDisposable
         Copy(values);
     }
 
+    /// <summary>
+    /// Counts every in-place write of a swap (set and restore). Restoring puts back the same values but new tensor
+    /// versions, so a graph cached before the swap is stale even though the weights compare equal.
+    /// </summary>
+    public static long Generation => Interlocked.Read(ref generation);
+
+    private static long generation;
+
     private void Copy(IReadOnlyList<Tensor> values)
     {
+        Interlocked.Increment(ref generation);
         using var noGrad = no_grad();
         for (int i = 0; i < parameters.Length; i++) parameters[i].copy_(values[i]);
     }

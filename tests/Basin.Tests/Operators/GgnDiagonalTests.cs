@@ -42,3 +42,24 @@ public class GgnDiagonalTests
         Assert.True(err < 1e-10, $"tiny CNN: exact GGN diagonal vs dense, rel err {err:G3}");
     }
 }
+
+/// <summary>The sum of squared per-sample gradients without the per-sample matrix.</summary>
+public class SquaredSumTests
+{
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void SquaredSumEqualsTheSumOfSquaredRows(bool train)
+    {
+        using var model = DenseReference.TinyCnn(seed: 5);
+        model.Module.train(train); // batch norm in train mode forces the loop
+        var (x, y) = DenseReference.Batch(12, [1, 5, 5], 3, seed: 9);
+        var named = model.Module.named_parameters().Select(p => (p.name, p.parameter)).ToArray();
+        var (rows, method) = PerSampleGradients.Compute(model, named, x, y);
+        var (squares, squaredMethod) = PerSampleGradients.SquaredSum(model, named, x, y, (f, l) => Losses.PerSample(model.Loss, f, l));
+        Assert.Equal(method, squaredMethod);
+        Assert.Equal(train ? PerSampleMethod.Loop : PerSampleMethod.Batched, method);
+        double err = DenseReference.RelativeError(squares, rows.square().sum([0]));
+        Assert.True(err < 1e-12, $"Σ g_i² without the matrix vs from it ({method}), rel err {err:G3}");
+    }
+}
