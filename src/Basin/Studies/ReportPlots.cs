@@ -29,9 +29,15 @@ public static class ReportPlots
                 .Add(new Series(id, x, y, Points: true, YError: errors, PointLabels: labels))
                 .Save(Path.Combine(folder, "scatter-" + id));
         }
-        var curves = new LinePlot("training curves: test error (%) per epoch", "epoch", "test error %");
+        // Test error solid, train error dashed in the same colour: the gap is the space between them.
+        var curves = new LinePlot("training curves: test error (solid) and train error (dashed), % per epoch", "epoch", "error %");
+        int colour = 0;
         foreach (var r in results.Where(r => r.Log.Count >= 2))
-            curves.Add(new Series(r.Name, r.Log.Select(l => (double)l.Epoch).ToArray(), r.Log.Select(l => 100 * l.TestError).ToArray()));
+        {
+            var epochs = r.Log.Select(l => (double)l.Epoch).ToArray();
+            curves.Add(new Series(r.Name, epochs, r.Log.Select(l => 100 * l.TestError).ToArray(), Colour: colour));
+            curves.Add(new Series("", epochs, r.Log.Select(l => 100 * l.TrainError).ToArray(), Dashed: true, Colour: colour++));
+        }
         if (results.Any(r => r.Log.Count >= 2)) curves.Save(Path.Combine(folder, "training-curves"));
         foreach (var r in new[] { results[0], results[^1] }.Where(r => r.Landscape is not null))
         {
@@ -40,13 +46,16 @@ public static class ReportPlots
             new HeatmapPlot($"training loss around {r.Name}" + (sharp.Length > 0 ? $" ({sharp})" : ""), "direction 1", "direction 2", l.X, l.Y, l.Grid(), logScale: true) { Marker = (l.Center[0], l.Center[1]) }
                 .Save(Path.Combine(folder, "landscape-" + r.Name));
         }
-        var withDensity = results.Where(r => r.Density.Count > 0).ToList();
+        // Three models, not the whole population on top of each other: the smallest, the median and the largest error gap.
+        var withDensity = results.Where(r => r.Density.Count > 0).OrderBy(r => r.ErrorGap).ToList();
+        if (withDensity.Count > 3) withDensity = [withDensity[0], withDensity[withDensity.Count / 2], withDensity[^1]];
         if (withDensity.Count > 0)
         {
             var (grid, sigma) = StochasticLanczosQuadrature.Grid(withDensity.SelectMany(r => r.Density.Select(d => d[0])), 800);
-            var plot = new LinePlot("Hessian spectral densities (SLQ)", "eigenvalue", "density (log scale)", logY: true);
+            string which = results.Count(r => r.Density.Count > 0) > 3 ? ": smallest, median and largest error gap" : "";
+            var plot = new LinePlot($"Hessian spectral densities (SLQ){which}", "eigenvalue", "density (log scale)", logY: true);
             foreach (var r in withDensity)
-                plot.Add(new Series(r.Name, grid, StochasticLanczosQuadrature.Broaden(r.Density.Select(d => (d[0], d[1])), grid, sigma)));
+                plot.Add(new Series($"{r.Name} (gap {r.ErrorGap.ToString("F1", CultureInfo.InvariantCulture)} pp)", grid, StochasticLanczosQuadrature.Broaden(r.Density.Select(d => (d[0], d[1])), grid, sigma)));
             plot.Save(Path.Combine(folder, "spectra"));
         }
     }

@@ -191,7 +191,7 @@ public sealed class SettingsSection : IReportSection
         var results = input.Results;
         var plots = new List<string> { "`plots/scatter-<metric>.png|svg` (metric against error gap)" };
         if (results.Any(r => r.Log.Count >= 2)) plots.Add("`plots/training-curves.png|svg`");
-        if (results.Any(r => r.Density.Count > 0)) plots.Add("`plots/spectra.png|svg` (Hessian spectral densities, log scale)");
+        if (results.Any(r => r.Density.Count > 0)) plots.Add("`plots/spectra.png|svg` (Hessian spectral densities, log scale; of three models, the smallest, median and largest error gap, when there are more)");
         if (results[0].Landscape is not null || results[^1].Landscape is not null)
             plots.Add("`plots/landscape-<model>.png|svg` (training loss, log colour scale, on the plane of two filter-normalised random directions through the first and the last model's weights)");
         md.AppendLine($"Plots: {string.Join(", ", plots)}.");

@@ -10,8 +10,10 @@ namespace Basin.Studies.Plotting;
 /// <param name="Points">Draw markers without lines (a scatter plot).</param>
 /// <param name="YError">With markers: a ±1 standard-error bar on each point (NaN: none).</param>
 /// <param name="PointLabels">With markers: a short label beside each point (e.g. its axis value).</param>
+/// <param name="Dashed">Draw the line dashed (a companion of another curve, e.g. train beside test error).</param>
+/// <param name="Colour">The palette entry to use (default: the series' position); an empty <paramref name="Label"/> leaves it out of the legend.</param>
 public sealed record Series(string Label, IReadOnlyList<double> X, IReadOnlyList<double> Y, bool Points = false,
-    IReadOnlyList<double>? YError = null, IReadOnlyList<string>? PointLabels = null);
+    IReadOnlyList<double>? YError = null, IReadOnlyList<string>? PointLabels = null, bool Dashed = false, int? Colour = null);
 
 /// <summary>
 /// A line plot with axes, ticks and a legend, drawn once and saved as PNG and SVG (SkiaSharp). The y
@@ -107,10 +109,13 @@ public sealed class LinePlot(string title, string xLabel, string yLabel, bool lo
         canvas.DrawText(yLabel, 18 - text.MeasureText(yLabel) / 2, Top + (Height - Top - Bottom) / 2f, text);
         canvas.Restore();
 
+        // The legend sits in the top right corner, as wide as its longest label.
+        float legend = Width - Right - 8 - 26 - series.Where(s => s.Label.Length > 0).Select(s => text.MeasureText(s.Label)).DefaultIfEmpty(0).Max();
         for (int i = 0; i < series.Count; i++)
         {
             var s = series[i];
-            using var paint = new SKPaint { Color = Palette[i % Palette.Length], StrokeWidth = 1.6f, IsStroke = true, IsAntialias = true };
+            using var dash = s.Dashed ? SKPathEffect.CreateDash([6f, 4f], 0) : null;
+            using var paint = new SKPaint { Color = Palette[(s.Colour ?? i) % Palette.Length], StrokeWidth = 1.6f, IsStroke = true, IsAntialias = true, PathEffect = dash };
             using var path = new SKPath();
             bool started = false;
             for (int j = 0; j < s.X.Count; j++)
@@ -143,11 +148,11 @@ public sealed class LinePlot(string title, string xLabel, string yLabel, bool lo
             }
             else canvas.DrawPath(path, paint);
             canvas.Restore();
-            if (series.Count == 1 && s.Points) continue; // a lone scatter is named by the title; a legend would only cover points
+            if ((series.Count == 1 && s.Points) || s.Label.Length == 0) continue; // a lone scatter is named by the title; a legend would only cover points
             using var swatch = new SKPaint { Color = paint.Color, StrokeWidth = 3 };
-            float ly = Top + 16 + 18 * i;
-            canvas.DrawLine(Width - Right - 180, ly - 4, Width - Right - 160, ly - 4, swatch);
-            canvas.DrawText(s.Label, Width - Right - 154, ly, text);
+            float ly = Top + 16 + 18 * series.Take(i).Count(p => p.Label.Length > 0);
+            canvas.DrawLine(legend, ly - 4, legend + 20, ly - 4, swatch);
+            canvas.DrawText(s.Label, legend + 26, ly, text);
         }
     }
 
