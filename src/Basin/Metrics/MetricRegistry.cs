@@ -5,8 +5,7 @@ namespace Basin.Metrics;
 /// <summary>Every metric of <c>shared/spec/metrics.md</c>, by id, in the spec's order.</summary>
 public static class MetricRegistry
 {
-    /// <summary>All metrics.</summary>
-    public static IReadOnlyList<IMetric> All { get; } =
+    private static readonly List<IMetric> metrics =
     [
         new HessianTrace(),
         new HessianTraceNormalized(),
@@ -37,6 +36,30 @@ public static class MetricRegistry
         new FisherRaoNorm(),
         new OptimizedPacBayesBoundMetric(),
     ];
+
+    private static readonly Lock Gate = new();
+
+    /// <summary>All metrics: Basin's, in the spec's order, then those added with <see cref="Register"/>.</summary>
+    public static IReadOnlyList<IMetric> All
+    {
+        get
+        {
+            lock (Gate) return metrics.ToList();
+        }
+    }
+
+    /// <summary>Adds a metric of your own, so that <see cref="Select"/>, <c>all</c> (unless it is opt-in) and studies find it by its id.</summary>
+    /// <exception cref="ArgumentException">Its id is taken or is not lower-case words joined by dots and underscores.</exception>
+    public static void Register(IMetric metric)
+    {
+        if (!System.Text.RegularExpressions.Regex.IsMatch(metric.Id, @"^[a-z0-9_]+(\.[a-z0-9_]+)*$"))
+            throw new ArgumentException($"metric id '{metric.Id}' must be lower-case words joined by dots or underscores, like hessian.trace");
+        lock (Gate)
+        {
+            if (metrics.Any(m => m.Id == metric.Id)) throw new ArgumentException($"a metric with id '{metric.Id}' is registered already");
+            metrics.Add(metric);
+        }
+    }
 
     /// <summary>The metrics named by <paramref name="ids"/> (<c>all</c>: every metric but the opt-in ones; or a comma-separated list of ids).</summary>
     /// <exception cref="ArgumentException">An id is unknown; the message lists the known ones.</exception>

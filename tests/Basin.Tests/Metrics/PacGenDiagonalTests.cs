@@ -44,3 +44,25 @@ public class PacGenDiagonalTests
         }
     }
 }
+
+/// <summary>Metrics of one's own in the registry.</summary>
+public class MetricRegistrationTests
+{
+    private sealed class Constant(string id) : Metric(id, "a constant", "test", CostClass.Cheap)
+    {
+        public override bool OptIn => true;
+
+        public override MetricResult Compute(MetricContext context) => Result(context, 42, double.NaN);
+    }
+
+    [Fact]
+    public void TakenOrMalformedIdsAreRefused()
+    {
+        // Registering mutates the process-wide registry, which tests running in parallel read: the successful path
+        // is exercised by samples/CustomMetric (run by scripts/test.sh), the refusals here change nothing.
+        int before = MetricRegistry.All.Count;
+        Assert.Contains("registered already", Assert.Throws<ArgumentException>(() => MetricRegistry.Register(new Constant("hessian.trace"))).Message);
+        Assert.Contains("lower-case words", Assert.Throws<ArgumentException>(() => MetricRegistry.Register(new Constant("My Metric"))).Message);
+        Assert.Equal(before, MetricRegistry.All.Count);
+    }
+}
