@@ -109,7 +109,9 @@ public static class TorchRuntime
         if (options.LibTorchDirectory is { } dir) LoadExternalLibTorch(dir);
         if (SystemHasVersion()) return (false, $"system libstdc++ provides {NeededVersion}: nothing to do");
 
-        string compatLibrary = Path.Combine(AppContext.BaseDirectory, "libbasin_glibcxx_compat.so");
+        // Next to the program when built from source; under runtimes/ when Basin came as a NuGet package.
+        string compatLibrary = new[] { AppContext.BaseDirectory, Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native") }
+            .Select(d => Path.Combine(d, "libbasin_glibcxx_compat.so")).FirstOrDefault(File.Exists) ?? Path.Combine(AppContext.BaseDirectory, "libbasin_glibcxx_compat.so");
         if (!File.Exists(compatLibrary))
             throw new InvalidOperationException($"the system libstdc++ lacks {NeededVersion} and the compatibility library {compatLibrary} is missing: rebuild Basin with g++ installed");
         if (LibDl.DlOpen(compatLibrary, LibDl.RtldNow | LibDl.RtldGlobal) == IntPtr.Zero)
