@@ -8,13 +8,6 @@ namespace Basin.Tests.Architecture;
 /// <summary>docs/api.md lists every public type of the library by folder, with its summary, as the assembly has them.</summary>
 public class ApiDocTests
 {
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Basin.slnx"))) dir = dir.Parent;
-        return dir!.FullName;
-    }
-
     /// <summary>The page as the assembly and its XML documentation describe it.</summary>
     private static string Page()
     {
@@ -54,7 +47,7 @@ public class ApiDocTests
     [Fact]
     public void TheApiPageListsEveryPublicType()
     {
-        string path = Path.Combine(RepositoryRoot(), "docs", "api.md");
+        string path = Path.Combine(Repository.Root(), "docs", "api.md");
         string page = Page();
         if (Environment.GetEnvironmentVariable("BASIN_WRITE_API_DOC") == "1") File.WriteAllText(path, page);
         Assert.True(File.Exists(path) && File.ReadAllText(path) == page,

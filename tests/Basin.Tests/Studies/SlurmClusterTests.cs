@@ -11,13 +11,6 @@ namespace Basin.Tests.Studies;
 /// </summary>
 public class SlurmClusterTests
 {
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Basin.slnx"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException($"no Basin.slnx above {AppContext.BaseDirectory}");
-    }
-
     private static (int Code, string Out, string Error) Shell(string file, string arguments, IDictionary<string, string>? environment = null, int timeoutSeconds = 300)
     {
         var info = new ProcessStartInfo(file, arguments) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -36,7 +29,7 @@ public class SlurmClusterTests
     [Fact]
     public void AJobArrayOnSlurmGivesTheStudyOfOneProcess()
     {
-        string root = RepositoryRoot();
+        string root = Repository.Root();
         string script = Path.Combine(root, "scripts", "local-slurm.sh");
         using var tmp = new TempFolder();
         string cluster = tmp.File("cluster");
