@@ -12,7 +12,7 @@ internal static class StepCost
     {
         Console.WriteLine("# Step cost of the training methods");
         Console.WriteLine();
-        Console.WriteLine($"{get_num_threads()} threads, batch 128, SGD momentum 0.9, {DateTime.UtcNow:yyyy-MM-dd}; median of 10 steps after 2 warm-ups, all in one process");
+        Console.WriteLine($"{get_num_threads()} threads, batch 128, SGD momentum 0.9, {DateTime.UtcNow:yyyy-MM-dd}; median of 40 steps per method after 2 warm-up rounds, the methods taking turns step by step, all in one process");
         Console.WriteLine();
         Console.WriteLine("| model | " + string.Join(" | ", Methods) + " |");
         Console.WriteLine("| --- |" + string.Concat(Enumerable.Repeat(" --- |", Methods.Length)));
@@ -23,25 +23,39 @@ internal static class StepCost
             using var x = randn([128, 1, 28, 28], generator: g);
             using var y = randint(0, 10, [128], ScalarType.Int64, generator: g);
             model.Module.train();
-            var times = Methods.Select(m => Step(model, m, x, y)).ToArray();
+            var times = Interleaved(model, x, y, rounds: 40);
             Console.WriteLine($"| {spec} | {times[0].ToString("F1", CultureInfo.InvariantCulture)} ms | " +
                 string.Join(" | ", times.Skip(1).Select(t => "**" + (t / times[0]).ToString("F2", CultureInfo.InvariantCulture) + "**")) + " |");
         }
     }
 
-    private static double Step(Model model, string method, Tensor x, Tensor y)
+    /// <summary>
+    /// The median time of one step per method, the methods taking turns round after round (one step each), so that a
+    /// drift of the machine's speed during the run touches every method alike.
+    /// </summary>
+    private static double[] Interleaved(Model model, Tensor x, Tensor y, int rounds)
     {
-        using var step = StepMethod.Create(RegularizerSettings.Parse(method));
         var parameters = model.Module.parameters().ToArray();
+        var methods = Methods.Select(m => StepMethod.Create(RegularizerSettings.Parse(m))).ToArray();
         using var optimizer = new Optimizer(new OptimizerSettings(), model.Module.named_parameters());
+        var samples = Methods.Select(_ => new List<double>()).ToArray();
         ulong seed = 0;
-        return Timing.Median(10, () =>
+        for (int round = -2; round < rounds; round++)
         {
-            using var scope = NewDisposeScope();
-            using var batch = new TrainingStep(model, parameters, x, y, 0, 1, seed++);
-            var (_, gradient) = step.Gradient(batch);
-            for (int i = 0; i < parameters.Length; i++) parameters[i].grad = gradient[i];
-            optimizer.Step(1e-3);
-        });
+            for (int m = 0; m < methods.Length; m++)
+            {
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                using (var scope = NewDisposeScope())
+                using (var batch = new TrainingStep(model, parameters, x, y, 0, 1, seed++))
+                {
+                    var (_, gradient) = methods[m].Gradient(batch);
+                    for (int i = 0; i < parameters.Length; i++) parameters[i].grad = gradient[i];
+                    optimizer.Step(1e-3);
+                }
+                if (round >= 0) samples[m].Add(clock.Elapsed.TotalMilliseconds);
+            }
+        }
+        foreach (var method in methods) method.Dispose();
+        return samples.Select(t => t.Order().ElementAt(t.Count / 2)).ToArray();
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Basin.Estimators;
 using Basin.Studies.Plotting;
+using Basin.Training;
 
 namespace Basin.Studies;
 
@@ -29,14 +30,20 @@ public static class ReportPlots
                 .Add(new Series(id, x, y, Points: true, YError: errors, PointLabels: labels))
                 .Save(Path.Combine(folder, "scatter-" + id));
         }
-        // Test error solid, train error dashed in the same colour: the gap is the space between them.
-        var curves = new LinePlot("training curves: test error (solid) and train error (dashed), % per epoch", "epoch", "error %");
+        // Test error solid, train error dashed in the same colour: the gap is the space between them. Models that
+        // differ only in their seed share one curve, the mean over seeds (over the epochs all of them ran).
+        var groups = results.Select((r, i) => (Result: r, Label: labels[i])).Where(x => x.Result.Log.Count >= 2).GroupBy(x => x.Label).ToList();
+        var curves = new LinePlot("training curves: test error (solid) and train error (dashed), % per epoch" + (groups.Any(g => g.Count() > 1) ? ", mean over seeds" : ""), "epoch", "error %");
         int colour = 0;
-        foreach (var r in results.Where(r => r.Log.Count >= 2))
+        foreach (var group in groups)
         {
-            var epochs = r.Log.Select(l => (double)l.Epoch).ToArray();
-            curves.Add(new Series(r.Name, epochs, r.Log.Select(l => 100 * l.TestError).ToArray(), Colour: colour));
-            curves.Add(new Series("", epochs, r.Log.Select(l => 100 * l.TrainError).ToArray(), Dashed: true, Colour: colour++));
+            var runs = group.Select(x => x.Result).ToList();
+            int epochs = runs.Min(r => r.Log.Count);
+            var x = Enumerable.Range(0, epochs).Select(e => (double)runs[0].Log[e].Epoch).ToArray();
+            double[] Mean(Func<EpochLog, double> of) => Enumerable.Range(0, epochs).Select(e => runs.Average(r => 100 * of(r.Log[e]))).ToArray();
+            string name = runs.Count == 1 ? runs[0].Name : $"{group.Key} ({runs.Count} seeds)";
+            curves.Add(new Series(name, x, Mean(l => l.TestError), Colour: colour));
+            curves.Add(new Series("", x, Mean(l => l.TrainError), Dashed: true, Colour: colour++));
         }
         if (results.Any(r => r.Log.Count >= 2)) curves.Save(Path.Combine(folder, "training-curves"));
         foreach (var r in new[] { results[0], results[^1] }.Where(r => r.Landscape is not null))
