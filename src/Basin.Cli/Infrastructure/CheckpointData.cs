@@ -1,3 +1,4 @@
+using TorchSharp;
 using Basin.Data;
 using Basin.Models;
 using Basin.Training;
@@ -10,17 +11,48 @@ namespace Basin.Cli.Infrastructure;
 /// </summary>
 public sealed class CheckpointData : IDisposable
 {
-    private CheckpointData(DataSplit split, Dataset train)
+    private CheckpointData(DataSplit split, Dataset train, Model? model = null)
     {
         Split = split;
         Train = train;
+        Model = model;
     }
+
+    /// <summary>The model built by <see cref="ForModel"/> (owned here); null for a checkpoint's.</summary>
+    public Model? Model { get; }
 
     /// <summary>The loaded split (train and test).</summary>
     public DataSplit Split { get; }
 
     /// <summary>The training samples.</summary>
     public Dataset Train { get; }
+
+    /// <summary>
+    /// The training split of <c>--data</c> and the model <paramref name="spec"/> built for it on <paramref name="device"/>
+    /// (a TorchScript file, or a zoo model with <paramref name="weights"/> from PyTorch, or seeded weights).
+    /// </summary>
+    public static CheckpointData ForModel(string spec, string? weights, Arguments args, TorchSharp.torch.Device device)
+    {
+        var split = DataCatalog.Load(args.String("data")!);
+        Model? model = null;
+        try
+        {
+            model = UsageException.Check(() => ModelZoo.Create(spec, split.Train.SampleShape, split.Train.NumClasses, seed: 0));
+            if (weights is not null)
+            {
+                if (!File.Exists(weights)) throw new UsageException($"--weights: {weights} does not exist");
+                Checkpoint.ImportWeights(model, weights);
+            }
+            model.Module.to(device);
+            return new CheckpointData(split, split.Train.SampleOrAll(0, 0), model);
+        }
+        catch
+        {
+            model?.Dispose();
+            split.Dispose();
+            throw;
+        }
+    }
 
     /// <summary>Loads the data for <paramref name="run"/>, checking that it fits the model (a misfit is a usage error).</summary>
     public static CheckpointData For(TrainingRun run, Arguments args)
@@ -51,6 +83,7 @@ public sealed class CheckpointData : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
+        Model?.Dispose();
         Train.Dispose();
         Split.Dispose();
     }

@@ -14,7 +14,7 @@ public sealed class FisherLogDetSubsampled() : Metric("fisher.logdet_subsampled"
     {
         var f = context.Fisher;
         var (mean, se) = RunningStatistics.MeanAndError(f.LogDets);
-        return Result(context, mean, se, [("subset_size", f.SubsetSize), ("subsets", f.LogDets.Length), ("labels", "true"), ("floor", context.Settings.GramFloor)],
+        return Result(context, mean, se, [("subset_size", f.SubsetSize), ("subsets", f.LogDets.Length), ("labels", "true"), ("floor", context.Settings.GramFloor), f.MethodSetting],
             [("singular", f.Singular)]);
     }
 }

@@ -20,6 +20,12 @@ namespace Basin.Metrics;
 /// <param name="SubsetSize">N′.</param>
 public sealed record FisherSubsets(double[] LogDets, int Singular, double[] SpectralNormsSquared, double[] GramFrobeniusSquared, double[] GramOffDiagonalSquared, double[] SquaredNorms, double[] FisherRao, int SubsetSize)
 {
+    /// <summary>How the per-sample gradients were computed (the loop where the model's layers are opaque to the batched method, e.g. TorchScript).</summary>
+    public PerSampleMethod Method { get; init; }
+
+    /// <summary>The setting that says so, for the Fisher metrics' results.</summary>
+    public (string Key, object Value) MethodSetting => ("per_sample_gradients", Method == PerSampleMethod.Loop ? "loop (layers opaque to the batched method)" : "batched");
+
     /// <summary>Whether <paramref name="metric"/> reads these subsets (and so needs at least N′ measured samples).</summary>
     public static bool NeededBy(IMetric metric) =>
         metric.Id.StartsWith("fisher.", StringComparison.Ordinal) || metric.Id is "norm.fisher_rao" or "bound.fisher_volume";
@@ -37,6 +43,7 @@ public sealed record FisherSubsets(double[] LogDets, int Singular, double[] Spec
         var norms = new List<double>();
         var fisherRao = new List<double>();
         int singular = 0;
+        var method = PerSampleMethod.Batched;
         using var mode = new ModeScope(model.Module, train: false);
         using var weights64 = weights.to(ScalarType.Float64);
         for (int t = 0; t < count; t++)
@@ -45,7 +52,8 @@ public sealed record FisherSubsets(double[] LogDets, int Singular, double[] Spec
             var index = tensor(Shuffle.Permutation(n, settings.FisherSubsetSeed(t))[..subsetSize]);
             var x = samples.Features.index_select(0, index).to(weights.dtype);
             var y = samples.Labels.index_select(0, index);
-            var (j, _) = PerSampleGradients.Compute(model, parameters, x, y);
+            var (j, used) = PerSampleGradients.Compute(model, parameters, x, y);
+            method = used;
             // One float64 copy of J_t; every statistic is read from it or from the Gram matrix.
             var j64 = j.to(ScalarType.Float64);
             j.Dispose();
@@ -68,6 +76,6 @@ public sealed record FisherSubsets(double[] LogDets, int Singular, double[] Spec
             fisherRao.AddRange(j64.mul_(weights64).pow_(2).sum(1).data<double>().ToArray());
         }
         ledger.Charge(new MetricCost(PerSampleGradients: (long)subsetSize * count));
-        return new FisherSubsets(logDets, singular, spectral, frobenius, offDiagonal, norms.ToArray(), fisherRao.ToArray(), subsetSize);
+        return new FisherSubsets(logDets, singular, spectral, frobenius, offDiagonal, norms.ToArray(), fisherRao.ToArray(), subsetSize) { Method = method };
     }
 }

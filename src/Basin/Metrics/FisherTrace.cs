@@ -9,6 +9,6 @@ public sealed class FisherTrace() : Metric("fisher.trace", "trace of the empiric
     {
         var f = context.Fisher;
         var (mean, se) = RunningStatistics.MeanAndError(f.SquaredNorms);
-        return Result(context, mean, se, [("samples", f.SquaredNorms.Length), ("labels", "true")]);
+        return Result(context, mean, se, [("samples", f.SquaredNorms.Length), ("labels", "true"), f.MethodSetting]);
     }
 }

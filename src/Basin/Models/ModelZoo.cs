@@ -63,6 +63,7 @@ public static class ModelZoo
         ["wrn:D-K"] = "Wide ResNet WRN-D-K (pre-activation, 1×1 projection shortcuts)",
         ["vgg16bn"] = "VGG-16 with batch norm, CIFAR variant (one linear classifier on 512 features)",
         ["deeplinear:D"] = "seed 002 §2 deep linear model x·w1⋯wD with exponential loss (scalar input, 2 classes)",
+        ["torchscript:PATH"] = "any PyTorch model saved as TorchScript (torch.jit.script or trace), softmax cross-entropy",
         ["shared-sigmoid"] = "seed 003 §2 five-layer sigmoid MLP with weights shared across layers: two free parameters (2-D input, 2 classes)",
     };
 
@@ -70,6 +71,7 @@ public static class ModelZoo
     /// <exception cref="FormatException">The spec is unknown, malformed, or does not fit the data; the message says what would.</exception>
     public static Model Create(string spec, long[] sampleShape, int classes, int seed)
     {
+        if (spec.StartsWith(TorchScriptModels.Prefix, StringComparison.Ordinal)) return TorchScriptModels.Load(spec[TorchScriptModels.Prefix.Length..], sampleShape, classes);
         string[] parts = spec.Trim().Split(':');
         string name = parts[0];
         long inputSize = sampleShape.Aggregate(1L, (a, b) => a * b);

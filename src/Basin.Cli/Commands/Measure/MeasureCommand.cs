@@ -19,7 +19,9 @@ public sealed class MeasureCommand : ICommand
     /// <inheritdoc />
     public Arguments Options() => new(Name, new (string, bool, string)[]
     {
-        ("checkpoint", false, "run folder or checkpoint.safetensors written by basin train (required unless --list)"),
+        ("checkpoint", false, "run folder or checkpoint.safetensors written by basin train (or give --model and --data)"),
+        ("model", false, "measure a model that basin did not train: torchscript:PATH.pt (any PyTorch model saved as TorchScript) or a zoo spec with --weights"),
+        ("weights", false, "with a zoo --model: its weights, a safetensors file saved from PyTorch (state_dict names)"),
         ("data", false, "measure on this data set's training split instead of the checkpoint's"),
         ("samples", false, "training samples to measure on, drawn with the seed (default 10000; 0 = all)"),
         ("metrics", false, "all, or a comma-separated list of ids (default all; see --list)"),
@@ -46,7 +48,11 @@ public sealed class MeasureCommand : ICommand
             return 0;
         }
         var metrics = UsageException.Check(() => MetricRegistry.Select(args.String("metrics", "all")));
-        string file = CheckpointArgument.Resolve(args);
+        string? modelSpec = args.String("model");
+        if (modelSpec is not null && args.Has("checkpoint")) throw new UsageException("give --checkpoint or --model, not both");
+        if (modelSpec is null && args.Has("weights")) throw new UsageException("--weights needs --model, the zoo model the weights are for");
+        if (modelSpec is not null && !args.Has("data")) throw new UsageException("--model needs --data, the data set whose training split to measure on");
+        string? file = modelSpec is null ? CheckpointArgument.Resolve(args) : null;
         int samples = args.Int("samples", 10_000, 0);
         var settings = new MeasureSettings
         {
@@ -69,16 +75,17 @@ public sealed class MeasureCommand : ICommand
         UsageException.Check(settings.Validate);
         var runtime = RuntimeOptions.Initialize(args);
 
-        using var loaded = Checkpoint.Load(file, runtime.Device);
-        using var data = CheckpointData.For(loaded.Run, args);
+        using var loaded = file is null ? null : Checkpoint.Load(file, runtime.Device);
+        using var data = loaded is null ? CheckpointData.ForModel(modelSpec!, args.String("weights"), args, runtime.Device) : CheckpointData.For(loaded.Run, args);
         var (split, train) = (data.Split, data.Train);
+        var model = loaded?.Run.Model ?? data.Model!;
         using var measured = train.SampleOrAll(samples, settings.Seed);
         if (metrics.Any(FisherSubsets.NeededBy) && measured.Count < settings.FisherSubsetSize)
             throw new UsageException($"the Fisher metrics draw subsets of N′ = {settings.FisherSubsetSize} samples but only {measured.Count} are measured: raise --samples or leave those metrics out");
-        using var metricContext = new MetricContext(loaded.Run.Model, measured, settings, loaded.Run);
-        context.Error.WriteLine($"measuring {metrics.Count} metrics of {loaded.Run.Model.Spec} (P = {metricContext.P:N0}) on {measured.Count} samples of {train.Name}");
+        using var metricContext = new MetricContext(model, measured, settings, loaded?.Run);
+        context.Error.WriteLine($"measuring {metrics.Count} metrics of {model.Spec} (P = {metricContext.P:N0}) on {measured.Count} samples of {train.Name}");
         // Cost preview: count the products, time one, and say what the curvature part will take.
-        var (products, perSample) = MeasureCost.Of(metrics, settings, measured.Count, loaded.Run.Model.Loss == Basin.Models.LossKind.Exponential ? 1 : (int)loaded.Run.Model.Outputs);
+        var (products, perSample) = MeasureCost.Of(metrics, settings, measured.Count, model.Loss == Basin.Models.LossKind.Exponential ? 1 : (int)model.Outputs);
         if (products > 0)
         {
             var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -94,7 +101,7 @@ public sealed class MeasureCommand : ICommand
         {
             context.Out.WriteLine(JsonSerializer.Serialize(new
             {
-                model = loaded.Run.Model.Spec, parameters = metricContext.P, samples = measured.Count, data = train.Name,
+                model = model.Spec, parameters = metricContext.P, samples = measured.Count, data = train.Name,
                 metrics = results.Select(r => new
                 {
                     id = r.Id, value = Finite(r.Value), standard_error = Finite(r.StandardError),
