@@ -54,6 +54,17 @@ public sealed class CheckpointData : IDisposable
         }
     }
 
+    /// <summary>The one-line checks of <c>--checkpoint</c> against <c>--model</c>, <c>--weights</c> and <c>--data</c>; the model spec when <c>--model</c> is given.</summary>
+    /// <exception cref="UsageException">Both or neither of --checkpoint and --model, --weights without --model, --model without --data.</exception>
+    public static string? ModelArgument(Arguments args)
+    {
+        string? spec = args.String("model");
+        if (spec is not null && args.Has("checkpoint")) throw new UsageException("give --checkpoint or --model, not both");
+        if (spec is null && args.Has("weights")) throw new UsageException("--weights needs --model, the zoo model the weights are for");
+        if (spec is not null && !args.Has("data")) throw new UsageException("--model needs --data, the data set whose training split to measure on");
+        return spec;
+    }
+
     /// <summary>Loads the data for <paramref name="run"/>, checking that it fits the model (a misfit is a usage error).</summary>
     public static CheckpointData For(TrainingRun run, Arguments args)
     {

@@ -34,6 +34,19 @@ public class MeasureModelTests
             Assert.Equal(Metric(fromCheckpoint.Out, id).GetProperty("value").GetDouble(), Metric(fromWeights.Out, id).GetProperty("value").GetDouble());
     }
 
+    [Fact]
+    public void TheSpectrumOfATorchScriptModel()
+    {
+        using var tmp = new TempFolder();
+        string script = Path.Combine(Repository.Root(), "tests", "fixtures", "torchscript", "mlp.pt");
+        var run = CliRunner.Run("spectrum", "--model", "torchscript:" + script, "--data", "fashion-mnist", "--samples", "64", "--top", "2", "--steps", "20",
+            "--slq-steps", "10", "--slq-starts", "1", "--probes", "4", "--out", tmp.File("spectrum"), "--json");
+        Assert.True(run.Code == 0, run.Error);
+        Assert.Equal(3190, JsonDocument.Parse(run.Out).RootElement.GetProperty("parameters").GetInt64());
+        Assert.True(File.Exists(tmp.File("spectrum/spectrum.csv")));
+        BadInputAssert.OneLine(CliRunner.Run("spectrum", "--model", "torchscript:" + script, "--data", "fashion-mnist"), 2, "--model needs --out");
+    }
+
     [Theory]
     [InlineData(2, "--model needs --data", "--model", "mlp:4-3")]
     [InlineData(2, "give --checkpoint or --model, not both", "--model", "mlp:4-3", "--checkpoint", "x", "--data", Mixture)]

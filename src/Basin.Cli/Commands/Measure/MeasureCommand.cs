@@ -48,10 +48,7 @@ public sealed class MeasureCommand : ICommand
             return 0;
         }
         var metrics = UsageException.Check(() => MetricRegistry.Select(args.String("metrics", "all")));
-        string? modelSpec = args.String("model");
-        if (modelSpec is not null && args.Has("checkpoint")) throw new UsageException("give --checkpoint or --model, not both");
-        if (modelSpec is null && args.Has("weights")) throw new UsageException("--weights needs --model, the zoo model the weights are for");
-        if (modelSpec is not null && !args.Has("data")) throw new UsageException("--model needs --data, the data set whose training split to measure on");
+        string? modelSpec = CheckpointData.ModelArgument(args);
         string? file = modelSpec is null ? CheckpointArgument.Resolve(args) : null;
         int samples = args.Int("samples", 10_000, 0);
         var settings = new MeasureSettings

@@ -21,7 +21,10 @@ public sealed class SpectrumCommand : ICommand
     /// <inheritdoc />
     public Arguments Options() => new(Name, new (string, bool, string)[]
     {
-        ("checkpoint", false, "run folder or checkpoint.safetensors written by basin train (required)"),
+        ("checkpoint", false, "run folder or checkpoint.safetensors written by basin train (or give --model, --data and --out)"),
+        ("model", false, "a model basin did not train: torchscript:PATH.pt, or a zoo spec with --weights"),
+        ("weights", false, "with a zoo --model: its weights, a safetensors file saved from PyTorch"),
+        ("data", false, "the data set whose training split to use (default: the checkpoint's own training set)"),
         ("samples", false, "training samples the curvature is averaged over, drawn with the seed (default 2048; 0 = all)"),
         ("ggn", true, "the generalized Gauss-Newton matrix instead of the Hessian"),
         ("top", false, "number of largest eigenvalues (default 5)"),
@@ -40,23 +43,23 @@ public sealed class SpectrumCommand : ICommand
     /// <inheritdoc />
     public int Run(Arguments args, CliContext context)
     {
-        string file = CheckpointArgument.Resolve(args);
+        string? modelSpec = CheckpointData.ModelArgument(args);
+        if (modelSpec is not null && !args.Has("out")) throw new UsageException("--model needs --out, the folder for the spectrum's files");
+        string? file = modelSpec is null ? CheckpointArgument.Resolve(args) : null;
         int samples = args.Int("samples", 2048, 0);
         int seed = args.Int("seed", 0, 0);
         var settings = new SpectrumSettings(args.Int("top", 5, 1, 1000), args.Int("steps", 80, 2, 10_000), args.Int("probes", 32, 2, 100_000),
             args.Int("slq-steps", 100, 2, 10_000), args.Int("slq-starts", 4, 1, 1000), seed);
         UsageException.Check(settings.Validate);
         double? budget = args.Has("budget") ? args.Double("budget", 0, 1e-3, 1e9) : null;
-        string outDir = args.String("out") ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file))!, "spectrum");
+        string outDir = args.String("out") ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file!))!, "spectrum");
         OutputFolder.CheckWritable(outDir);
         var runtime = RuntimeOptions.Initialize(args);
 
-        using var loaded = Checkpoint.Load(file, runtime.Device);
-        var config = loaded.Run.Config;
-        var model = loaded.Run.Model;
-        using var split = DataCatalog.Load(config.Data);
-        using var train = TrainingRun.PrepareTrainingSet(config, split.Train);
-        Evaluation.CheckFits(model, train);
+        using var loaded = file is null ? null : Checkpoint.Load(file, runtime.Device);
+        using var source = loaded is null ? CheckpointData.ForModel(modelSpec!, args.String("weights"), args, runtime.Device) : CheckpointData.For(loaded.Run, args);
+        var model = loaded?.Run.Model ?? source.Model!;
+        var train = source.Train;
         using var subset = train.SampleOrAll(samples, seed);
         var data = CurvatureData.FromDataset(subset, Math.Min(subset.Count, 4096));
         var options = new OperatorOptions(args.String("layer"), args.Has("batch-norm-train"));
