@@ -42,6 +42,7 @@ public static class SlurmScript
     {
         resources.Validate();
         if (tasks < 1) throw new ArgumentException("a job array needs at least one task");
+        CheckFolder(folder);
         string full = Path.GetFullPath(folder);
         var s = new StringBuilder();
         s.AppendLine("#!/bin/bash");
@@ -57,6 +58,13 @@ public static class SlurmScript
         s.AppendLine("set -euo pipefail");
         s.AppendLine(CultureInfo.InvariantCulture, $"exec {command} study --out {Quote(full)} --task \"$SLURM_ARRAY_TASK_ID\" --threads {resources.Cpus}{(resources.Gpus > 0 ? " --device cuda" : "")}");
         return s.ToString();
+    }
+
+    /// <summary>Throws <see cref="ArgumentException"/> when the study folder cannot be named in a script: sbatch reads #SBATCH lines word by word, so a log path with white space would be cut there.</summary>
+    public static void CheckFolder(string folder)
+    {
+        string full = Path.GetFullPath(folder);
+        if (full.Any(char.IsWhiteSpace)) throw new ArgumentException($"Slurm's #SBATCH lines cannot hold the path '{full}': choose an --out without spaces");
     }
 
     /// <summary>Writes the script into <paramref name="folder"/> (and the <c>slurm/</c> folder its logs go to); returns the script's path.</summary>

@@ -86,12 +86,13 @@ public class StudyTasksTests
     [Fact]
     public void TheSlurmScriptIsAJobArrayOfTasks()
     {
-        string text = SlurmScript.Text("wd sweep", 7, "/data/my study", new SlurmResources(4, 1, "1-00:00:00", "gpu", "16G"), "/opt/basin");
+        Assert.Contains("without spaces", Assert.Throws<ArgumentException>(() => SlurmScript.Text("s", 2, "/data/my study", new SlurmResources(), "b")).Message);
+        string text = SlurmScript.Text("wd sweep", 7, "/data/my_study", new SlurmResources(4, 1, "1-00:00:00", "gpu", "16G"), "'/opt/my basin'");
         Assert.Contains("#SBATCH --job-name=basin-wd_sweep\n", text);
         Assert.Contains("#SBATCH --array=0-6\n", text);
         Assert.Contains("#SBATCH --cpus-per-task=4\n#SBATCH --time=1-00:00:00\n#SBATCH --gpus=1\n#SBATCH --partition=gpu\n#SBATCH --mem=16G\n", text);
-        Assert.Contains("#SBATCH --output=/data/my study/slurm/task-%a.out\n", text);
-        Assert.EndsWith("exec /opt/basin study --out '/data/my study' --task \"$SLURM_ARRAY_TASK_ID\" --threads 4 --device cuda\n", text);
+        Assert.Contains("#SBATCH --output=/data/my_study/slurm/task-%a.out\n", text);
+        Assert.EndsWith("exec '/opt/my basin' study --out /data/my_study --task \"$SLURM_ARRAY_TASK_ID\" --threads 4 --device cuda\n", text);
         Assert.DoesNotContain("--gpus", SlurmScript.Text("s", 2, "/d", new SlurmResources(), "b"));
         Assert.Equal("'it'\\''s'", SlurmScript.Quote("it's"));
     }
@@ -107,6 +108,15 @@ public class StudyTasksTests
         File.WriteAllText(tmp.File("spec.json"), Spec);
         BadInput.BadInputAssert.OneLine(CliRunner.Run("study", "--spec", tmp.File("spec.json"), "--out", tmp.File("s"), "--slurm", option, value), 2, fragment);
         Assert.False(Directory.Exists(tmp.File("s")), "a refused plan left its folder");
+    }
+
+    [Fact]
+    public void ASlurmStudyFolderWithSpacesIsRefusedBeforeAnythingIsWritten()
+    {
+        using var tmp = new TempFolder();
+        File.WriteAllText(tmp.File("spec.json"), Spec);
+        BadInput.BadInputAssert.OneLine(CliRunner.Run("study", "--spec", tmp.File("spec.json"), "--out", tmp.File("spaced out"), "--slurm"), 2, "choose an --out without spaces");
+        Assert.False(Directory.Exists(tmp.File("spaced out")), "a refused plan left its folder");
     }
 
     [Theory]

@@ -17,6 +17,7 @@ internal static class ClusterTasks
             resources = new SlurmResources(args.Int("slurm-cpus", 2, 1, 1024), args.Int("slurm-gpus", 0, 0, 64), args.String("slurm-time", "04:00:00"),
                 args.String("slurm-partition"), args.String("slurm-mem"));
             UsageException.Check(resources.Validate);
+            UsageException.Check(() => SlurmScript.CheckFolder(folder));
         }
         else if (args.Given.FirstOrDefault(g => g.StartsWith("slurm-", StringComparison.Ordinal)) is { } stray)
         {
