@@ -170,6 +170,14 @@ public abstract class CurvatureOperator : ILinearOperator, IDisposable
         return result;
     }
 
+    /// <summary><c>Σ_i a_i · b_i</c> over lists of tensors shaped alike (one per parameter), as a scalar in the graph.</summary>
+    protected internal static Tensor Dot(IReadOnlyList<Tensor> a, IReadOnlyList<Tensor> b)
+    {
+        var sum = a[0].mul(b[0]).sum();
+        for (int i = 1; i < a.Count; i++) sum = sum.add(a[i].mul(b[i]).sum());
+        return sum;
+    }
+
     /// <inheritdoc />
     public void Dispose()
     {

@@ -77,9 +77,7 @@ public sealed class EmpiricalFisherOperator : CurvatureOperator
 
     private Tensor[] JacobianProduct((Tensor Losses, Tensor Dummy, Tensor[] JtU) g, Tensor[] v, long count, bool retain)
     {
-        var dot = g.JtU[0].mul(v[0]).sum();
-        for (int i = 1; i < g.JtU.Length; i++) dot = dot.add(g.JtU[i].mul(v[i]).sum());
-        var jv = Grad(dot, [g.Dummy], retainGraph: true)[0];
+        var jv = Grad(Dot(g.JtU, v), [g.Dummy], retainGraph: true)[0];
         return Grad(g.Losses, Parameters, retainGraph: retain, gradOutput: jv.detach().div(count));
     }
 

@@ -26,9 +26,7 @@ public sealed class GgnOperator : CurvatureOperator
     protected override Tensor[] BatchProduct(Batch batch, Tensor[] v, long index)
     {
         var (output, dummy, jtu) = Caches ? cache ??= Detached(Graphs(batch)) : Graphs(batch);
-        var dot = jtu[0].mul(v[0]).sum();
-        for (int i = 1; i < jtu.Length; i++) dot = dot.add(jtu[i].mul(v[i]).sum());
-        var jv = Grad(dot, [dummy], retainGraph: true)[0];
+        var jv = Grad(Dot(jtu, v), [dummy], retainGraph: true)[0];
         var lambdaJv = OutputHessian.Times(Model.Loss, output.detach(), batch.Labels, jv).div(batch.Count);
         return Grad(output, Parameters, retainGraph: Caches, gradOutput: lambdaJv);
     }

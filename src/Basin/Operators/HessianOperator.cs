@@ -29,9 +29,7 @@ public sealed class HessianOperator : CurvatureOperator
             gradient = cachedGradient;
         }
         else gradient = FirstBackward(batch);
-        var dot = gradient[0].mul(v[0]).sum();
-        for (int i = 1; i < gradient.Length; i++) dot = dot.add(gradient[i].mul(v[i]).sum());
-        return Grad(dot, Parameters, retainGraph: Caches);
+        return Grad(Dot(gradient, v), Parameters, retainGraph: Caches);
     }
 
     private Tensor[] FirstBackward(Batch batch)

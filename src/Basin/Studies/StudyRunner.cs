@@ -113,13 +113,19 @@ public static class StudyRunner
     /// <exception cref="InvalidDataException">No study there, or a result is damaged.</exception>
     public static (StudySpec Spec, List<ModelResult> Results) Load(string folder)
     {
-        string specPath = Path.Combine(folder, SpecFile);
-        if (!File.Exists(specPath)) throw new InvalidDataException($"{folder}: no {SpecFile}; not a study folder");
-        StudySpec spec;
-        try { spec = StudySpec.FromJson(File.ReadAllText(specPath)); }
-        catch (JsonException e) { throw new InvalidDataException($"{specPath}: damaged ({e.Message})", e); }
+        var spec = LoadSpec(folder);
         var results = spec.Models.Select(m => Path.Combine(folder, "models", m.Name, "result.json")).Where(File.Exists).Select(LoadResult).ToList();
         return (spec, results);
+    }
+
+    /// <summary>The study saved in <paramref name="folder"/>, without its results.</summary>
+    /// <exception cref="InvalidDataException">No study there, or its spec is damaged.</exception>
+    internal static StudySpec LoadSpec(string folder)
+    {
+        string specPath = Path.Combine(folder, SpecFile);
+        if (!File.Exists(specPath)) throw new InvalidDataException($"{folder}: no {SpecFile}; not a study folder");
+        try { return StudySpec.FromJson(File.ReadAllText(specPath)); }
+        catch (JsonException e) { throw new InvalidDataException($"{specPath}: damaged ({e.Message})", e); }
     }
 
     /// <summary>The fields of a saved result that reports read.</summary>

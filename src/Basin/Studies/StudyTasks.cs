@@ -48,7 +48,8 @@ public static class StudyTasks
     {
         if (!File.Exists(Path.Combine(folder, TaskFile)))
             throw new InvalidDataException($"{folder}: no {TaskFile}; plan the study first (basin study … --plan or --slurm)");
-        var (spec, _) = StudyRunner.Load(folder);
+        // Only the spec: a task must not read (and parse) every other task's result.
+        var spec = StudyRunner.LoadSpec(folder);
         if (index < 0 || index >= spec.Models.Count)
             throw new ArgumentOutOfRangeException(nameof(index), $"task {index} does not exist: the study in {folder} has tasks 0 to {spec.Models.Count - 1}");
         var data = new Dictionary<string, DataSplit>();

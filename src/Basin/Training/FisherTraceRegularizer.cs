@@ -65,7 +65,7 @@ internal sealed class FisherTraceRegularizer(RegularizerSettings settings) : Ste
     /// <summary>Scales <paramref name="g"/> in place to global norm at most <paramref name="tau"/>.</summary>
     internal static void ClipToNorm(Tensor[] g, double tau)
     {
-        double norm = Math.Sqrt(g.Sum(x => x.to(ScalarType.Float64).square().sum().item<double>()));
+        double norm = Norm(g);
         if (norm > tau) foreach (var x in g) x.mul_(tau / norm);
     }
 }

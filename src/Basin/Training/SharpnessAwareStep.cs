@@ -37,8 +37,7 @@ internal sealed class SharpnessAwareStep(RegularizerSettings settings) : StepMet
         using var noGrad = no_grad();
         var scale = adaptive ? w.Select(p => p.detach().abs().add(eta)).ToArray() : null;
         var scaled = scale is null ? g : g.Select((x, i) => x.mul(scale[i])).ToArray();
-        double norm = Math.Sqrt(scaled.Sum(x => x.to(ScalarType.Float64).square().sum().item<double>()));
-        double factor = rho / (norm + 1e-12);
+        double factor = rho / (Norm(scaled) + 1e-12);
         return scaled.Select((x, i) => (scale is null ? x : x.mul(scale[i])).mul(factor)).ToArray();
     }
 }

@@ -1,4 +1,5 @@
 using Basin.Models;
+using Basin.Operators;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -95,20 +96,15 @@ public abstract class StepMethod : IDisposable
         _ => throw new ArgumentException($"unknown regularizer '{settings.Name}'"),
     };
 
-    /// <summary>The gradient of a scalar in the parameters (zeros for a parameter it does not use).</summary>
-    protected static Tensor[] Grad(Tensor loss, IReadOnlyList<Tensor> parameters, bool createGraph = false)
-    {
-        var grads = autograd.grad([loss], parameters.ToArray(), retain_graph: createGraph, create_graph: createGraph, allow_unused: true);
-        return parameters.Select((p, i) => grads[i] is { } g && g.Handle != IntPtr.Zero ? g : zeros_like(p)).ToArray();
-    }
+    /// <summary>The gradient of a scalar in the parameters (zeros for a parameter it does not use): the operators' own.</summary>
+    protected static Tensor[] Grad(Tensor loss, IReadOnlyList<Tensor> parameters, bool createGraph = false) =>
+        CurvatureOperator.Grad(loss, parameters, createGraph);
 
-    /// <summary>The sum over parameters of <c>Σ a_i b_i</c>, a scalar in the graph.</summary>
-    protected static Tensor Dot(IReadOnlyList<Tensor> a, IReadOnlyList<Tensor> b)
-    {
-        var sum = a[0].mul(b[0]).sum();
-        for (int i = 1; i < a.Count; i++) sum = sum.add(a[i].mul(b[i]).sum());
-        return sum;
-    }
+    /// <summary><c>Σ_i a_i · b_i</c> over per-parameter tensors, a scalar in the graph: the operators' own.</summary>
+    protected static Tensor Dot(IReadOnlyList<Tensor> a, IReadOnlyList<Tensor> b) => CurvatureOperator.Dot(a, b);
+
+    /// <summary>The global Euclidean norm of per-parameter tensors, summed in float64.</summary>
+    protected static double Norm(IEnumerable<Tensor> tensors) => Math.Sqrt(tensors.Sum(x => x.to(ScalarType.Float64).square().sum().item<double>()));
 
     /// <inheritdoc />
     public void Dispose()

@@ -37,8 +37,8 @@ internal sealed class TracePenalty(RegularizerSettings settings) : StepMethod(se
         var output = step.Model.Module.forward(step.Inputs);
         var loss = Models.Losses.Mean(step.Model.Loss, output, step.Labels, step.LabelSmoothing);
         var dummy = zeros_like(output).requires_grad_(true);
-        var jtu = autograd.grad([output], step.Parameters.ToArray(), [dummy], retain_graph: true, create_graph: true);
-        var z = autograd.grad([Dot(jtu.ToArray(), v)], [dummy], retain_graph: true, create_graph: true)[0];
+        var jtu = CurvatureOperator.Grad(output, step.Parameters, createGraph: true, gradOutput: dummy);
+        var z = CurvatureOperator.Grad(Dot(jtu, v), [dummy], createGraph: true)[0];
         var quadratic = z.mul(OutputHessian.Times(step.Model.Loss, output, step.Labels, z)).sum().div(output.shape[0]);
         return (loss, quadratic);
     }
