@@ -121,6 +121,15 @@ public class StudyTests
         Assert.Equal(StudyAxes.RegularizerMetrics, reg.Metrics);
         var optimizers = StudyAxes.Build("optimizer", "quick", "fashion-mnist", "mlp:784-256-256-10", 1);
         Assert.Equal(7, optimizers.Models.Single(m => m.Coordinates["optimizer"] == "adam+averaging").Config.SwaStart);
+        // Standard batch-size, learning-rate and augmentation points compare fitted models: one criterion, a cap, a
+        // constant rate; the quick preset keeps its fixed budget.
+        foreach (var axis in new[] { "batch-size", "learning-rate", "augmentation" })
+        {
+            var standard = StudyAxes.Build(axis, "standard", "fashion-mnist", "mlp:784-256-256-10", 2);
+            Assert.All(standard.Models, m => Assert.True(m.Config.Until is not null && m.Config.Epochs == 400 && m.Config.TrainSubset == 5000 && m.Config.Schedule == "constant", m.Name));
+            Assert.All(StudyAxes.Build(axis, "quick", "fashion-mnist", "mlp:784-256-256-10", 1).Models, m => Assert.Null(m.Config.Until));
+        }
+        Assert.Equal([32, 64, 128, 256, 512, 1024], StudyAxes.Build("batch-size", "standard", "fashion-mnist", "mlp:784-256-256-10", 1).Models.Select(m => m.Config.BatchSize));
 
         using var tmp = new TempFolder();
         var run = CliRunner.Run("study", "--out", tmp.Path, "--report-only");
