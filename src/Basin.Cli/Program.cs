@@ -8,13 +8,16 @@ using Basin.Cli.Commands.Train;
 using Basin.Cli.Infrastructure;
 using Basin.Data;
 using Basin.Training;
+using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Invocation;
 
 namespace Basin.Cli;
 
 /// <summary>Entry point of the <c>basin</c> command.</summary>
 public static class Program
 {
-    private static readonly ICommand[] Commands = [new StudyCommand(), new TrainCommand(), new MeasureCommand(), new SpectrumCommand(), new CertifyCommand(), new LandscapeCommand(), new InfoCommand()];
+    private static readonly ICommand[] Commands = [new StudyCommand(), new TrainCommand(), new MeasureCommand(), new SpectrumCommand(), new CertifyCommand(), new LandscapeCommand(), new InfoCommand(), new Commands.Completion.CompletionCommand()];
 
     /// <summary>Runs the command line and returns the process exit code.</summary>
     public static int Main(string[] args) =>
@@ -33,33 +36,65 @@ public static class Program
             context.Error.Write(Usage());
             return 2;
         }
-        if (args[0] is "--help" or "-h" or "help")
-        {
-            context.Out.Write(Usage());
-            return 0;
-        }
-        if (args[0] == "--version")
-        {
-            context.Out.WriteLine($"basin {Studies.ModelResult.CodeVersion}");
-            return 0;
-        }
-        var command = Commands.FirstOrDefault(c => c.Name == args[0]);
+        if (args[0] == "help") args = [.. args.Skip(1), "--help"];
         try
         {
-            if (command is null) throw new UsageException($"unknown command '{args[0]}'; commands: {string.Join(", ", Commands.Select(c => c.Name))}");
-            var options = command.Options();
-            if (args.Skip(1).Contains("--help"))
+            var (root, options) = Root(context);
+            var result = root.Parse(args);
+            if (result.Errors.Count > 0 && options.TryGetValue(result.CommandResult.Command, out var parsed)) parsed.Read(result);
+            if (result.Errors.Count > 0)
             {
-                context.Out.Write(CommandUsage(command, options));
-                return 0;
+                var token = result.UnmatchedTokens.FirstOrDefault() ?? args[0];
+                throw new UsageException(token.StartsWith('-')
+                    ? $"unknown option {token}; basin takes a command first (basin --help)"
+                    : $"unknown command '{token}'; commands: {string.Join(", ", Commands.Select(c => c.Name))}");
             }
-            return command.Run(options.Parse(args.Skip(1).ToArray()), context);
+            if (result.Action is HelpAction)
+            {
+                // The library names the program after the running assembly (Basin.Cli under `dotnet`): say basin.
+                var help = new StringWriter();
+                int code = result.Invoke(new InvocationConfiguration { Output = help, Error = context.Error });
+                context.Out.Write(help.ToString().Replace($"  {RootCommand.ExecutableName} ", "  basin ", StringComparison.Ordinal));
+                return code;
+            }
+            return result.Invoke(new InvocationConfiguration { Output = context.Out, Error = context.Error, EnableDefaultExceptionHandler = false });
         }
         catch (Exception e) when (ExitCode(e) is int code)
         {
             context.Progress.Clear();
             context.Error.WriteLine($"basin: {(code == 70 ? $"internal error ({e.GetType().Name})" : "error")}: {OneLine(e.Message)}");
             return code;
+        }
+    }
+
+    /// <summary>
+    /// The command tree on System.CommandLine: one subcommand per <see cref="ICommand"/>, each action reading its
+    /// options through <see cref="Arguments"/> (a parse error becomes the one-line <see cref="UsageException"/> there);
+    /// <c>--help</c>, <c>--version</c>, response files and the <c>[suggest]</c> completion directive come from the library.
+    /// </summary>
+    internal static (RootCommand Root, Dictionary<Command, Arguments> Options) Root(CliContext context)
+    {
+        var root = new RootCommand("basin — is this minimum flat, and will it generalize?");
+        var all = new Dictionary<Command, Arguments>();
+        foreach (var command in Commands)
+        {
+            var options = command.Options();
+            if (options.Declared.Any(o => o.Name == "device")) options.Complete("device", ["auto", "cpu", "cuda"]);
+            var sub = options.ToCommand(command.Summary);
+            sub.SetAction(result => command.Run(options.Read(result), context));
+            root.Subcommands.Add(sub);
+            all[sub] = options;
+        }
+        foreach (var version in root.Options.OfType<VersionOption>()) version.Action = new PrintVersion();
+        return (root, all);
+    }
+
+    private sealed class PrintVersion : SynchronousCommandLineAction
+    {
+        public override int Invoke(ParseResult parseResult)
+        {
+            parseResult.InvocationConfiguration.Output.WriteLine($"basin {Studies.ModelResult.CodeVersion}");
+            return 0;
         }
     }
 
@@ -80,8 +115,4 @@ public static class Program
     private static string Usage() =>
         "basin — is this minimum flat, and will it generalize?\n\nusage: basin COMMAND [options]   (basin COMMAND --help for its options)\n\ncommands:\n"
         + string.Concat(Commands.Select(c => $"  {c.Name,-10} {c.Summary}\n"));
-
-    private static string CommandUsage(ICommand command, Arguments options) =>
-        $"usage: basin {command.Name} [options]\n\n{command.Summary}\n\noptions:\n"
-        + string.Concat(options.Declared.Select(o => $"  --{(o.IsFlag ? o.Name : o.Name + " VALUE"),-24} {o.Help}\n"));
 }

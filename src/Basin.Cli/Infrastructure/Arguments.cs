@@ -1,61 +1,119 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Globalization;
 
 namespace Basin.Cli.Infrastructure;
 
 /// <summary>
-/// The options of one command: <c>--name value</c> and <c>--flag</c>, each declared with its help text.
-/// Every problem (unknown option, missing or malformed value, repeated option) is a <see cref="UsageException"/>.
+/// The options of one command: <c>--name value</c> and <c>--flag</c>, each declared with its help text, parsed by
+/// System.CommandLine (help, response files <c>@file</c>, <c>--name=value</c>, completion) and read back through typed
+/// accessors that check ranges. Every problem (unknown option, missing or malformed value, repeated option) is a
+/// <see cref="UsageException"/> of one line.
 /// </summary>
 public sealed class Arguments
 {
     private readonly string command;
-    private readonly Dictionary<string, (bool IsFlag, string Help)> declared = new(StringComparer.Ordinal);
+    private readonly List<(string Name, bool IsFlag, string Help)> declared = [];
+    private readonly Dictionary<string, string[]> completions = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string?> given = new(StringComparer.Ordinal);
-
     private readonly string? positional;
+    private readonly string positionalHelp;
+    private readonly Dictionary<string, Option> symbols = new(StringComparer.Ordinal);
+    private Argument<string>? positionalSymbol;
 
-    /// <summary>Declares the options of <paramref name="command"/>, and optionally one positional argument read as option <paramref name="positional"/>.</summary>
-    public Arguments(string command, IEnumerable<(string Name, bool IsFlag, string Help)> options, string? positional = null)
+    /// <summary>
+    /// Declares the options of <paramref name="command"/>, and optionally one positional argument read as option
+    /// <paramref name="positional"/> (described by <paramref name="positionalHelp"/> in help).
+    /// </summary>
+    public Arguments(string command, IEnumerable<(string Name, bool IsFlag, string Help)> options, string? positional = null, string positionalHelp = "")
     {
         this.command = command;
         this.positional = positional;
-        foreach (var (name, isFlag, help) in options) declared[name] = (isFlag, help);
+        this.positionalHelp = positionalHelp;
+        foreach (var option in options)
+        {
+            if (declared.Any(d => d.Name == option.Name)) throw new ArgumentException($"option --{option.Name} of '{command}' is declared twice");
+            declared.Add(option);
+        }
     }
 
     /// <summary>The declared options with their help, for usage text.</summary>
-    public IEnumerable<(string Name, bool IsFlag, string Help)> Declared => declared.Select(p => (p.Key, p.Value.IsFlag, p.Value.Help));
+    public IEnumerable<(string Name, bool IsFlag, string Help)> Declared => declared;
 
-    /// <summary>Parses <paramref name="args"/> (after the command word).</summary>
+    /// <summary>Offers <paramref name="values"/> as shell completions of option <paramref name="name"/> (or of the positional argument).</summary>
+    public Arguments Complete(string name, IEnumerable<string> values)
+    {
+        if (name != positional && declared.All(d => d.Name != name)) throw new ArgumentException($"'{command}' declares no option --{name}");
+        completions[name] = values.ToArray();
+        return this;
+    }
+
+    /// <summary>
+    /// The System.CommandLine command for these options, described by <paramref name="summary"/>: flags are
+    /// <c>bool</c> options, the rest take exactly one value (typed and range-checked when the command reads it).
+    /// </summary>
+    public Command ToCommand(string summary)
+    {
+        var result = new Command(command, summary);
+        foreach (var (name, isFlag, help) in declared)
+        {
+            Option option = isFlag ? new Option<bool>("--" + name) { Description = help } : new Option<string>("--" + name) { Description = help, HelpName = "value" };
+            if (completions.TryGetValue(name, out var values)) option.CompletionSources.Add(values);
+            symbols[name] = option;
+            result.Options.Add(option);
+        }
+        if (positional is not null)
+        {
+            positionalSymbol = new Argument<string>(positional) { Description = positionalHelp, HelpName = positional, Arity = ArgumentArity.ZeroOrOne };
+            if (completions.TryGetValue(positional, out var values)) positionalSymbol.CompletionSources.Add(values);
+            result.Arguments.Add(positionalSymbol);
+        }
+        return result;
+    }
+
+    /// <summary>Parses <paramref name="args"/> (after the command word) on their own, as <see cref="Read"/> after a full parse.</summary>
     public Arguments Parse(IReadOnlyList<string> args)
     {
-        for (int i = 0; i < args.Count; i++)
+        var root = new RootCommand { ToCommand("") };
+        return Read(root.Parse([command, .. args]));
+    }
+
+    /// <summary>
+    /// Takes the values of a parse of the command built by <see cref="ToCommand"/>; a parse error becomes one
+    /// <see cref="UsageException"/> line in Basin's words.
+    /// </summary>
+    public Arguments Read(ParseResult result)
+    {
+        if (result.Errors.Count > 0) throw new UsageException(Describe(result));
+        foreach (var (name, option) in symbols)
         {
-            string arg = args[i];
-            if (!arg.StartsWith("--", StringComparison.Ordinal) && positional is not null && !given.ContainsKey(positional))
+            if (result.GetResult(option) is not { Implicit: false } found) continue;
+            if (option is Option<bool> flag)
             {
-                given[positional] = arg;
-                continue;
+                if (result.GetValue(flag)) given[name] = null;
             }
-            if (!arg.StartsWith("--", StringComparison.Ordinal))
-                throw new UsageException($"unexpected argument '{arg}' for '{command}': options start with -- (see basin {command} --help)");
-            string name = arg[2..];
-            string? inline = null;
-            int eq = name.IndexOf('=', StringComparison.Ordinal);
-            if (eq >= 0) (name, inline) = (name[..eq], name[(eq + 1)..]);
-            if (!declared.TryGetValue(name, out var option))
-                throw new UsageException($"unknown option --{name} for '{command}'; known: {string.Join(", ", declared.Keys.Select(k => "--" + k))}");
-            if (given.ContainsKey(name)) throw new UsageException($"--{name} is given twice");
-            if (option.IsFlag)
-            {
-                if (inline is not null) throw new UsageException($"--{name} is a flag and takes no value");
-                given[name] = null;
-                continue;
-            }
-            string? value = inline ?? (i + 1 < args.Count && !args[i + 1].StartsWith("--", StringComparison.Ordinal) ? args[++i] : null);
-            if (string.IsNullOrEmpty(value)) throw new UsageException($"--{name} needs a value ({option.Help})");
-            given[name] = value;
+            else given[name] = found.Tokens.Single().Value;
         }
+        if (positionalSymbol is not null && result.GetValue(positionalSymbol) is { } value) given[positional!] = value;
         return this;
+    }
+
+    private string Describe(ParseResult result)
+    {
+        if (result.UnmatchedTokens.FirstOrDefault() is { } token)
+            return token.StartsWith('-')
+                ? $"unknown option {token} for '{command}'; known: {string.Join(", ", declared.Select(d => "--" + d.Name))}"
+                : $"unexpected argument '{token}' for '{command}': options start with -- (see basin {command} --help)";
+        foreach (var error in result.Errors)
+        {
+            if (error.SymbolResult is not OptionResult option) continue;
+            string name = option.Option.Name.TrimStart('-');
+            var help = declared.FirstOrDefault(d => d.Name == name).Help;
+            if (option.Tokens.Count == 0) return $"--{name} needs a value ({help})";
+            if (option.Tokens.Count > 1) return $"--{name} is given twice";
+            if (option.Option is Option<bool>) return $"--{name} is a flag and takes no value";
+        }
+        return result.Errors[0].Message;
     }
 
     /// <summary>Whether the option was given.</summary>

@@ -17,14 +17,14 @@ public sealed class MeasureCommand : ICommand
     public string Summary => "generalization metrics of a trained model (flatness, Fisher, PAC-Bayes), with errors and cost";
 
     /// <inheritdoc />
-    public Arguments Options() => new(Name, new (string, bool, string)[]
+    public Arguments Options() => new Arguments(Name, new (string, bool, string)[]
     {
         ("checkpoint", false, "run folder or checkpoint.safetensors written by basin train (or give --model and --data)"),
         ("model", false, "measure a model that basin did not train: torchscript:PATH.pt (any PyTorch model saved as TorchScript) or a zoo spec with --weights"),
         ("weights", false, "with a zoo --model: its weights, a safetensors file saved from PyTorch (state_dict names)"),
         ("data", false, "measure on this data set's training split instead of the checkpoint's"),
         ("samples", false, "training samples to measure on, drawn with the seed (default 10000; 0 = all)"),
-        ("metrics", false, "all, or a comma-separated list of ids (default all; see --list)"),
+        ("metrics", false, "all, or a comma-separated list of ids (default all; --list describes them): " + string.Join(", ", Basin.Metrics.MetricRegistry.All.Select(m => m.Id))),
         ("list", true, "list the metrics and exit"),
         ("probes", false, "Rademacher probes for traces, Tr A² and the diagonal (default 32)"),
         ("diagonal", false, "Hessian diagonal of hessian.diagonal: hutchinson, exact, finite-difference, sqgrad (default hutchinson)"),
@@ -37,7 +37,11 @@ public sealed class MeasureCommand : ICommand
         ("fisher-subsets", false, "subsets T of the Fisher metrics (default 100; subset size N′ = 100)"),
         ("seed", false, "seed of every probe, subset and draw (default 0)"),
         ("json", true, "print the results as JSON"),
-    }.Concat(RuntimeOptions.Declarations));
+    }.Concat(RuntimeOptions.Declarations))
+        .Complete("metrics", ["all", .. Basin.Metrics.MetricRegistry.All.Select(m => m.Id)])
+        .Complete("diagonal", ["hutchinson", "exact", "finite-difference", "sqgrad"])
+        .Complete("pacgen-diagonal", ["ggn", "sqgrad", "hutchinson", "exact", "finite-difference"])
+        .Complete("fisher-norms", ["unbiased", "subsets"]);
 
     /// <inheritdoc />
     public int Run(Arguments args, CliContext context)

