@@ -38,6 +38,16 @@ public sealed class CheckpointData : IDisposable
         try
         {
             model = UsageException.Check(() => ModelZoo.Create(spec, split.Train.SampleShape, split.Train.NumClasses, seed: 0));
+            if (args.String("loss") is { } loss)
+            {
+                // The same module measured under another loss: the record is copied, the module stays owned once.
+                model = model with { Loss = loss switch
+                {
+                    "ce" => LossKind.CrossEntropy,
+                    "mse" => LossKind.MeanSquaredError,
+                    _ => throw new UsageException($"--loss must be ce (softmax cross-entropy) or mse (½‖f(x) − one-hot‖²), got '{loss}'"),
+                } };
+            }
             if (weights is not null)
             {
                 if (!File.Exists(weights)) throw new UsageException($"--weights: {weights} does not exist");
@@ -54,10 +64,22 @@ public sealed class CheckpointData : IDisposable
         }
     }
 
+    /// <summary>
+    /// The options of a model Basin did not train: <c>--model</c>, <c>--weights</c>, <c>--loss</c> (with <c>--data</c>, which
+    /// the commands declare themselves).
+    /// </summary>
+    public static readonly (string, bool, string)[] ModelDeclarations =
+    [
+        ("model", false, "a model basin did not train: torchscript:PATH.pt (any PyTorch model saved as TorchScript), or a zoo spec with --weights"),
+        ("weights", false, "with a zoo --model: its weights, a safetensors file saved from PyTorch (state_dict names)"),
+        ("loss", false, "with --model: the loss its outputs are measured with, ce (softmax cross-entropy) or mse (½‖f(x) − one-hot‖²) (default ce)"),
+    ];
+
     /// <summary>The one-line checks of <c>--checkpoint</c> against <c>--model</c>, <c>--weights</c> and <c>--data</c>; the model spec when <c>--model</c> is given.</summary>
-    /// <exception cref="UsageException">Both or neither of --checkpoint and --model, --weights without --model, --model without --data.</exception>
+    /// <exception cref="UsageException">Both or neither of --checkpoint and --model, --weights or --loss without --model, --model without --data.</exception>
     public static string? ModelArgument(Arguments args)
     {
+        if (!args.Has("model") && args.Has("loss")) throw new UsageException("--loss needs --model: a checkpoint keeps the loss it was trained with");
         string? spec = args.String("model");
         if (spec is not null && args.Has("checkpoint")) throw new UsageException("give --checkpoint or --model, not both");
         if (spec is null && args.Has("weights")) throw new UsageException("--weights needs --model, the zoo model the weights are for");

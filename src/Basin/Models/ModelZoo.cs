@@ -63,7 +63,7 @@ public static class ModelZoo
         ["wrn:D-K"] = "Wide ResNet WRN-D-K (pre-activation, 1×1 projection shortcuts)",
         ["vgg16bn"] = "VGG-16 with batch norm, CIFAR variant (one linear classifier on 512 features)",
         ["deeplinear:D"] = "seed 002 §2 deep linear model x·w1⋯wD with exponential loss (scalar input, 2 classes)",
-        ["torchscript:PATH"] = "any PyTorch model saved as TorchScript (torch.jit.script or trace), softmax cross-entropy",
+        ["torchscript:PATH"] = "any PyTorch model saved as TorchScript (torch.jit.script or trace), softmax cross-entropy (--loss mse on the command line)",
         ["shared-sigmoid"] = "seed 003 §2 five-layer sigmoid MLP with weights shared across layers: two free parameters (2-D input, 2 classes)",
     };
 

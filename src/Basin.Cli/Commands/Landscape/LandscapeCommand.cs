@@ -25,14 +25,15 @@ public sealed class LandscapeCommand : ICommand
     /// <inheritdoc />
     public Arguments Options() => new(Name, new (string, bool, string)[]
     {
-        ("checkpoint", false, "run folder or checkpoint.safetensors (or --toy)"),
+        ("checkpoint", false, "run folder or checkpoint.safetensors (or --toy, or --model with --data and --out)"),
+        ("data", false, "with --model: the data set whose training split the loss is evaluated on"),
         ("toy", true, "train seed 003's shared-sigmoid model on gaussians3 and map the loss over its two parameters"),
         ("points", false, "grid points a side (default 21)"),
         ("radius", false, "extent along each direction, in units of the filter norms (default 1)"),
         ("samples", false, "training samples the loss is evaluated on (default 2048)"),
         ("seed", false, "seed of the directions and the sample (default 0)"),
         ("out", false, "folder for landscape.csv, landscape.png, landscape.svg (default CHECKPOINT/landscape or runs/landscape-toy)"),
-    }.Concat(RuntimeOptions.Declarations));
+    }.Concat(CheckpointData.ModelDeclarations).Concat(RuntimeOptions.Declarations));
 
     /// <inheritdoc />
     public int Run(Arguments args, CliContext context)
@@ -55,9 +56,19 @@ public sealed class LandscapeCommand : ICommand
             title = $"seed 003 toy model: training loss over (w1, w2), trained to ({landscape.Center[0]:F2}, {landscape.Center[1]:F2})";
             outDir = args.String("out") ?? Path.Combine("runs", "landscape-toy");
         }
+        else if (CheckpointData.ModelArgument(args) is { } modelSpec)
+        {
+            outDir = args.String("out") ?? throw new UsageException("--model needs --out, the folder for the landscape's files");
+            OutputFolder.CheckWritable(outDir);
+            using var data = CheckpointData.ForModel(modelSpec, args.String("weights"), args, runtime.Device);
+            using var sample = data.Train.Sample(Math.Min(samples, data.Train.Count), seed);
+            context.Error.WriteLine($"loss landscape of {data.Model!.Spec} on {sample.Count} samples, {points}×{points} points");
+            landscape = LossLandscape.Around(data.Model, sample, points, radius, seed);
+            title = $"training loss around {Path.GetFileName(modelSpec)} (filter-normalised directions)";
+        }
         else
         {
-            string file = CheckpointArgument.Resolve(args, "--checkpoint DIR or --toy is required");
+            string file = CheckpointArgument.Resolve(args, "--checkpoint DIR, --model or --toy is required");
             OutputFolder.CheckWritable(args.String("out") ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file))!, "landscape"));
             using var loaded = Checkpoint.Load(file, runtime.Device);
             using var split = DataCatalog.Load(loaded.Run.Config.Data);

@@ -20,8 +20,6 @@ public sealed class MeasureCommand : ICommand
     public Arguments Options() => new Arguments(Name, new (string, bool, string)[]
     {
         ("checkpoint", false, "run folder or checkpoint.safetensors written by basin train (or give --model and --data)"),
-        ("model", false, "measure a model that basin did not train: torchscript:PATH.pt (any PyTorch model saved as TorchScript) or a zoo spec with --weights"),
-        ("weights", false, "with a zoo --model: its weights, a safetensors file saved from PyTorch (state_dict names)"),
         ("data", false, "measure on this data set's training split instead of the checkpoint's"),
         ("samples", false, "training samples to measure on, drawn with the seed (default 10000; 0 = all)"),
         ("metrics", false, "all, or a comma-separated list of ids (default all; --list describes them): " + string.Join(", ", Basin.Metrics.MetricRegistry.All.Select(m => m.Id))),
@@ -37,7 +35,7 @@ public sealed class MeasureCommand : ICommand
         ("fisher-subsets", false, "subsets T of the Fisher metrics (default 100; subset size N′ = 100)"),
         ("seed", false, "seed of every probe, subset and draw (default 0)"),
         ("json", true, "print the results as JSON"),
-    }.Concat(RuntimeOptions.Declarations))
+    }.Concat(CheckpointData.ModelDeclarations).Concat(RuntimeOptions.Declarations))
         .Complete("metrics", ["all", .. Basin.Metrics.MetricRegistry.All.Select(m => m.Id)])
         .Complete("diagonal", ["hutchinson", "exact", "finite-difference", "sqgrad"])
         .Complete("pacgen-diagonal", ["ggn", "sqgrad", "hutchinson", "exact", "finite-difference"])

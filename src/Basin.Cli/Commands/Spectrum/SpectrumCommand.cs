@@ -22,8 +22,6 @@ public sealed class SpectrumCommand : ICommand
     public Arguments Options() => new(Name, new (string, bool, string)[]
     {
         ("checkpoint", false, "run folder or checkpoint.safetensors written by basin train (or give --model, --data and --out)"),
-        ("model", false, "a model basin did not train: torchscript:PATH.pt, or a zoo spec with --weights"),
-        ("weights", false, "with a zoo --model: its weights, a safetensors file saved from PyTorch"),
         ("data", false, "the data set whose training split to use (default: the checkpoint's own training set)"),
         ("samples", false, "training samples the curvature is averaged over, drawn with the seed (default 2048; 0 = all)"),
         ("ggn", true, "the generalized Gauss-Newton matrix instead of the Hessian"),
@@ -38,7 +36,7 @@ public sealed class SpectrumCommand : ICommand
         ("budget", false, "seconds the run may take: after timing one product, scale steps, probes and starts down to fit"),
         ("out", false, "folder for spectrum.csv, spectrum-nodes.csv, spectrum.png, spectrum.svg (default CHECKPOINT/spectrum)"),
         ("json", true, "print the results as JSON"),
-    }.Concat(RuntimeOptions.Declarations));
+    }.Concat(CheckpointData.ModelDeclarations).Concat(RuntimeOptions.Declarations));
 
     /// <inheritdoc />
     public int Run(Arguments args, CliContext context)
