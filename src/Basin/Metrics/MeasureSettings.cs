@@ -117,6 +117,31 @@ public sealed record MeasureSettings
         if (!Enum.IsDefined(Diagonal) || !Enum.IsDefined(PacGenDiagonal)) throw new ArgumentException($"unknown diagonal estimator {(int)Diagonal}");
     }
 
+    /// <summary>
+    /// The settings with every product count scaled by <paramref name="factor"/> ≤ 1, to fit a time budget: SLQ loses
+    /// starts first (down to 2), then steps (not below 30, where the quadrature still resolves the bulk); Lanczos keeps
+    /// at least 20 steps, the probes at least 8 (4 for the Laplace metric). The standard errors then grow as they should.
+    /// </summary>
+    /// <exception cref="ArgumentException">A factor that is not positive.</exception>
+    public MeasureSettings Scaled(double factor)
+    {
+        if (!(factor > 0)) throw new ArgumentException($"a scale factor must be positive, got {factor}");
+        if (factor >= 1) return this;
+        static int Floor(int value, double f, int floor) => Math.Min(value, Math.Max(floor, (int)(value * f)));
+        long slq = (long)Math.Max(1, SlqSteps * (long)SlqStarts * factor);
+        int starts = SlqStarts, steps = SlqSteps;
+        while (starts > Math.Min(2, SlqStarts) && (long)starts * steps > slq) starts--;
+        if ((long)starts * steps > slq) steps = Floor(steps, (double)slq / ((long)starts * steps), 30);
+        return this with
+        {
+            TraceProbes = Floor(TraceProbes, factor, 8),
+            LanczosSteps = Floor(LanczosSteps, factor, 20),
+            LaplaceProbes = Floor(LaplaceProbes, factor, 4),
+            SlqStarts = starts,
+            SlqSteps = steps,
+        };
+    }
+
     /// <summary>The seed of one random stream of the measurement.</summary>
     public int SeedFor(SeedStream stream) => Seed + (int)stream;
 

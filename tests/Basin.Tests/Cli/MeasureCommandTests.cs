@@ -35,6 +35,35 @@ public class MeasureCommandTests
         Assert.Equal("8", trace.GetProperty("settings").GetProperty("probes").GetString());
     }
 
+    [Theory]
+    [InlineData(1.0, 32, 40, 4, 100, 8)]
+    [InlineData(0.5, 16, 20, 2, 100, 4)]
+    [InlineData(0.1, 8, 20, 2, 30, 4)]
+    [InlineData(0.001, 8, 20, 2, 30, 4)]
+    public void ScaledMeasureSettingsFitTheFactorDownToTheirFloors(double factor, int probes, int lanczos, int starts, int steps, int laplace)
+    {
+        // Defaults: 32 probes, Lanczos 40, SLQ 4 × 100, 8 Laplace probes. At 0.1 SLQ wants 40 of 400 products: 2 starts, and
+        // 100 × 0.2 = 20 steps would fall under the floor of 30.
+        var scaled = new MeasureSettings().Scaled(factor);
+        Assert.Equal((probes, lanczos, starts, steps, laplace), (scaled.TraceProbes, scaled.LanczosSteps, scaled.SlqStarts, scaled.SlqSteps, scaled.LaplaceProbes));
+        Assert.Throws<ArgumentException>(() => new MeasureSettings().Scaled(0));
+    }
+
+    [Fact]
+    public void ABudgetScalesTheMeasurementAndSaysSo()
+    {
+        using var tmp = new TempFolder();
+        TrainTiny(tmp.Path);
+        var run = CliRunner.Run("measure", "--checkpoint", tmp.Path, "--samples", "0", "--metrics", "hessian.trace,hessian.top_eigenvalue", "--budget", "0.001", "--json");
+        Assert.True(run.Code == 0, run.Error);
+        Assert.Contains("scaled to fit --budget 0.001 s: 200 samples, probes 8, Lanczos 20", run.Error);
+        var metrics = JsonDocument.Parse(run.Out).RootElement.GetProperty("metrics").EnumerateArray().ToList();
+        Assert.Equal(8, metrics[0].GetProperty("cost").GetProperty("curvature_products").GetInt64());
+        Assert.Equal(20, metrics[1].GetProperty("cost").GetProperty("curvature_products").GetInt64());
+        var unscaled = CliRunner.Run("measure", "--checkpoint", tmp.Path, "--samples", "0", "--metrics", "hessian.trace", "--budget", "1000", "--json");
+        Assert.DoesNotContain("scaled", unscaled.Error);
+    }
+
     [Fact]
     public void TableAndListAreHumanReadable()
     {
@@ -53,6 +82,7 @@ public class MeasureCommandTests
     [Theory]
     [InlineData(2, "unknown metric 'hessian.tracee'", "--metrics", "hessian.tracee")]
     [InlineData(2, "unknown diagonal estimator", "--diagonal", "magic")]
+    [InlineData(2, "--budget must be between", "--budget", "0")]
     [InlineData(2, "has samples of 784 but model mlp:6-8-3:relu takes 6", "--data", "mixture:d=784,k=3,n=20")]
     [InlineData(2, "has 5 classes but model mlp:6-8-3:relu has 3 outputs", "--data", "mixture:d=6,k=5,n=20")]
     public void BadInputsGiveOneClearLine(int code, string fragment, params string[] extra)

@@ -34,6 +34,7 @@ public sealed class MeasureCommand : ICommand
         ("fisher-norms", false, "unbiased (default: U-statistic, Lanczos on the Fisher) or subsets (seed 001's biased subset forms)"),
         ("fisher-subsets", false, "subsets T of the Fisher metrics (default 100; subset size N′ = 100)"),
         ("seed", false, "seed of every probe, subset and draw (default 0)"),
+        ("budget", false, "seconds the curvature products may take: after timing one, scale probes, Lanczos and SLQ down (to floors), then the samples, to fit"),
         ("json", true, "print the results as JSON"),
     }.Concat(CheckpointData.ModelDeclarations).Concat(RuntimeOptions.Declarations))
         .Complete("metrics", ["all", .. Basin.Metrics.MetricRegistry.All.Select(m => m.Id)])
@@ -53,6 +54,7 @@ public sealed class MeasureCommand : ICommand
         string? modelSpec = CheckpointData.ModelArgument(args);
         string? file = modelSpec is null ? CheckpointArgument.Resolve(args) : null;
         int samples = args.Int("samples", 10_000, 0);
+        double? budget = args.Has("budget") ? args.Double("budget", 0, 1e-3, 1e9) : null;
         var settings = new MeasureSettings
         {
             Seed = args.Int("seed", 0, 0),
@@ -78,43 +80,71 @@ public sealed class MeasureCommand : ICommand
         using var data = loaded is null ? CheckpointData.ForModel(modelSpec!, args.String("weights"), args, runtime.Device) : CheckpointData.For(loaded.Run, args);
         var (split, train) = (data.Split, data.Train);
         var model = loaded?.Run.Model ?? data.Model!;
-        using var measured = train.SampleOrAll(samples, settings.Seed);
-        if (metrics.Any(FisherSubsets.NeededBy) && measured.Count < settings.FisherSubsetSize)
-            throw new UsageException($"the Fisher metrics draw subsets of N′ = {settings.FisherSubsetSize} samples but only {measured.Count} are measured: raise --samples or leave those metrics out");
-        using var metricContext = new MetricContext(model, measured, settings, loaded?.Run);
-        context.Error.WriteLine($"measuring {metrics.Count} metrics of {model.Spec} (P = {metricContext.P:N0}) on {measured.Count} samples of {train.Name}");
-        // Cost preview: count the products, time one, and say what the curvature part will take.
-        var (products, perSample) = MeasureCost.Of(metrics, settings, measured.Count, model.Loss == Basin.Models.LossKind.Exponential ? 1 : (int)model.Outputs);
-        if (products > 0)
+        var measured = train.SampleOrAll(samples, settings.Seed);
+        var metricContext = new MetricContext(model, measured, settings, loaded?.Run);
+        try
         {
-            var clock = System.Diagnostics.Stopwatch.StartNew();
-            using (var probe = TorchSharp.torch.ones(metricContext.Hessian.Dimension, metricContext.Hessian.DType, metricContext.Hessian.Device)) metricContext.Hessian.Apply(probe).Dispose();
-            double each = clock.Elapsed.TotalSeconds;
-            context.Error.WriteLine($"cost: about {products} curvature products at {each:F2} s each → {ProgressBar.Format(products * each)}" + (perSample > 0 ? $", plus {perSample:N0} per-sample gradients" : "") + " (other passes not counted)");
-        }
-        context.Progress.Restart();
-        var results = MetricRegistry.Measure(metricContext, metrics, (i, m) => context.Progress.Draw((double)i / metrics.Count, $"{i + 1}/{metrics.Count} {m.Id}".PadRight(36), ""));
-        context.Progress.Clear();
-
-        if (args.Has("json"))
-        {
-            context.Out.WriteLine(JsonSerializer.Serialize(new
+            if (metrics.Any(FisherSubsets.NeededBy) && measured.Count < settings.FisherSubsetSize)
+                throw new UsageException($"the Fisher metrics draw subsets of N′ = {settings.FisherSubsetSize} samples but only {measured.Count} are measured: raise --samples or leave those metrics out");
+            context.Error.WriteLine($"measuring {metrics.Count} metrics of {model.Spec} (P = {metricContext.P:N0}) on {measured.Count} samples of {train.Name}");
+            // Cost preview: count the products, time one, and say what the curvature part will take; scale to --budget.
+            int factors = model.Loss == Basin.Models.LossKind.Exponential ? 1 : (int)model.Outputs;
+            var (products, perSample) = MeasureCost.Of(metrics, settings, measured.Count, factors);
+            if (products > 0)
             {
-                model = model.Spec, parameters = metricContext.P, samples = measured.Count, data = train.Name,
-                metrics = results.Select(r => new
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                using (var probe = TorchSharp.torch.ones(metricContext.Hessian.Dimension, metricContext.Hessian.DType, metricContext.Hessian.Device)) metricContext.Hessian.Apply(probe).Dispose();
+                double each = clock.Elapsed.TotalSeconds;
+                context.Error.WriteLine($"cost: about {products} curvature products at {each:F2} s each → {ProgressBar.Format(products * each)}" + (perSample > 0 ? $", plus {perSample:N0} per-sample gradients" : "") + " (other passes not counted)");
+                if (budget is { } seconds && products * each > seconds)
                 {
-                    id = r.Id, value = Finite(r.Value), standard_error = Finite(r.StandardError),
-                    cost = new { forward_passes = r.Cost.ForwardPasses, gradients = r.Cost.Gradients, curvature_products = r.Cost.CurvatureProducts, per_sample_gradients = r.Cost.PerSampleGradients },
-                    seconds = r.Seconds, settings = r.Settings, terms = r.Terms.ToDictionary(t => t.Key, t => Finite(t.Value)),
-                    not_applicable = r.Settings.GetValueOrDefault("not_applicable"),
-                }),
-            }));
+                    // Fewer products first (down to the floors of MeasureSettings.Scaled), then fewer samples: a product's cost is linear in them.
+                    settings = settings.Scaled(seconds / (products * each));
+                    products = MeasureCost.Of(metrics, settings, measured.Count, factors).Products;
+                    int fewer = (int)Math.Min(measured.Count, measured.Count * seconds / (products * each));
+                    int floor = Math.Min(measured.Count, Math.Max(256, metrics.Any(FisherSubsets.NeededBy) ? settings.FisherSubsetSize : 0));
+                    metricContext.Dispose();
+                    int before = measured.Count;
+                    if (fewer < measured.Count)
+                    {
+                        measured.Dispose();
+                        measured = train.SampleOrAll(Math.Max(fewer, floor), settings.Seed);
+                    }
+                    metricContext = new MetricContext(model, measured, settings, loaded?.Run);
+                    context.Error.WriteLine($"scaled to fit --budget {seconds:G4} s: {measured.Count} samples, probes {settings.TraceProbes}, Lanczos {settings.LanczosSteps}, "
+                        + $"SLQ {settings.SlqStarts}×{settings.SlqSteps}, Laplace probes {settings.LaplaceProbes} → {products} products, about {ProgressBar.Format(products * each * measured.Count / before)} "
+                        + "(the standard errors below are those of the smaller run)");
+                }
+            }
+            context.Progress.Restart();
+            var results = MetricRegistry.Measure(metricContext, metrics, (i, m) => context.Progress.Draw((double)i / metrics.Count, $"{i + 1}/{metrics.Count} {m.Id}".PadRight(36), ""));
+            context.Progress.Clear();
+
+            if (args.Has("json"))
+            {
+                context.Out.WriteLine(JsonSerializer.Serialize(new
+                {
+                    model = model.Spec, parameters = metricContext.P, samples = measured.Count, data = train.Name,
+                    metrics = results.Select(r => new
+                    {
+                        id = r.Id, value = Finite(r.Value), standard_error = Finite(r.StandardError),
+                        cost = new { forward_passes = r.Cost.ForwardPasses, gradients = r.Cost.Gradients, curvature_products = r.Cost.CurvatureProducts, per_sample_gradients = r.Cost.PerSampleGradients },
+                        seconds = r.Seconds, settings = r.Settings, terms = r.Terms.ToDictionary(t => t.Key, t => Finite(t.Value)),
+                        not_applicable = r.Settings.GetValueOrDefault("not_applicable"),
+                    }),
+                }));
+                return 0;
+            }
+            context.Out.WriteLine($"{"metric",-28} {"value ± se",-24} {"cost",-28} seconds");
+            foreach (var r in results) context.Out.WriteLine($"{r.Id,-28} {r.Display,-24} {r.Cost,-28} {r.Seconds,7:F1}");
+            context.Out.WriteLine($"{"total",-28} {"",-24} {"",-28} {results.Sum(r => r.Seconds),7:F1}");
             return 0;
         }
-        context.Out.WriteLine($"{"metric",-28} {"value ± se",-24} {"cost",-28} seconds");
-        foreach (var r in results) context.Out.WriteLine($"{r.Id,-28} {r.Display,-24} {r.Cost,-28} {r.Seconds,7:F1}");
-        context.Out.WriteLine($"{"total",-28} {"",-24} {"",-28} {results.Sum(r => r.Seconds),7:F1}");
-        return 0;
+        finally
+        {
+            metricContext.Dispose();
+            measured.Dispose();
+        }
     }
 
     private static double? Finite(double x) => double.IsFinite(x) ? x : null;
