@@ -8,6 +8,10 @@ namespace Basin.Metrics;
 public sealed class FisherLogDetExtrapolated() : Metric("fisher.logdet_extrapolated", "γ: γ̂ extrapolated to the full Fisher, (W/N′)γ̂ + W ln W", "seed 001 eq. 5", CostClass.Expensive)
 {
     /// <inheritdoc />
+    /// <remarks>an affine function of γ̂.</remarks>
+    public override string? DerivedFrom => "fisher.logdet_subsampled";
+
+    /// <inheritdoc />
     public override MetricResult Compute(MetricContext context)
     {
         var f = context.Fisher;

@@ -10,6 +10,10 @@ namespace Basin.Metrics;
 public sealed class HessianDiagonalMetric() : Metric("hessian.diagonal", "Hessian diagonal (value: its sum; negative entries counted)", "seed 003 §7; seed 004 eq. 61", CostClass.Moderate)
 {
     /// <inheritdoc />
+    /// <remarks>its value is the diagonal's sum, the trace (from the same probes by default).</remarks>
+    public override string? DerivedFrom => "hessian.trace";
+
+    /// <inheritdoc />
     public override MetricResult Compute(MetricContext context)
     {
         var d = context.HessianDiagonal;

@@ -4,6 +4,10 @@ namespace Basin.Metrics;
 public sealed class HessianTraceNormalized() : Metric("hessian.trace_normalized", "trace of the Hessian divided by the number of parameters", "seed 000 Tables 1–5", CostClass.Moderate)
 {
     /// <inheritdoc />
+    /// <remarks>Tr H / P: the same order as hessian.trace in a population of one architecture.</remarks>
+    public override string? DerivedFrom => "hessian.trace";
+
+    /// <inheritdoc />
     public override MetricResult Compute(MetricContext context)
     {
         var t = context.HessianProbes.Trace;

@@ -31,6 +31,12 @@ public interface IMetric
     /// <summary>Whether it runs only when named: <c>all</c> leaves it out (it trains something, or is slow).</summary>
     bool OptIn => false;
 
+    /// <summary>
+    /// The id of the metric this one is a function of, when it orders a population (nearly) as that one does — e.g.
+    /// Tr H / P and Tr H — so that a ranking does not count it as separate evidence; null for an independent metric.
+    /// </summary>
+    string? DerivedFrom => null;
+
     /// <summary>Why the metric does not apply to the context's model or loss (null when it does); the registry then reports it as not applicable instead of a number.</summary>
     string? NotApplicable(MetricContext context) => null;
 

@@ -11,6 +11,10 @@ namespace Basin.Metrics;
 public sealed class LaplaceFull() : Metric("pacbayes.laplace.full", "seed 000 metric g: L + ½(1+1/N) log|G+δI| + (Tr + ‖w‖²)/2σ²N", "seed 000 eq. 9", CostClass.Expensive)
 {
     /// <inheritdoc />
+    /// <remarks>dominated by ½ log|G + δI|, hessian.logdet's SLQ estimate.</remarks>
+    public override string? DerivedFrom => "hessian.logdet";
+
+    /// <inheritdoc />
     public override MetricResult Compute(MetricContext context)
     {
         var s = context.Settings;

@@ -22,8 +22,9 @@ public static class MeasureCost
         long products = 0;
         if (Any("hessian.trace", "hessian.trace_normalized", "hessian.frobenius_sq") || sharedProbes) products += s.TraceProbes;
         if (Any("ggn.trace", "ggn.frobenius_sq", "pacbayes.laplace.full")) products += s.TraceProbes;
-        // pacGen's diagonal at w (unless it is the shared one) and at w + u for ρ.
-        if (curvature && s.PacGenDiagonal == DiagonalEstimator.Hutchinson) products += s.Diagonal == DiagonalEstimator.Hutchinson ? s.TraceProbes : 2L * s.TraceProbes;
+        // pacGen's diagonal at w (unless it is the shared one) and at w + u for each of ρ's perturbations.
+        int perturbations = s.PacGenPerturbationCount;
+        if (curvature && s.PacGenDiagonal == DiagonalEstimator.Hutchinson) products += (s.Diagonal == DiagonalEstimator.Hutchinson ? 0 : s.TraceProbes) + (long)perturbations * s.TraceProbes;
         if (Any("pacbayes.laplace.approx")) products += s.LaplaceProbes;
         if (Any("hessian.top_eigenvalue")) products += s.LanczosSteps;
         if (Any("ggn.top_eigenvalue")) products += s.LanczosSteps;
@@ -31,7 +32,7 @@ public static class MeasureCost
         if (Any("hessian.spectral_density")) products += (long)s.SlqSteps * s.SlqStarts;
         if (Any("hessian.logdet", "pacbayes.laplace.full")) products += (long)s.SlqSteps * s.SlqStarts;
         long perSample = metrics.Any(FisherSubsets.NeededBy) ? (long)s.FisherSubsets * s.FisherSubsetSize : 0;
-        if (curvature && s.PacGenDiagonal == DiagonalEstimator.Ggn) perSample += 2 * samples * factors;
+        if (curvature && s.PacGenDiagonal == DiagonalEstimator.Ggn) perSample += (1 + perturbations) * samples * factors;
         return (products, perSample);
     }
 }

@@ -79,6 +79,28 @@ public sealed record MeasureSettings
     /// </summary>
     public DiagonalEstimator PacGenDiagonal { get; init; } = DiagonalEstimator.Ggn;
 
+    /// <summary>
+    /// Perturbations u of pacGen's ρ (each one diagonal at w + u): pacgen and seed 003's bounds report the mean over
+    /// them with its standard error. Null in studies saved before 2026-12-01, which used one (and so carry no error).
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public int? PacGenPerturbations { get; init; } = 3;
+
+    /// <summary>The number of ρ perturbations in force (<see cref="PacGenPerturbations"/>, 1 for an old study).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public int PacGenPerturbationCount => PacGenPerturbations ?? 1;
+
+    /// <summary>
+    /// Starts of Keskar's ascent: z = 0, then uniform draws in the box; the metric is the largest loss found, its error the
+    /// spread of the starts' maxima. Null in studies saved before 2026-12-01 (one start, no error).
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public int? KeskarRestarts { get; init; } = 3;
+
+    /// <summary>The number of Keskar starts in force (<see cref="KeskarRestarts"/>, 1 for an old study).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public int KeskarStartCount => KeskarRestarts ?? 1;
+
     /// <summary>Keskar sharpness: box size ε and projected-ascent steps (seed 002/003 defaults 1e-3 and 20).</summary>
     public double KeskarEpsilon { get; init; } = 1e-3;
 
@@ -112,6 +134,8 @@ public sealed record MeasureSettings
         if (BatchSize < 1 || TraceProbes < 2 || LanczosSteps < 2 || SlqSteps < 2 || SlqStarts < 1 || LaplaceBatch < 1 || LaplaceProbes < 1)
             throw new ArgumentException("batch size, probes (≥ 2), Lanczos and SLQ steps (≥ 2) and starts must be positive");
         if (FisherSubsetSize < 2 || FisherSubsets < 1) throw new ArgumentException("Fisher subsets need N′ ≥ 2 and T ≥ 1");
+        if (PacGenPerturbationCount < 1 || PacGenPerturbationCount > 1000 || KeskarStartCount < 1 || KeskarStartCount > 1000)
+            throw new ArgumentException("pacGen perturbations and Keskar starts must be between 1 and 1000");
         if (!(Damping > 0) || !(PriorVariance > 0) || !(KeskarEpsilon > 0) || !(ExpectedSharpnessSigma >= 0) || !(BoundDelta > 0 && BoundDelta < 1))
             throw new ArgumentException("damping, prior variance and ε must be positive, σ ≥ 0, and 0 < δ < 1");
         if (!Enum.IsDefined(Diagonal) || !Enum.IsDefined(PacGenDiagonal)) throw new ArgumentException($"unknown diagonal estimator {(int)Diagonal}");

@@ -32,7 +32,7 @@ public sealed class MetricContext : IDisposable
     private readonly Lazy<FisherSubsets> fisher;
     private readonly Lazy<StochasticLanczosQuadrature> hessianSpectrum;
     private readonly Lazy<Estimate> ggnLogDeterminant;
-    private readonly Lazy<double> pacGenRho;
+    private readonly Lazy<double[]> pacGenRho;
 
     /// <summary>A context for <paramref name="model"/> measured on <paramref name="samples"/>; <paramref name="run"/>, when given, is the training run that made it (its config and initial weights).</summary>
     /// <exception cref="ArgumentException">The settings are out of range or the samples do not fit the model.</exception>
@@ -151,8 +151,8 @@ public sealed class MetricContext : IDisposable
     /// <summary>The log-determinant estimate of <c>hessian.logdet</c> (SLQ on the GGN).</summary>
     public Estimate GgnLogDeterminant => ggnLogDeterminant.Value;
 
-    /// <summary>pacGen's local Hessian-Lipschitz constant ρ.</summary>
-    public double PacGenRho => pacGenRho.Value;
+    /// <summary>pacGen's local Hessian-Lipschitz constant ρ, one estimate per perturbation (<see cref="MeasureSettings.PacGenPerturbations"/>).</summary>
+    public IReadOnlyList<double> PacGenRho => pacGenRho.Value;
 
     /// <summary>
     /// Runs <paramref name="compute"/> with the trainable weights set to <paramref name="flat"/> [P], then

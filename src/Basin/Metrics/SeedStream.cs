@@ -40,4 +40,7 @@ public enum SeedStream
 
     /// <summary>Lanczos start of the Fisher's spectral radius.</summary>
     FisherSpectralRadius = 81,
+
+    /// <summary>The random starts of Keskar's ascent after the first (which is z = 0).</summary>
+    KeskarStarts = 91,
 }

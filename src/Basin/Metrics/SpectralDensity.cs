@@ -11,6 +11,10 @@ namespace Basin.Metrics;
 public sealed class SpectralDensity() : Metric("hessian.spectral_density", "Hessian eigenvalue density by SLQ (value: its right edge)", "seed 000 §4, seed 002 §3; Ghorbani et al. 2019", CostClass.Expensive)
 {
     /// <inheritdoc />
+    /// <remarks>its value is the density's right edge, the top Ritz value.</remarks>
+    public override string? DerivedFrom => "hessian.top_eigenvalue";
+
+    /// <inheritdoc />
     public override MetricResult Compute(MetricContext context)
     {
         var slq = context.HessianSpectrum;

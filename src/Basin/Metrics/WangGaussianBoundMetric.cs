@@ -13,8 +13,9 @@ public sealed class WangGaussianBoundMetric() : Metric("bound.wang_gaussian", "s
     {
         var inputs = WangUniformBoundMetric.Inputs(context);
         double delta = context.Settings.BoundDelta, tau = context.WeightNormSquared;
-        var bound = WangBounds.Gaussian(inputs, delta, tau);
-        return Result(context, bound.Value, double.NaN,
-            [("loss", "0-1 training error"), ("delta", delta), ("eta", Math.Sqrt(inputs.M * inputs.N)), ("tau", tau), ("diagonal", context.Settings.PacGenDiagonal.Name()), ("error", WangUniformBoundMetric.NotEstimated)], bound.Terms);
+        var bounds = inputs.Select(x => WangBounds.Gaussian(x, delta, tau)).ToArray();
+        var (mean, se) = Estimators.RunningStatistics.MeanAndError(bounds.Select(b => b.Value).ToArray());
+        return Result(context, mean, se,
+            [("loss", "0-1 training error"), ("delta", delta), ("eta", Math.Sqrt(inputs[0].M * inputs[0].N)), ("tau", tau), ("diagonal", context.Settings.PacGenDiagonal.Name()), ("error", PacGen.ErrorNote(bounds.Length))], bounds[0].Terms);
     }
 }

@@ -14,24 +14,22 @@ public sealed class WangUniformBoundMetric() : Metric("bound.wang_uniform", "see
     {
         var inputs = Inputs(context);
         double delta = context.Settings.BoundDelta;
-        var bound = WangBounds.Uniform(inputs, delta);
-        return Result(context, bound.Value, double.NaN,
-            [("loss", "0-1 training error"), ("delta", delta), ("eta", Math.Sqrt(inputs.M * inputs.N)), ("diagonal", context.Settings.PacGenDiagonal.Name()), ("error", NotEstimated)], bound.Terms);
+        var bounds = inputs.Select(x => WangBounds.Uniform(x, delta)).ToArray();
+        var (mean, se) = Estimators.RunningStatistics.MeanAndError(bounds.Select(b => b.Value).ToArray());
+        return Result(context, mean, se,
+            [("loss", "0-1 training error"), ("delta", delta), ("eta", Math.Sqrt(inputs[0].M * inputs[0].N)), ("diagonal", context.Settings.PacGenDiagonal.Name()), ("error", PacGen.ErrorNote(bounds.Length))], bounds[0].Terms);
     }
 
-    /// <summary>Why seed 003's bounds carry no standard error.</summary>
-    internal const string NotEstimated = "not estimated: a function of the curvature diagonal (pacgen's) and of pacGen's ρ";
-
-    /// <summary>|w|, κ, h, ρ, the 0-1 training error and n from <paramref name="context"/>.</summary>
-    internal static WangInputs Inputs(MetricContext context)
+    /// <summary>|w|, κ, h, ρ, the 0-1 training error and n from <paramref name="context"/>, one set per perturbation of ρ.</summary>
+    internal static WangInputs[] Inputs(MetricContext context)
     {
         var s = context.Settings;
-        double rho = context.PacGenRho;
+        var rhos = context.PacGenRho;
         var diagonal = context.CurvatureDiagonal.Values;
         using var scope = NewDisposeScope();
         var w = context.Weights.to(ScalarType.Float64).abs().data<double>().ToArray();
         var h = diagonal.to(ScalarType.Float64).data<double>().ToArray();
         var kappa = w.Select(x => s.PacGenGamma * x + s.PacGenEpsilon).ToArray();
-        return new WangInputs(w, kappa, h, rho, context.ZeroOneError, context.N);
+        return rhos.Select(rho => new WangInputs(w, kappa, h, rho, context.ZeroOneError, context.N)).ToArray();
     }
 }

@@ -133,7 +133,7 @@ public sealed class TrustSection : IReportSection
     {
         md.AppendLine("## Trust table");
         md.AppendLine();
-        md.AppendLine("Per metric: τ against the error gap with its interval; the metric's own Monte-Carlo error relative to its spread across models (median standard error ÷ standard deviation over models: near or above 1, the ranking is noise); and its cost.");
+        md.AppendLine("Per metric: τ against the error gap with its interval; the metric's own Monte-Carlo error relative to its spread across models (median standard error ÷ standard deviation over models: near or above 1, the ranking is noise; – where the study measured it without one); its cost; and, for a metric that is a function of another (ordering the models nearly as that one does), which one: such rows are not separate evidence.");
         md.AppendLine();
         md.AppendLine("```");
         md.Append(TrustTable(input.Rankings));

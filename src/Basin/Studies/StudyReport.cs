@@ -37,10 +37,14 @@ public static class StudyReport
     /// </summary>
     public static string Reading(IReadOnlyList<ModelResult> results, IReadOnlyList<MetricRanking> rankings)
     {
-        var significant = rankings.Where(r => r.TauError.PValue < 0.05).ToList();
+        // Derived rows (Tr H / P beside Tr H …) are not separate evidence: count the independent metrics only.
+        var independent = rankings.Where(r => DerivedFrom(r.Metric) is null).ToList();
+        var significant = independent.Where(r => r.TauError.PValue < 0.05).ToList();
         var like = significant.Where(r => r.TauError.Value > 0).OrderByDescending(r => r.TauError.Value).ToList();
         int reverse = significant.Count - like.Count;
-        var line = new StringBuilder($"reading: at p < 0.05, {like.Count} of {rankings.Count} metrics order the {results.Count} models like their error gap and {reverse} in reverse");
+        int derivedRows = rankings.Count - independent.Count;
+        string derived = derivedRows > 0 ? $" independent (the {derivedRows} derived row{(derivedRows == 1 ? "" : "s")} not counted)" : "";
+        var line = new StringBuilder($"reading: at p < 0.05, {like.Count} of {independent.Count} metrics{derived} order the {results.Count} models like their error gap and {reverse} in reverse");
         if (like.Count > 0)
             line.Append($" (strongest: {like[0].Metric}, τ = {Signed(like[0].TauError.Value)}, p {PRelation(like[0].TauError.PValue)})");
         if (rankings.FirstOrDefault(r => r.Metric == "hessian.top_eigenvalue") is { } top)
@@ -52,14 +56,17 @@ public static class StudyReport
         return line.Append('.').ToString();
     }
 
+    /// <summary>The metric a registered metric is derived from (<see cref="Metrics.IMetric.DerivedFrom"/>), or null.</summary>
+    internal static string? DerivedFrom(string id) => Metrics.MetricRegistry.All.FirstOrDefault(m => m.Id == id)?.DerivedFrom;
+
     /// <summary>The trust table as plain text, for the terminal.</summary>
     public static string TrustTable(IEnumerable<MetricRanking> rankings)
     {
         var text = new StringBuilder();
-        text.AppendLine($"{"metric",-28} {"τ vs error gap [95% CI]",-28} {"p",-7} {"noise/spread",-12} {"s/model",7}");
+        text.AppendLine($"{"metric",-28} {"τ vs error gap [95% CI]",-28} {"p",-7} {"noise/spread",-12} {"s/model",7}  derived from");
         var rows = rankings.OrderByDescending(r => double.IsNaN(r.TauError.Value) ? double.NegativeInfinity : r.TauError.Value).ToList();
         foreach (var r in rows)
-            text.AppendLine($"{r.Metric,-28} {Ci(r.TauError),-28} {P(r.TauError.PValue),-7} {F(r.NoiseToSpread, "F2"),-12} {r.Seconds,7:F1}");
+            text.AppendLine($"{r.Metric,-28} {Ci(r.TauError),-28} {P(r.TauError.PValue),-7} {F(r.NoiseToSpread, "F2"),-12} {r.Seconds,7:F1}  {DerivedFrom(r.Metric)}".TrimEnd());
         if (rows.Any(r => r.TauError.Degenerate))
             text.AppendLine($"† the bootstrap interval is degenerate ({rows[0].TauError.Models} models, or a perfect order resampling into itself): read p, the exact/permutation two-sided p-value.");
         return text.ToString();

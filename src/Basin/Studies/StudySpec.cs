@@ -61,8 +61,13 @@ public sealed record StudySpec
         {
             var spec = JsonSerializer.Deserialize<StudySpec>(json, strict ? StrictOptions : Options) ?? throw new JsonException("empty study spec");
             // A study saved before 2026-12-01 has no pac_gen_diagonal: its pacgen used the Hessian diagonal setting.
-            if (!strict && System.Text.Json.Nodes.JsonNode.Parse(json)?["measure"] is System.Text.Json.Nodes.JsonObject measure && !measure.ContainsKey("pac_gen_diagonal"))
-                spec = spec with { Measure = spec.Measure with { PacGenDiagonal = spec.Measure.Diagonal } };
+            if (!strict && System.Text.Json.Nodes.JsonNode.Parse(json)?["measure"] is System.Text.Json.Nodes.JsonObject measure)
+            {
+                if (!measure.ContainsKey("pac_gen_diagonal")) spec = spec with { Measure = spec.Measure with { PacGenDiagonal = spec.Measure.Diagonal } };
+                // Nor ρ perturbations and Keskar starts: one of each.
+                if (!measure.ContainsKey("pac_gen_perturbations")) spec = spec with { Measure = spec.Measure with { PacGenPerturbations = null } };
+                if (!measure.ContainsKey("keskar_restarts")) spec = spec with { Measure = spec.Measure with { KeskarRestarts = null } };
+            }
             return spec;
         }
         catch (JsonException e) when (strict && UnknownKey(e.Message) is { } key)

@@ -64,7 +64,7 @@ public class MoreBadInputTests
     }
 
     [Theory]
-    [InlineData(2, "--checkpoint DIR or --toy is required")]
+    [InlineData(2, "--checkpoint DIR, --model or --toy is required")]
     [InlineData(2, "--points must be between 2 and 201", "--toy", "--points", "1")]
     [InlineData(2, "--radius must be between", "--toy", "--radius", "0")]
     public void LandscapeRefuses(int code, string fragment, params string[] extra) =>

@@ -64,6 +64,13 @@ public class SharpnessMetricTests
             double increase = (g.abs() * b + a * b.square() * 0.5).sum().item<double>();
             var r = Run(model, data, new MeasureSettings { KeskarEpsilon = eps, KeskarSteps = 20 }, "sharpness.keskar");
             AssertClose(r, 100 * increase / (1 + loss), 1e-8);
+            // Three starts by default (z = 0 and two in the box), whose spread is the error; one start (an old study) has none.
+            Assert.Equal("3", r.Settings["starts"]);
+            Assert.True(double.IsFinite(r.StandardError) && r.StandardError >= 0, $"s.e. {r.StandardError}");
+            Assert.True(r.Value >= r.Terms["phi_first_start"] - 1e-12);
+            var one = Run(model, data, new MeasureSettings { KeskarEpsilon = eps, KeskarSteps = 20, KeskarRestarts = 1 }, "sharpness.keskar");
+            AssertClose(one, 100 * increase / (1 + loss), 1e-8);
+            Assert.True(double.IsNaN(one.StandardError));
         }
     }
 }

@@ -31,10 +31,10 @@ public class StudyTasksTests
             string line = lines[i];
             if (line.StartsWith("| model |", StringComparison.Ordinal)) models = true;
             else if (models && !line.StartsWith('|')) models = false;
-            if (line.StartsWith("metric ", StringComparison.Ordinal) && line.EndsWith("s/model", StringComparison.Ordinal)) trust = true;
+            if (line.StartsWith("metric ", StringComparison.Ordinal) && line.Contains("s/model", StringComparison.Ordinal)) trust = true;
             else if (trust && line.StartsWith("```", StringComparison.Ordinal)) trust = false;
             if (models) lines[i] = Regex.Replace(line, @"\| [^|]* \| [^|]* \|$", "| | |");
-            if (trust) lines[i] = Regex.Replace(line, @"\s+\S+$", "");
+            if (trust) lines[i] = Regex.Replace(line, @"^(.{79}).{7}", "$1"); // s/model: columns 80–86 (StudyReport.TrustTable)
         }
         var json = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "results.json")))!;
         Strip(json);

@@ -38,6 +38,10 @@ public class StudyTests
         Assert.Contains($"Measured with basin {ModelResult.CodeVersion}, models finished ", report);
         Assert.Matches(@"models finished \d{4}-\d{2}-\d{2}; training seeds 0; metric seed", report);
         Assert.Contains("| hessian.trace |", report);
+        // The density's value is its right edge, λ₁: the trust table says so and the reading counts 5 independent metrics.
+        Assert.Matches(@"\nhessian\.spectral_density .* hessian\.top_eigenvalue\n", report);
+        Assert.DoesNotMatch(@"\nhessian\.trace .* hessian\.", report);
+        Assert.Contains("of 5 metrics independent (the 1 derived row not counted)", report);
         Assert.Equal(1 + 3 * 6, File.ReadAllLines(tmp.File("results.csv")).Length);
         foreach (var plot in new[] { "scatter-hessian.trace", "training-curves", "spectra" })
             foreach (var ext in new[] { ".png", ".svg" })
