@@ -21,7 +21,7 @@ public static class Program
 
     /// <summary>Runs the command line and returns the process exit code.</summary>
     public static int Main(string[] args) =>
-        Run(args, new CliContext(Console.Out, Console.Error, ProgressBar.ForConsole()));
+        Run(args, new CliContext(Console.Out, Console.Error, ProgressBar.ForConsole(), Console.IsOutputRedirected ? null : Spectre.Console.AnsiConsole.Console));
 
     /// <summary>
     /// Runs <paramref name="args"/>. Exit codes: 0 success; 1 bad input data, checkpoint or a failed run

@@ -1,4 +1,5 @@
 using Basin.Models;
+using System.Globalization;
 using System.Text.Json;
 using Basin.Cli.Infrastructure;
 using Basin.Data;
@@ -135,9 +136,9 @@ public sealed class MeasureCommand : ICommand
                 }));
                 return 0;
             }
-            context.Out.WriteLine($"{"metric",-28} {"value ± se",-24} {"cost",-28} seconds");
-            foreach (var r in results) context.Out.WriteLine($"{r.Id,-28} {r.Display,-24} {r.Cost,-28} {r.Seconds,7:F1}");
-            context.Out.WriteLine($"{"total",-28} {"",-24} {"",-28} {results.Sum(r => r.Seconds),7:F1}");
+            var rows = results.Select(r => (IReadOnlyList<string>)[r.Id, r.Display, r.Cost.ToString(), r.Seconds.ToString("F1", CultureInfo.InvariantCulture)]).ToList();
+            rows.Add(["total", "", "", results.Sum(r => r.Seconds).ToString("F1", CultureInfo.InvariantCulture)]);
+            TerminalTable.Write(context.Terminal, context.Out, ["metric", "value ± se", "cost", "seconds"], rows, 3);
             return 0;
         }
         finally

@@ -97,9 +97,9 @@ public sealed class SpectrumCommand : ICommand
         var o = context.Out;
         o.WriteLine($"{matrix} of {model.Spec}, P = {report.Dimension:N0}, {report.Samples} samples, {op.Products} products, {report.Seconds:F1}s");
         o.WriteLine();
-        o.WriteLine("  k  eigenvalue        residual    converged");
-        for (int i = 0; i < report.Top.Values.Length; i++)
-            o.WriteLine($"{i + 1,3}  {G(report.Top.Values[i]),-16}  {report.Top.Residuals[i],-10:G3}  {(report.Top.Converged[i] ? "yes" : "no")}");
+        TerminalTable.Write(context.Terminal, o, ["k", "eigenvalue", "residual", "converged"],
+            [.. report.Top.Values.Select((v, i) => (IReadOnlyList<string>)[(i + 1).ToString(CultureInfo.InvariantCulture), G(v),
+                report.Top.Residuals[i].ToString("G3", CultureInfo.InvariantCulture), report.Top.Converged[i] ? "yes" : "no"])], 0);
         o.WriteLine();
         o.WriteLine($"trace       {report.Trace}   (Hutchinson, {report.Trace.Samples} probes; Tr/P = {G(report.Trace.Value / report.Dimension)})");
         o.WriteLine($"Tr {(ggn ? "G" : "H")}²       {report.TraceOfSquare}   (Hutchinson, {report.TraceOfSquare.Samples} probes)");

@@ -1,0 +1,47 @@
+using Basin.Cli.Infrastructure;
+using Spectre.Console.Testing;
+using Xunit;
+
+namespace Basin.Tests.Cli;
+
+public class TerminalTableTests
+{
+    private static readonly string[] Headers = ["metric", "value ± se", "cost", "seconds"];
+
+    private static readonly IReadOnlyList<string>[] Rows =
+    [
+        ["hessian.trace", "332.66 ± 32", "32 mvp", "0.1"],
+        ["robustness.input_jacobian", "not applicable: needs a softmax output over K ≥ 2 classes (model torchscript:m.pt has a MeanSquaredError loss)", "shared", "12.5"],
+    ];
+
+    [Fact]
+    public void OnATerminalTheTableFitsItsWidth()
+    {
+        foreach (int width in new[] { 60, 120 })
+        {
+            var console = new TestConsole().Width(width);
+            TerminalTable.Write(console, TextWriter.Null, Headers, Rows, 3);
+            var lines = console.Output.Split('\n');
+            Assert.All(lines, line => Assert.True(line.TrimEnd('\r').Length <= width, $"{line.Length} > {width}: {line}"));
+            Assert.Contains("hessian.trace", console.Output);
+            Assert.Contains("softmax", console.Output); // the long cell wraps, it is not cut
+        }
+    }
+
+    [Fact]
+    public void RedirectedTheTableIsPlainAlignedText()
+    {
+        var plain = new StringWriter();
+        TerminalTable.Write(null, plain, Headers, Rows, 3);
+        var lines = plain.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(3, lines.Length);
+        // Columns start where the header's do; the right-aligned seconds end together.
+        int cost = lines[0].IndexOf("cost", StringComparison.Ordinal);
+        Assert.Equal("32 mvp", lines[1].Substring(cost, 6));
+        Assert.Equal(lines[0].Length, lines[1].Length);
+        Assert.EndsWith(" 0.1", lines[1]);
+        Assert.EndsWith("12.5", lines[2]);
+        Assert.DoesNotContain("\u001b", plain.ToString());
+        Assert.Throws<ArgumentException>(() => TerminalTable.Write(null, plain, Headers, [["too", "few"]]));
+    }
+}
