@@ -40,8 +40,8 @@ public sealed record StudySpec
         if (duplicate is not null) throw new ArgumentException($"two models are named '{duplicate.Key}'");
         foreach (var m in Models)
         {
-            if (m.Name.Length == 0 || m.Name.StartsWith('.') || m.Name.Any(c => !(char.IsLetterOrDigit(c) || c is '-' or '_' or '.' or '=')))
-                throw new ArgumentException($"model name '{m.Name}' must be letters, digits, '-', '_', '.', '=' and not start with '.' (it names a folder inside the study)");
+            if (m.Name.Length == 0 || m.Name.StartsWith('.') || m.Name.Any(c => !(char.IsLetterOrDigit(c) || c is '-' or '_' or '.' or '=' or '+')))
+                throw new ArgumentException($"model name '{m.Name}' must be letters, digits, '-', '_', '.', '=', '+' and not start with '.' (it names a folder inside the study)");
             try { m.Config.Validate(); }
             catch (ArgumentException e) { throw new ArgumentException($"model '{m.Name}': {e.Message}", e); }
         }

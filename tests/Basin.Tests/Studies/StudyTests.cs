@@ -134,6 +134,10 @@ public class StudyTests
             Assert.All(StudyAxes.Build(axis, "quick", "fashion-mnist", "mlp:784-256-256-10", 1).Models, m => Assert.Null(m.Config.Until));
         }
         Assert.Equal([32, 64, 128, 256, 512, 1024], StudyAxes.Build("batch-size", "standard", "fashion-mnist", "mlp:784-256-256-10", 1).Models.Select(m => m.Config.BatchSize));
+        // Every axis at every preset builds a study that validates (model names become folders: adam+averaging, crop1+flip).
+        foreach (var axis in StudyAxes.Names.Keys)
+            foreach (var preset in new[] { "quick", "standard", "paper" })
+                StudyAxes.Build(axis, preset, "fashion-mnist", "mlp:784-256-256-10", StudyAxes.DefaultSeeds(axis, preset)).Validate();
 
         using var tmp = new TempFolder();
         var run = CliRunner.Run("study", "--out", tmp.Path, "--report-only");
