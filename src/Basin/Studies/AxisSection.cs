@@ -30,12 +30,17 @@ public sealed class AxisSection : IReportSection
         md.AppendLine();
         md.AppendLine($"Kendall τ-b between the {axis} value and each quantity over the {results.Count} models, with the two-sided permutation p-value. The first rows say whether the axis changes generalization here (the premise of a claim about it); the rest whether each metric moves with the axis.");
         md.AppendLine();
-        md.AppendLine($"| quantity | τ vs {axis} | p |");
-        md.AppendLine("| --- | --- | --- |");
+        // Models that stopped at the epoch cap short of the criterion are not trained to the same point: τ again without them.
+        var met = results.Select((r, i) => (r, i)).Where(p => !p.r.HitCap).Select(p => p.i).ToList();
+        bool capped = met.Count < results.Count && met.Count >= 3;
+        md.AppendLine($"| quantity | τ vs {axis} | p |" + (capped ? $" τ, the {met.Count} models that met the criterion | p |" : ""));
+        md.AppendLine("| --- | --- | --- |" + (capped ? " --- | --- |" : ""));
         void Row(string name, IReadOnlyList<double> y)
         {
             if (y.Any(v => !double.IsFinite(v))) return;
-            md.AppendLine($"| {name} | {StudyReport.Signed(Ranking.KendallTau(values, y))} | {StudyReport.P(Ranking.PermutationPValue(values, y, Ranking.KendallTau))} |");
+            string Cells(IReadOnlyList<double> x, IReadOnlyList<double> z) =>
+                $"{StudyReport.Signed(Ranking.KendallTau(x, z))} | {StudyReport.P(Ranking.PermutationPValue(x, z, Ranking.KendallTau))}";
+            md.AppendLine($"| {name} | {Cells(values, y)} |" + (capped ? $" {Cells([.. met.Select(i => values[i])], [.. met.Select(i => y[i])])} |" : ""));
         }
         Row("test error", [.. results.Select(r => r.TestError)]);
         Row("error gap", [.. results.Select(r => r.ErrorGap)]);

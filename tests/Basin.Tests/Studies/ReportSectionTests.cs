@@ -62,6 +62,15 @@ public class ReportSectionTests
         Assert.Contains("| test error | +0.67 | 0.333 |", text);
         Assert.Contains("| error gap | +0.67 | 0.333 |", text);
         Assert.Contains("| hessian.top_eigenvalue | -1.00 | 0.083 |", text);
+        // A fifth model that stopped at its cap (train error 30% > 1%) is ranked with the rest, then left out: the four
+        // that met the criterion give the τ above again.
+        var capped = Model("512", 0, 0.1, 0, 1, "batch-size", 0.5) with
+        {
+            Config = new TrainConfig { Until = "train-error<=0.01" }, Log = [new EpochLog(400, 0.05, 0.9, 0.3, 1.0, 0.5, 1)],
+        };
+        string withCap = Write([.. results, capped]);
+        Assert.Contains("τ, the 4 models that met the criterion", withCap);
+        Assert.Contains("| hessian.top_eigenvalue | -1.00 | 0.017 | -1.00 | 0.083 |", withCap);
         Assert.Equal("", Write([.. results.Select(r => r with { Coordinates = new(r.Coordinates) { ["optimizer"] = "sgd" } })]));
         Assert.Equal("", Write([.. results.Select(r => r with { Coordinates = new() { ["batch-size"] = "big" } })]));
     }
