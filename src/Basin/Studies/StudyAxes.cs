@@ -82,7 +82,7 @@ public static class StudyAxes
     private static (TrainConfig Basis, MeasureSettings Measure, int Samples) Preset(string preset, string data, string model) => preset switch
     {
         "quick" => (new TrainConfig { Model = model, Data = data, Epochs = 8, BatchSize = 128, LearningRate = 0.05, TrainSubset = 10_000, Schedule = "cosine", Optimizer = new(OptimizerKind.Sgd, 0.9, Nesterov: true) },
-            new MeasureSettings { TraceProbes = 16, LanczosSteps = 20, SlqSteps = 30, SlqStarts = 1, FisherSubsets = 20, FiniteDifferenceProbes = 8, ExpectedSharpnessDraws = 16, KeskarSteps = 10 }, 2048),
+            new MeasureSettings { TraceProbes = 16, LanczosSteps = 20, SlqSteps = 30, SlqStarts = 2, FisherSubsets = 20, FiniteDifferenceProbes = 8, ExpectedSharpnessDraws = 16, KeskarSteps = 10 }, 2048),
         "standard" => (new TrainConfig { Model = model, Data = data, Epochs = 20, BatchSize = 128, LearningRate = 0.05, TrainSubset = 20_000, Schedule = "cosine", Optimizer = new(OptimizerKind.Sgd, 0.9, Nesterov: true) },
             new MeasureSettings { TraceProbes = 32, LanczosSteps = 40, SlqSteps = 40, SlqStarts = 2, FisherSubsets = 50 }, 5000),
         "paper" => (new TrainConfig { Model = model, Data = data, Epochs = 50, BatchSize = 128, LearningRate = 0.05, Schedule = "linear", Optimizer = new(OptimizerKind.Sgd, 0.9, Nesterov: true) },

@@ -137,7 +137,12 @@ public class StudyTests
         // Every axis at every preset builds a study that validates (model names become folders: adam+averaging, crop1+flip).
         foreach (var axis in StudyAxes.Names.Keys)
             foreach (var preset in new[] { "quick", "standard", "paper" })
-                StudyAxes.Build(axis, preset, "fashion-mnist", "mlp:784-256-256-10", StudyAxes.DefaultSeeds(axis, preset)).Validate();
+            {
+                var spec = StudyAxes.Build(axis, preset, "fashion-mnist", "mlp:784-256-256-10", StudyAxes.DefaultSeeds(axis, preset));
+                spec.Validate();
+                // SLQ's error is the spread over starts (with the truncation term): one start would leave hessian.logdet without a noise figure.
+                Assert.True(spec.Measure.SlqStarts >= 2, $"{axis} {preset}: {spec.Measure.SlqStarts} SLQ start");
+            }
 
         using var tmp = new TempFolder();
         var run = CliRunner.Run("study", "--out", tmp.Path, "--report-only");
