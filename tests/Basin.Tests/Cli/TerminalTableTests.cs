@@ -45,3 +45,16 @@ public class TerminalTableTests
         Assert.Throws<ArgumentException>(() => TerminalTable.Write(null, plain, Headers, [["too", "few"]]));
     }
 }
+
+public class CostPreviewTests
+{
+    [Fact]
+    public void TheProductIsTimedWarmOnTheSecondOfTwo()
+    {
+        using var matrix = TorchSharp.torch.eye(4, dtype: TorchSharp.torch.ScalarType.Float64);
+        using var op = new Basin.Operators.DenseOperator(matrix);
+        double seconds = CostPreview.SecondsPerProduct(op);
+        Assert.Equal(2, op.Products);
+        Assert.True(seconds >= 0 && seconds < 10, $"{seconds} s for a 4 × 4 product");
+    }
+}

@@ -93,9 +93,7 @@ public sealed class MeasureCommand : ICommand
             var (products, perSample) = MeasureCost.Of(metrics, settings, measured.Count, factors);
             if (products > 0)
             {
-                var clock = System.Diagnostics.Stopwatch.StartNew();
-                using (var probe = TorchSharp.torch.ones(metricContext.Hessian.Dimension, metricContext.Hessian.DType, metricContext.Hessian.Device)) metricContext.Hessian.Apply(probe).Dispose();
-                double each = clock.Elapsed.TotalSeconds;
+                double each = CostPreview.SecondsPerProduct(metricContext.Hessian);
                 context.Error.WriteLine($"cost: about {products} curvature products at {each:F2} s each → {ProgressBar.Format(products * each)}" + (perSample > 0 ? $", plus {perSample:N0} per-sample gradients" : "") + " (other passes not counted)");
                 if (budget is { } seconds && products * each > seconds)
                 {

@@ -67,9 +67,7 @@ public sealed class SpectrumCommand : ICommand
         string matrix = (ggn ? "GGN" : "Hessian") + (options.Layer is { } l ? $" of layer {l}" : "");
         context.Error.WriteLine($"{matrix} of {model.Spec} on {subset.Count} samples of {train.Name}: P = {op.Dimension:N0}, loss {op.Loss():F4}");
         // Cost preview: time one product, say what the run will spend, and scale it down to --budget if asked.
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        using (var probe = TorchSharp.torch.ones(op.Dimension, op.DType, op.Device)) op.Apply(probe).Dispose();
-        double perProduct = clock.Elapsed.TotalSeconds;
+        double perProduct = CostPreview.SecondsPerProduct(op);
         context.Error.WriteLine($"cost: {Plan(settings)}; one product took {perProduct:F2} s → about {ProgressBar.Format(settings.Products * perProduct)}");
         if (budget is { } seconds && settings.Products * perProduct > seconds)
         {
