@@ -7,6 +7,7 @@ using Basin.Cli.Commands.Study;
 using Basin.Cli.Commands.Train;
 using Basin.Cli.Infrastructure;
 using Basin.Data;
+using Basin.Native;
 using Basin.Training;
 using System.CommandLine;
 using System.CommandLine.Help;
@@ -79,7 +80,7 @@ public static class Program
         foreach (var command in Commands)
         {
             var options = command.Options();
-            if (options.Declared.Any(o => o.Name == "device")) options.Complete("device", ["auto", "cpu", "cuda"]);
+            if (options.Declared.Any(o => o.Name == "device")) options.Complete("device", DeviceChoices.Names);
             var sub = options.ToCommand(command.Summary);
             sub.SetAction(result => command.Run(options.Read(result), context));
             root.Subcommands.Add(sub);

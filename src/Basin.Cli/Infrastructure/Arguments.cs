@@ -71,13 +71,6 @@ public sealed class Arguments
         return result;
     }
 
-    /// <summary>Parses <paramref name="args"/> (after the command word) on their own, as <see cref="Read"/> after a full parse.</summary>
-    public Arguments Parse(IReadOnlyList<string> args)
-    {
-        var root = new RootCommand { ToCommand("") };
-        return Read(root.Parse([command, .. args]));
-    }
-
     /// <summary>
     /// Takes the values of a parse of the command built by <see cref="ToCommand"/>; a parse error becomes one
     /// <see cref="UsageException"/> line in Basin's words.

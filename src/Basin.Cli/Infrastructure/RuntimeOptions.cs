@@ -26,7 +26,7 @@ public static class RuntimeOptions
     {
         var fromEnv = TorchRuntimeOptions.FromEnvironment();
         var device = args.String("device") is { } name
-            ? (name is "auto" or "cpu" or "cuda" ? DeviceChoices.Parse(name) : throw new UsageException($"--device must be auto, cpu or cuda, got '{name}'"))
+            ? (DeviceChoices.Names.Contains(name) ? DeviceChoices.Parse(name) : throw new UsageException($"--device must be auto, cpu or cuda, got '{name}'"))
             : fromEnv.Device;
         string? libtorch = args.String("libtorch") ?? fromEnv.LibTorchDirectory;
         if (libtorch is not null && !Directory.Exists(libtorch))

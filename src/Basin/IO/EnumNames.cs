@@ -12,6 +12,9 @@ public static class EnumNames
     /// <summary>The name of <paramref name="value"/>.</summary>
     public static string Name<T>(T value) where T : struct, Enum => Table<T>.Names.First(n => n.Value.Equals(value)).Name;
 
+    /// <summary>Every name, in declaration order (for help and shell completion).</summary>
+    public static IReadOnlyList<string> All<T>() where T : struct, Enum => [.. Table<T>.Names.Select(n => n.Name)];
+
     /// <summary>The value named <paramref name="name"/>.</summary>
     /// <exception cref="FormatException">Unknown name: "unknown <paramref name="what"/> 'x': use a, b, c".</exception>
     public static T Parse<T>(string name, string what) where T : struct, Enum =>

@@ -15,9 +15,17 @@ public sealed class FisherLogDetExtrapolated() : Metric("fisher.logdet_extrapola
     public override MetricResult Compute(MetricContext context)
     {
         var f = context.Fisher;
+        double w = context.P;
+        var (gamma, se, gammaHat) = Gamma(f, w);
+        return Result(context, gamma, se, [("subset_size", f.SubsetSize), ("subsets", f.LogDets.Length), ("W", w)],
+            [("gamma_hat", gammaHat)]);
+    }
+
+    /// <summary>γ = (W/N′) γ̂ + W ln W and its standard error, (W/N′) times that of γ̂ (the mean ln det ξ_t); also γ̂.</summary>
+    internal static (double Gamma, double StandardError, double GammaHat) Gamma(FisherSubsets f, double w)
+    {
         var (mean, se) = RunningStatistics.MeanAndError(f.LogDets);
-        double w = context.P, ratio = w / f.SubsetSize;
-        return Result(context, ratio * mean + w * Math.Log(w), ratio * se, [("subset_size", f.SubsetSize), ("subsets", f.LogDets.Length), ("W", w)],
-            [("gamma_hat", mean)]);
+        double ratio = w / f.SubsetSize;
+        return (ratio * mean + w * Math.Log(w), ratio * se, mean);
     }
 }

@@ -18,12 +18,10 @@ public sealed class FisherVolumeBoundMetric() : Metric("bound.fisher_volume", "s
         var s = context.Settings;
         var f = context.Fisher;
         double w = context.P;
-        double gamma = w / f.SubsetSize * f.LogDets.Average() + w * Math.Log(w);
+        var (gamma, gammaSe, _) = FisherLogDetExtrapolated.Gamma(f, w);
         var bound = FisherVolumeBound.Compute(context.Loss, gamma, w, context.N, s.FisherBoundVolume, s.BoundDelta);
-        // The error of γ (fisher.logdet_extrapolated's: W/N′ times that of the mean ln det ξ_t), carried through the bound
-        // by the half-difference of the bound at γ ± se(γ); NaN with one subset.
-        var (_, logDetSe) = Estimators.RunningStatistics.MeanAndError(f.LogDets);
-        double gammaSe = w / f.SubsetSize * logDetSe;
+        // The error of γ (fisher.logdet_extrapolated's), carried through the bound by the half-difference of the bound at
+        // γ ± se(γ); NaN with one subset.
         double se = double.IsFinite(gammaSe)
             ? Math.Abs(FisherVolumeBound.Compute(context.Loss, gamma + gammaSe, w, context.N, s.FisherBoundVolume, s.BoundDelta).Value
                 - FisherVolumeBound.Compute(context.Loss, gamma - gammaSe, w, context.N, s.FisherBoundVolume, s.BoundDelta).Value) / 2

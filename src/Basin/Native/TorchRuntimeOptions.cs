@@ -16,6 +16,9 @@ public enum DeviceChoice
 /// <summary>The command-line names of <see cref="DeviceChoice"/>.</summary>
 public static class DeviceChoices
 {
+    /// <summary>The names <see cref="Parse"/> accepts.</summary>
+    public static IReadOnlyList<string> Names { get; } = ["auto", "cpu", "cuda"];
+
     /// <summary>The choice named <paramref name="name"/> (<c>auto</c>, <c>cpu</c> or <c>cuda</c>).</summary>
     /// <exception cref="FormatException">Unknown name.</exception>
     public static DeviceChoice Parse(string name) => name switch

@@ -38,17 +38,13 @@ public sealed class AxisSection : IReportSection
         void Row(string name, IReadOnlyList<double> y)
         {
             if (y.Any(v => !double.IsFinite(v))) return;
-            string Cells(IReadOnlyList<double> x, IReadOnlyList<double> z) =>
-                $"{StudyReport.Signed(Ranking.KendallTau(x, z))} | {StudyReport.P(Ranking.PermutationPValue(x, z, Ranking.KendallTau))}";
-            md.AppendLine($"| {name} | {Cells(values, y)} |" + (capped ? $" {Cells([.. met.Select(i => values[i])], [.. met.Select(i => y[i])])} |" : ""));
+            md.AppendLine($"| {name} | {StudyReport.TauCells(values, y)} |" + (capped ? $" {StudyReport.TauCells([.. met.Select(i => values[i])], [.. met.Select(i => y[i])])} |" : ""));
         }
         Row("test error", [.. results.Select(r => r.TestError)]);
         Row("error gap", [.. results.Select(r => r.ErrorGap)]);
         Row("test loss", [.. results.Select(r => r.TestLoss)]);
         Row("loss gap", [.. results.Select(r => r.LossGap)]);
-        foreach (var id in input.Rankings.Select(r => r.Metric))
-            if (results.All(r => r.Metrics.Any(m => m.Id == id)))
-                Row(id, [.. results.Select(r => r.Metrics.First(m => m.Id == id).Value)]);
+        foreach (var id in input.Rankings.Select(r => r.Metric)) Row(id, [.. results.Select(r => r.Value(id))]);
         md.AppendLine();
     }
 }

@@ -27,13 +27,11 @@ public sealed class LossToZeroSection : IReportSection
         md.AppendLine();
         md.AppendLine("| metric | τ vs train loss | p | Spearman ρ |");
         md.AppendLine("| --- | --- | --- | --- |");
-        var shown = Metrics.Where(id => results.All(r => r.Metrics.Any(m => m.Id == id && double.IsFinite(m.Value)))).ToList();
+        var shown = Metrics.Where(id => results.All(r => double.IsFinite(r.Value(id)))).ToList();
         foreach (var id in shown)
         {
-            var values = results.Select(r => r.Metrics.First(m => m.Id == id).Value).ToList();
-            double tau = Ranking.KendallTau(values, loss);
-            double p = Ranking.PermutationPValue(values, loss, Ranking.KendallTau);
-            md.AppendLine($"| {id} | {StudyReport.Signed(tau)} | {StudyReport.P(p)} | {StudyReport.Signed(Ranking.SpearmanRho(values, loss))} |");
+            var values = results.Select(r => r.Value(id)).ToList();
+            md.AppendLine($"| {id} | {StudyReport.TauCells(values, loss)} | {StudyReport.Signed(Ranking.SpearmanRho(values, loss))} |");
         }
         md.AppendLine();
         md.AppendLine("Mean over seeds at each grid point:");
@@ -42,7 +40,7 @@ public sealed class LossToZeroSection : IReportSection
         md.AppendLine($"| --- | --- | {string.Join(" | ", shown.Select(_ => "---"))} |");
         foreach (var point in results.GroupBy(r => r.Coordinates.GetValueOrDefault(axis) ?? r.Name))
             md.AppendLine($"| {point.Key} | {point.Average(r => r.TrainLoss).ToString("G4", CultureInfo.InvariantCulture)} | "
-                + string.Join(" | ", shown.Select(id => point.Average(r => r.Metrics.First(m => m.Id == id).Value).ToString("G4", CultureInfo.InvariantCulture))) + " |");
+                + string.Join(" | ", shown.Select(id => point.Average(r => r.Value(id)).ToString("G4", CultureInfo.InvariantCulture))) + " |");
         md.AppendLine();
     }
 }

@@ -39,6 +39,9 @@ public sealed record ModelResult(
 
     /// <summary>Test minus train error, in percentage points.</summary>
     public double ErrorGap => 100 * (TestError - TrainError);
+
+    /// <summary>The value of metric <paramref name="id"/>; NaN when it was not measured or did not apply.</summary>
+    public double Value(string id) => Metrics.FirstOrDefault(m => m.Id == id)?.Value ?? double.NaN;
 }
 
 /// <summary>The stage a study's model is in.</summary>

@@ -104,6 +104,10 @@ public static class StudyReport
     /// <summary>A p-value for tables: three significant digits, "&lt; 0.001" below.</summary>
     internal static string P(double p) => !double.IsFinite(p) ? "–" : p < 0.001 ? "<0.001" : p.ToString("0.###", CultureInfo.InvariantCulture);
 
+    /// <summary>Kendall τ-b of <paramref name="x"/> against <paramref name="y"/> and its two-sided permutation p-value, as two table cells.</summary>
+    internal static string TauCells(IReadOnlyList<double> x, IReadOnlyList<double> y) =>
+        $"{Signed(Ranking.KendallTau(x, y))} | {P(Ranking.PermutationPValue(x, y, Ranking.KendallTau))}";
+
     /// <summary>A number for tables (– when not finite).</summary>
     internal static string F(double x, string format = "G4") => double.IsFinite(x) ? x.ToString(format, CultureInfo.InvariantCulture) : "–";
 }

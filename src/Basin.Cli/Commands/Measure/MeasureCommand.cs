@@ -23,7 +23,7 @@ public sealed class MeasureCommand : ICommand
         ("checkpoint", false, "run folder or checkpoint.safetensors written by basin train (or give --model and --data)"),
         ("data", false, "measure on this data set's training split instead of the checkpoint's"),
         ("samples", false, "training samples to measure on, drawn with the seed (default 10000; 0 = all)"),
-        ("metrics", false, "all, or a comma-separated list of ids (default all; --list describes them): " + string.Join(", ", Basin.Metrics.MetricRegistry.All.Select(m => m.Id))),
+        ("metrics", false, "all, or a comma-separated list of ids (default all; --list describes them): " + MetricIds.Listed),
         ("list", true, "list the metrics and exit"),
         ("probes", false, "Rademacher probes for traces, Tr A² and the diagonal (default 32)"),
         ("diagonal", false, "Hessian diagonal of hessian.diagonal: hutchinson, exact, finite-difference, sqgrad (default hutchinson)"),
@@ -38,10 +38,10 @@ public sealed class MeasureCommand : ICommand
         ("budget", false, "seconds the curvature products may take: after timing one, scale probes, Lanczos and SLQ down (to floors), then the samples, to fit"),
         ("json", true, "print the results as JSON"),
     }.Concat(CheckpointData.ModelDeclarations).Concat(RuntimeOptions.Declarations))
-        .Complete("metrics", ["all", .. Basin.Metrics.MetricRegistry.All.Select(m => m.Id)])
-        .Complete("diagonal", ["hutchinson", "exact", "finite-difference", "sqgrad"])
-        .Complete("pacgen-diagonal", ["ggn", "sqgrad", "hutchinson", "exact", "finite-difference"])
-        .Complete("fisher-norms", ["unbiased", "subsets"]);
+        .Complete("metrics", MetricIds.Completions)
+        .Complete("diagonal", Basin.IO.EnumNames.All<DiagonalEstimator>().Where(n => n != DiagonalEstimator.Ggn.Name()))
+        .Complete("pacgen-diagonal", Basin.IO.EnumNames.All<DiagonalEstimator>())
+        .Complete("fisher-norms", Basin.IO.EnumNames.All<FisherNormForm>());
 
     /// <inheritdoc />
     public int Run(Arguments args, CliContext context)

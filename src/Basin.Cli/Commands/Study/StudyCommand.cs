@@ -24,7 +24,7 @@ public sealed class StudyCommand : ICommand
         ("model", false, "model spec (default mlp:784-256-256-10)"),
         ("seeds", false, "models per grid point, seeds 0…K−1 (default: 1 in quick presets, 2 in standard and paper; 5 on the regularizers axis, 2 in its quick preset)"),
         ("until", false, "train every model until train-loss<=X or train-error<=X (the preset's epochs become the cap; the report flags models that hit it)"),
-        ("metrics", false, "all, or a comma-separated list of metric ids (default all): " + string.Join(", ", Basin.Metrics.MetricRegistry.All.Select(m => m.Id))),
+        ("metrics", false, "all, or a comma-separated list of metric ids (default all): " + MetricIds.Listed),
         ("spec", false, "a study spec JSON file (a grid over several axes) instead of AXIS"),
         ("out", false, "study folder (default runs/study-AXIS-PRESET); a killed study resumes there"),
         ("report-only", true, "rebuild the report from the saved results, training nothing (from whatever has finished; the rest is listed)"),
@@ -41,7 +41,7 @@ public sealed class StudyCommand : ICommand
         positionalHelp: "what the population varies: " + string.Join("; ", StudyAxes.Names.Select(a => $"{a.Key} ({a.Value})")))
         .Complete("axis", StudyAxes.Names.Keys)
         .Complete("preset", ["quick", "standard", "paper"])
-        .Complete("metrics", ["all", .. Basin.Metrics.MetricRegistry.All.Select(m => m.Id)]);
+        .Complete("metrics", MetricIds.Completions);
 
     /// <inheritdoc />
     public int Run(Arguments args, CliContext context)

@@ -44,7 +44,7 @@ public sealed class TrainCommand : ICommand
         ("resume", true, "continue the run in --out from its checkpoint"),
         ("json", true, "print the final summary as JSON"),
     }.Concat(RuntimeOptions.Declarations))
-        .Complete("optimizer", ["sgd", "adam", "adamw"])
+        .Complete("optimizer", Basin.IO.EnumNames.All<OptimizerKind>())
         .Complete("schedule", ["constant", "cosine", "linear", "step:"])
         .Complete("augment", ["none", "flip", "crop4", "crop4+flip"])
         .Complete("label-noise", ["uniform", "other"])
