@@ -23,6 +23,32 @@ if (args.Length >= 1 && args[0] == "--steps")
     StepCost.Run(args.Length > 1 ? args[1].Split(',') : ["mlp:784-256-256-10", "lenet5"]);
     return;
 }
+if (args.Length >= 2 && args[0] == "--products")
+{
+    // A loop of products only, for a sampling profiler: perf record -g dotnet … -- --products lenet5 hessian 50
+    int count = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 50;
+    string kind = args.Length > 2 ? args[2] : "hessian";
+    var (shape, batch) = args[1] is "cnn6" or "resnet20" ? (new long[] { 3, 32, 32 }, 128) : (new long[] { 1, 28, 28 }, 2048);
+    using var model = ModelZoo.Create(args[1], shape, 10, seed: 0);
+    using var gen = new Generator(1);
+    using var x = randn([batch, .. shape], generator: gen);
+    using var y = randint(0, 10, [batch], ScalarType.Int64, generator: gen);
+    model.Module.eval();
+    var data = CurvatureData.FromBatch(x, y);
+    using CurvatureOperator op = kind == "ggn" ? new GgnOperator(model, data) : new HessianOperator(model, data);
+    using var v = randn([op.Dimension], generator: gen);
+    var clock = Stopwatch.StartNew();
+    var each = new List<double>();
+    for (int i = 0; i < count; i++)
+    {
+        var one = Stopwatch.StartNew();
+        op.Apply(v).Dispose();
+        each.Add(one.Elapsed.TotalMilliseconds);
+    }
+    Console.WriteLine("first products, ms: " + string.Join(" ", each.Take(12).Select(t => t.ToString("F0", CultureInfo.InvariantCulture))));
+    Console.WriteLine($"{count} {kind} products of {args[1]} at batch {batch}: {clock.Elapsed.TotalMilliseconds / count:F1} ms each");
+    return;
+}
 bool quick = args.Contains("--quick");
 Console.WriteLine($"# Basin curvature benchmark");
 Console.WriteLine();

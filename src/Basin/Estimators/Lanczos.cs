@@ -158,10 +158,19 @@ public static class Lanczos
     public static EigenEstimate TopEigenvalues(ILinearOperator op, int k, int steps = 100, double tolerance = 1e-6, int seed = 0, IProgress<double>? progress = null)
     {
         if (k < 1) throw new ArgumentException($"k must be positive, got {k}");
-        var run = Run(op, Math.Max(steps, k + 1), seed, progress: progress);
+        return TopEigenvalues(Run(op, Math.Max(steps, k + 1), seed, progress: progress), k, tolerance, seed);
+    }
+
+    /// <summary>
+    /// The <paramref name="k"/> largest Ritz values of a run already made — e.g. the first start of an SLQ run, which
+    /// is the same algorithm from a random start: a spectrum that needs both spends its products once.
+    /// </summary>
+    public static EigenEstimate TopEigenvalues(LanczosRun run, int k, double tolerance = 1e-6, int seed = 0)
+    {
+        if (k < 1) throw new ArgumentException($"k must be positive, got {k}");
         var (values, _, residuals) = run.Ritz();
         var order = Enumerable.Range(0, values.Length).OrderByDescending(i => values[i]).Take(k).ToArray();
-        return Result(run, order, values, residuals, tolerance, k, steps, seed);
+        return Result(run, order, values, residuals, tolerance, k, run.Steps, seed);
     }
 
     /// <summary>The smallest (algebraic) eigenvalue λ_min.</summary>

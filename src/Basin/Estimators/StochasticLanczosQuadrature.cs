@@ -20,9 +20,10 @@ namespace Basin.Estimators;
 /// </remarks>
 public sealed class StochasticLanczosQuadrature
 {
-    private StochasticLanczosQuadrature(IReadOnlyList<(double[] Nodes, double[] Weights, double StartNormSquared)> rules,
+    private StochasticLanczosQuadrature(IReadOnlyList<LanczosRun> runs, IReadOnlyList<(double[] Nodes, double[] Weights, double StartNormSquared)> rules,
         IReadOnlyList<(double[] Nodes, double[] Weights, double StartNormSquared)> halfRules, long dimension, long products, int steps, int seed)
     {
+        Runs = runs;
         Rules = rules;
         HalfRules = halfRules;
         Dimension = dimension;
@@ -30,6 +31,9 @@ public sealed class StochasticLanczosQuadrature
         Steps = steps;
         Seed = seed;
     }
+
+    /// <summary>The Lanczos run of each start (its tridiagonal matrix): the first also gives the top eigenvalues (<see cref="Lanczos.TopEigenvalues(LanczosRun, int, double, int)"/>).</summary>
+    public IReadOnlyList<LanczosRun> Runs { get; }
 
     /// <summary>One quadrature rule per start: nodes, weights (summing to 1), and ‖v‖².</summary>
     public IReadOnlyList<(double[] Nodes, double[] Weights, double StartNormSquared)> Rules { get; }
@@ -53,6 +57,7 @@ public sealed class StochasticLanczosQuadrature
     public static StochasticLanczosQuadrature Run(ILinearOperator op, int steps = 100, int starts = 1, int seed = 0, IProgress<double>? progress = null)
     {
         if (starts < 1) throw new ArgumentException($"SLQ needs at least one start, got {starts}");
+        var runs = new List<LanczosRun>();
         var rules = new List<(double[], double[], double)>();
         var halfRules = new List<(double[], double[], double)>();
         long products = 0;
@@ -62,13 +67,14 @@ public sealed class StochasticLanczosQuadrature
             using var start = probes.Rademacher();
             int index = s;
             var run = Lanczos.Run(op, steps, start: start, progress: progress is null ? null : new CallbackProgress<double>(p => progress.Report((index + p) / starts)));
+            runs.Add(run);
             var (nodes, weights, _) = run.Ritz();
             rules.Add((nodes, weights, run.StartNorm * run.StartNorm));
             var (halfNodes, halfWeights, _) = run.Ritz((run.Steps + 1) / 2);
             halfRules.Add((halfNodes, halfWeights, run.StartNorm * run.StartNorm));
             products += run.Products;
         }
-        return new StochasticLanczosQuadrature(rules, halfRules, op.Dimension, products, steps, seed);
+        return new StochasticLanczosQuadrature(runs, rules, halfRules, op.Dimension, products, steps, seed);
     }
 
     /// <summary>

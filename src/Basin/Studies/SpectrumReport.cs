@@ -25,8 +25,20 @@ public sealed record SpectrumSettings(int Top = 5, int LanczosSteps = 80, int Tr
         if (SlqSteps < 2 || SlqStarts < 1) throw new ArgumentException("SLQ needs at least 2 steps and 1 start");
     }
 
-    /// <summary>The operator products these settings spend: Lanczos steps, the trace and Tr A² probes, SLQ steps × starts.</summary>
-    public long Products => LanczosSteps + 2L * TraceProbes + (long)SlqSteps * SlqStarts;
+    /// <summary>
+    /// Whether the top eigenvalues come from the first SLQ start's Lanczos run instead of a run of their own: when it has at
+    /// least <see cref="LanczosSteps"/> steps it is the same algorithm from a random start, carried further, so a separate
+    /// run would only spend its products again.
+    /// </summary>
+    public bool TopFromSlq => LanczosSteps <= SlqSteps;
+
+    /// <summary>The operator products these settings spend: the Lanczos steps (unless <see cref="TopFromSlq"/>), one per probe (Tr A and Tr A² share them), SLQ steps × starts.</summary>
+    public long Products => (TopFromSlq ? 0 : LanczosSteps) + (long)TraceProbes + (long)SlqSteps * SlqStarts;
+
+    /// <summary>What the products go to, in words.</summary>
+    public string Plan() =>
+        $"{Products} products ({(TopFromSlq ? "" : $"Lanczos {LanczosSteps}, ")}Hutchinson {TraceProbes} for Tr and Tr A², SLQ {SlqStarts}×{SlqSteps}"
+        + (TopFromSlq ? "; the top eigenvalues from the first SLQ start" : "") + ")";
 
     /// <summary>
     /// The settings with every count scaled by <paramref name="factor"/> ≤ 1 (to fit a time budget), keeping what the
@@ -64,10 +76,11 @@ public sealed record SpectrumReport(
         double total = settings.Products;
         // One progress over the whole run: each stage's fraction is weighted by its share of the products.
         IProgress<double> Stage(string name, double before, double count) => new CallbackProgress<double>(p => progress?.Invoke(name, (before + p * count) / total));
-        var top = Lanczos.TopEigenvalues(op, settings.Top, settings.LanczosSteps, seed: settings.Seed, progress: Stage("top eigenvalues (Lanczos)", 0, settings.LanczosSteps));
-        var trace = Hutchinson.Trace(op, new StoppingRule(settings.TraceProbes), settings.Seed + 1, Stage("trace (Hutchinson)", settings.LanczosSteps, settings.TraceProbes));
-        var square = Hutchinson.TraceOfSquare(op, new StoppingRule(settings.TraceProbes), settings.Seed + 2, Stage("Tr A² (Hutchinson)", settings.LanczosSteps + settings.TraceProbes, settings.TraceProbes));
-        var slq = StochasticLanczosQuadrature.Run(op, settings.SlqSteps, settings.SlqStarts, settings.Seed + 3, Stage("density (SLQ)", settings.LanczosSteps + 2.0 * settings.TraceProbes, (double)settings.SlqSteps * settings.SlqStarts));
+        var (trace, square) = Hutchinson.TraceAndTraceOfSquare(op, new StoppingRule(settings.TraceProbes), settings.Seed + 1, Stage("Tr, Tr A² (Hutchinson)", 0, settings.TraceProbes));
+        var slq = StochasticLanczosQuadrature.Run(op, settings.SlqSteps, settings.SlqStarts, settings.Seed + 3, Stage("density (SLQ)", settings.TraceProbes, (double)settings.SlqSteps * settings.SlqStarts));
+        var top = settings.TopFromSlq
+            ? Lanczos.TopEigenvalues(slq.Runs[0], settings.Top, seed: settings.Seed + 3)
+            : Lanczos.TopEigenvalues(op, settings.Top, settings.LanczosSteps, seed: settings.Seed, progress: Stage("top eigenvalues (Lanczos)", total - settings.LanczosSteps, settings.LanczosSteps));
         return new SpectrumReport(matrix, op.Dimension, samples, top, trace, square, slq, clock.Elapsed.TotalSeconds, settings);
     }
 

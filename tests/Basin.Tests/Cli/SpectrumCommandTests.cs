@@ -46,6 +46,32 @@ public class SpectrumCommandTests
     }
 
     [Fact]
+    public void TopEigenvaluesFromTheFirstSlqStartMatchTheDenseHessian()
+    {
+        using var tmp = new TempFolder();
+        TrainTiny(tmp.Path);
+        // --steps 30 ≤ --slq-steps 60: no Lanczos run of its own, the first SLQ start gives the top eigenvalues.
+        var (code, output, error) = CliRunner.Run("spectrum", "--checkpoint", tmp.Path, "--samples", "0", "--top", "3", "--steps", "30", "--probes", "10", "--slq-steps", "60", "--slq-starts", "2", "--json");
+        Assert.True(code == 0, error);
+        Assert.Contains("cost: 130 products (Hutchinson 10 for Tr and Tr A², SLQ 2×60; the top eigenvalues from the first SLQ start)", error);
+        using var doc = JsonDocument.Parse(output);
+        var root = doc.RootElement;
+        Assert.Equal(130, root.GetProperty("products").GetInt64());
+        Assert.True(root.GetProperty("top_from_slq").GetBoolean());
+        Assert.Equal(60, root.GetProperty("top_lanczos_steps").GetInt32());
+        using var loaded = Checkpoint.Load(tmp.Path);
+        using var split = Basin.Data.DataCatalog.Load(Mixture);
+        using var op = new Basin.Operators.HessianOperator(loaded.Run.Model, Basin.Operators.CurvatureData.FromBatch(split.Train.Features, split.Train.Labels));
+        using var dense = Basin.Tests.Operators.DenseReference.Matrix(op);
+        var eigenvalues = TorchSharp.torch.linalg.eigvalsh(dense.to(TorchSharp.torch.ScalarType.Float64)).data<double>().OrderDescending().ToArray();
+        for (int i = 0; i < 3; i++)
+        {
+            double reported = root.GetProperty("top")[i].GetProperty("eigenvalue").GetDouble();
+            Assert.True(Math.Abs(reported - eigenvalues[i]) < 1e-4 * Math.Abs(eigenvalues[0]), $"λ{i + 1} {reported} vs dense {eigenvalues[i]}");
+        }
+    }
+
+    [Fact]
     public void GgnAndLayerOptionsAndBadInputs()
     {
         using var tmp = new TempFolder();
@@ -74,7 +100,7 @@ public class SpectrumCommandTests
         TrainTiny(tmp.Path);
         var full = CliRunner.Run("spectrum", "--checkpoint", tmp.Path, "--json");
         Assert.True(full.Code == 0, full.Error);
-        Assert.Contains("cost: 544 products (Lanczos 80, Hutchinson 2×32, SLQ 4×100)", full.Error);
+        Assert.Contains("cost: 432 products (Hutchinson 32 for Tr and Tr A², SLQ 4×100; the top eigenvalues from the first SLQ start)", full.Error);
         Assert.DoesNotContain("scaled to fit", full.Error);
         var small = CliRunner.Run("spectrum", "--checkpoint", tmp.Path, "--budget", "0.001", "--json");
         Assert.True(small.Code == 0, small.Error);

@@ -93,6 +93,42 @@ public class EstimatorTests
     }
 
     [Fact]
+    public void TraceAndTraceOfSquareFromOneSetOfProbesEqualTheSeparateEstimates()
+    {
+        var spectrum = OutlierSpectrum(80);
+        using var op = DenseOperator.WithSpectrum(spectrum, seed: 4);
+        long before = op.Products;
+        var (trace, square) = Hutchinson.TraceAndTraceOfSquare(op, new StoppingRule(50), seed: 7);
+        Assert.Equal(50, op.Products - before); // one product per probe for both
+        // The same seed draws the same probes, so each is exactly the estimate its own run gives (at twice the products).
+        var alone = Hutchinson.Trace(op, new StoppingRule(50), seed: 7);
+        var squareAlone = Hutchinson.TraceOfSquare(op, new StoppingRule(50), seed: 7);
+        Assert.Equal(alone.Value, trace.Value);
+        Assert.Equal(alone.StandardError, trace.StandardError);
+        Assert.Equal(squareAlone.Value, square.Value);
+        Assert.Equal(squareAlone.StandardError, square.StandardError);
+        Assert.Equal("hutchinson-square", square.Settings["estimator"]);
+    }
+
+    [Fact]
+    public void TopEigenvaluesOfAnSlqStartEqualALanczosRunFromThatStart()
+    {
+        var spectrum = OutlierSpectrum(200);
+        using var op = DenseOperator.WithSpectrum(spectrum, seed: 2);
+        var slq = StochasticLanczosQuadrature.Run(op, steps: 60, starts: 2, seed: 5);
+        var shared = Lanczos.TopEigenvalues(slq.Runs[0], 5, tolerance: 1e-6);
+        // The first start is the seed's first Rademacher draw: a Lanczos run of its own from that vector gives the same pairs.
+        using var probes = new Probes(op, 5);
+        using var start = probes.Rademacher();
+        var own = Lanczos.TopEigenvalues(Lanczos.Run(op, 60, start: start), 5, tolerance: 1e-6);
+        Assert.Equal(own.Values, shared.Values);
+        Assert.Equal(own.Residuals, shared.Residuals);
+        double[] expected = [100, 50, 30, 20, 10];
+        for (int i = 0; i < 5; i++) Assert.True(Math.Abs(shared.Values[i] - expected[i]) < 1e-6 * expected[i], $"λ{i + 1} = {shared.Values[i]}");
+        Assert.Equal(2, slq.Runs.Count);
+    }
+
+    [Fact]
     public void HutchPlusPlusHasLowerVarianceThanHutchinsonAtEqualProducts()
     {
         var spectrum = OutlierSpectrum(120);

@@ -27,8 +27,8 @@ public sealed class SpectrumCommand : ICommand
         ("ggn", true, "the generalized Gauss-Newton matrix instead of the Hessian"),
         ("top", false, "number of largest eigenvalues (default 5)"),
         ("layer", false, "only the parameters of this layer, e.g. 1 or layer2.0.conv1"),
-        ("steps", false, "Lanczos steps for the top eigenvalues (default 80)"),
-        ("probes", false, "Rademacher probes for the trace and Tr H² (default 32)"),
+        ("steps", false, "Lanczos steps for the top eigenvalues (default 80; when --slq-steps is at least this, the first SLQ start, of --slq-steps steps, gives them)"),
+        ("probes", false, "Rademacher probes for the trace and Tr H², one product each for both (default 32)"),
         ("slq-steps", false, "Lanczos steps per SLQ start (default 100, as seed 000)"),
         ("slq-starts", false, "SLQ starts (default 4)"),
         ("batch-norm-train", true, "batch norm in train mode (batch statistics) instead of eval mode"),
@@ -68,12 +68,13 @@ public sealed class SpectrumCommand : ICommand
         context.Error.WriteLine($"{matrix} of {model.Spec} on {subset.Count} samples of {train.Name}: P = {op.Dimension:N0}, loss {op.Loss():F4}");
         // Cost preview: time one product, say what the run will spend, and scale it down to --budget if asked.
         double perProduct = CostPreview.SecondsPerProduct(op);
-        context.Error.WriteLine($"cost: {Plan(settings)}; one product took {perProduct:F2} s → about {ProgressBar.Format(settings.Products * perProduct)}");
+        context.Error.WriteLine($"cost: {settings.Plan()}; one product took {perProduct:F2} s → about {ProgressBar.Format(settings.Products * perProduct)}");
         if (budget is { } seconds && settings.Products * perProduct > seconds)
         {
             settings = settings.Scaled(seconds / (settings.Products * perProduct));
-            context.Error.WriteLine($"scaled to fit --budget {seconds:G4} s: {Plan(settings)} → about {ProgressBar.Format(settings.Products * perProduct)} (the standard errors below are those of the smaller run)");
+            context.Error.WriteLine($"scaled to fit --budget {seconds:G4} s: {settings.Plan()} → about {ProgressBar.Format(settings.Products * perProduct)} (the standard errors below are those of the smaller run)");
         }
+        long previewProducts = op.Products;
         context.Progress.Restart();
         var report = SpectrumReport.Measure(matrix, op, subset.Count, settings, (stage, p) => context.Progress.Draw(p, stage.PadRight(26), ""));
         context.Progress.Clear();
@@ -85,15 +86,16 @@ public sealed class SpectrumCommand : ICommand
             {
                 matrix, model = model.Spec, parameters = report.Dimension, samples = report.Samples,
                 top = report.Top.Values.Select((v, i) => new { eigenvalue = v, residual = report.Top.Residuals[i], converged = report.Top.Converged[i] }),
+                top_lanczos_steps = report.Settings.TopFromSlq ? report.Settings.SlqSteps : report.Settings.LanczosSteps, top_from_slq = report.Settings.TopFromSlq,
                 trace = new { estimate = report.Trace.Value, standard_error = report.Trace.StandardError, probes = report.Trace.Samples },
                 trace_normalized = report.Trace.Value / report.Dimension,
                 trace_of_square = new { estimate = report.TraceOfSquare.Value, standard_error = report.TraceOfSquare.StandardError, probes = report.TraceOfSquare.Samples },
-                products = op.Products, seconds = report.Seconds, out_dir = outDir,
+                products = op.Products - previewProducts, preview_products = previewProducts, seconds = report.Seconds, out_dir = outDir,
             }));
             return 0;
         }
         var o = context.Out;
-        o.WriteLine($"{matrix} of {model.Spec}, P = {report.Dimension:N0}, {report.Samples} samples, {op.Products} products, {report.Seconds:F1}s");
+        o.WriteLine($"{matrix} of {model.Spec}, P = {report.Dimension:N0}, {report.Samples} samples, {op.Products - previewProducts} products (+{previewProducts} timed for the preview), {report.Seconds:F1}s");
         o.WriteLine();
         TerminalTable.Write(context.Terminal, o, ["k", "eigenvalue", "residual", "converged"],
             [.. report.Top.Values.Select((v, i) => (IReadOnlyList<string>)[(i + 1).ToString(CultureInfo.InvariantCulture), G(v),
@@ -107,6 +109,4 @@ public sealed class SpectrumCommand : ICommand
 
     private static string G(double x) => x.ToString("G6", CultureInfo.InvariantCulture);
 
-    private static string Plan(SpectrumSettings s) =>
-        $"{s.Products} products (Lanczos {s.LanczosSteps}, Hutchinson 2×{s.TraceProbes}, SLQ {s.SlqStarts}×{s.SlqSteps})";
 }
