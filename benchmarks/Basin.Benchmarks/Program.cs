@@ -12,6 +12,9 @@ using static TorchSharp.torch;
 //          (Lanczos top-5 of a trained model's float32 Hessian against the same Lanczos on its float64 copy)
 //        dotnet run -c Release --project benchmarks/Basin.Benchmarks -- --steps [MODEL,MODEL…]
 //          (one training step of every step method against a plain SGD step, same model and batch)
+//        … -- --products MODEL [hessian|ggn] [N]   (N products in a loop, for a profiler: perf record -g)
+//        … -- --memory MODEL N [ggn]              (resident memory of a cached graph on N samples, per byte of activations)
+//        … -- --conv-grid | --conv-truth          (float32 conv input gradients against float64 and central differences)
 var runtime = TorchRuntime.Initialize();
 if (args.Length >= 2 && args[0] == "--precision")
 {
@@ -49,13 +52,92 @@ if (args.Length >= 2 && args[0] == "--products")
     Console.WriteLine($"{count} {kind} products of {args[1]} at batch {batch}: {clock.Elapsed.TotalMilliseconds / count:F1} ms each");
     return;
 }
+if (args.Length >= 3 && args[0] == "--memory")
+{
+    // Resident memory after the first cached product on N samples: what a cached graph costs per sample.
+    var (shape, _) = args[1] is "cnn6" or "resnet20" ? (new long[] { 3, 32, 32 }, 128) : (new long[] { 1, 28, 28 }, 2048);
+    int n = int.Parse(args[2], CultureInfo.InvariantCulture);
+    using var model = ModelZoo.Create(args[1], shape, 10, seed: 0);
+    using var gen = new Generator(1);
+    using var x = randn([n, .. shape], generator: gen);
+    using var y = randint(0, 10, [n], ScalarType.Int64, generator: gen);
+    model.Module.eval();
+    long Rss() { var p = Process.GetCurrentProcess(); p.Refresh(); return p.WorkingSet64; }
+    long activations = 0;
+    var hooks = model.Module.modules().Where(m => !m.children().Any()).OfType<TorchSharp.torch.nn.Module<Tensor, Tensor>>()
+        .Select(m => m.register_forward_hook((_, _, output) => { activations += output.numel() * output.element_size(); return output; })).ToList();
+    using (no_grad()) model.Module.forward(x.narrow(0, 0, 1)).Dispose();
+    foreach (var h in hooks) h.remove();
+    long before = Rss();
+    using CurvatureOperator op = args.Length > 3 && args[3] == "ggn" ? new GgnOperator(model, CurvatureData.FromBatch(x, y)) : new HessianOperator(model, CurvatureData.FromBatch(x, y));
+    using var v = randn([op.Dimension], generator: gen);
+    op.Apply(v).Dispose();
+    long after = Rss();
+    op.Apply(v).Dispose();
+    long after2 = Rss();
+    Console.WriteLine($"{args[1]} N={n}: activations {activations} B/sample; RSS +{(after - before) / 1e6:F0} MB after one product, +{(after2 - before) / 1e6:F0} MB after two: {(double)(after2 - before) / n / activations:F2} × activations per sample");
+    return;
+}
+if (args.Length >= 1 && args[0] == "--conv-truth")
+{
+    set_num_threads(1);
+    using var gen = new Generator(3);
+    var x = randn([4, 6, 12, 12], generator: gen).requires_grad_(true);
+    var w = randn([6, 6, 5, 5], generator: gen);
+    var y = nn.functional.conv2d(x, w);
+    var u = randn(y.shape, generator: gen);
+    var g = autograd.grad([(y * u).sum()], [x])[0];
+    var x64 = x.detach().to(ScalarType.Float64).requires_grad_(true);
+    var w64 = w.to(ScalarType.Float64);
+    var u64 = u.to(ScalarType.Float64);
+    Func<Tensor, double> f = t => (nn.functional.conv2d(t, w64) * u64).sum().item<double>();
+    var g64 = autograd.grad([(nn.functional.conv2d(x64, w64) * u64).sum()], [x64])[0];
+    var t32 = nn.functional.conv_transpose2d(u, w);
+    var t64 = nn.functional.conv_transpose2d(u64, w64);
+    Console.WriteLine($"autograd f32 vs f64 {(g.to(ScalarType.Float64) - g64).norm().item<double>() / g64.norm().item<double>():G3}; conv_transpose f32 vs autograd f64 {(t32.to(ScalarType.Float64) - g64).norm().item<double>() / g64.norm().item<double>():G3}; conv_transpose f64 vs autograd f64 {(t64 - g64).norm().item<double>() / g64.norm().item<double>():G3}");
+    foreach (var idx in new long[][] { [0, 0, 5, 5], [1, 3, 0, 7], [3, 5, 11, 11] })
+    {
+        double h = 1e-6;
+        var xp = x64.detach().clone(); xp[idx[0], idx[1], idx[2], idx[3]] += h;
+        var xm = x64.detach().clone(); xm[idx[0], idx[1], idx[2], idx[3]] -= h;
+        double fd = (f(xp) - f(xm)) / (2 * h);
+        Console.WriteLine($"  entry {string.Join(",", idx)}: finite difference {fd:G8}, f64 autograd {g64[idx[0], idx[1], idx[2], idx[3]].item<double>():G8}, f32 autograd {g[idx[0], idx[1], idx[2], idx[3]].item<float>():G8}");
+    }
+    return;
+}
+if (args.Length >= 1 && args[0] == "--conv-grid")
+{
+    foreach (int threads in new[] { 1, 2 })
+    {
+        set_num_threads(threads);
+        foreach (int cin in new[] { 1, 2, 3, 6, 16 })
+            foreach (int k in new[] { 3, 5 })
+                foreach (int pad in new[] { 0, 1, 2 })
+                    foreach (int batch in new[] { 1, 64 })
+                    {
+                        using var scope = NewDisposeScope();
+                        using var gen = new Generator(3);
+                        var x = randn([batch, cin, 28, 28], generator: gen).requires_grad_(true);
+                        var w = randn([6, cin, k, k], generator: gen);
+                        var y = nn.functional.conv2d(x, w, padding: [pad, pad]);
+                        var u = randn(y.shape, generator: gen);
+                        var g = autograd.grad([(y * u).sum()], [x])[0];
+                        var x64 = x.detach().to(ScalarType.Float64).requires_grad_(true);
+                        var g64 = autograd.grad([(nn.functional.conv2d(x64, w.to(ScalarType.Float64), padding: [pad, pad]) * u.to(ScalarType.Float64)).sum()], [x64])[0];
+                        double err = (g.to(ScalarType.Float64) - g64).norm().item<double>() / g64.norm().item<double>();
+                        if (err > 1e-5) Console.WriteLine($"threads {threads} batch {batch} in {cin} kernel {k} pad {pad}: ∂/∂x rel err {err:G3}");
+                    }
+    }
+    Console.WriteLine("grid done");
+    return;
+}
 bool quick = args.Contains("--quick");
 Console.WriteLine($"# Basin curvature benchmark");
 Console.WriteLine();
 Console.WriteLine($"device {runtime.Device.type.ToString().ToLowerInvariant()}, {get_num_threads()} threads, libtorch {runtime.LibTorchVersion}, {DateTime.UtcNow:yyyy-MM-dd}");
 Console.WriteLine();
-Console.WriteLine("| model | batch | gradient ms | HVP ms (cached graph) | HVP system CPU share | HVP ÷ grad | HVP cold ÷ grad | GGN-vp ms | GGN ÷ grad | GGN cold ÷ grad | per-sample ×100 ms | loop ms | per-sample ÷ one 100-sample grad | loop ÷ per-sample |");
-Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+Console.WriteLine("| model | batch | gradient ms | HVP ms (cached graph) | HVP system CPU share | HVP ÷ grad | HVP cold ÷ grad | GGN-vp ms | GGN ÷ grad | GGN cold ÷ grad | per-sample ×100 ms | loop ms | per-sample ÷ one 100-sample grad | loop ÷ per-sample | conv by unfold ms |");
+Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
 var only = args.SkipWhile(a => a != "--models").Skip(1).FirstOrDefault()?.Split(',');
 foreach (var (spec, shape, batch) in new[] { ("mlp:784-256-256-10", new long[] { 1, 28, 28 }, 2048), ("lenet5", new long[] { 1, 28, 28 }, 2048), ("cnn6", new long[] { 3, 32, 32 }, 128), ("resnet20", new long[] { 3, 32, 32 }, 128) })
     if (only is null || only.Contains(spec)) Run(spec, shape, batch, quick ? 3 : 10);
@@ -102,7 +184,10 @@ static void Run(string spec, long[] shape, int batchSize, int repeats)
     PerSampleMethod method = PerSampleMethod.Loop;
     double batched = Timing.Median(repeats, () => { var (t, m) = PerSampleGradients.Compute(model, named, x100, y100); method = m; t.Dispose(); });
     double loop = Timing.Median(Math.Max(1, repeats / 3), () => PerSampleGradients.Compute(model, named, x100, y100, forceLoop: true).Gradients.Dispose());
+    PerSampleGradients.ConvByUnfold = true;
+    double unfold = Timing.Median(repeats, () => PerSampleGradients.Compute(model, named, x100, y100).Gradients.Dispose());
+    PerSampleGradients.ConvByUnfold = null;
     string F(double ms) => ms.ToString("F1", CultureInfo.InvariantCulture);
     string R(double r) => r.ToString("F2", CultureInfo.InvariantCulture);
-    Console.WriteLine($"| {spec} | {batchSize} | {F(grad)} | {F(hvp)} | {R(system / Math.Max(user + system, 1e-9))} | **{R(hvp / grad)}** | {R(hvpCold / grad)} | {F(ggnTime)} | **{R(ggnTime / grad)}** | {R(ggnCold / grad)} | {F(batched)} ({method.ToString().ToLowerInvariant()}) | {F(loop)} | **{R(batched / grad100)}** | {R(loop / batched)} |");
+    Console.WriteLine($"| {spec} | {batchSize} | {F(grad)} | {F(hvp)} | {R(system / Math.Max(user + system, 1e-9))} | **{R(hvp / grad)}** | {R(hvpCold / grad)} | {F(ggnTime)} | **{R(ggnTime / grad)}** | {R(ggnCold / grad)} | {F(batched)} ({method.ToString().ToLowerInvariant()}) | {F(loop)} | **{R(batched / grad100)}** | {R(loop / batched)} | {F(unfold)} |");
 }

@@ -32,6 +32,7 @@ public static class RuntimeOptions
         if (libtorch is not null && !Directory.Exists(libtorch))
             throw new UsageException($"--libtorch '{libtorch}' is not a folder (expected e.g. …/site-packages/torch/lib)");
         int threads = args.Int("threads", ThreadsFromEnvironment(), 1, 4096);
+        UsageException.Check(() => Basin.Operators.GraphMemory.Budget); // BASIN_GRAPH_MEMORY, checked before any work
         var status = TorchRuntime.Initialize(new TorchRuntimeOptions(libtorch, device));
         TorchSharp.torch.set_num_threads(threads);
         return status;

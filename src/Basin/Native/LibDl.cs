@@ -7,6 +7,7 @@ internal static partial class LibDl
 {
     public const int RtldNow = 0x2;
     public const int RtldGlobal = 0x100;
+    public const int RtldNoLoad = 0x4;
 
     [LibraryImport("libc", EntryPoint = "dlopen", StringMarshalling = StringMarshalling.Utf8)]
     public static partial IntPtr DlOpen(string? path, int flags);

@@ -13,9 +13,11 @@ namespace Basin.Native;
 /// <param name="Device">The device chosen for computation.</param>
 /// <param name="CudaAvailable">Whether libtorch reports a usable CUDA device.</param>
 /// <param name="Allocator">How host memory is allocated (see <see cref="Native.Allocator"/>).</param>
+/// <param name="Convolutions">Which CPU convolution kernels are in use, after the self-check of <see cref="OneDnn"/>.</param>
+/// <param name="Environment">The native libraries' environment variables Basin sets unless the user did (see <see cref="NativeEnvironment"/>).</param>
 public sealed record TorchRuntimeStatus(
     bool CompatApplied, string CompatDetail, string LibTorchSource, string LibTorchVersion,
-    torch.Device Device, bool CudaAvailable, string Allocator);
+    torch.Device Device, bool CudaAvailable, string Allocator, string Convolutions, string Environment);
 
 /// <summary>
 /// Loads libtorch and TorchSharp's native bridge once per process, applying the libstdc++ compatibility
@@ -40,6 +42,7 @@ public static class TorchRuntime
     private static (bool Applied, string Detail)? compat;
     private static TorchRuntimeStatus? status;
     private static string allocator = "system default";
+    private static string environment = "left alone";
 
     /// <summary>The status of the loaded runtime; initialises with options from the environment if needed.</summary>
     public static TorchRuntimeStatus Status => status ?? Initialize();
@@ -86,7 +89,9 @@ public static class TorchRuntime
                 throw new InvalidOperationException("device cuda was asked for but libtorch reports no usable CUDA device (the bundled libtorch is CPU-only: point BASIN_LIBTORCH at the torch/lib folder of a CUDA PyTorch install)");
             torch.InitializeDeviceType(DeviceType.CPU);
             string source = options.LibTorchDirectory is { } dir ? Path.GetFullPath(dir) : "bundled";
-            status = new TorchRuntimeStatus(applied, detail, source, LibTorchVersion(options.LibTorchDirectory), cuda ? torch.CUDA : torch.CPU, cuda, allocator);
+            if (NativeEnvironment.QuietWarnings()) environment += ", libtorch warnings off (TORCH_CPP_LOG_LEVEL to show them)";
+            string convolutions = OneDnn.Configure();
+            status = new TorchRuntimeStatus(applied, detail, source, LibTorchVersion(options.LibTorchDirectory), cuda ? torch.CUDA : torch.CPU, cuda, allocator, convolutions, environment);
             return status;
         }
     }
@@ -97,6 +102,7 @@ public static class TorchRuntime
         {
             if (compat is { } done) return done;
             allocator = Allocator.Configure();
+            environment = NativeEnvironment.Configure();
             nativeOptions = options;
             compat = LoadNative(options);
             return compat.Value;

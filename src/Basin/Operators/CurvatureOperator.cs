@@ -64,15 +64,32 @@ public abstract class CurvatureOperator : ILinearOperator, IDisposable
     public long Products { get; private set; }
 
     /// <summary>
-    /// Whether products reuse per-batch state (graphs, per-sample gradients) built by the first product:
-    /// for a single batch with batch norm in eval mode. The state is rebuilt if the weights change.
+    /// Whether products reuse per-batch state (graphs, per-sample gradients) built by the first product, with batch norm
+    /// in eval mode: always for a single batch; for data streamed in several batches when every batch's graph fits in
+    /// what <see cref="GraphMemory"/> has left (decided at the first product). The state is rebuilt if the weights change.
+    /// A cached product is one backward through the kept graph instead of a forward, a first backward and that backward.
     /// </summary>
-    protected bool Caches => Data.IsSingleBatch && !Options.TrainModeBatchNorm;
+    protected bool Caches => !Options.TrainModeBatchNorm && (Data.IsSingleBatch || reservedBytes > 0);
+
+    private long reservedBytes;
+    private bool reservationTried;
+
+    /// <summary>Whether this operator keeps the state of every batch of streamed data (see <see cref="Caches"/>).</summary>
+    public bool CachesEveryBatch => !Data.IsSingleBatch && Caches;
+
+    private void ReserveGraphMemory()
+    {
+        reservationTried = true;
+        if (Data.IsSingleBatch || Options.TrainModeBatchNorm) return;
+        if (GraphMemory.ActivationBytesPerSample(Model, Data, Device, DType) is not { } perSample) return;
+        long bytes = perSample * GraphMemory.ActivationFactor * Data.Count;
+        if (GraphMemory.TryReserve(bytes, Device)) reservedBytes = bytes;
+    }
 
     private Tensor? weightsAtCache;
     private long generationAtCache;
 
-    /// <summary>Drops the per-batch state a subclass cached (see <see cref="Caches"/>).</summary>
+    /// <summary>Drops the per-batch state a subclass cached, for every batch (see <see cref="Caches"/>).</summary>
     protected abstract void ResetCache();
 
     /// <inheritdoc />
@@ -81,6 +98,8 @@ public abstract class CurvatureOperator : ILinearOperator, IDisposable
         this.CheckVector(v);
         Products++;
         using var scope = NewDisposeScope();
+        using var mode = new ModeScope(Model.Module, Options.TrainModeBatchNorm);
+        if (!reservationTried) ReserveGraphMemory();
         if (Caches)
         {
             // A cached graph over weights changed in place would give stale products (or make libtorch
@@ -96,7 +115,6 @@ public abstract class CurvatureOperator : ILinearOperator, IDisposable
             if (weightsAtCache is null) generationAtCache = WeightSwap.Generation;
             weightsAtCache ??= now.clone().DetachFromDisposeScope();
         }
-        using var mode = new ModeScope(Model.Module, Options.TrainModeBatchNorm);
         var parts = ParameterSelection.Split(v, Parameters);
         Tensor[]? sum = null;
         long index = 0;
@@ -184,6 +202,8 @@ public abstract class CurvatureOperator : ILinearOperator, IDisposable
         ResetCache();
         weightsAtCache?.Dispose();
         weightsAtCache = null;
+        GraphMemory.Release(reservedBytes);
+        reservedBytes = 0;
         GC.SuppressFinalize(this);
     }
 }

@@ -19,9 +19,10 @@ public enum FisherLabels
 /// which gives an unbiased estimate of the true Fisher.
 /// </summary>
 /// <remarks>
-/// On one batch the B × P matrix of per-sample gradients (<see cref="PerSampleGradients"/>) is computed once
-/// and reused, when it has at most 2²⁶ entries. Streamed over a data set that matrix would be rebuilt for every product (and B·P floats do not
-/// fit for large models), so there <c>Fv = (1/N) J_ℓᵀ(J_ℓ v)</c> is formed with J_ℓ the Jacobian of the
+/// When the operator caches (one batch, or streamed batches whose graphs fit in memory: see <see cref="CurvatureOperator"/>)
+/// the N × P matrix of per-sample gradients (<see cref="PerSampleGradients"/>) is computed once, batch by batch, and reused,
+/// when it has at most 2²⁶ entries. Otherwise (and N·P floats do not fit for large models)
+/// <c>Fv = (1/N) J_ℓᵀ(J_ℓ v)</c> is formed with J_ℓ the Jacobian of the
 /// per-sample losses ℓ, by the double-backward trick of <see cref="GgnOperator"/>: with a dummy u,
 /// <c>J_ℓᵀu = ∂(ℓ·u)/∂w</c>, <c>J_ℓv = ∂((J_ℓᵀu)·v)/∂u</c> (the B numbers g_iᵀv), then
 /// <c>J_ℓᵀ(J_ℓv) = ∂(ℓ · J_ℓv)/∂w</c> — the cost of a GGN product.
@@ -31,7 +32,7 @@ public sealed class EmpiricalFisherOperator : CurvatureOperator
     [ThreadStatic]
     private static long? maxCachedElements;
 
-    /// <summary>The largest per-sample gradient matrix (B·P entries, 64 Mi: 256 MiB in float32) kept for repeated products on one batch; a test lowers it on its own thread.</summary>
+    /// <summary>The largest per-sample gradient matrix (N·P entries, 64 Mi: 256 MiB in float32) kept for repeated products; a test lowers it on its own thread.</summary>
     internal static long MaxCachedElements
     {
         get => maxCachedElements ?? 1L << 26;
@@ -40,8 +41,8 @@ public sealed class EmpiricalFisherOperator : CurvatureOperator
 
     private readonly FisherLabels labels;
     private readonly int seed;
-    private Tensor? cachedGradients;
-    private (Tensor Losses, Tensor Dummy, Tensor[] JtU)? cachedGraphs;
+    private readonly Dictionary<long, Tensor> cachedGradients = [];
+    private readonly Dictionary<long, (Tensor Losses, Tensor Dummy, Tensor[] JtU)> cachedGraphs = [];
 
     /// <summary>The Fisher of <paramref name="model"/> on <paramref name="data"/>.</summary>
     public EmpiricalFisherOperator(Model model, CurvatureData data, OperatorOptions? options = null, FisherLabels labels = FisherLabels.True, int seed = 0)
@@ -60,9 +61,12 @@ public sealed class EmpiricalFisherOperator : CurvatureOperator
     protected override Tensor[] BatchProduct(Batch batch, Tensor[] v, long index)
     {
         if (!Caches) return JacobianProduct(Graphs(batch, Labels(batch, index)), v, batch.Count, retain: false);
-        if ((long)batch.Count * Dimension > MaxCachedElements)
-            return JacobianProduct(cachedGraphs ??= Detached(Graphs(batch, Labels(batch, index))), v, batch.Count, retain: true);
-        var g = cachedGradients ??= PerSample(batch, Labels(batch, index)).DetachFromDisposeScope();
+        if (Data.Count * Dimension > MaxCachedElements)
+        {
+            if (!cachedGraphs.TryGetValue(index, out var graphs)) cachedGraphs[index] = graphs = Detached(Graphs(batch, Labels(batch, index)));
+            return JacobianProduct(graphs, v, batch.Count, retain: true);
+        }
+        if (!cachedGradients.TryGetValue(index, out var g)) cachedGradients[index] = g = PerSample(batch, Labels(batch, index)).DetachFromDisposeScope();
         var flat = ParameterSelection.Flatten(v);
         var product = g.t().mv(g.mv(flat)).div(batch.Count);
         return ParameterSelection.Split(product, Parameters);
@@ -104,14 +108,14 @@ public sealed class EmpiricalFisherOperator : CurvatureOperator
     /// <inheritdoc />
     protected override void ResetCache()
     {
-        cachedGradients?.Dispose();
-        cachedGradients = null;
-        if (cachedGraphs is { } c)
+        foreach (var g in cachedGradients.Values) g.Dispose();
+        cachedGradients.Clear();
+        foreach (var c in cachedGraphs.Values)
         {
             c.Losses.Dispose();
             c.Dummy.Dispose();
             foreach (var t in c.JtU) t.Dispose();
         }
-        cachedGraphs = null;
+        cachedGraphs.Clear();
     }
 }

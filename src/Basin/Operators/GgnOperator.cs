@@ -11,11 +11,11 @@ namespace Basin.Operators;
 /// <remarks>
 /// TorchSharp has no forward mode, so <c>Jv</c> comes from the double-backward trick: with a dummy
 /// <c>u</c>, <c>Jᵀu = ∂(f·u)/∂w</c> is linear in u, and <c>Jv = ∂((Jᵀu)·v)/∂u</c>. Then
-/// <c>JᵀΛJv = ∂(f · ΛJv)/∂w</c>. For one batch the graphs of f and Jᵀu are built once and reused.
+/// <c>JᵀΛJv = ∂(f · ΛJv)/∂w</c>. The graphs of f and Jᵀu of each batch are built once and reused when the operator caches (see <see cref="CurvatureOperator"/>).
 /// </remarks>
 public sealed class GgnOperator : CurvatureOperator
 {
-    private (Tensor Output, Tensor Dummy, Tensor[] JtU)? cache;
+    private readonly Dictionary<long, (Tensor Output, Tensor Dummy, Tensor[] JtU)> cache = [];
 
     /// <summary>The GGN of <paramref name="model"/>'s loss on <paramref name="data"/>.</summary>
     public GgnOperator(Model model, CurvatureData data, OperatorOptions? options = null) : base(model, data, options)
@@ -25,7 +25,7 @@ public sealed class GgnOperator : CurvatureOperator
     /// <inheritdoc />
     protected override Tensor[] BatchProduct(Batch batch, Tensor[] v, long index)
     {
-        var (output, dummy, jtu) = Caches ? cache ??= Detached(Graphs(batch)) : Graphs(batch);
+        var (output, dummy, jtu) = !Caches ? Graphs(batch) : cache.TryGetValue(index, out var kept) ? kept : cache[index] = Detached(Graphs(batch));
         var jv = Grad(Dot(jtu, v), [dummy], retainGraph: true)[0];
         var lambdaJv = OutputHessian.Times(Model.Loss, output.detach(), batch.Labels, jv).div(batch.Count);
         return Grad(output, Parameters, retainGraph: Caches, gradOutput: lambdaJv);
@@ -45,12 +45,12 @@ public sealed class GgnOperator : CurvatureOperator
     /// <inheritdoc />
     protected override void ResetCache()
     {
-        if (cache is { } c)
+        foreach (var c in cache.Values)
         {
             c.Output.Dispose();
             c.Dummy.Dispose();
             foreach (var t in c.JtU) t.Dispose();
         }
-        cache = null;
+        cache.Clear();
     }
 }

@@ -7,12 +7,13 @@ namespace Basin.Operators;
 /// The Hessian <c>H = ∇²L(w)</c> of the mean loss, by Pearlmutter's double backward: <c>Hv = ∇(∇L · v)</c>.
 /// </summary>
 /// <remarks>
-/// For an operator bound to one batch, the first backward graph (the gradient with its graph) is built
-/// once and reused across products, so each product costs one backward pass through that graph.
+/// For an operator bound to one batch (or to streamed batches whose graphs fit in memory), the first backward graph (the
+/// gradient with its graph) of each batch is built once and reused across products, so each product costs one backward
+/// pass through it.
 /// </remarks>
 public sealed class HessianOperator : CurvatureOperator
 {
-    private Tensor[]? cachedGradient;
+    private readonly Dictionary<long, Tensor[]> cachedGradients = [];
 
     /// <summary>The Hessian of <paramref name="model"/>'s loss on <paramref name="data"/>.</summary>
     public HessianOperator(Model model, CurvatureData data, OperatorOptions? options = null) : base(model, data, options)
@@ -25,8 +26,8 @@ public sealed class HessianOperator : CurvatureOperator
         Tensor[] gradient;
         if (Caches)
         {
-            cachedGradient ??= FirstBackward(batch).Select(g => g.DetachFromDisposeScope()).ToArray();
-            gradient = cachedGradient;
+            if (!cachedGradients.TryGetValue(index, out gradient!))
+                cachedGradients[index] = gradient = FirstBackward(batch).Select(g => g.DetachFromDisposeScope()).ToArray();
         }
         else gradient = FirstBackward(batch);
         return Grad(Dot(gradient, v), Parameters, retainGraph: Caches);
@@ -41,7 +42,7 @@ public sealed class HessianOperator : CurvatureOperator
     /// <inheritdoc />
     protected override void ResetCache()
     {
-        if (cachedGradient is not null) foreach (var g in cachedGradient) g.Dispose();
-        cachedGradient = null;
+        foreach (var g in cachedGradients.Values.SelectMany(g => g)) g.Dispose();
+        cachedGradients.Clear();
     }
 }

@@ -160,6 +160,16 @@ public static class PerSampleGradients
         }
     }
 
+    [ThreadStatic]
+    private static bool? convByUnfold;
+
+    /// <summary>Forces the unfold + batched GEMM form for every convolution (true) on this thread, for the benchmark's comparison; null for the default.</summary>
+    internal static bool? ConvByUnfold
+    {
+        get => convByUnfold;
+        set => convByUnfold = value;
+    }
+
     /// <summary>
     /// Per-sample weight gradients of a convolution, [B, O, C, kh, kw]:
     /// <c>g_b[o, c, i, j] = Σ_{y,x} δ_b[o, y, x] · a_b[c, s·y + i − p, s·x + j − p]</c>, computed as one grouped
@@ -169,7 +179,7 @@ public static class PerSampleGradients
     private static Tensor ConvWeightGradients(Conv2d conv, Tensor a, Tensor d)
     {
         long b = a.shape[0], c = a.shape[1], o = d.shape[1], kh = conv.kernel_size[0], kw = conv.kernel_size[1];
-        if (conv.dilation[0] != 1 || conv.dilation[1] != 1)
+        if (conv.dilation[0] != 1 || conv.dilation[1] != 1 || ConvByUnfold == true)
         {
             var patches = nn.functional.unfold(a, (kh, kw), (conv.dilation[0], conv.dilation[1]), (conv.padding![0], conv.padding[1]), (conv.stride[0], conv.stride[1]));
             return d.reshape(b, o, -1).bmm(patches.transpose(1, 2)).reshape(b, o, c, kh, kw);

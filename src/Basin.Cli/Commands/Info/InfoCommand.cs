@@ -31,6 +31,8 @@ public sealed class InfoCommand : ICommand
             ("device", runtime.Device.type.ToString().ToLowerInvariant() + (runtime.CudaAvailable ? $" ({torch.cuda.device_count()} GPU)" : "")),
             ("threads", torch.get_num_threads().ToString(System.Globalization.CultureInfo.InvariantCulture)),
             ("allocator", runtime.Allocator),
+            ("convolutions", runtime.Convolutions),
+            ("environment", runtime.Environment),
             ("compat", (runtime.CompatApplied ? "applied: " : "not applied: ") + runtime.CompatDetail),
             ("cache", BasinPaths.CacheRoot),
         };
