@@ -163,7 +163,12 @@ public static class PerSampleGradients
     [ThreadStatic]
     private static bool? convByUnfold;
 
-    /// <summary>Forces the unfold + batched GEMM form for every convolution (true) on this thread, for the benchmark's comparison; null for the default.</summary>
+    /// <summary>
+    /// Forces the unfold + batched GEMM form (true) or the grouped convolution (false) on this thread, for the benchmark's
+    /// comparison; null for the default: the grouped convolution where oneDNN computes convolutions, unfold + GEMM where
+    /// libtorch's own kernels do (100 samples of cnn6 / ResNet-20, one run on 2 cores: grouped 520 / 337 ms against
+    /// unfold 615 / 552 ms with oneDNN; 2 047 / 1 289 against 892 / 692 ms without; docs/benchmarks.md).
+    /// </summary>
     internal static bool? ConvByUnfold
     {
         get => convByUnfold;
@@ -174,12 +179,12 @@ public static class PerSampleGradients
     /// Per-sample weight gradients of a convolution, [B, O, C, kh, kw]:
     /// <c>g_b[o, c, i, j] = Σ_{y,x} δ_b[o, y, x] · a_b[c, s·y + i − p, s·x + j − p]</c>, computed as one grouped
     /// convolution of the inputs (samples as channels) with the output gradients as kernels, dilated by the
-    /// stride (Rochette et al. 2019); the unfold + batched GEMM form for dilated convolutions.
+    /// stride (Rochette et al. 2019); or unfold + batched GEMM (always for dilated convolutions; see <see cref="ConvByUnfold"/>).
     /// </summary>
     private static Tensor ConvWeightGradients(Conv2d conv, Tensor a, Tensor d)
     {
         long b = a.shape[0], c = a.shape[1], o = d.shape[1], kh = conv.kernel_size[0], kw = conv.kernel_size[1];
-        if (conv.dilation[0] != 1 || conv.dilation[1] != 1 || ConvByUnfold == true)
+        if (conv.dilation[0] != 1 || conv.dilation[1] != 1 || (ConvByUnfold ?? Basin.Native.OneDnn.Enabled != true))
         {
             var patches = nn.functional.unfold(a, (kh, kw), (conv.dilation[0], conv.dilation[1]), (conv.padding![0], conv.padding[1]), (conv.stride[0], conv.stride[1]));
             return d.reshape(b, o, -1).bmm(patches.transpose(1, 2)).reshape(b, o, c, kh, kw);

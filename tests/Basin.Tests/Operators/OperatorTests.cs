@@ -125,6 +125,19 @@ public class OperatorTests
                 var (loop, _) = PerSampleGradients.Compute(model, named, x, y, forceLoop: true);
                 Assert.Equal(PerSampleMethod.Batched, method);
                 Assert.True(DenseReference.RelativeError(fast, loop) < Tol, $"{model.Spec}: batched per-sample gradients vs loop, rel err {DenseReference.RelativeError(fast, loop):G3}");
+                foreach (bool unfold in new[] { true, false }) // both forms of a convolution's per-sample weight gradients
+                {
+                    PerSampleGradients.ConvByUnfold = unfold;
+                    try
+                    {
+                        var (form, _) = PerSampleGradients.Compute(model, named, x, y);
+                        Assert.True(DenseReference.RelativeError(form, loop) < Tol, $"{model.Spec}: per-sample gradients ({(unfold ? "unfold" : "grouped conv")}) vs loop, rel err {DenseReference.RelativeError(form, loop):G3}");
+                    }
+                    finally
+                    {
+                        PerSampleGradients.ConvByUnfold = null;
+                    }
+                }
                 using var fisher = new EmpiricalFisherOperator(model, CurvatureData.FromBatch(x, y));
                 var f = DenseReference.Matrix(fisher);
                 var reference = loop.t().matmul(loop) / 7;
