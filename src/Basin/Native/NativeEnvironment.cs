@@ -13,6 +13,9 @@ namespace Basin.Native;
 /// alignment of its buffers, so the same float32 matrix product could round differently from run to run: on the AMD EPYC VM
 /// of 2026-12-01 a 3-model study trained in one process and model by model gave test losses 0.68218023 and 0.68218029, and
 /// the test comparing them failed 2 runs in 3 (3 in 3 passed with the setting).</item>
+/// <item><c>OMP_WAIT_POLICY=PASSIVE</c>: libgomp's threads sleep at a barrier instead of spinning. With the default active wait,
+/// two Basin processes on 2 cores spent 73% of their CPU time spinning in libgomp and a LeNet-5 Hessian-vector product
+/// took 4.9 s instead of 0.33 s alone; with the passive wait 1.5 s (docs/benchmarks.md).</item>
 /// </list>
 /// And once libtorch is loaded, <see cref="QuietWarnings"/> raises c10's log level to errors, unless <c>TORCH_CPP_LOG_LEVEL</c>
 /// is set: libtorch's warnings (e.g. "Could not initialize NNPACK! Reason: Unsupported hardware", printed on the first
@@ -22,7 +25,7 @@ namespace Basin.Native;
 internal static partial class NativeEnvironment
 {
     /// <summary>The variables and the values Basin gives them.</summary>
-    public static readonly (string Name, string Value)[] Defaults = [("MKL_CBWR", "AUTO,STRICT")];
+    public static readonly (string Name, string Value)[] Defaults = [("MKL_CBWR", "AUTO,STRICT"), ("OMP_WAIT_POLICY", "PASSIVE")];
 
     private const int ErrorLevel = 2; // c10: INFO 0, WARNING 1, ERROR 2
 
