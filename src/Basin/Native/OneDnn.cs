@@ -83,7 +83,12 @@ internal static class OneDnn
         return $"libtorch's own kernels: oneDNN turned off, its conv input gradients were wrong here (rel. error {error:G2}; now {after:G2})";
     }
 
-    private static (Func<IntPtr> Context, FlagSetter Set, FlagGetter Get)? Exports()
+    // Looked up once: per-sample gradients ask Enabled for every convolution layer they meet.
+    private static readonly Lazy<(Func<IntPtr> Context, FlagSetter Set, FlagGetter Get)?> Resolved = new(Resolve);
+
+    private static (Func<IntPtr> Context, FlagSetter Set, FlagGetter Get)? Exports() => Resolved.Value;
+
+    private static (Func<IntPtr> Context, FlagSetter Set, FlagGetter Get)? Resolve()
     {
         IntPtr library = LibDl.DlOpen("libtorch_cpu.so", LibDl.RtldNow | LibDl.RtldNoLoad);
         if (library == IntPtr.Zero) return null;
