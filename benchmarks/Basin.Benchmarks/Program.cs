@@ -12,7 +12,8 @@ using static TorchSharp.torch;
 //          (Lanczos top-5 of a trained model's float32 Hessian against the same Lanczos on its float64 copy)
 //        dotnet run -c Release --project benchmarks/Basin.Benchmarks -- --steps [MODEL,MODEL…]
 //          (one training step of every step method against a plain SGD step, same model and batch)
-//        … -- --products MODEL [hessian|ggn] [N]   (N products in a loop, for a profiler: perf record -g)
+//        … -- --products MODEL [hessian|ggn] [N] [--libtorch-conv]   (N products in a loop, for a profiler: perf record -g;
+//          --libtorch-conv: convolutions as libtorch computes them instead of GemmConvolutions)
 //        … -- --memory MODEL N [ggn]              (resident memory of a cached graph on N samples, per byte of activations)
 //        … -- --conv-grid | --conv-truth          (float32 conv input gradients against float64 and central differences)
 var runtime = TorchRuntime.Initialize();
@@ -31,6 +32,7 @@ if (args.Length >= 2 && args[0] == "--products")
     // A loop of products only, for a sampling profiler: perf record -g dotnet … -- --products lenet5 hessian 50
     int count = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 50;
     string kind = args.Length > 2 ? args[2] : "hessian";
+    if (args.Contains("--libtorch-conv")) GemmConvolutions.Force = false;
     var (shape, batch) = args[1] is "cnn6" or "resnet20" ? (new long[] { 3, 32, 32 }, 128) : (new long[] { 1, 28, 28 }, 2048);
     using var model = ModelZoo.Create(args[1], shape, 10, seed: 0);
     using var gen = new Generator(1);
@@ -136,8 +138,8 @@ Console.WriteLine($"# Basin curvature benchmark");
 Console.WriteLine();
 Console.WriteLine($"device {runtime.Device.type.ToString().ToLowerInvariant()}, {get_num_threads()} threads, libtorch {runtime.LibTorchVersion}, {DateTime.UtcNow:yyyy-MM-dd}");
 Console.WriteLine();
-Console.WriteLine("| model | batch | gradient ms | HVP ms (cached graph) | HVP system CPU share | HVP ÷ grad | HVP cold ÷ grad | GGN-vp ms | GGN ÷ grad | GGN cold ÷ grad | per-sample ×100 ms | loop ms | per-sample ÷ one 100-sample grad | loop ÷ per-sample | conv: unfold ms | conv: grouped ms |");
-Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+Console.WriteLine("| model | batch | gradient ms | HVP ms (cached graph) | HVP system CPU share | HVP ÷ grad | HVP cold ÷ grad | GGN-vp ms | GGN ÷ grad | GGN cold ÷ grad | HVP / GGN ÷ grad, libtorch's conv graph | per-sample ×100 ms | loop ms | per-sample ÷ one 100-sample grad | loop ÷ per-sample | conv: unfold ms | conv: grouped ms |");
+Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
 var only = args.SkipWhile(a => a != "--models").Skip(1).FirstOrDefault()?.Split(',');
 foreach (var (spec, shape, batch) in new[] { ("mlp:784-256-256-10", new long[] { 1, 28, 28 }, 2048), ("lenet5", new long[] { 1, 28, 28 }, 2048), ("cnn6", new long[] { 3, 32, 32 }, 128), ("resnet20", new long[] { 3, 32, 32 }, 128) })
     if (only is null || only.Contains(spec)) Run(spec, shape, batch, quick ? 3 : 10);
@@ -172,6 +174,18 @@ static void Run(string spec, long[] shape, int batchSize, int repeats)
     // Cold: a fresh operator per product, so the forward pass and the first backward are paid each time.
     double hvpCold = Timing.Median(repeats, () => { using var h = new HessianOperator(model, data); h.Apply(v).Dispose(); });
     double ggnCold = Timing.Median(repeats, () => { using var op = new GgnOperator(model, data); op.Apply(v).Dispose(); });
+    // The same cached products with convolutions left to libtorch (GemmConvolutions off): the baseline of that change.
+    string plain = "–";
+    if (GemmConvolutions.Applies(hessian.Device) && model.Module.modules().OfType<TorchSharp.Modules.Conv2d>().Any())
+    {
+        GemmConvolutions.Force = false;
+        using var hessianPlain = new HessianOperator(model, data);
+        using var ggnPlain = new GgnOperator(model, data);
+        double hvpPlain = Timing.Median(repeats, () => hessianPlain.Apply(v).Dispose());
+        double ggnPlainTime = Timing.Median(repeats, () => ggnPlain.Apply(v).Dispose());
+        GemmConvolutions.Force = null;
+        plain = $"{(hvpPlain / grad).ToString("F2", CultureInfo.InvariantCulture)} / {(ggnPlainTime / grad).ToString("F2", CultureInfo.InvariantCulture)}";
+    }
 
     using var x100 = x.narrow(0, 0, 100);
     using var y100 = y.narrow(0, 0, 100);
@@ -191,5 +205,5 @@ static void Run(string spec, long[] shape, int batchSize, int repeats)
     PerSampleGradients.ConvByUnfold = null;
     string F(double ms) => ms.ToString("F1", CultureInfo.InvariantCulture);
     string R(double r) => r.ToString("F2", CultureInfo.InvariantCulture);
-    Console.WriteLine($"| {spec} | {batchSize} | {F(grad)} | {F(hvp)} | {R(system / Math.Max(user + system, 1e-9))} | **{R(hvp / grad)}** | {R(hvpCold / grad)} | {F(ggnTime)} | **{R(ggnTime / grad)}** | {R(ggnCold / grad)} | {F(batched)} ({method.ToString().ToLowerInvariant()}) | {F(loop)} | **{R(batched / grad100)}** | {R(loop / batched)} | {F(unfold)} | {F(grouped)} |");
+    Console.WriteLine($"| {spec} | {batchSize} | {F(grad)} | {F(hvp)} | {R(system / Math.Max(user + system, 1e-9))} | **{R(hvp / grad)}** | {R(hvpCold / grad)} | {F(ggnTime)} | **{R(ggnTime / grad)}** | {R(ggnCold / grad)} | {plain} | {F(batched)} ({method.ToString().ToLowerInvariant()}) | {F(loop)} | **{R(batched / grad100)}** | {R(loop / batched)} | {F(unfold)} | {F(grouped)} |");
 }

@@ -62,8 +62,8 @@ public static class GraphMemory
     internal static void Release(long bytes) => Interlocked.Add(ref Reserved, -bytes);
 
     /// <summary>
-    /// The bytes of every leaf layer's output for one sample of <paramref name="data"/>, from one forward pass with hooks;
-    /// null when the layers cannot be seen (a TorchScript model) or none produced an output.
+    /// The bytes of every leaf layer's output for one sample of <paramref name="data"/>, from one forward pass with hooks,
+    /// with the unfolded patches of every convolution the graph will run as a GEMM (<see cref="GemmConvolutions"/>); null when the layers cannot be seen (a TorchScript model) or none produced an output.
     /// </summary>
     internal static long? ActivationBytesPerSample(Model model, CurvatureData data, Device device, ScalarType dtype)
     {
@@ -71,13 +71,15 @@ public static class GraphMemory
         var leaves = model.Module.modules().Where(m => !m.children().Any()).OfType<nn.Module<Tensor, Tensor>>().ToArray();
         if (leaves.Length == 0) return null;
         long bytes = 0;
+        bool gemm = GemmConvolutions.Applies(device);
         var removers = new List<Action>();
         try
         {
             foreach (var leaf in leaves)
-                removers.Add(leaf.register_forward_hook((_, _, output) =>
+                removers.Add(leaf.register_forward_hook((m, _, output) =>
                 {
                     bytes += output.numel() * output.element_size();
+                    if (gemm && m is TorchSharp.Modules.Conv2d conv && GemmConvolutions.Supports(conv)) bytes += GemmConvolutions.UnfoldedBytesPerSample(conv, output);
                     return output;
                 }).remove);
             var batch = data.BatchAt(0, device, dtype);

@@ -35,7 +35,9 @@ public sealed class HessianOperator : CurvatureOperator
 
     private Tensor[] FirstBackward(Batch batch)
     {
-        var loss = Losses.PerSample(Model.Loss, Model.Module.forward(batch.Inputs), batch.Labels).mean();
+        Tensor output;
+        using (GemmConvolutions.Use(Model.Module, Device)) output = Model.Module.forward(batch.Inputs);
+        var loss = Losses.PerSample(Model.Loss, output, batch.Labels).mean();
         return Grad(loss, Parameters, createGraph: true);
     }
 

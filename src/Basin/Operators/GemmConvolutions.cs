@@ -1,0 +1,98 @@
+using Basin.Native;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Basin.Operators;
+
+/// <summary>
+/// Runs a model's 2-D convolutions as unfold + one matrix product while a curvature operator builds the graph it
+/// differentiates twice, where libtorch's own convolution kernels would compute them (the CPU without oneDNN).
+/// </summary>
+/// <remarks>
+/// <para>
+/// A convolution is <c>y = W · unfold(x)</c> with <c>W</c> the weight as a [C_out, C_in·k_h·k_w] matrix and
+/// <c>unfold(x)</c> the [C_in·k_h·k_w, N·L] matrix of every sample's patches (L output positions per sample), plus the
+/// bias. Its first backward is two matrix products and a fold (col2im); differentiating that again, as a Hessian- or
+/// GGN-vector product does, is matrix products, folds and unfolds, all of which libtorch runs on MKL's GEMM. libtorch's
+/// own convolution (<c>slow_conv2d</c>, used when oneDNN is off — <see cref="OneDnn"/>) computes the same products one
+/// sample at a time, and its double backward goes through transposed convolutions of the same kind: on 2 cores the
+/// Hessian-vector product of cnn6 at batch 128 took 3.3 s that way and 2.2 s as one GEMM (docs/benchmarks.md).
+/// </para>
+/// <para>
+/// The swap is done with hooks, so no model changes: a pre-hook computes the GEMM form from the layer's input and hands
+/// the layer one sample to convolve (1/N of its work, whose output no loss reaches), and the forward hook returns the
+/// GEMM form instead. The values are those of the convolution to rounding (tested in float64 against the plain
+/// graph); the cost is memory: the graph keeps the unfolded patches, C_in·k_h·k_w values per output position
+/// (<see cref="UnfoldedBytesPerSample"/>). Grouped convolutions and padding modes other than zeros are left to libtorch.
+/// </para>
+/// </remarks>
+internal static class GemmConvolutions
+{
+    [ThreadStatic]
+    private static bool? force;
+
+    /// <summary>Forces the GEMM form on (true) or off (false) on this thread, for tests and the benchmark; null for the default.</summary>
+    internal static bool? Force
+    {
+        get => force;
+        set => force = value;
+    }
+
+    /// <summary>Whether the GEMM form is used on <paramref name="device"/>: on the CPU when oneDNN does not compute convolutions.</summary>
+    public static bool Applies(Device device) => force ?? (device.type == DeviceType.CPU && OneDnn.Enabled != true);
+
+    /// <summary>Whether a convolution layer can be run in the GEMM form.</summary>
+    public static bool Supports(Conv2d conv) =>
+        conv.groups == 1 && conv.padding_mode == PaddingModes.Zeros && conv.padding_type is null;
+
+    /// <summary>
+    /// Runs every supported convolution of <paramref name="module"/> in the GEMM form until disposed, where
+    /// <see cref="Applies"/> on <paramref name="device"/>; otherwise does nothing.
+    /// </summary>
+    public static IDisposable Use(nn.Module module, Device device)
+    {
+        var removers = new List<Action>();
+        if (!Applies(device)) return new Removal(removers);
+        var pending = new Dictionary<nn.Module, Stack<Tensor>>(ReferenceEqualityComparer.Instance);
+        foreach (var conv in module.modules().Prepend(module).OfType<Conv2d>().Where(Supports))
+        {
+            removers.Add(conv.register_forward_pre_hook((m, input) =>
+            {
+                if (!pending.TryGetValue(m, out var stack)) pending[m] = stack = new Stack<Tensor>();
+                stack.Push(Convolve((Conv2d)m, input));
+                return input.narrow(0, 0, 1);
+            }).remove);
+            removers.Add(conv.register_forward_hook((m, _, _) => pending[m].Pop()).remove);
+        }
+        return new Removal(removers);
+    }
+
+    /// <summary>The convolution <paramref name="conv"/> of <paramref name="x"/> [N, C_in, H, W] as one matrix product.</summary>
+    internal static Tensor Convolve(Conv2d conv, Tensor x)
+    {
+        long n = x.shape[0], kh = conv.kernel_size[0], kw = conv.kernel_size[1];
+        long ph = conv.padding![0], pw = conv.padding[1], sh = conv.stride[0], sw = conv.stride[1], dh = conv.dilation[0], dw = conv.dilation[1];
+        long ho = (x.shape[2] + 2 * ph - dh * (kh - 1) - 1) / sh + 1, wo = (x.shape[3] + 2 * pw - dw * (kw - 1) - 1) / sw + 1;
+        long o = conv.out_channels;
+        var patches = nn.functional.unfold(x, (kh, kw), (dh, dw), (ph, pw), (sh, sw));      // [N, K, L]
+        long k = patches.shape[1], l = patches.shape[2];
+        var columns = patches.permute(1, 0, 2).reshape(k, n * l);                           // [K, N·L]
+        var y = conv.weight!.view(o, k).mm(columns);                                         // [O, N·L]
+        if (conv.bias is { } bias) y = y + bias.view(o, 1);
+        return y.view(o, n, ho, wo).permute(1, 0, 2, 3).contiguous();
+    }
+
+    /// <summary>The bytes of the unfolded patches one sample's pass through <paramref name="conv"/> keeps, given its output [1, C_out, H_o, W_o].</summary>
+    internal static long UnfoldedBytesPerSample(Conv2d conv, Tensor output) =>
+        conv.in_channels * conv.kernel_size[0] * conv.kernel_size[1] * output.shape[2] * output.shape[3] * output.element_size();
+
+    private sealed class Removal(List<Action> removers) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var remove in removers) remove();
+            removers.Clear();
+        }
+    }
+}

@@ -1,0 +1,107 @@
+using Basin.Models;
+using Basin.Operators;
+using TorchSharp;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace Basin.Tests.Operators;
+
+/// <summary>Convolutions run as unfold + GEMM in curvature graphs give the products of libtorch's convolutions.</summary>
+public class GemmConvolutionsTests
+{
+    /// <summary>Strided, dilated, padded, with and without bias, and a grouped layer the GEMM form leaves to libtorch.</summary>
+    private static Model Mixed()
+    {
+        var module = nn.Sequential(
+            ("0", nn.Conv2d(2, 4, 3, stride: 2, padding: 1)), ("1", nn.ReLU()),
+            ("2", nn.Conv2d(4, 4, 3, padding: 2, dilation: 2, bias: false)), ("3", nn.Tanh()),
+            ("4", nn.Conv2d(4, 4, 1, groups: 2)), ("5", nn.MaxPool2d(2)), ("6", nn.Flatten()), ("7", nn.Linear(16, 3)));
+        SeededInit.Apply(module, 11);
+        module.to(ScalarType.Float64);
+        return new Model(module, "mixed-cnn", LossKind.CrossEntropy, "test model") { InputShape = [2, 9, 9], Outputs = 3 };
+    }
+
+    private static Tensor Product(string kind, Model model, CurvatureData data, Tensor v, bool gemm)
+    {
+        GemmConvolutions.Force = gemm;
+        try
+        {
+            using CurvatureOperator op = kind == "ggn" ? new GgnOperator(model, data) : new HessianOperator(model, data);
+            return op.Apply(v);
+        }
+        finally
+        {
+            GemmConvolutions.Force = null;
+        }
+    }
+
+    [Theory]
+    [InlineData("hessian", "mixed")]
+    [InlineData("ggn", "mixed")]
+    [InlineData("hessian", "lenet5")]
+    [InlineData("ggn", "resnet20")]
+    public void ProductsEqualThoseOfLibtorchsConvolutions(string kind, string spec)
+    {
+        using var model = spec == "mixed" ? Mixed() : ModelZoo.Create(spec, spec == "lenet5" ? [1, 28, 28] : [3, 32, 32], 10, seed: 3);
+        model.Module.to(ScalarType.Float64);
+        model.Module.eval();
+        var (x, y) = DenseReference.Batch(5, model.InputShape, (int)model.Outputs, seed: 4);
+        var data = CurvatureData.FromBatch(x, y);
+        var v = randn([model.ParameterCount], ScalarType.Float64, generator: new Generator(5));
+        var gemm = Product(kind, model, data, v, gemm: true);
+        var plain = Product(kind, model, data, v, gemm: false);
+        double err = DenseReference.RelativeError(gemm, plain);
+        Assert.True(err < 1e-12, $"{kind} of {spec}: GEMM-form convolutions vs libtorch's, rel err {err:G3}");
+        Assert.True(plain.norm().item<double>() > 1e-6, "the product is not trivially zero");
+    }
+
+    [Fact]
+    public void EverySupportedLayerRunsAsAGemmAndTheGroupedOneDoesNot()
+    {
+        using var model = Mixed();
+        var (x, _) = DenseReference.Batch(6, model.InputShape, 3, seed: 4);
+        var convs = model.Module.modules().OfType<TorchSharp.Modules.Conv2d>().ToArray();
+        var seen = new long[convs.Length];
+        var expected = model.Module.forward(x);
+        GemmConvolutions.Force = true;
+        try
+        {
+            using var use = GemmConvolutions.Use(model.Module, CPU);
+            // Registered after Use's hooks: sees the input libtorch's kernel was handed.
+            var counters = convs.Select((c, i) => c.register_forward_hook((_, input, output) => { seen[i] = input.shape[0]; return output; })).ToArray();
+            var output = model.Module.forward(x);
+            foreach (var h in counters) h.remove();
+            Assert.True(DenseReference.RelativeError(output, expected) < 1e-14, "GEMM-form forward vs libtorch's");
+        }
+        finally
+        {
+            GemmConvolutions.Force = null;
+        }
+        Assert.Equal(new long[] { 1, 1, 6 }, seen);
+        // Removed on dispose: libtorch convolves the whole batch again.
+        var again = convs.Select((c, i) => c.register_forward_hook((_, input, output) => { seen[i] = input.shape[0]; return output; })).ToArray();
+        model.Module.forward(x);
+        foreach (var h in again) h.remove();
+        Assert.Equal(new long[] { 6, 6, 6 }, seen);
+    }
+
+    [Fact]
+    public void GraphMemoryCountsTheUnfoldedPatches()
+    {
+        using var model = DenseReference.TinyCnn(seed: 5);
+        var (x, y) = DenseReference.Batch(3, [1, 5, 5], 3, seed: 6);
+        var data = CurvatureData.FromBatch(x, y);
+        try
+        {
+            GemmConvolutions.Force = false;
+            Assert.Equal(203 * 8, GraphMemory.ActivationBytesPerSample(model, data, CPU, ScalarType.Float64));
+            // conv 1→2, 3×3, padding 1 on 5×5: 1·3·3 values at each of 25 positions.
+            GemmConvolutions.Force = true;
+            Assert.Equal((203 + 225) * 8, GraphMemory.ActivationBytesPerSample(model, data, CPU, ScalarType.Float64));
+        }
+        finally
+        {
+            GemmConvolutions.Force = null;
+        }
+    }
+}
