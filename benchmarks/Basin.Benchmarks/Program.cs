@@ -12,11 +12,13 @@ using static TorchSharp.torch;
 //          (Lanczos top-5 of a trained model's float32 Hessian against the same Lanczos on its float64 copy)
 //        dotnet run -c Release --project benchmarks/Basin.Benchmarks -- --steps [MODEL,MODEL…]
 //          (one training step of every step method against a plain SGD step, same model and batch)
-//        … -- --products MODEL [hessian|ggn] [N] [--libtorch-conv]   (N products in a loop, for a profiler: perf record -g;
+//        … -- --products MODEL [hessian|ggn] [N] [--libtorch-conv] [--cold]   (N products in a loop, for a profiler: perf record -g;
+//          --cold: a fresh operator for each;
 //          --libtorch-conv: convolutions as libtorch computes them instead of GemmConvolutions)
-//        … -- --memory MODEL N [ggn]              (resident memory of a cached graph on N samples, per byte of activations)
+//        … -- --memory MODEL N [ggn] [--libtorch-conv]   (resident memory of a cached graph on N samples, per byte of activations)
 //        … -- --conv-grid | --conv-truth          (float32 conv input gradients against float64 and central differences)
 var runtime = TorchRuntime.Initialize();
+if (args.Contains("--libtorch-conv")) GemmConvolutions.Force = false;
 if (args.Length >= 2 && args[0] == "--precision")
 {
     Precision.Run(args[1], args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 2048);
@@ -32,7 +34,6 @@ if (args.Length >= 2 && args[0] == "--products")
     // A loop of products only, for a sampling profiler: perf record -g dotnet … -- --products lenet5 hessian 50
     int count = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 50;
     string kind = args.Length > 2 ? args[2] : "hessian";
-    if (args.Contains("--libtorch-conv")) GemmConvolutions.Force = false;
     var (shape, batch) = args[1] is "cnn6" or "resnet20" ? (new long[] { 3, 32, 32 }, 128) : (new long[] { 1, 28, 28 }, 2048);
     using var model = ModelZoo.Create(args[1], shape, 10, seed: 0);
     using var gen = new Generator(1);
@@ -40,14 +41,17 @@ if (args.Length >= 2 && args[0] == "--products")
     using var y = randint(0, 10, [batch], ScalarType.Int64, generator: gen);
     model.Module.eval();
     var data = CurvatureData.FromBatch(x, y);
-    using CurvatureOperator op = kind == "ggn" ? new GgnOperator(model, data) : new HessianOperator(model, data);
+    bool cold = args.Contains("--cold");
+    CurvatureOperator Make() => kind == "ggn" ? new GgnOperator(model, data) : new HessianOperator(model, data);
+    using CurvatureOperator op = Make();
     using var v = randn([op.Dimension], generator: gen);
     var clock = Stopwatch.StartNew();
     var each = new List<double>();
     for (int i = 0; i < count; i++)
     {
         var one = Stopwatch.StartNew();
-        op.Apply(v).Dispose();
+        if (cold) { using var fresh = Make(); fresh.Apply(v).Dispose(); }
+        else op.Apply(v).Dispose();
         each.Add(one.Elapsed.TotalMilliseconds);
     }
     Console.WriteLine("first products, ms: " + string.Join(" ", each.Take(12).Select(t => t.ToString("F0", CultureInfo.InvariantCulture))));
@@ -70,14 +74,14 @@ if (args.Length >= 3 && args[0] == "--memory")
         .Select(m => m.register_forward_hook((_, _, output) => { activations += output.numel() * output.element_size(); return output; })).ToList();
     using (no_grad()) model.Module.forward(x.narrow(0, 0, 1)).Dispose();
     foreach (var h in hooks) h.remove();
-    long before = Rss();
+    long before = Rss(), heapBefore = HeapInUse();
     using CurvatureOperator op = args.Length > 3 && args[3] == "ggn" ? new GgnOperator(model, CurvatureData.FromBatch(x, y)) : new HessianOperator(model, CurvatureData.FromBatch(x, y));
     using var v = randn([op.Dimension], generator: gen);
     op.Apply(v).Dispose();
     long after = Rss();
     op.Apply(v).Dispose();
-    long after2 = Rss();
-    Console.WriteLine($"{args[1]} N={n}: activations {activations} B/sample; RSS +{(after - before) / 1e6:F0} MB after one product, +{(after2 - before) / 1e6:F0} MB after two: {(double)(after2 - before) / n / activations:F2} × activations per sample");
+    long after2 = Rss(), kept = HeapInUse() - heapBefore;
+    Console.WriteLine($"{args[1]} N={n}: activations {activations} B/sample; RSS +{(after - before) / 1e6:F0} MB after one product, +{(after2 - before) / 1e6:F0} MB after two: {(double)(after2 - before) / n / activations:F2} × activations per sample (peak); heap in use +{kept / 1e6:F0} MB: {(double)kept / n / activations:F2} × (kept)");
     return;
 }
 if (args.Length >= 1 && args[0] == "--conv-truth")
@@ -206,4 +210,16 @@ static void Run(string spec, long[] shape, int batchSize, int repeats)
     string F(double ms) => ms.ToString("F1", CultureInfo.InvariantCulture);
     string R(double r) => r.ToString("F2", CultureInfo.InvariantCulture);
     Console.WriteLine($"| {spec} | {batchSize} | {F(grad)} | {F(hvp)} | {R(system / Math.Max(user + system, 1e-9))} | **{R(hvp / grad)}** | {R(hvpCold / grad)} | {F(ggnTime)} | **{R(ggnTime / grad)}** | {R(ggnCold / grad)} | {plain} | {F(batched)} ({method.ToString().ToLowerInvariant()}) | {F(loop)} | **{R(batched / grad100)}** | {R(loop / batched)} | {F(unfold)} | {F(grouped)} |");
+}
+
+// glibc's count of heap bytes in use (allocated and not freed): what a kept graph holds, without the freed peak the heap keeps.
+static long HeapInUse() => (long)(MallInfo2().uordblks + MallInfo2().hblkhd);
+
+[System.Runtime.InteropServices.DllImport("libc", EntryPoint = "mallinfo2")]
+static extern MallInfo MallInfo2();
+
+[System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
+internal struct MallInfo
+{
+    public nuint arena, ordblks, smblks, hblks, hblkhd, usmblks, fsmblks, uordblks, fordblks, keepcost;
 }

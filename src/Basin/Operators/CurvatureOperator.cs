@@ -73,17 +73,37 @@ public abstract class CurvatureOperator : ILinearOperator, IDisposable
 
     private long reservedBytes;
     private bool reservationTried;
+    private bool gemmForm;
 
     /// <summary>Whether this operator keeps the state of every batch of streamed data (see <see cref="Caches"/>).</summary>
     public bool CachesEveryBatch => !Data.IsSingleBatch && Caches;
 
+    /// <summary>
+    /// Whether the graphs this operator keeps run the model's convolutions as GEMMs (<see cref="GemmConvolutions"/>):
+    /// where that form applies and its larger graphs fit in what <see cref="GraphMemory"/> has left; graphs built for one
+    /// product only (streamed data that is not cached) leave convolutions to libtorch, whose forward and first backward are cheaper.
+    /// </summary>
+    protected bool GemmConvolutionsInGraphs => Caches && gemmForm;
+
     private void ReserveGraphMemory()
     {
         reservationTried = true;
-        if (Data.IsSingleBatch || Options.TrainModeBatchNorm) return;
-        if (GraphMemory.ActivationBytesPerSample(Model, Data, Device, DType) is not { } perSample) return;
-        long bytes = perSample * GraphMemory.ActivationFactor * Data.Count;
-        if (GraphMemory.TryReserve(bytes, Device)) reservedBytes = bytes;
+        if (Options.TrainModeBatchNorm) return;
+        bool gemm = GemmConvolutions.Applies(Device);
+        if (Data.IsSingleBatch && !gemm) return;
+        if (GraphMemory.GraphBytesPerSample(Model, Data, Device, DType) is not { } perSample) return;
+        long Bytes(long perOne) => perOne * GraphMemory.ActivationFactor * Data.Count;
+        gemm &= perSample.Unfolded > 0;
+        if (Data.IsSingleBatch)
+        {
+            // One batch is always cached; its convolutions run as GEMMs only where their patches fit too.
+            if (gemm && GraphMemory.TryReserve(Bytes(perSample.Unfolded), Device)) (reservedBytes, gemmForm) = (Bytes(perSample.Unfolded), true);
+            return;
+        }
+        if (gemm && GraphMemory.TryReserve(Bytes(perSample.Activations + perSample.Unfolded), Device))
+            (reservedBytes, gemmForm) = (Bytes(perSample.Activations + perSample.Unfolded), true);
+        else if (GraphMemory.TryReserve(Bytes(perSample.Activations), Device))
+            reservedBytes = Bytes(perSample.Activations);
     }
 
     private Tensor? weightsAtCache;

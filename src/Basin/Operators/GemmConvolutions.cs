@@ -6,8 +6,8 @@ using static TorchSharp.torch;
 namespace Basin.Operators;
 
 /// <summary>
-/// Runs a model's 2-D convolutions as unfold + one matrix product while a curvature operator builds the graph it
-/// differentiates twice, where libtorch's own convolution kernels would compute them (the CPU without oneDNN).
+/// Runs a model's 2-D convolutions as unfold + one matrix product while a curvature operator builds the graph it keeps
+/// and differentiates at every product, where libtorch's own convolution kernels would compute them (the CPU without oneDNN).
 /// </summary>
 /// <remarks>
 /// <para>

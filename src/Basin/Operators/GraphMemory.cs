@@ -8,9 +8,12 @@ namespace Basin.Operators;
 /// operator of the process: an operator reserves what its graphs will take before it keeps them, and frees it when disposed.
 /// </summary>
 /// <remarks>
-/// A cached graph of one batch holds the forward activations and the first backward's graph; measured as resident
-/// memory after the first cached Hessian or GGN product, it was 3.4–5.5 times the bytes of every layer's output per
-/// sample (LeNet-5, the MLP, cnn6, ResNet-20: <c>Basin.Benchmarks --memory</c>), so a reservation counts 6 times them.
+/// A cached graph of one batch holds the forward activations and the first backward's graph: glibc's heap in use after
+/// the first cached Hessian product was 1.2–2.0 times the bytes of every layer's output per sample (LeNet-5, cnn6,
+/// ResNet-20: <c>Basin.Benchmarks --memory</c>), while the product's own passing tensors raised the process's peak to
+/// 7.7–10.3 times once; a reservation counts 6 times them. Graphs whose convolutions run as GEMMs
+/// (<see cref="GemmConvolutions"/>) also keep every convolution's unfolded patches, counted with the activations: 1.0–1.2
+/// times activations and patches were kept, and the peak was 3.2–5.2 times them.
 /// The budget is a third of the memory the kernel reports available (<c>MemAvailable</c>) when first asked, or 2 GiB
 /// where that cannot be read, or <c>BASIN_GRAPH_MEMORY</c> MiB when set (0: stream every product); on a GPU, whose free memory TorchSharp does not report, one reservation may not exceed
 /// 2 GiB either.
@@ -62,24 +65,24 @@ public static class GraphMemory
     internal static void Release(long bytes) => Interlocked.Add(ref Reserved, -bytes);
 
     /// <summary>
-    /// The bytes of every leaf layer's output for one sample of <paramref name="data"/>, from one forward pass with hooks,
-    /// with the unfolded patches of every convolution the graph will run as a GEMM (<see cref="GemmConvolutions"/>); null when the layers cannot be seen (a TorchScript model) or none produced an output.
+    /// The bytes of every leaf layer's output for one sample of <paramref name="data"/>, and of the unfolded patches of
+    /// every convolution that <see cref="GemmConvolutions"/> can run as a GEMM, from one forward pass with hooks; null when
+    /// the layers cannot be seen (a TorchScript model) or none produced an output.
     /// </summary>
-    internal static long? ActivationBytesPerSample(Model model, CurvatureData data, Device device, ScalarType dtype)
+    internal static (long Activations, long Unfolded)? GraphBytesPerSample(Model model, CurvatureData data, Device device, ScalarType dtype)
     {
         using var scope = NewDisposeScope();
         var leaves = model.Module.modules().Where(m => !m.children().Any()).OfType<nn.Module<Tensor, Tensor>>().ToArray();
         if (leaves.Length == 0) return null;
-        long bytes = 0;
-        bool gemm = GemmConvolutions.Applies(device);
+        long activations = 0, unfolded = 0;
         var removers = new List<Action>();
         try
         {
             foreach (var leaf in leaves)
                 removers.Add(leaf.register_forward_hook((m, _, output) =>
                 {
-                    bytes += output.numel() * output.element_size();
-                    if (gemm && m is TorchSharp.Modules.Conv2d conv && GemmConvolutions.Supports(conv)) bytes += GemmConvolutions.UnfoldedBytesPerSample(conv, output);
+                    activations += output.numel() * output.element_size();
+                    if (m is TorchSharp.Modules.Conv2d conv && GemmConvolutions.Supports(conv)) unfolded += GemmConvolutions.UnfoldedBytesPerSample(conv, output);
                     return output;
                 }).remove);
             var batch = data.BatchAt(0, device, dtype);
@@ -94,7 +97,7 @@ public static class GraphMemory
         {
             foreach (var remove in removers) remove();
         }
-        return bytes > 0 ? bytes : null;
+        return activations > 0 ? (activations, unfolded) : null;
     }
 
     private static long ReadBudget()

@@ -91,17 +91,35 @@ public class GemmConvolutionsTests
         using var model = DenseReference.TinyCnn(seed: 5);
         var (x, y) = DenseReference.Batch(3, [1, 5, 5], 3, seed: 6);
         var data = CurvatureData.FromBatch(x, y);
+        // conv 2·5·5, BN 2·5·5, ReLU 2·5·5, flatten 50, linear 3: 203 numbers; the conv's patches: 1·3·3 at 25 positions.
+        Assert.Equal((203 * 8L, 225 * 8L), GraphMemory.GraphBytesPerSample(model, data, CPU, ScalarType.Float64));
+    }
+
+    [Fact]
+    public void ASingleBatchRunsItsConvolutionsAsGemmsOnlyWhereThePatchesFit()
+    {
+        using var model = DenseReference.TinyCnn(seed: 5);
+        var (x, y) = DenseReference.Batch(3, [1, 5, 5], 3, seed: 6);
+        var data = CurvatureData.FromBatch(x, y);
+        var convs = model.Module.modules().OfType<TorchSharp.Modules.Conv2d>().ToArray();
+        long seen = 0;
+        var counter = convs[0].register_forward_hook((_, input, output) => { seen = input.shape[0]; return output; });
+        GemmConvolutions.Force = true;
         try
         {
-            GemmConvolutions.Force = false;
-            Assert.Equal(203 * 8, GraphMemory.ActivationBytesPerSample(model, data, CPU, ScalarType.Float64));
-            // conv 1→2, 3×3, padding 1 on 5×5: 1·3·3 values at each of 25 positions.
-            GemmConvolutions.Force = true;
-            Assert.Equal((203 + 225) * 8, GraphMemory.ActivationBytesPerSample(model, data, CPU, ScalarType.Float64));
+            foreach (var (budget, expected) in new[] { (0L, 3L), (1L << 20, 1L) })
+            {
+                GraphMemory.ThreadBudget = budget;
+                using var op = new HessianOperator(model, data);
+                op.Apply(ones(op.Dimension, ScalarType.Float64)).Dispose();
+                Assert.True(expected == seen, $"budget {budget} B: libtorch's convolution saw {seen} samples, expected {expected}");
+            }
         }
         finally
         {
             GemmConvolutions.Force = null;
+            GraphMemory.ThreadBudget = null;
+            counter.remove();
         }
     }
 }
