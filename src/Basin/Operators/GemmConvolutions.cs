@@ -39,8 +39,22 @@ internal static class GemmConvolutions
         set => force = value;
     }
 
-    /// <summary>Whether the GEMM form is used on <paramref name="device"/>: on the CPU when oneDNN does not compute convolutions.</summary>
-    public static bool Applies(Device device) => force ?? (device.type == DeviceType.CPU && OneDnn.Enabled != true);
+    private static readonly Lazy<bool?> Setting = new(() => ParseSetting(Environment.GetEnvironmentVariable("BASIN_CONV_GEMM")));
+
+    /// <summary>Reads <c>BASIN_CONV_GEMM</c>: on, off, or unset (null).</summary>
+    internal static bool? ParseSetting(string? text) => text switch
+    {
+        null or "" => null,
+        "on" => true,
+        "off" => false,
+        _ => throw new ArgumentException($"BASIN_CONV_GEMM must be 'on' or 'off', got '{text}'"),
+    };
+
+    /// <summary>
+    /// Whether the GEMM form is used on <paramref name="device"/>: on the CPU when oneDNN does not compute convolutions,
+    /// unless <c>BASIN_CONV_GEMM=on|off</c> says otherwise (off: smaller graphs, slower products).
+    /// </summary>
+    public static bool Applies(Device device) => force ?? Setting.Value ?? (device.type == DeviceType.CPU && OneDnn.Enabled != true);
 
     /// <summary>Whether a convolution layer can be run in the GEMM form.</summary>
     public static bool Supports(Conv2d conv) =>

@@ -122,4 +122,12 @@ public class GemmConvolutionsTests
             counter.remove();
         }
     }
+
+    [Fact]
+    public void TheEnvironmentSwitchTakesOnOrOffAndNamesItselfOtherwise()
+    {
+        Assert.Equal(new bool?[] { true, false, null, null }, new[] { "on", "off", "", null }.Select(GemmConvolutions.ParseSetting));
+        var e = Assert.Throws<ArgumentException>(() => GemmConvolutions.ParseSetting("yes"));
+        Assert.Equal("BASIN_CONV_GEMM must be 'on' or 'off', got 'yes'", e.Message);
+    }
 }
