@@ -16,8 +16,10 @@ namespace Basin.Operators;
 /// bias. Its first backward is two matrix products and a fold (col2im); differentiating that again, as a Hessian- or
 /// GGN-vector product does, is matrix products, folds and unfolds, all of which libtorch runs on MKL's GEMM. libtorch's
 /// own convolution (<c>slow_conv2d</c>, used when oneDNN is off — <see cref="OneDnn"/>) computes the same products one
-/// sample at a time, and its double backward goes through transposed convolutions of the same kind: on 2 cores the
-/// Hessian-vector product of cnn6 at batch 128 took 3.3 s that way and 2.2 s as one GEMM (docs/benchmarks.md).
+/// sample at a time, and its double backward goes through transposed convolutions of the same kind: in one benchmark run
+/// on 2 cores a Hessian-vector product took 1.62 → 0.93 gradients (LeNet-5 at batch 2048), 3.09 → 2.50 (cnn6 at 128) and
+/// 3.39 → 2.16 (ResNet-20 at 128) that way → as GEMMs (docs/benchmarks.md). Building the graph costs more in this form
+/// (a larger forward and first backward), so only graphs that are kept for many products use it.
 /// </para>
 /// <para>
 /// The swap is done with hooks, so no model changes: a pre-hook computes the GEMM form from the layer's input and hands

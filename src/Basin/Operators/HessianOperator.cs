@@ -9,7 +9,7 @@ namespace Basin.Operators;
 /// <remarks>
 /// For an operator bound to one batch (or to streamed batches whose graphs fit in memory), the first backward graph (the
 /// gradient with its graph) of each batch is built once and reused across products, so each product costs one backward
-/// pass through it.
+/// pass through it; its convolutions run as GEMMs where that is faster (<see cref="GemmConvolutions"/>).
 /// </remarks>
 public sealed class HessianOperator : CurvatureOperator
 {
