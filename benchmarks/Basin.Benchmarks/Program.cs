@@ -215,7 +215,11 @@ static void Run(string spec, long[] shape, int batchSize, int repeats)
 }
 
 // glibc's count of heap bytes in use (allocated and not freed): what a kept graph holds, without the freed peak the heap keeps.
-static long HeapInUse() => (long)(MallInfo2().uordblks + MallInfo2().hblkhd);
+static long HeapInUse()
+{
+    var info = MallInfo2();
+    return (long)(info.uordblks + info.hblkhd);
+}
 
 [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "mallinfo2")]
 static extern MallInfo MallInfo2();

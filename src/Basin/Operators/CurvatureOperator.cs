@@ -79,11 +79,16 @@ public abstract class CurvatureOperator : ILinearOperator, IDisposable
     public bool CachesEveryBatch => !Data.IsSingleBatch && Caches;
 
     /// <summary>
-    /// Whether the graphs this operator keeps run the model's convolutions as GEMMs (<see cref="GemmConvolutions"/>):
-    /// where that form applies and its larger graphs fit in what <see cref="GraphMemory"/> has left; graphs built for one
-    /// product only (streamed data that is not cached) leave convolutions to libtorch, whose forward and first backward are cheaper.
+    /// The model's outputs on <paramref name="inputs"/>, for a graph a subclass differentiates twice. A graph this operator
+    /// keeps runs the model's convolutions as GEMMs (<see cref="GemmConvolutions"/>) where that form applies and its larger
+    /// graphs fit in what <see cref="GraphMemory"/> has left; a graph built for one product only (streamed data that is not
+    /// cached) leaves convolutions to libtorch, whose forward and first backward are cheaper.
     /// </summary>
-    protected bool GemmConvolutionsInGraphs => Caches && gemmForm;
+    protected Tensor GraphForward(Tensor inputs)
+    {
+        using var gemm = Caches && gemmForm ? GemmConvolutions.Use(Model.Module) : null;
+        return Model.Module.forward(inputs);
+    }
 
     private void ReserveGraphMemory()
     {
@@ -92,18 +97,18 @@ public abstract class CurvatureOperator : ILinearOperator, IDisposable
         bool gemm = GemmConvolutions.Applies(Device);
         if (Data.IsSingleBatch && !gemm) return;
         if (GraphMemory.GraphBytesPerSample(Model, Data, Device, DType) is not { } perSample) return;
-        long Bytes(long perOne) => perOne * GraphMemory.ActivationFactor * Data.Count;
-        gemm &= perSample.Unfolded > 0;
-        if (Data.IsSingleBatch)
+        bool Reserve(long perOne)
         {
-            // One batch is always cached; its convolutions run as GEMMs only where their patches fit too.
-            if (gemm && GraphMemory.TryReserve(Bytes(perSample.Unfolded), Device)) (reservedBytes, gemmForm) = (Bytes(perSample.Unfolded), true);
-            return;
+            long bytes = perOne * GraphMemory.ActivationFactor * Data.Count;
+            if (!GraphMemory.TryReserve(bytes, Device)) return false;
+            reservedBytes = bytes;
+            return true;
         }
-        if (gemm && GraphMemory.TryReserve(Bytes(perSample.Activations + perSample.Unfolded), Device))
-            (reservedBytes, gemmForm) = (Bytes(perSample.Activations + perSample.Unfolded), true);
-        else if (GraphMemory.TryReserve(Bytes(perSample.Activations), Device))
-            reservedBytes = Bytes(perSample.Activations);
+        gemm &= perSample.Unfolded > 0;
+        // One batch is always cached, and its convolutions run as GEMMs only where their patches fit too; streamed
+        // batches are cached with GEMM-form graphs where those fit, else with libtorch's where those do.
+        if (Data.IsSingleBatch) gemmForm = gemm && Reserve(perSample.Unfolded);
+        else if (!(gemmForm = gemm && Reserve(perSample.Activations + perSample.Unfolded))) Reserve(perSample.Activations);
     }
 
     private Tensor? weightsAtCache;

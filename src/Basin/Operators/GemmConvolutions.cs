@@ -62,14 +62,10 @@ internal static class GemmConvolutions
     public static bool Supports(Conv2d conv) =>
         conv.groups == 1 && conv.padding_mode == PaddingModes.Zeros && conv.padding_type is null;
 
-    /// <summary>
-    /// Runs every supported convolution of <paramref name="module"/> in the GEMM form until disposed, where
-    /// <see cref="Applies"/> on <paramref name="device"/>; otherwise does nothing.
-    /// </summary>
-    public static IDisposable Use(nn.Module module, Device device)
+    /// <summary>Runs every supported convolution of <paramref name="module"/> in the GEMM form until disposed.</summary>
+    public static IDisposable Use(nn.Module module)
     {
         var removers = new List<Action>();
-        if (!Applies(device)) return new Removal(removers);
         var pending = new Dictionary<nn.Module, Stack<Tensor>>(ReferenceEqualityComparer.Instance);
         foreach (var conv in module.modules().Prepend(module).OfType<Conv2d>().Where(Supports))
         {
@@ -91,13 +87,17 @@ internal static class GemmConvolutions
         long ph = conv.padding![0], pw = conv.padding[1], sh = conv.stride[0], sw = conv.stride[1], dh = conv.dilation[0], dw = conv.dilation[1];
         long ho = (x.shape[2] + 2 * ph - dh * (kh - 1) - 1) / sh + 1, wo = (x.shape[3] + 2 * pw - dw * (kw - 1) - 1) / sw + 1;
         long o = conv.out_channels;
-        var patches = nn.functional.unfold(x, (kh, kw), (dh, dw), (ph, pw), (sh, sw));      // [N, K, L]
+        var patches = Patches(conv, x);                                                      // [N, K, L]
         long k = patches.shape[1], l = patches.shape[2];
         var columns = patches.permute(1, 0, 2).reshape(k, n * l);                           // [K, N·L]
         var y = conv.weight!.view(o, k).mm(columns);                                         // [O, N·L]
         if (conv.bias is { } bias) y = y + bias.view(o, 1);
         return y.view(o, n, ho, wo).permute(1, 0, 2, 3).contiguous();
     }
+
+    /// <summary>Every sample's patches under <paramref name="conv"/>'s kernel, [N, C_in·k_h·k_w, L] (im2col).</summary>
+    internal static Tensor Patches(Conv2d conv, Tensor x) =>
+        nn.functional.unfold(x, (conv.kernel_size[0], conv.kernel_size[1]), (conv.dilation[0], conv.dilation[1]), (conv.padding![0], conv.padding[1]), (conv.stride[0], conv.stride[1]));
 
     /// <summary>The bytes of the unfolded patches one sample's pass through <paramref name="conv"/> keeps, given its output [1, C_out, H_o, W_o].</summary>
     internal static long UnfoldedBytesPerSample(Conv2d conv, Tensor output) =>

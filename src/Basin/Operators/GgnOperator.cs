@@ -33,8 +33,7 @@ public sealed class GgnOperator : CurvatureOperator
 
     private (Tensor, Tensor, Tensor[]) Graphs(Batch batch)
     {
-        Tensor output;
-        using (GemmConvolutionsInGraphs ? GemmConvolutions.Use(Model.Module, Device) : null) output = Model.Module.forward(batch.Inputs);
+        var output = GraphForward(batch.Inputs);
         var dummy = zeros_like(output).requires_grad_(true);
         var jtu = Grad(output, Parameters, createGraph: true, gradOutput: dummy);
         return (output, dummy, jtu);

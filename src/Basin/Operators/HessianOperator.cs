@@ -35,8 +35,7 @@ public sealed class HessianOperator : CurvatureOperator
 
     private Tensor[] FirstBackward(Batch batch)
     {
-        Tensor output;
-        using (GemmConvolutionsInGraphs ? GemmConvolutions.Use(Model.Module, Device) : null) output = Model.Module.forward(batch.Inputs);
+        var output = GraphForward(batch.Inputs);
         var loss = Losses.PerSample(Model.Loss, output, batch.Labels).mean();
         return Grad(loss, Parameters, createGraph: true);
     }

@@ -95,7 +95,7 @@ public static class PerSampleGradients
             bool supported = module switch
             {
                 Linear => true,
-                Conv2d c => c.groups == 1 && c.padding_mode == TorchSharp.PaddingModes.Zeros && c.padding_type is null,
+                Conv2d c => GemmConvolutions.Supports(c),
                 BatchNorm2d => !module.training,
                 _ => false,
             };
@@ -186,8 +186,7 @@ public static class PerSampleGradients
         long b = a.shape[0], c = a.shape[1], o = d.shape[1], kh = conv.kernel_size[0], kw = conv.kernel_size[1];
         if (conv.dilation[0] != 1 || conv.dilation[1] != 1 || (ConvByUnfold ?? Basin.Native.OneDnn.Enabled != true))
         {
-            var patches = nn.functional.unfold(a, (kh, kw), (conv.dilation[0], conv.dilation[1]), (conv.padding![0], conv.padding[1]), (conv.stride[0], conv.stride[1]));
-            return d.reshape(b, o, -1).bmm(patches.transpose(1, 2)).reshape(b, o, c, kh, kw);
+            return d.reshape(b, o, -1).bmm(GemmConvolutions.Patches(conv, a).transpose(1, 2)).reshape(b, o, c, kh, kw);
         }
         var input = a.transpose(0, 1);                                 // [C, B, H, W]: samples become channels
         var kernels = d.reshape(b * o, 1, d.shape[2], d.shape[3]);      // [B·O, 1, Ho, Wo]

@@ -63,19 +63,13 @@ public class GemmConvolutionsTests
         var convs = model.Module.modules().OfType<TorchSharp.Modules.Conv2d>().ToArray();
         var seen = new long[convs.Length];
         var expected = model.Module.forward(x);
-        GemmConvolutions.Force = true;
-        try
+        using (GemmConvolutions.Use(model.Module))
         {
-            using var use = GemmConvolutions.Use(model.Module, CPU);
             // Registered after Use's hooks: sees the input libtorch's kernel was handed.
             var counters = convs.Select((c, i) => c.register_forward_hook((_, input, output) => { seen[i] = input.shape[0]; return output; })).ToArray();
             var output = model.Module.forward(x);
             foreach (var h in counters) h.remove();
             Assert.True(DenseReference.RelativeError(output, expected) < 1e-14, "GEMM-form forward vs libtorch's");
-        }
-        finally
-        {
-            GemmConvolutions.Force = null;
         }
         Assert.Equal(new long[] { 1, 1, 6 }, seen);
         // Removed on dispose: libtorch convolves the whole batch again.
