@@ -13,6 +13,23 @@ public enum CostClass
     Expensive,
 }
 
+/// <summary>
+/// What a registered quantity is for in a ranking (metrics.md, "Baselines and oracles", revised 2026-12-03): a
+/// <see cref="Measure"/> is judged; a <see cref="Baseline"/> is the cheap bar a measure must clear; an
+/// <see cref="Oracle"/> reads the answer (the test error) with added noise, to calibrate what a score means, and is never a measure.
+/// </summary>
+public enum MetricRole
+{
+    /// <summary>A generalization measure, judged against the gap.</summary>
+    Measure,
+
+    /// <summary>A cheap baseline (training loss, norms, margin, …) a measure must beat to earn trust.</summary>
+    Baseline,
+
+    /// <summary>The answer plus noise: calibration, never a measure.</summary>
+    Oracle,
+}
+
 /// <summary>One generalization metric of <c>shared/spec/metrics.md</c>, identified by its id there.</summary>
 public interface IMetric
 {
@@ -27,6 +44,9 @@ public interface IMetric
 
     /// <summary>Its cost class.</summary>
     CostClass Cost { get; }
+
+    /// <summary>Its role in a ranking: a measure (the default), a baseline or an oracle.</summary>
+    MetricRole Role => MetricRole.Measure;
 
     /// <summary>Whether it runs only when named: <c>all</c> leaves it out (it trains something, or is slow).</summary>
     bool OptIn => false;

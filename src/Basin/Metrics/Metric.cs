@@ -22,6 +22,9 @@ public abstract class Metric(string id, string description, string source, CostC
     public virtual bool OptIn => false;
 
     /// <inheritdoc />
+    public virtual MetricRole Role => MetricRole.Measure;
+
+    /// <inheritdoc />
     public virtual string? DerivedFrom => null;
 
     /// <inheritdoc />

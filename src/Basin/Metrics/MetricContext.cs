@@ -24,6 +24,7 @@ public sealed class MetricContext : IDisposable
     private readonly Lazy<double> loss;
     private readonly Lazy<double> weightNormSquared;
     private readonly Lazy<double> zeroOneError;
+    private readonly Lazy<double[]> margins;
     private readonly Lazy<ProbeSummary> hessianProbes;
     private readonly Lazy<ProbeSummary> ggnProbes;
     private readonly Lazy<DiagonalEstimate> hessianDiagonal;
@@ -64,6 +65,11 @@ public sealed class MetricContext : IDisposable
         {
             Ledger.Charge(new MetricCost(ForwardPasses: 1));
             return Evaluation.Evaluate(Model, Samples, Settings.BatchSize).Error;
+        });
+        margins = Shared(() =>
+        {
+            Ledger.Charge(new MetricCost(ForwardPasses: 1));
+            return OutputMargins.Of(Model, Samples, Settings.BatchSize);
         });
         hessianProbes = Shared(() => ProbeSummary.Compute(Hessian, Settings, Settings.SeedFor(SeedStream.HessianProbes), Ledger));
         ggnProbes = Shared(() => ProbeSummary.Compute(Ggn, Settings, Settings.SeedFor(SeedStream.GgnProbes), Ledger));
@@ -120,6 +126,9 @@ public sealed class MetricContext : IDisposable
 
     /// <summary>The 0-1 training error on the samples: the loss in [0, 1] the PAC-Bayes bounds need.</summary>
     public double ZeroOneError => zeroOneError.Value;
+
+    /// <summary>The output margins γ_i = f(x_i)[y_i] − max_{j≠y_i} f(x_i)[j] of the measured samples, in their order (float64).</summary>
+    public IReadOnlyList<double> Margins => margins.Value;
 
     /// <summary>The flat weights w [P] as they were when the context was made (a detached copy): what every metric measures at.</summary>
     public Tensor Weights { get; }

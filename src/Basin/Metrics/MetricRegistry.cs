@@ -2,7 +2,10 @@
 
 namespace Basin.Metrics;
 
-/// <summary>Every metric of <c>shared/spec/metrics.md</c>, by id, in the spec's order.</summary>
+/// <summary>
+/// Every metric of <c>shared/spec/metrics.md</c>, by id, in the spec's order: the seeds' measures, then Jiang et al.
+/// 2020's PAC-Bayes flatness measures, the baselines and the oracle rows (<see cref="IMetric.Role"/>).
+/// </summary>
 public static class MetricRegistry
 {
     private static readonly List<IMetric> metrics =
@@ -35,6 +38,21 @@ public static class MetricRegistry
         new NormalizedSharpness(),
         new FisherRaoNorm(),
         new OptimizedPacBayesBoundMetric(),
+        new PacBayesFlatness(magnitudeAware: false),
+        new PacBayesFlatness(magnitudeAware: true),
+        new TrainLossBaseline(),
+        new TrainErrorBaseline(),
+        new MarginBaseline(),
+        new ParameterCountBaseline(),
+        new DistanceFromInitialization(),
+        new NormProduct(spectral: false, overMargin: false),
+        new NormProduct(spectral: true, overMargin: false),
+        new NormProduct(spectral: false, overMargin: true),
+        new NormProduct(spectral: true, overMargin: true),
+        new PathNorm(),
+        new StepsToCriterion(),
+        new NoisyOracle(1),
+        new NoisyOracle(5),
     ];
 
     private static readonly Lock Gate = new();

@@ -43,4 +43,13 @@ public enum SeedStream
 
     /// <summary>The random starts of Keskar's ascent after the first (which is z = 0).</summary>
     KeskarStarts = 91,
+
+    /// <summary>The Gaussian directions of Jiang's PAC-Bayes flatness (isotropic σ).</summary>
+    Flatness = 101,
+
+    /// <summary>The Gaussian directions of Jiang's magnitude-aware PAC-Bayes flatness.</summary>
+    MagnitudeFlatness = 102,
+
+    /// <summary>The noise added to the test error by the oracle rows.</summary>
+    Oracle = 111,
 }

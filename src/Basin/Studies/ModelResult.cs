@@ -11,13 +11,37 @@ namespace Basin.Studies;
 /// <param name="SquareError">Its standard error over batches.</param>
 public sealed record SubsamplingRow(int BatchSize, double TraceMean, double TraceError, double SquareMean, double SquareError);
 
+/// <summary>A model's loss and error on training images that no model of its population trained on (past <see cref="TrainConfig.TrainPool"/>).</summary>
+/// <param name="Samples">How many images.</param>
+/// <param name="Loss">Mean cross-entropy on them.</param>
+/// <param name="Error">Error rate on them, in [0, 1].</param>
+public sealed record HeldOutEvaluation(int Samples, double Loss, double Error);
+
 /// <summary>Everything measured on one model of a study (saved as its <c>result.json</c>).</summary>
 public sealed record ModelResult(
     string Name, Dictionary<string, string> Coordinates, TrainConfig Config, List<EpochLog> Log,
     double TrainLoss, double TrainError, double TestLoss, double TestError,
     List<MetricResult> Metrics, List<double[]> Density, List<SubsamplingRow> Subsampling, Landscape? Landscape, double TrainSeconds, double MeasureSeconds,
-    int TestSamples = 0, string? Code = null, string? Finished = null)
+    int TestSamples = 0, string? Code = null, string? Finished = null,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] HeldOutEvaluation? Unseen = null)
 {
+    /// <summary>
+    /// The error on every held-out image the model's result has: the test split and, when measured, the unseen training
+    /// images (<see cref="Unseen"/>), pooled; with the number of images. The benchmark's gap target.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public (double Error, int Samples) HeldOutError => Unseen is { } u && TestSamples > 0
+        ? ((TestError * TestSamples + u.Error * u.Samples) / (TestSamples + u.Samples), TestSamples + u.Samples)
+        : (TestError, TestSamples);
+
+    /// <summary>Held-out error (test split and unseen training images pooled) minus train error, in percentage points.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public double HeldOutErrorGap => 100 * (HeldOutError.Error - TrainError);
+
+    /// <summary>The binomial standard error of <see cref="HeldOutErrorGap"/> in percentage points (NaN without a held-out count).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public double HeldOutErrorGapStandardError => HeldOutError is var (e, n) && n > 0 ? 100 * Math.Sqrt(e * (1 - e) / n) : double.NaN;
+
     /// <summary>The Basin version that produced a result: the assembly's informational version, with the git commit it was built from.</summary>
     public static string CodeVersion { get; } =
         typeof(ModelResult).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)

@@ -36,6 +36,7 @@ public static class StudyAxes
     {
         "subsampling" => [new DensityExtra(), new SubsamplingExtra(), new LandscapeExtra()],
         "regularizers" => [new DensityExtra()],
+        "benchmark" => [new HeldOutExtra()],
         _ => [new DensityExtra(), new LandscapeExtra()],
     };
 

@@ -9,7 +9,8 @@ namespace Basin.Studies;
 /// <param name="Model">The study's entry for it.</param>
 /// <param name="Context">The metric context it was measured with (its shared inputs are still there).</param>
 /// <param name="Measured">The measured training samples.</param>
-public sealed record MeasuredModel(StudyModel Model, MetricContext Context, Dataset Measured);
+/// <param name="Data">The model's data set, whole (train and test splits).</param>
+public sealed record MeasuredModel(StudyModel Model, MetricContext Context, Dataset Measured, DataSplit? Data = null);
 
 /// <summary>
 /// One step a study runs on each model after measuring it, adding to its result: the axis of the study
@@ -84,5 +85,26 @@ public sealed class SubsamplingExtra : IModelExtra
             rows.Add(new SubsamplingRow(b, traces.Mean, traces.StandardError, squares.Mean, squares.StandardError));
         }
         return result with { Subsampling = rows };
+    }
+}
+
+/// <summary>
+/// The model's loss and error on the training images past its <see cref="Training.TrainConfig.TrainPool"/>, which no model
+/// of the population trained on (the trust benchmark's second held-out set: ≈ 50 000 images for Fashion-MNIST). Nothing
+/// when the model has no pool.
+/// </summary>
+public sealed class HeldOutExtra : IModelExtra
+{
+    /// <inheritdoc />
+    public string Name => "unseen training images";
+
+    /// <inheritdoc />
+    public ModelResult Apply(ModelResult result, MeasuredModel model)
+    {
+        int pool = model.Model.Config.TrainPool;
+        if (pool == 0 || model.Data is not { } data || pool >= data.Train.Count) return result;
+        using var unseen = data.Train.Subset(Enumerable.Range(pool, data.Train.Count - pool).Select(i => (long)i).ToArray(), $"{data.Train.Name}[{pool}:]");
+        var (loss, error) = Models.Evaluation.Evaluate(model.Context.Model, unseen, model.Model.Config.EvalBatchSize);
+        return result with { Unseen = new HeldOutEvaluation(unseen.Count, loss, error) };
     }
 }

@@ -72,7 +72,8 @@ public static class StudyReport
         return text.ToString();
     }
 
-    private static string Csv(IReadOnlyList<ModelResult> results)
+    /// <summary>One row per model × metric: value, error, cost, and the model's train and test figures.</summary>
+    internal static string Csv(IReadOnlyList<ModelResult> results)
     {
         var csv = new StringBuilder("model,coordinates,metric,value,standard_error,forward_passes,gradients,curvature_products,per_sample_gradients,seconds,train_loss,test_loss,train_error,test_error,loss_gap,error_gap_pp\n");
         foreach (var r in results)

@@ -98,6 +98,8 @@ public static class StudyRunner
                 using var built = Models.ModelZoo.Create(model.Config.Model, split.Train.SampleShape, split.Train.NumClasses, model.Config.Seed);
                 if (model.Config.TrainSubset > split.Train.Count)
                     throw new ArgumentException($"--subset {model.Config.TrainSubset} is more than the {split.Train.Count} training samples");
+                if (model.Config.TrainPool > split.Train.Count)
+                    throw new ArgumentException($"a training pool of {model.Config.TrainPool} is more than the {split.Train.Count} training samples");
                 int measured = Math.Min(spec.MeasureSamples, model.Config.TrainSubset > 0 ? model.Config.TrainSubset + model.Config.Confusion : split.Train.Count);
                 if (fisher && measured < spec.Measure.FisherSubsetSize)
                     throw new ArgumentException($"the Fisher metrics draw subsets of N′ = {spec.Measure.FisherSubsetSize} samples but only {measured} would be measured");
@@ -163,7 +165,7 @@ public static class StudyRunner
         var results = MetricRegistry.Measure(context, metrics, (i, m) => progress(StudyStage.Measuring, m.Id, 0.5 + 0.5 * i / metrics.Count)).ToList();
         var result = new ModelResult(model.Name, model.Coordinates, config, run.Log.ToList(), last.TrainLoss, last.TrainError, last.TestLoss, last.TestError,
             results, [], [], null, run.Log.Sum(l => l.Seconds), 0, split.Test.Count, ModelResult.CodeVersion, DateTime.UtcNow.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
-        var subject = new MeasuredModel(model, context, measured);
+        var subject = new MeasuredModel(model, context, measured, split);
         foreach (var extra in StudyAxes.Extras(spec.Name))
         {
             progress(StudyStage.Extra, extra.Name, 0.99);

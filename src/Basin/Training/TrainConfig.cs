@@ -54,6 +54,14 @@ public sealed record TrainConfig
     public int TrainSubset { get; init; }
 
     /// <summary>
+    /// Draw the subset from the first this-many training images only (0 = from all): the images past the pool are
+    /// never trained on by any model of a population, so they measure its test error with a second, larger held-out set
+    /// (the trust benchmark). Needs <see cref="TrainSubset"/>.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public int TrainPool { get; init; }
+
+    /// <summary>
     /// Confusion-set size (seed 001 §7.1): this many further training samples, disjoint from the subset,
     /// added with uniformly random labels. Needs <see cref="TrainSubset"/>.
     /// </summary>
@@ -86,6 +94,8 @@ public sealed record TrainConfig
         if (!(UniformLabels >= 0 && UniformLabels <= 1)) throw new ArgumentException($"--random-labels must be in [0, 1], got {UniformLabels}");
         if (RandomLabels > 0 && UniformLabels > 0) throw new ArgumentException("label noise is either uniform over all classes or from the other classes, not both");
         if (TrainSubset < 0) throw new ArgumentException($"--subset must be ≥ 0, got {TrainSubset}");
+        if (TrainPool < 0 || (TrainPool > 0 && (TrainSubset == 0 || TrainSubset + Confusion > TrainPool)))
+            throw new ArgumentException($"a training pool must hold the subset and its confusion set: pool {TrainPool}, subset {TrainSubset}, confusion {Confusion}");
         if (Confusion < 0 || (Confusion > 0 && TrainSubset == 0)) throw new ArgumentException("a confusion set needs a training subset size and a non-negative count");
         if (EvalBatchSize < 1) throw new ArgumentException("evaluation batch size must be positive");
         if (SwaStart < 0 || SwaStart > Epochs) throw new ArgumentException($"--swa-start must be an epoch between 1 and --epochs ({Epochs}), or 0 for no averaging; got {SwaStart}");

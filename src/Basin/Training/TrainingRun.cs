@@ -93,6 +93,13 @@ public sealed class TrainingRun : IDisposable
     /// </summary>
     public static Dataset PrepareTrainingSet(TrainConfig config, Dataset train)
     {
+        if (config.TrainPool > 0)
+        {
+            if (config.TrainPool > train.Count)
+                throw new ArgumentException($"a training pool of {config.TrainPool} is more than the {train.Count} training samples of {train.Name}");
+            using var pool = train.Subset(Enumerable.Range(0, config.TrainPool).Select(i => (long)i).ToArray(), $"{train.Name}[:{config.TrainPool}]");
+            return PrepareTrainingSet(config with { TrainPool = 0 }, pool);
+        }
         if (config.Confusion > 0)
         {
             var confused = train.WithConfusionSet(config.TrainSubset, config.Confusion, config.Seed);

@@ -1,0 +1,105 @@
+using System.Text.Json;
+using Basin.Benchmark;
+using Basin.Cli.Commands.Study;
+using Basin.Cli.Infrastructure;
+using Basin.Studies;
+
+namespace Basin.Cli.Commands.Benchmark;
+
+/// <summary>
+/// <c>basin benchmark</c>: trains a population that varies several hyper-parameters jointly on two data sets, every model
+/// to one criterion, measures every metric, baseline and oracle on each, and prints the verdict — which metric deserves
+/// trust (Jiang et al. 2020; Dziugaite et al. 2020). The main job.
+/// </summary>
+public sealed class BenchmarkCommand : ICommand
+{
+    /// <inheritdoc />
+    public string Name => "benchmark";
+
+    /// <inheritdoc />
+    public string Summary => "train a joint hyper-parameter grid on two data sets, measure everything, and say which metric deserves trust";
+
+    /// <inheritdoc />
+    public Arguments Options() => new Arguments(Name, new (string, bool, string)[]
+    {
+        ("preset", false, "quick (main job, minutes), standard (256 models, about an hour) or paper (Slurm or GPU); default quick"),
+        ("spec", false, "a benchmark design JSON file (data, axes with levels, fixed, seeds, criterion, epochs, pools, metrics, measure_samples, measure) instead of --preset"),
+        ("out", false, "benchmark folder (default runs/benchmark-PRESET); a killed benchmark resumes there"),
+        ("report-only", true, "rebuild the verdict from the saved results, training nothing"),
+        ("verdict", false, "also write the verdict markdown to this file (e.g. docs/results/verdict.md)"),
+        ("plan", true, "write the benchmark and its task list into --out and run nothing (run tasks with basin study --out DIR --task I)"),
+        ("slurm", true, "plan, then write slurm.sbatch (a job array, one index per model) into --out"),
+        ("slurm-cpus", false, "CPUs per task (default 2)"),
+        ("slurm-gpus", false, "GPUs per task (default 0)"),
+        ("slurm-time", false, "time limit per task (default 04:00:00)"),
+        ("slurm-partition", false, "partition (default: the cluster's)"),
+        ("slurm-mem", false, "memory per task, e.g. 8G (default: the cluster's)"),
+        ("json", true, "print the verdict as JSON (verdict.json) instead of the table"),
+    }.Concat(RuntimeOptions.Declarations)).Complete("preset", BenchmarkDesign.Presets.Keys);
+
+    /// <inheritdoc />
+    public int Run(Arguments args, CliContext context)
+    {
+        string preset = args.String("preset", "quick");
+        BenchmarkDesign? design = null;
+        if (args.String("spec") is { } specFile)
+        {
+            if (args.String("preset") is not null) throw new UsageException("give --preset or --spec, not both");
+            if (!File.Exists(specFile)) throw new UsageException($"--spec: {specFile} does not exist");
+            try { design = BenchmarkDesign.FromJson(File.ReadAllText(specFile)); }
+            catch (JsonException e) { throw new InvalidDataException($"{specFile}: not a benchmark design ({e.Message.Split(". ")[0]})"); }
+            try { design.Validate(); }
+            catch (ArgumentException e) { throw new InvalidDataException($"{specFile}: {e.Message}", e); }
+        }
+        string folder = args.String("out") ?? Path.Combine("runs", $"benchmark-{(design is null ? preset : "spec")}");
+        string command = $"basin benchmark {(design is null ? "--preset " + preset : "--spec " + args.String("spec"))} --out {folder}";
+        if (args.Has("report-only"))
+        {
+            var (saved, finished) = StudyRunner.Load(folder);
+            if (saved.Name != BenchmarkDesign.StudyName) throw new InvalidDataException($"{folder}: holds the study '{saved.Name}', not a benchmark (basin study --report-only reports it)");
+            if (StudyTasks.Unfinished(saved, folder) is { Count: > 0 } unfinished)
+                context.Error.WriteLine($"{unfinished.Count} of {saved.Models.Count} models not finished: {string.Join(", ", unfinished.Take(10))}{(unfinished.Count > 10 ? ", …" : "")}");
+            return Report(saved, finished, folder, $"basin benchmark --report-only --out {folder}", args, context);
+        }
+        var spec = UsageException.Check(() => (design ?? BenchmarkDesign.FromPreset(preset)).Build());
+        if (args.Has("plan") || args.Has("slurm")) return ClusterTasks.Plan(spec, folder, args, context);
+        var runtime = RuntimeOptions.Initialize(args);
+        context.Error.WriteLine($"benchmark ({spec.Preset}): {spec.Models.Count} models in {folder}");
+        context.Progress.Restart();
+        var results = StudyRunner.Run(spec, folder, device: runtime.Device, progress: p =>
+        {
+            context.Progress.Draw((p.Model + p.Fraction) / p.Models, "benchmark", $"model {p.Model + 1}/{p.Models}", p.Fraction, $"{p.Name}: {p}");
+            if (p.Stage == StudyStage.Done)
+            {
+                context.Progress.Clear();
+                context.Error.WriteLine($"  {p.Model + 1}/{p.Models} {p.Name} done");
+            }
+        });
+        context.Progress.Clear();
+        return Report(spec, results, folder, command, args, context);
+    }
+
+    private static int Report(StudySpec spec, List<ModelResult> results, string folder, string command, Arguments args, CliContext context)
+    {
+        BenchmarkVerdict verdict;
+        try { verdict = BenchmarkScores.Score(results); }
+        catch (ArgumentException e) { throw new InvalidDataException($"{folder}: {e.Message}", e); }
+        VerdictReport.Write(verdict, spec, results, folder, command);
+        if (args.String("verdict") is { } path) IO.AtomicFile.WriteAllText(path, VerdictReport.Markdown(verdict, spec, command));
+        if (args.Has("json"))
+        {
+            context.Out.WriteLine(File.ReadAllText(Path.Combine(folder, "verdict.json")));
+            return 0;
+        }
+        int included = verdict.Models - verdict.Excluded.Count;
+        context.Out.WriteLine($"trust benchmark ({spec.Preset}): {included} of {verdict.Models} models reached the criterion; data {string.Join(", ", verdict.DataSets)}; axes {string.Join(", ", verdict.Axes)}");
+        context.Out.WriteLine($"target: {BenchmarkDesign.Target} ({verdict.GapRange.Low:F1} … {verdict.GapRange.High:F1} pp, noise ±{verdict.GapNoise:F2} pp); τ and Ψ within data sets; sign-error over one-axis pairs beyond noise");
+        context.Out.WriteLine();
+        context.Out.Write(VerdictReport.Table(verdict));
+        context.Out.WriteLine();
+        context.Out.WriteLine(VerdictReport.Reading(verdict));
+        if (verdict.Excluded.Count > 0) context.Out.WriteLine($"excluded (missed the criterion): {string.Join(", ", verdict.Excluded.Select(e => e.Model))}");
+        context.Out.WriteLine($"report: {Path.Combine(folder, "verdict.md")}, verdict.json, results.csv");
+        return 0;
+    }
+}

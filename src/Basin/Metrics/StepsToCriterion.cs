@@ -1,0 +1,30 @@
+namespace Basin.Metrics;
+
+/// <summary>
+/// <c>baseline.steps_to_criterion</c>: the optimisation steps taken until the training criterion held — epochs trained ×
+/// ⌈n/B⌉ steps per epoch (Jiang et al. 2020 §6, "number of steps to reach cross-entropy 0.01", a strong baseline in
+/// their study). From the training run's log; not applicable without a run or without a criterion. A run that hit its
+/// epoch cap short of the criterion reports its steps with the term <c>criterion_met</c> = 0.
+/// </summary>
+public sealed class StepsToCriterion() : Metric("baseline.steps_to_criterion", "optimisation steps until the training criterion held", "Jiang et al. 2020 §6 (baseline)", CostClass.Cheap)
+{
+    /// <inheritdoc />
+    public override MetricRole Role => MetricRole.Baseline;
+
+    /// <inheritdoc />
+    public override string? NotApplicable(MetricContext context) =>
+        context.Run is null ? "needs the training run's log: measure from a checkpoint"
+        : context.Run.Config.Until is null ? "the run trained a fixed number of epochs (no --until criterion)"
+        : context.Run.Config.TrainSubset == 0 ? "the training-set size is not in the run's config (trained on a whole split)"
+        : null;
+
+    /// <inheritdoc />
+    public override MetricResult Compute(MetricContext context)
+    {
+        var run = context.Run!;
+        int n = run.Config.TrainSubset + run.Config.Confusion;
+        long perEpoch = (n + run.Config.BatchSize - 1) / run.Config.BatchSize;
+        return Result(context, run.EpochsDone * perEpoch, double.NaN, [("criterion", run.Config.Until!), ("training_samples", n), ("batch_size", run.Config.BatchSize)],
+            [("epochs", run.EpochsDone), ("criterion_met", run.ReachedCriterion ? 1 : 0)]);
+    }
+}

@@ -1,0 +1,59 @@
+using Basin.Metrics;
+using Basin.Operators;
+using Xunit;
+using static Basin.Tests.Metrics.MetricTestModels;
+using static TorchSharp.torch;
+
+namespace Basin.Tests.Metrics;
+
+public class PacBayesFlatnessTests
+{
+    [Fact]
+    public void SearchFindsTheCrossingOfAClosedForm()
+    {
+        // Increase s² crosses 0.1 at √0.1 = 0.316228: bracketed upward from 0.01, then 7 bisections leave a bracket of
+        // ratio 2^(1/128); the answer is its lower end. The delta-method error: 0.001 / slope, slope ≈ 2·√0.1.
+        var (s, error, lo, hi, _) = PacBayesFlatness.Search(x => (x * x, 0.001), 0.1, 7);
+        double truth = Math.Sqrt(0.1);
+        Assert.True(s <= truth && s >= truth / Math.Pow(2, 1.0 / 128), $"s′ = {s} vs {truth}");
+        Assert.True(hi / lo <= Math.Pow(2, 1.0 / 128) * (1 + 1e-12), $"bracket {lo} … {hi}");
+        Assert.True(Math.Abs(error - 0.001 / (2 * truth)) < 0.01 * 0.001 / (2 * truth), $"error {error}");
+        // Downward from 0.01: 1000·s crosses 0.1 at 1e-4.
+        var (down, _, _, _, _) = PacBayesFlatness.Search(x => (1000 * x, 0), 0.1, 7);
+        Assert.True(down <= 1e-4 && down >= 1e-4 / Math.Pow(2, 1.0 / 128), $"s′ = {down}");
+        // No crossing: NaN.
+        Assert.True(double.IsNaN(PacBayesFlatness.Search(_ => (0, 0), 0.1, 7).Scale));
+    }
+
+    [Fact]
+    public void TheLossIncreaseAtTheFoundSigmaIsTheThreshold()
+    {
+        // An independent check on a tiny model: 400 fresh Gaussian directions at the metric's σ′ (not its own 32) give an
+        // expected increase of 0.1 within 4 standard errors of the metric's Monte-Carlo mean (32 draws).
+        using var scope = NewDisposeScope();
+        var (model, data) = TanhMlp();
+        using (model)
+        using (data)
+        {
+            var r = Run(model, data, new MeasureSettings { Seed = 3 }, "pacbayes.flatness_sigma");
+            double sigma = r.Terms["sigma"];
+            Assert.Equal(1 / (sigma * sigma), r.Value, 10);
+            var parameters = model.Module.parameters().ToArray();
+            var w = ParameterSelection.Flatten(parameters.Select(p => p.detach()));
+            double loss = CrossEntropy(model, data);
+            var increases = new List<double>();
+            using var generator = new Generator(12345);
+            for (int k = 0; k < 400; k++)
+            {
+                var u = randn(w.shape, w.dtype, generator: generator) * sigma;
+                var steps = ParameterSelection.Split(u, parameters);
+                using (no_grad()) for (int i = 0; i < parameters.Length; i++) parameters[i].add_(steps[i]);
+                increases.Add(CrossEntropy(model, data) - loss);
+                using (no_grad()) for (int i = 0; i < parameters.Length; i++) parameters[i].sub_(steps[i]);
+            }
+            double mean = increases.Average(), sd = Math.Sqrt(increases.Sum(d => (d - mean) * (d - mean)) / (increases.Count - 1));
+            double tolerance = 4 * Math.Sqrt(sd * sd / 32 + sd * sd / 400);
+            Assert.True(Math.Abs(mean - 0.1) <= tolerance, $"E ΔL at σ′ = {sigma}: {mean} (sd {sd}) vs 0.1 ± {tolerance}");
+        }
+    }
+}
