@@ -17,7 +17,7 @@ public static class VerdictReport
     /// <summary>Writes verdict.md, verdict.json and results.csv into <paramref name="folder"/>, each atomically, after all three are made.</summary>
     public static void Write(BenchmarkVerdict verdict, StudySpec spec, IReadOnlyList<ModelResult> results, string folder, string command)
     {
-        string md = Markdown(verdict, spec, command);
+        string md = Markdown(verdict, spec, results, command);
         string json = JsonSerializer.Serialize(new
         {
             target = BenchmarkDesign.Target, verdict.Models, excluded = verdict.Excluded.Select(e => new { model = e.Model, why = e.Why }), data_sets = verdict.DataSets, verdict.Axes,
@@ -66,7 +66,7 @@ public static class VerdictReport
     }
 
     /// <summary><c>verdict.md</c>.</summary>
-    public static string Markdown(BenchmarkVerdict verdict, StudySpec spec, string command)
+    public static string Markdown(BenchmarkVerdict verdict, StudySpec spec, IReadOnlyList<ModelResult> results, string command)
     {
         var md = new StringBuilder();
         int included = verdict.Models - verdict.Excluded.Count;
@@ -75,7 +75,8 @@ public static class VerdictReport
         md.AppendLine($"Target, fixed before the run: the **{BenchmarkDesign.Target}** (percentage points; test split and the training images no model saw, pooled). " +
             $"{verdict.Models} models, {included} scored; data sets {string.Join(", ", verdict.DataSets)}; axes varied jointly: {string.Join(", ", verdict.Axes)}. " +
             $"Held-out gaps {F2(verdict.GapRange.Low)} … {F2(verdict.GapRange.High)} pp, median binomial standard error {F2(verdict.GapNoise)} pp. " +
-            $"Models: {Describe(spec)}. Reproduce: `{command}`.");
+            $"Models: {Describe(spec)}. " +
+            (spec.Preset is "quick" or "standard" or "paper" ? $"Run: `basin benchmark --preset {spec.Preset}`; rebuild" : "Rebuild") + $" this verdict from the saved results, training nothing: `{command}`.");
         md.AppendLine();
         md.AppendLine(Reading(verdict));
         md.AppendLine();
@@ -92,7 +93,7 @@ public static class VerdictReport
         md.AppendLine();
         md.AppendLine("- **τ**: Kendall τ-b between the metric and the held-out gap within each data set, averaged; **q**: its permutation p-value (gaps shuffled within data sets), Benjamini–Hochberg-adjusted over every row × both targets (held-out gap and test-split gap).");
         md.AppendLine("- **Ψ**: Jiang et al. 2020's granulated τ — for each axis the mean τ over groups of models differing only in that axis, then the mean over axes. **CMI**: Jiang's K(μ), the normalised conditional mutual information between the signs of the metric's and the gap's differences given the hyper-parameters, minimised over conditioning sets of ≤ 2 axes (1 = a perfect predictor, 0 = nothing beyond the knobs).");
-        md.AppendLine("- **sign-error** (Dziugaite et al. 2020): over pairs of models differing in exactly one hyper-parameter whose gaps differ by more than twice their binomial noise, the fraction ordered wrongly (a metric difference within the metric's own standard error counts ½); per environment (axis × data set), mean and **worst** over environments with ≥ 5 kept pairs. 0.5 is a coin.");
+        md.AppendLine("- **sign-error** (Dziugaite et al. 2020): over pairs of models differing in exactly one hyper-parameter whose gaps differ by more than twice their binomial noise, the fraction ordered wrongly (a metric difference within the metric's own standard error counts ½); per environment (axis × data set), mean and **worst** over environments with ≥ 3 kept pairs. 0.5 is a coin.");
         md.AppendLine("- **within-grid τ**: pooled τ over pairs of seeds at the same grid point — does the metric order models beyond what the knobs do? (q over rows.) **τ − best baseline**: a paired bootstrap that resamples grid points, then seeds, and draws each metric's and each gap's own noise; q over the compared rows.");
         md.AppendLine("- **Trustworthy** = a measure (not a baseline, not an oracle) whose worst-case sign-error is below 0.5 and whose τ beats the best baseline's on the paired test (q < 0.05). Oracle rows read the test error with 1 or 5 pp of noise: they show what a τ means.");
         md.AppendLine();
@@ -115,6 +116,15 @@ public static class VerdictReport
         md.AppendLine();
         md.AppendLine(verdict.NotScored.Count == 0 ? "Every measured metric was scored." : "Metrics not scored:");
         foreach (var (metric, why) in verdict.NotScored) md.AppendLine($"- {metric}: {why}");
+        md.AppendLine();
+        md.AppendLine("## Models");
+        md.AppendLine();
+        md.AppendLine("Gaps in percentage points with their binomial standard errors: on the test split, and on the test split and the unseen training images pooled (the target).");
+        md.AppendLine();
+        md.AppendLine("| model | epochs | train loss | train err % | test-split gap | held-out images | held-out gap |");
+        md.AppendLine("| --- | --- | --- | --- | --- | --- | --- |");
+        foreach (var r in results)
+            md.AppendLine($"| {r.Name} | {r.Log.Count}{(r.HitCap ? " (CAP)" : "")} | {r.TrainLoss.ToString("G3", CultureInfo.InvariantCulture)} | {F2(100 * r.TrainError)} | {F2(r.ErrorGap)} ± {F2(r.ErrorGapStandardError)} | {r.HeldOutError.Samples} | {F2(r.HeldOutErrorGap)} ± {F2(r.HeldOutErrorGapStandardError)} |");
         return md.ToString();
     }
 

@@ -33,7 +33,7 @@ public static class SignError
     /// must be equal within a pair and never count as the axis changed).
     /// </summary>
     public static SignErrorResult Compute(IReadOnlyList<IReadOnlyDictionary<string, string>> coordinates, IReadOnlyList<double> measure, IReadOnlyList<double> measureErrors,
-        IReadOnlyList<double> gap, IReadOnlyList<double> gapErrors, string dataKey = "data", string seedKey = "seed", double noiseMultiple = 2, int minimumKept = 5)
+        IReadOnlyList<double> gap, IReadOnlyList<double> gapErrors, string dataKey = "data", string seedKey = "seed", double noiseMultiple = 2, int minimumKept = 3)
     {
         int n = measure.Count;
         if (coordinates.Count != n || measureErrors.Count != n || gap.Count != n || gapErrors.Count != n) throw new ArgumentException("one coordinate set, measure value and error, gap and gap error per model");

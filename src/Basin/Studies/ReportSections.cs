@@ -26,7 +26,7 @@ public sealed class HeaderSection : IReportSection
         var (spec, results) = (input.Spec, input.Results);
         md.AppendLine($"# Study: {spec.Name} ({spec.Preset})");
         md.AppendLine();
-        md.AppendLine($"{results.Count} of {spec.Models.Count} models finished. Data: `{results[0].Config.Data}`, model: `{results[0].Config.Model}`, metrics measured on {spec.MeasureSamples} training samples per model.");
+        md.AppendLine($"{results.Count} of {spec.Models.Count} models finished. Data: `{results[0].Config.Data}`, model: `{results[0].Config.Model}`, metrics measured on {MeasuredSamples(spec, results)} training samples per model.");
         if (results.Count < spec.Models.Count)
             md.AppendLine($"Not finished: {string.Join(", ", spec.Models.Select(m => m.Name).Except(results.Select(r => r.Name)))}.");
         if (StudyAxes.Names.TryGetValue(spec.Name, out var what)) md.AppendLine($"Axis: {what}.");
@@ -40,6 +40,13 @@ public sealed class HeaderSection : IReportSection
             md.AppendLine($"Measured with basin {string.Join(", ", codes)}{when}; training seeds {string.Join(", ", seeds)}; metric seed = each model's training seed.");
         }
         md.AppendLine();
+    }
+
+    /// <summary>The number of training samples each model was measured on — the spec's count or the model's training set where smaller — as "N" or "N₁ … N₂".</summary>
+    internal static string MeasuredSamples(StudySpec spec, IReadOnlyList<ModelResult> results)
+    {
+        var counts = results.Select(r => r.Config.TrainSubset > 0 ? Math.Min(spec.MeasureSamples, r.Config.TrainSubset + r.Config.Confusion) : spec.MeasureSamples).Distinct().Order().ToList();
+        return counts.Count == 1 ? $"{counts[0]}" : $"{counts[0]} … {counts[^1]}";
     }
 }
 

@@ -13,7 +13,7 @@ public class BenchmarkScoresTests
     /// points; "perfect" is the gap itself, "knob" follows a only, the baseline train loss is noise, and one model missed
     /// its criterion.
     /// </summary>
-    private static List<ModelResult> Population()
+    internal static List<ModelResult> Population()
     {
         var rng = new Random(11);
         var results = new List<ModelResult>();

@@ -52,14 +52,14 @@ public sealed class BenchmarkCommand : ICommand
             catch (ArgumentException e) { throw new InvalidDataException($"{specFile}: {e.Message}", e); }
         }
         string folder = args.String("out") ?? Path.Combine("runs", $"benchmark-{(design is null ? preset : "spec")}");
-        string command = $"basin benchmark {(design is null ? "--preset " + preset : "--spec " + args.String("spec"))} --out {folder}";
+        string command = $"basin benchmark --report-only --out {folder}";
         if (args.Has("report-only"))
         {
             var (saved, finished) = StudyRunner.Load(folder);
             if (saved.Name != BenchmarkDesign.StudyName) throw new InvalidDataException($"{folder}: holds the study '{saved.Name}', not a benchmark (basin study --report-only reports it)");
             if (StudyTasks.Unfinished(saved, folder) is { Count: > 0 } unfinished)
                 context.Error.WriteLine($"{unfinished.Count} of {saved.Models.Count} models not finished: {string.Join(", ", unfinished.Take(10))}{(unfinished.Count > 10 ? ", …" : "")}");
-            return Report(saved, finished, folder, $"basin benchmark --report-only --out {folder}", args, context);
+            return Report(saved, finished, folder, command, args, context);
         }
         var spec = UsageException.Check(() => (design ?? BenchmarkDesign.FromPreset(preset)).Build());
         if (args.Has("plan") || args.Has("slurm")) return ClusterTasks.Plan(spec, folder, args, context);
@@ -85,7 +85,7 @@ public sealed class BenchmarkCommand : ICommand
         try { verdict = BenchmarkScores.Score(results); }
         catch (ArgumentException e) { throw new InvalidDataException($"{folder}: {e.Message}", e); }
         VerdictReport.Write(verdict, spec, results, folder, command);
-        if (args.String("verdict") is { } path) IO.AtomicFile.WriteAllText(path, VerdictReport.Markdown(verdict, spec, command));
+        if (args.String("verdict") is { } path) IO.AtomicFile.WriteAllText(path, VerdictReport.Markdown(verdict, spec, results, command));
         if (args.Has("json"))
         {
             context.Out.WriteLine(File.ReadAllText(Path.Combine(folder, "verdict.json")));

@@ -29,7 +29,7 @@ internal static class ClusterTasks
         if (resources is null) return 0;
         string script = SlurmScript.Write(spec.Name, tasks, folder, resources, SelfCommand());
         context.Out.WriteLine($"sbatch {SlurmScript.Quote(script)}");
-        context.Out.WriteLine($"then: basin study --report-only --out {SlurmScript.Quote(folder)}");
+        context.Out.WriteLine($"then: basin {(spec.Name == Basin.Benchmark.BenchmarkDesign.StudyName ? "benchmark" : "study")} --report-only --out {SlurmScript.Quote(folder)}");
         return 0;
     }
 
