@@ -6,11 +6,16 @@ namespace Basin.Metrics;
 /// <c>oracle.test_error_noisy_1pp</c> and <c>oracle.test_error_noisy_5pp</c>: the model's test error (from its training
 /// run's final log, in [0, 1]) plus Gaussian noise of standard deviation 0.01 or 0.05 — Jiang et al. 2020's oracle rows,
 /// which tell a reader what a τ means (an oracle with 1 pp of noise is what a near-perfect measure scores). Never a
-/// measure: it reads the answer. The noise is seeded by the measure seed and the run's seed.
+/// measure: it reads the answer. The noise is drawn from a seed that hashes the run's whole config with the measure seed,
+/// so models of one population get independent draws (the trust benchmark puts the same noise on its own target instead,
+/// seeded by the model's name: <see cref="Noise"/>).
 /// </summary>
 public sealed class NoisyOracle(int percentagePoints) : Metric($"oracle.test_error_noisy_{percentagePoints}pp",
     $"oracle: test error plus Gaussian noise of {percentagePoints} pp", "Jiang et al. 2020 §6 (oracle)", CostClass.Cheap)
 {
+    /// <summary>The noise's standard deviation in percentage points.</summary>
+    public int PercentagePoints { get; } = percentagePoints;
+
     /// <inheritdoc />
     public override MetricRole Role => MetricRole.Oracle;
 
@@ -20,9 +25,21 @@ public sealed class NoisyOracle(int percentagePoints) : Metric($"oracle.test_err
     /// <inheritdoc />
     public override MetricResult Compute(MetricContext context)
     {
-        int seed = context.Settings.SeedFor(SeedStream.Oracle) * 1009 + context.Run!.Config.Seed * 31 + percentagePoints;
-        double noise = new Random(seed).NextGaussian() * percentagePoints / 100.0;
+        string key = $"{context.Run!.Config.ToJson()}|{context.Settings.SeedFor(SeedStream.Oracle)}";
+        double noise = Noise(key, PercentagePoints) * PercentagePoints / 100.0;
         double testError = context.Run.FinalLog.TestError;
-        return Result(context, testError + noise, double.NaN, [("noise_sd", percentagePoints / 100.0), ("seed", seed)], [("test_error", testError)]);
+        return Result(context, testError + noise, double.NaN, [("noise_sd", PercentagePoints / 100.0), ("seed", "FNV-1a of the run's config and the measure seed")], [("test_error", testError)]);
+    }
+
+    /// <summary>A standard normal draw seeded by the 32-bit FNV-1a hash of <paramref name="key"/> and the noise level: the same key, the same draw, in any process.</summary>
+    public static double Noise(string key, int percentagePoints)
+    {
+        uint hash = 2166136261;
+        foreach (char c in $"{key}|{percentagePoints}")
+        {
+            hash ^= c;
+            hash *= 16777619;
+        }
+        return new Random((int)(hash & 0x7fffffff)).NextGaussian();
     }
 }

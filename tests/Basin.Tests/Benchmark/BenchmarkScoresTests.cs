@@ -31,6 +31,7 @@ public class BenchmarkScoresTests
                                 Metric("hessian.trace", gap, 0.01),
                                 Metric("sharpness.keskar", a, 0),
                                 Metric("baseline.train_loss", rng.NextDouble(), double.NaN),
+                                Metric("oracle.test_error_noisy_1pp", 0, double.NaN),
                             };
                             var config = new TrainConfig { Until = "train-loss<=0.01", Seed = seed };
                             var log = new List<EpochLog> { new(1, 0.1, capped ? 0.5 : 0.005, 0, 1, gap / 100, 1) };
@@ -66,6 +67,11 @@ public class BenchmarkScoresTests
         Assert.Equal(0.0, knob.WithinGridTau, 12);
         Assert.Equal(1.0, knob.WithinGridP, 12);
         Assert.False(knob.Trustworthy);
+        // The oracle row reads the target plus 1 pp of noise, not its stored value (0 everywhere, which has no τ): the
+        // gaps span 14 pp in steps of 0.5 to 2, so 1 pp of noise leaves a high but imperfect τ; never trustworthy.
+        var oracle = verdict.Rows.Single(r => r.Metric == "oracle.test_error_noisy_1pp");
+        Assert.True(oracle.Tau > 0.7 && oracle.Tau < 1, $"oracle τ = {oracle.Tau}");
+        Assert.False(oracle.Trustworthy);
         // Pairs: per data set, 3 axes × 4 other-axis settings × 2 seeds = 24, less the 3 pairs of the excluded model.
         Assert.Equal(48 - 3, perfect.Sign.Pairs);
     }

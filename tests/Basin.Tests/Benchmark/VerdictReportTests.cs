@@ -15,7 +15,7 @@ public class VerdictReportTests
         var results = BenchmarkScoresTests.Population();
         var spec = new StudySpec
         {
-            Name = BenchmarkDesign.StudyName, Preset = "spec", Metrics = "hessian.trace,sharpness.keskar,baseline.train_loss",
+            Name = BenchmarkDesign.StudyName, Preset = "spec", Metrics = "hessian.trace,sharpness.keskar,baseline.train_loss,oracle.test_error_noisy_1pp",
             Models = results.Select(r => new StudyModel(r.Name, r.Config, r.Coordinates)).ToList(),
         };
         File.WriteAllText(Path.Combine(tmp.Path, StudyRunner.SpecFile), spec.ToJson());
