@@ -25,6 +25,6 @@ public sealed class DistanceFromInitialization() : Metric("norm.frobenius_distan
         double sum = 0;
         foreach (var (name, p) in context.Parameters)
             sum += (p.detach().to(ScalarType.Float64) - context.Run!.InitialWeights[name].to(p.device).to(ScalarType.Float64)).square().sum().item<double>();
-        return Result(context, Math.Sqrt(sum), double.NaN, [("parameters", context.Parameters.Length)]);
+        return Result(context, Math.Sqrt(sum), 0, [("parameters", context.Parameters.Length)]);
     }
 }

@@ -20,6 +20,6 @@ public sealed class MarginBaseline() : Metric("baseline.margin", "inverse 10th-p
         double gamma = OutputMargins.Percentile10(context);
         if (!(gamma > 0))
             return Result(context, double.NaN, double.NaN, [("not_applicable", $"γ₁₀ = {gamma:G4} ≤ 0: more than a tenth of the samples are misclassified")], [("gamma10", gamma)]);
-        return Result(context, 1 / gamma, double.NaN, [("percentile", 10), ("samples", context.N)], [("gamma10", gamma)]);
+        return Result(context, 1 / gamma, 0, [("percentile", 10), ("samples", context.N)], [("gamma10", gamma)]);
     }
 }

@@ -28,7 +28,7 @@ public sealed class NoisyOracle(int percentagePoints) : Metric($"oracle.test_err
         string key = $"{context.Run!.Config.ToJson()}|{context.Settings.SeedFor(SeedStream.Oracle)}";
         double noise = Noise(key, PercentagePoints) * PercentagePoints / 100.0;
         double testError = context.Run.FinalLog.TestError;
-        return Result(context, testError + noise, double.NaN, [("noise_sd", PercentagePoints / 100.0), ("seed", "FNV-1a of the run's config and the measure seed")], [("test_error", testError)]);
+        return Result(context, testError + noise, 0, [("noise_sd", PercentagePoints / 100.0), ("seed", "FNV-1a of the run's config and the measure seed")], [("test_error", testError)]);
     }
 
     /// <summary>A standard normal draw seeded by the 32-bit FNV-1a hash of <paramref name="key"/> and the noise level: the same key, the same draw, in any process.</summary>

@@ -7,7 +7,7 @@ namespace Basin.Metrics;
 /// Σ_l ln ‖W^(l)‖_F², <c>norm.spectral_product</c> = Σ_l ln ‖W^(l)‖₂² (the log of Π_l ‖W^(l)‖²; ranks are unchanged and
 /// deep products stay in range), over every weight tensor of two or more dimensions (a conv kernel reshaped to rows ×
 /// cols·k·k; biases and norm scales left out). The <c>…_over_margin</c> forms subtract ln γ₁₀² (the margin-normalised
-/// measures, γ₁₀ the 10th-percentile output margin). Spectral norms by an SVD in float64. Exact: no standard error.
+/// measures, γ₁₀ the 10th-percentile output margin). Spectral norms by an SVD in float64. Exact: standard error 0.
 /// </summary>
 public sealed class NormProduct(bool spectral, bool overMargin) : Metric(
     $"norm.{(spectral ? "spectral" : "frobenius")}_product{(overMargin ? "_over_margin" : "")}",
@@ -28,12 +28,12 @@ public sealed class NormProduct(bool spectral, bool overMargin) : Metric(
     {
         double sum = LogSquaredNorms(context.Parameters.Select(p => (TorchSharp.torch.Tensor)p.Value), spectral, out int layers);
         var terms = new List<(string, double)> { ("log_product", sum), ("layers", layers) };
-        if (!overMargin) return Result(context, sum, double.NaN, [("form", "log-sum")], terms);
+        if (!overMargin) return Result(context, sum, 0, [("form", "log-sum")], terms);
         double gamma = OutputMargins.Percentile10(context);
         terms.Add(("gamma10", gamma));
         if (!(gamma > 0))
             return Result(context, double.NaN, double.NaN, [("not_applicable", $"γ₁₀ = {gamma:G4} ≤ 0: more than a tenth of the samples are misclassified")], terms);
-        return Result(context, sum - 2 * Math.Log(gamma), double.NaN, [("form", "log-sum")], terms);
+        return Result(context, sum - 2 * Math.Log(gamma), 0, [("form", "log-sum")], terms);
     }
 
     /// <summary>Σ_l ln ‖W^(l)‖² (Frobenius or spectral) over the tensors of two or more dimensions, each reshaped to rows × rest.</summary>

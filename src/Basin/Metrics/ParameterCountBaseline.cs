@@ -7,5 +7,5 @@ public sealed class ParameterCountBaseline() : Metric("baseline.param_count", "n
     public override MetricRole Role => MetricRole.Baseline;
 
     /// <inheritdoc />
-    public override MetricResult Compute(MetricContext context) => Result(context, context.P, double.NaN);
+    public override MetricResult Compute(MetricContext context) => Result(context, context.P, 0);
 }

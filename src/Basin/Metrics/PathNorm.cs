@@ -34,7 +34,7 @@ public sealed class PathNorm() : Metric("norm.path", "path norm f_{w²}(1) of a 
             h = weight.detach().cpu().to(ScalarType.Float64).square().matmul(h);
             if (bias is not null) h += bias.detach().cpu().to(ScalarType.Float64).square();
         }
-        return Result(context, h.sum().item<double>(), double.NaN, [("layers", layers.Count)]);
+        return Result(context, h.sum().item<double>(), 0, [("layers", layers.Count)]);
     }
 
     /// <summary>The (weight, bias) pairs of the linear layers in order, or null when the parameters are not such pairs.</summary>

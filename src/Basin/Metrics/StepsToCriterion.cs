@@ -24,7 +24,7 @@ public sealed class StepsToCriterion() : Metric("baseline.steps_to_criterion", "
         var run = context.Run!;
         int n = run.Config.TrainSubset + run.Config.Confusion;
         long perEpoch = (n + run.Config.BatchSize - 1) / run.Config.BatchSize;
-        return Result(context, run.EpochsDone * perEpoch, double.NaN, [("criterion", run.Config.Until!), ("training_samples", n), ("batch_size", run.Config.BatchSize)],
+        return Result(context, run.EpochsDone * perEpoch, 0, [("criterion", run.Config.Until!), ("training_samples", n), ("batch_size", run.Config.BatchSize)],
             [("epochs", run.EpochsDone), ("criterion_met", run.ReachedCriterion ? 1 : 0)]);
     }
 }

@@ -2,7 +2,7 @@ namespace Basin.Metrics;
 
 /// <summary>
 /// <c>baseline.train_error</c>: the 0-1 training error on the measured samples, a zero-cost baseline (Jiang et al. 2020 §6).
-/// Exact for the measured set: no standard error.
+/// Exact for the measured set: standard error 0.
 /// </summary>
 public sealed class TrainErrorBaseline() : Metric("baseline.train_error", "training error on the measured samples", "Jiang et al. 2020 §6 (baseline)", CostClass.Cheap)
 {
@@ -10,5 +10,5 @@ public sealed class TrainErrorBaseline() : Metric("baseline.train_error", "train
     public override MetricRole Role => MetricRole.Baseline;
 
     /// <inheritdoc />
-    public override MetricResult Compute(MetricContext context) => Result(context, context.ZeroOneError, double.NaN, [("samples", context.N)]);
+    public override MetricResult Compute(MetricContext context) => Result(context, context.ZeroOneError, 0, [("samples", context.N)]);
 }

@@ -2,7 +2,7 @@ namespace Basin.Metrics;
 
 /// <summary>
 /// <c>baseline.train_loss</c>: the mean training cross-entropy L(w) on the measured samples — the zero-cost bar every
-/// measure must clear (Jiang et al. 2020 §6; Dziugaite et al. 2020). Exact: no standard error.
+/// measure must clear (Jiang et al. 2020 §6; Dziugaite et al. 2020). Exact: standard error 0.
 /// </summary>
 public sealed class TrainLossBaseline() : Metric("baseline.train_loss", "training loss L(w) on the measured samples", "Jiang et al. 2020 §6 (baseline)", CostClass.Cheap)
 {
@@ -10,5 +10,5 @@ public sealed class TrainLossBaseline() : Metric("baseline.train_loss", "trainin
     public override MetricRole Role => MetricRole.Baseline;
 
     /// <inheritdoc />
-    public override MetricResult Compute(MetricContext context) => Result(context, context.Loss, double.NaN, [("samples", context.N)]);
+    public override MetricResult Compute(MetricContext context) => Result(context, context.Loss, 0, [("samples", context.N)]);
 }
