@@ -33,18 +33,6 @@ public static class OutputMargins
         return margins;
     }
 
-    /// <summary>The <paramref name="q"/>-quantile of <paramref name="values"/>, interpolating linearly between order statistics (NumPy's default).</summary>
-    /// <exception cref="ArgumentException">No values, or q outside [0, 1].</exception>
-    public static double Quantile(IReadOnlyList<double> values, double q)
-    {
-        if (values.Count == 0) throw new ArgumentException("a quantile of no values");
-        if (!(q >= 0 && q <= 1)) throw new ArgumentException($"quantile level must be in [0, 1], got {q}");
-        var sorted = values.Order().ToArray();
-        double position = q * (sorted.Length - 1);
-        int lo = (int)Math.Floor(position), hi = (int)Math.Ceiling(position);
-        return sorted[lo] + (sorted[hi] - sorted[lo]) * (position - lo);
-    }
-
     /// <summary>γ₁₀, the 10th percentile of the margins over the measured samples (Jiang et al. 2020 eq. 22's margin).</summary>
-    public static double Percentile10(MetricContext context) => Quantile(context.Margins, 0.1);
+    public static double Percentile10(MetricContext context) => Statistics.Quantile.Of(context.Margins, 0.1);
 }

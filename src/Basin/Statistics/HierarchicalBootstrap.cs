@@ -46,17 +46,10 @@ public static class HierarchicalBootstrap
         values.Sort();
         double below = values.Count(v => v <= 0), above = values.Count(v => v >= 0);
         double p = Math.Min(1, 2 * (Math.Min(below, above) + 1) / (values.Count + 1));
-        return new BootstrapComparison(observed, Quantile(values, 0.025), Quantile(values, 0.975), p, values.Count);
+        return new BootstrapComparison(observed, Quantile.OfSorted(values, 0.025), Quantile.OfSorted(values, 0.975), p, values.Count);
     }
 
     /// <summary>A value drawn from N(<paramref name="value"/>, <paramref name="standardError"/>²); the value itself when the error is not finite or when <paramref name="rng"/> is null (the observed population).</summary>
     public static double Perturb(double value, double standardError, Random? rng) =>
         rng is null || !double.IsFinite(standardError) || standardError <= 0 ? value : value + standardError * Basin.Data.Shuffle.NextGaussian(rng);
-
-    private static double Quantile(List<double> sorted, double q)
-    {
-        double position = q * (sorted.Count - 1);
-        int lo = (int)Math.Floor(position), hi = (int)Math.Ceiling(position);
-        return sorted[lo] + (sorted[hi] - sorted[lo]) * (position - lo);
-    }
 }

@@ -82,7 +82,8 @@ public static class StratifiedPermutation
         return (found + 1.0) / (permutations + 1.0);
     }
 
-    private static bool NextPermutation(int[] a)
+    /// <summary>Steps <paramref name="a"/> to its next lexicographic permutation; false after the last.</summary>
+    internal static bool NextPermutation(int[] a)
     {
         int i = a.Length - 2;
         while (i >= 0 && a[i] >= a[i + 1]) i--;

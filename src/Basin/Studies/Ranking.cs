@@ -110,7 +110,7 @@ public static class Ranking
         double p = PermutationPValue(x, y, statistic, seed: seed);
         if (draws.Count == 0) return new Correlation(value, double.NaN, double.NaN, x.Count, p);
         draws.Sort();
-        return new Correlation(value, Quantile(draws, 0.025), Quantile(draws, 0.975), x.Count, p);
+        return new Correlation(value, Statistics.Quantile.OfSorted(draws, 0.025), Statistics.Quantile.OfSorted(draws, 0.975), x.Count, p);
     }
 
     /// <summary>
@@ -138,7 +138,7 @@ public static class Ranking
                 total++;
                 if (double.IsFinite(s) && s >= observed - 1e-12) hits++;
             }
-            while (NextPermutation(index));
+            while (Statistics.StratifiedPermutation.NextPermutation(index));
             return (double)hits / total;
         }
         var rng = new Random(seed * 31 + 7);
@@ -154,19 +154,6 @@ public static class Ranking
             if (double.IsFinite(s) && s >= observed - 1e-12) count++;
         }
         return (count + 1.0) / (permutations + 1.0);
-    }
-
-    /// <summary>Steps <paramref name="a"/> to its next lexicographic permutation; false after the last.</summary>
-    private static bool NextPermutation(int[] a)
-    {
-        int i = a.Length - 2;
-        while (i >= 0 && a[i] >= a[i + 1]) i--;
-        if (i < 0) return false;
-        int j = a.Length - 1;
-        while (a[j] <= a[i]) j--;
-        (a[i], a[j]) = (a[j], a[i]);
-        Array.Reverse(a, i + 1, a.Length - i - 1);
-        return true;
     }
 
     /// <summary>
@@ -191,13 +178,6 @@ public static class Ranking
             if (taus.Count > 0) perAxis[axis] = taus.Average();
         }
         return (perAxis.Count > 0 ? perAxis.Values.Average() : double.NaN, perAxis);
-    }
-
-    private static double Quantile(List<double> sorted, double q)
-    {
-        double position = q * (sorted.Count - 1);
-        int lo = (int)Math.Floor(position), hi = (int)Math.Ceiling(position);
-        return sorted[lo] + (sorted[hi] - sorted[lo]) * (position - lo);
     }
 
     private static void Check(IReadOnlyList<double> x, IReadOnlyList<double> y)
