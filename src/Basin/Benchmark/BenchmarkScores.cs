@@ -35,7 +35,7 @@ public sealed record MetricVerdict(string Metric, MetricRole Role, double Tau, d
 /// <param name="Excluded">Models left out of every score, with why (missed the criterion).</param>
 /// <param name="DataSets">The environments' data sets.</param>
 /// <param name="Axes">The hyper-parameters varied.</param>
-/// <param name="BestBaseline">The baseline with the highest τ, every measure's bar.</param>
+/// <param name="BestBaseline">The baseline with the largest |τ|, every measure's bar; "−id" when it ordered the gaps in reverse and is compared negated.</param>
 /// <param name="Rows">One per scored metric.</param>
 /// <param name="NotScored">Metrics left out, with why (not finite on every included model).</param>
 /// <param name="GapRange">The smallest and largest held-out gap (pp) of the included models.</param>
@@ -144,9 +144,13 @@ public static class BenchmarkScores
                 cmis.Count > 0 ? string.Join("+", cmis.MinBy(c => c.Value)!.Conditioning) : "", sign, withinTau, withinP, noise, seconds));
         }
 
-        // The bar: the baseline with the highest τ. Every other row is compared with it on the same bootstrap draws.
+        // The bar: the baseline with the largest |τ|, oriented the way it ordered the gaps (−train loss when lower training
+        // loss went with larger gaps). Orienting after the fact can only raise the bar, never lower it: conservative for the
+        // measures. Every other row is compared with it on the same bootstrap draws.
         var baselines = partial.Where(p => p.Role == MetricRole.Baseline && double.IsFinite(p.Tau)).ToList();
-        var best = baselines.Count > 0 ? baselines.MaxBy(p => p.Tau) : default;
+        var best = baselines.Count > 0 ? baselines.MaxBy(p => Math.Abs(p.Tau)) : default;
+        double orientation = best.Tau < 0 ? -1 : 1;
+        string bestName = best.Id is null ? "" : (orientation < 0 ? "−" : "") + best.Id;
         var byId = scored.ToDictionary(s => s.Id);
         var comparisons = new Dictionary<string, BootstrapComparison>();
         if (best.Id is not null)
@@ -160,7 +164,7 @@ public static class BenchmarkScores
                     var g = index.Select(i => HierarchicalBootstrap.Perturb(gap[i], gapError[i], rng)).ToArray();
                     var strata = index.Select(i => data[i]).ToArray();
                     var xa = index.Select(i => HierarchicalBootstrap.Perturb(a.X[i], a.Se[i], rng)).ToArray();
-                    var xb = index.Select(i => HierarchicalBootstrap.Perturb(bar.X[i], bar.Se[i], rng)).ToArray();
+                    var xb = index.Select(i => orientation * HierarchicalBootstrap.Perturb(bar.X[i], bar.Se[i], rng)).ToArray();
                     return MeanTau(xa, g, strata) - MeanTau(xb, g, strata);
                 }, draws, seed: 0);
             }
@@ -184,15 +188,15 @@ public static class BenchmarkScores
                 MetricRole.Baseline => "baseline",
                 MetricRole.Oracle => "oracle (reads the target)",
                 _ when !double.IsFinite(p.Sign.Worst) => $"no environment with ≥ {p.Sign.MinimumKept} pairs beyond noise",
-                _ when !robust && !beats => $"worst sign-error {p.Sign.Worst:F2} ≥ 0.5 ({p.Sign.WorstEnvironment}); does not beat {best.Id}",
+                _ when !robust && !beats => $"worst sign-error {p.Sign.Worst:F2} ≥ 0.5 ({p.Sign.WorstEnvironment}); does not beat {bestName}",
                 _ when !robust => $"worst sign-error {p.Sign.Worst:F2} ≥ 0.5 ({p.Sign.WorstEnvironment})",
-                _ when !beats => $"does not beat {best.Id} on the paired test",
+                _ when !beats => $"does not beat {bestName} on the paired test",
                 _ => "",
             };
             rows.Add(new MetricVerdict(p.Id, p.Role, p.Tau, p.TauP, tauQ[k], p.TauTest, tauQ[partial.Count + k], p.Psi, p.Cmi, p.CmiSet, p.Sign,
                 p.WithinTau, p.WithinP, withinQ[k], versus, vq, p.Noise, p.Seconds, p.Role == MetricRole.Measure && robust && beats, why));
         }
-        return new BenchmarkVerdict(results.Count, excluded, dataSets, axes, best.Id ?? "", rows, notScored, (gap.Min(), gap.Max()), Median(gapError));
+        return new BenchmarkVerdict(results.Count, excluded, dataSets, axes, bestName, rows, notScored, (gap.Min(), gap.Max()), Median(gapError));
     }
 
     private static double Median(IReadOnlyList<double> values)

@@ -57,9 +57,10 @@ public static class VerdictReport
     {
         var trusted = verdict.Rows.Where(r => r.Trustworthy).OrderByDescending(r => r.Tau).ToList();
         var measures = verdict.Rows.Count(r => r.Role == MetricRole.Measure);
-        var best = verdict.Rows.FirstOrDefault(r => r.Metric == verdict.BestBaseline);
+        var best = verdict.Rows.FirstOrDefault(r => r.Metric == verdict.BestBaseline.TrimStart('−'));
+        double sign = verdict.BestBaseline.StartsWith('−') ? -1 : 1;
         var robust = verdict.Rows.Count(r => r.Role == MetricRole.Measure && r.Sign.Worst < 0.5);
-        string bar = best is null ? "no baseline was scored" : $"the best baseline is {best.Metric} (τ = {Signed(best.Tau)}, worst sign-error {F2(best.Sign.Worst)})";
+        string bar = best is null ? "no baseline was scored" : $"the best baseline is {verdict.BestBaseline} (τ = {Signed(sign * best.Tau)})";
         return trusted.Count == 0
             ? $"verdict: none of {measures} measures is trustworthy — {robust} have a worst-case sign-error below 0.5, and none of those beats the best baseline on the paired test; {bar}."
             : $"verdict: {trusted.Count} of {measures} measures trustworthy ({string.Join(", ", trusted.Select(t => $"{t.Metric} τ = {Signed(t.Tau)}"))}); {bar}.";
@@ -95,7 +96,7 @@ public static class VerdictReport
         md.AppendLine("- **Ψ**: Jiang et al. 2020's granulated τ — for each axis the mean τ over groups of models differing only in that axis, then the mean over axes. **CMI**: Jiang's K(μ), the normalised conditional mutual information between the signs of the metric's and the gap's differences given the hyper-parameters, minimised over conditioning sets of ≤ 2 axes (1 = a perfect predictor, 0 = nothing beyond the knobs).");
         md.AppendLine("- **sign-error** (Dziugaite et al. 2020): over pairs of models differing in exactly one hyper-parameter whose gaps differ by more than twice their binomial noise, the fraction ordered wrongly (a metric difference within the metric's own standard error counts ½); per environment (axis × data set), mean and **worst** over environments with ≥ 3 kept pairs. 0.5 is a coin.");
         md.AppendLine("- **within-grid τ**: pooled τ over pairs of seeds at the same grid point — does the metric order models beyond what the knobs do? (q over rows.) **τ − best baseline**: a paired bootstrap that resamples grid points, then seeds, and draws each metric's and each gap's own noise; q over the compared rows.");
-        md.AppendLine("- **Trustworthy** = a measure (not a baseline, not an oracle) whose worst-case sign-error is below 0.5 and whose τ beats the best baseline's on the paired test (q < 0.05). Oracle rows read the target itself (the held-out gap) with 1 or 5 pp of Gaussian noise, seeded by the model's name: they show what a τ means.");
+        md.AppendLine("- **Trustworthy** = a measure (not a baseline, not an oracle) whose worst-case sign-error is below 0.5 and whose τ beats the best baseline's on the paired test (q < 0.05). The best baseline is the one with the largest |τ|, negated when it ordered the gaps in reverse (e.g. −train loss): oriented after the fact, which can only raise the bar. Oracle rows read the target itself (the held-out gap) with 1 or 5 pp of Gaussian noise, seeded by the model's name: they show what a τ means.");
         md.AppendLine();
         md.AppendLine("## Environments of the sign-error");
         md.AppendLine();
