@@ -26,7 +26,7 @@ public static class VerdictReport
             {
                 r.Metric, role = r.Role.ToString().ToLowerInvariant(), tau = N(r.Tau), tau_p = N(r.TauP), tau_q = N(r.TauQ), tau_test_split = N(r.TauTestSplit), tau_test_split_q = N(r.TauTestSplitQ),
                 psi = N(r.Psi), cmi = N(r.Cmi), cmi_conditioning = r.CmiConditioning, sign_error_mean = N(r.Sign.Mean), sign_error_worst = N(r.Sign.Worst), sign_error_worst_environment = r.Sign.WorstEnvironment,
-                pairs_kept = r.Sign.Kept, pairs = r.Sign.Pairs, within_grid_tau = N(r.WithinGridTau), within_grid_p = N(r.WithinGridP), within_grid_q = N(r.WithinGridQ),
+                pairs_kept = r.Sign.Kept, pairs = r.Sign.Pairs, sign_error_environments = r.Sign.Environments.Select(e => new { e.Environment, e.Pairs, e.Kept, error = N(e.Error) }), within_grid_tau = N(r.WithinGridTau), within_grid_p = N(r.WithinGridP), within_grid_q = N(r.WithinGridQ),
                 versus_baseline = r.VersusBaseline is { } v ? new { difference = N(v.Difference), lower = N(v.Lower), upper = N(v.Upper), p = N(v.PValue), q = N(r.VersusBaselineQ) } : null,
                 noise_to_spread = N(r.NoiseToSpread), seconds = N(r.Seconds), r.Trustworthy, why = r.Why,
             }),
@@ -61,8 +61,9 @@ public static class VerdictReport
         double sign = verdict.BestBaseline.StartsWith('−') ? -1 : 1;
         var robust = verdict.Rows.Count(r => r.Role == MetricRole.Measure && r.Sign.Worst < 0.5);
         string bar = best is null ? "no baseline was scored" : $"the best baseline is {verdict.BestBaseline} (τ = {Signed(sign * best.Tau)})";
+        int beat = verdict.Rows.Count(r => r.Role == MetricRole.Measure && r.VersusBaseline is { Difference: > 0 } && r.VersusBaselineQ < 0.05);
         return trusted.Count == 0
-            ? $"verdict: none of {measures} measures is trustworthy — {robust} have a worst-case sign-error below 0.5, and none of those beats the best baseline on the paired test; {bar}."
+            ? $"verdict: none of {measures} measures is trustworthy — {robust} with a worst-case sign-error below 0.5, {beat} beating the best baseline on the paired test (q < 0.05), none both; {bar}."
             : $"verdict: {trusted.Count} of {measures} measures trustworthy ({string.Join(", ", trusted.Select(t => $"{t.Metric} τ = {Signed(t.Tau)}"))}); {bar}.";
     }
 
@@ -108,6 +109,17 @@ public static class VerdictReport
             md.AppendLine("| environment | pairs | kept |");
             md.AppendLine("| --- | --- | --- |");
             foreach (var e in first.Sign.Environments) md.AppendLine($"| {e.Environment} | {e.Pairs} | {e.Kept} |");
+        }
+        if (first is not null)
+        {
+            md.AppendLine();
+            md.AppendLine("Sign-error of every row per environment (– where no pair was kept; environments with fewer than 3 kept pairs do not enter the mean and the worst case):");
+            md.AppendLine();
+            var environments = first.Sign.Environments.Select(e => e.Environment).ToList();
+            md.AppendLine("| metric | " + string.Join(" | ", environments) + " |");
+            md.AppendLine("| --- |" + string.Concat(environments.Select(_ => " --- |")));
+            foreach (var r in Ordered(verdict))
+                md.AppendLine($"| {r.Metric} | " + string.Join(" | ", r.Sign.Environments.Select(e => F2(e.Error))) + " |");
         }
         md.AppendLine();
         md.AppendLine("## Excluded and not scored");
