@@ -25,27 +25,31 @@ public class PacBayesFlatnessTests
         Assert.True(double.IsNaN(PacBayesFlatness.Search(_ => (0, 0), 0.1, 7).Scale));
     }
 
-    [Fact]
-    public void TheLossIncreaseAtTheFoundSigmaIsTheThreshold()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void TheLossIncreaseAtTheFoundScaleIsTheThreshold(bool magnitudeAware)
     {
-        // An independent check on a tiny model: 400 fresh Gaussian directions at the metric's σ′ (not its own 32) give an
-        // expected increase of 0.1 within 4 standard errors of the metric's Monte-Carlo mean (32 draws).
+        // An independent check on a tiny model: 400 fresh Gaussian directions at the metric's σ′ (or α′, with the noise
+        // u_i ∼ N(0, α′² w_i² + ε²)), not its own 32, give an expected increase of 0.1 within 4 standard errors of the
+        // metric's Monte-Carlo mean (32 draws).
         using var scope = NewDisposeScope();
         var (model, data) = TanhMlp();
         using (model)
         using (data)
         {
-            var r = Run(model, data, new MeasureSettings { Seed = 3 }, "pacbayes.flatness_sigma");
-            double sigma = r.Terms["sigma"];
+            var r = Run(model, data, new MeasureSettings { Seed = 3 }, magnitudeAware ? "pacbayes.mag_flatness" : "pacbayes.flatness_sigma");
+            double sigma = r.Terms[magnitudeAware ? "alpha" : "sigma"];
             Assert.Equal(1 / (sigma * sigma), r.Value, 10);
             var parameters = model.Module.parameters().ToArray();
             var w = ParameterSelection.Flatten(parameters.Select(p => p.detach()));
+            var scale = magnitudeAware ? (w.square() * (sigma * sigma) + 1e-6).sqrt() : full_like(w, sigma);
             double loss = CrossEntropy(model, data);
             var increases = new List<double>();
             using var generator = new Generator(12345);
             for (int k = 0; k < 400; k++)
             {
-                var u = randn(w.shape, w.dtype, generator: generator) * sigma;
+                var u = randn(w.shape, w.dtype, generator: generator) * scale;
                 var steps = ParameterSelection.Split(u, parameters);
                 using (no_grad()) for (int i = 0; i < parameters.Length; i++) parameters[i].add_(steps[i]);
                 increases.Add(CrossEntropy(model, data) - loss);
@@ -53,7 +57,7 @@ public class PacBayesFlatnessTests
             }
             double mean = increases.Average(), sd = Math.Sqrt(increases.Sum(d => (d - mean) * (d - mean)) / (increases.Count - 1));
             double tolerance = 4 * Math.Sqrt(sd * sd / 32 + sd * sd / 400);
-            Assert.True(Math.Abs(mean - 0.1) <= tolerance, $"E ΔL at σ′ = {sigma}: {mean} (sd {sd}) vs 0.1 ± {tolerance}");
+            Assert.True(Math.Abs(mean - 0.1) <= tolerance, $"E ΔL at scale {sigma}: {mean} (sd {sd}) vs 0.1 ± {tolerance}");
         }
     }
 }
