@@ -98,29 +98,13 @@ public static class BenchmarkScores
             scored.Add((id, role, x, values.Select(v => double.IsFinite(v!.StandardError) ? v.StandardError : 0).ToArray(), values.Average(v => v!.Seconds)));
         }
 
-        double MeanTau(IReadOnlyList<double> x, IReadOnlyList<double> y, IReadOnlyList<string> strata)
-        {
-            double sum = 0;
-            int count = 0;
-            foreach (var set in strata.Distinct())
-            {
-                var index = Enumerable.Range(0, strata.Count).Where(i => strata[i] == set).ToArray();
-                if (index.Length < 2) continue;
-                double t = Ranking.KendallTau(index.Select(i => x[i]).ToArray(), index.Select(i => y[i]).ToArray());
-                if (!double.IsFinite(t)) continue;
-                sum += t;
-                count++;
-            }
-            return count > 0 ? sum / count : double.NaN;
-        }
-
         var partial = new List<(string Id, MetricRole Role, double Tau, double TauP, double TauTest, double TauTestP, double Psi, double Cmi, string CmiSet, SignErrorResult Sign, double WithinTau, double WithinP, double Noise, double Seconds)>();
         foreach (var (id, role, x, se, seconds) in scored)
         {
-            double tau = MeanTau(x, gap, data);
-            double tauP = StratifiedPermutation.PValue(data, x, gap, (a, b) => MeanTau(a, b, data), permutations);
-            double tauTest = MeanTau(x, testGap, data);
-            double tauTestP = StratifiedPermutation.PValue(data, x, testGap, (a, b) => MeanTau(a, b, data), permutations);
+            double tau = Ranking.MeanKendall(data, x, gap);
+            double tauP = StratifiedPermutation.PValue(data, x, gap, (a, b) => Ranking.MeanKendall(data, a, b), permutations);
+            double tauTest = Ranking.MeanKendall(data, x, testGap);
+            double tauTestP = StratifiedPermutation.PValue(data, x, testGap, (a, b) => Ranking.MeanKendall(data, a, b), permutations);
             var psis = new List<double>();
             var cmis = new List<ConditionalInformation>();
             foreach (var set in dataSets)
@@ -139,36 +123,19 @@ public static class BenchmarkScores
             double withinTau = seeds ? StratifiedPermutation.PooledKendall(gridPoint, x, gap) : double.NaN;
             double withinP = seeds ? StratifiedPermutation.PValue(gridPoint, x, gap, (a, b) => StratifiedPermutation.PooledKendall(gridPoint, a, b), permutations) : double.NaN;
             double spread = RunningStatistics.Of(x).StandardDeviation;
-            double noise = se.Any(s => s > 0) && spread > 0 ? Median(se) / spread : double.NaN;
+            double noise = se.Any(s => s > 0) && spread > 0 ? Quantile.Median(se) / spread : double.NaN;
             partial.Add((id, role, tau, tauP, tauTest, tauTestP, psis.Count > 0 ? psis.Average() : double.NaN, cmis.Count > 0 ? cmis.Average(c => c.Value) : double.NaN,
                 cmis.Count > 0 ? string.Join("+", cmis.MinBy(c => c.Value)!.Conditioning) : "", sign, withinTau, withinP, noise, seconds));
         }
 
-        // The bar: the baseline with the largest |τ|, oriented the way it ordered the gaps (−train loss when lower training
-        // loss went with larger gaps). Orienting after the fact can only raise the bar, never lower it: conservative for the
-        // measures. Every other row is compared with it on the same bootstrap draws.
-        var baselines = partial.Where(p => p.Role == MetricRole.Baseline && double.IsFinite(p.Tau)).ToList();
-        var best = baselines.Count > 0 ? baselines.MaxBy(p => Math.Abs(p.Tau)) : default;
-        double orientation = best.Tau < 0 ? -1 : 1;
-        string bestName = best.Id is null ? "" : (orientation < 0 ? "−" : "") + best.Id;
+        // The bar (BaselineBar: the largest |τ|, oriented after the fact); every other row is compared with it on the same draws.
         var byId = scored.ToDictionary(s => s.Id);
+        var bar = BaselineBar.Choose(partial.Where(p => p.Role == MetricRole.Baseline).Select(p => (p.Id, p.Tau, (IReadOnlyList<double>)byId[p.Id].X, (IReadOnlyList<double>)byId[p.Id].Se)));
+        string bestName = bar?.Name ?? "";
         var comparisons = new Dictionary<string, BootstrapComparison>();
-        if (best.Id is not null)
-        {
-            var bar = byId[best.Id];
+        if (bar is not null)
             foreach (var p in partial.Where(p => p.Role != MetricRole.Baseline))
-            {
-                var a = byId[p.Id];
-                comparisons[p.Id] = HierarchicalBootstrap.Compare(data, gridPoint, (index, rng) =>
-                {
-                    var g = index.Select(i => HierarchicalBootstrap.Perturb(gap[i], gapError[i], rng)).ToArray();
-                    var strata = index.Select(i => data[i]).ToArray();
-                    var xa = index.Select(i => HierarchicalBootstrap.Perturb(a.X[i], a.Se[i], rng)).ToArray();
-                    var xb = index.Select(i => orientation * HierarchicalBootstrap.Perturb(bar.X[i], bar.Se[i], rng)).ToArray();
-                    return MeanTau(xa, g, strata) - MeanTau(xb, g, strata);
-                }, draws, seed: 0);
-            }
-        }
+                comparisons[p.Id] = bar.Compare(data, gridPoint, gap, gapError, byId[p.Id].X, byId[p.Id].Se, draws);
 
         // Benjamini–Hochberg: τ against both targets as one family of (rows × 2) tests; within-grid tests; paired comparisons.
         var tauQ = BenjaminiHochberg.Adjust([.. partial.Select(p => p.TauP), .. partial.Select(p => p.TauTestP)]);
@@ -196,13 +163,6 @@ public static class BenchmarkScores
             rows.Add(new MetricVerdict(p.Id, p.Role, p.Tau, p.TauP, tauQ[k], p.TauTest, tauQ[partial.Count + k], p.Psi, p.Cmi, p.CmiSet, p.Sign,
                 p.WithinTau, p.WithinP, withinQ[k], versus, vq, p.Noise, p.Seconds, p.Role == MetricRole.Measure && robust && beats, why));
         }
-        return new BenchmarkVerdict(results.Count, excluded, dataSets, axes, bestName, rows, notScored, (gap.Min(), gap.Max()), Median(gapError));
-    }
-
-    private static double Median(IReadOnlyList<double> values)
-    {
-        var sorted = values.Where(double.IsFinite).Order().ToList();
-        if (sorted.Count == 0) return double.NaN;
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : 0.5 * (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]);
+        return new BenchmarkVerdict(results.Count, excluded, dataSets, axes, bestName, rows, notScored, (gap.Min(), gap.Max()), Quantile.Median(gapError));
     }
 }

@@ -16,4 +16,12 @@ public static class Quantile
 
     /// <summary>The <paramref name="q"/>-quantile of <paramref name="values"/> in any order.</summary>
     public static double Of(IEnumerable<double> values, double q) => OfSorted(values.Order().ToArray(), q);
+
+    /// <summary>The median of the finite values: the middle one, or the mean of the middle two; NaN when there is none.</summary>
+    public static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Where(double.IsFinite).Order().ToList();
+        if (sorted.Count == 0) return double.NaN;
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : 0.5 * (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]);
+    }
 }

@@ -35,39 +35,26 @@ public sealed class InferenceSection : IReportSection
             return (StratifiedPermutation.PooledKendall(level, x, gap), StratifiedPermutation.PValue(level, x, gap, (a, b) => StratifiedPermutation.PooledKendall(level, a, b), 2000));
         }).ToList();
         var withinQ = BenjaminiHochberg.Adjust(within.Select(w => w.P).ToArray());
-        // The bar: the measured baseline with the highest τ against the error gap; results saved before the baselines were
-        // registered (2026-12-03) still carry each model's final training loss and error in their log, which stand in.
-        var candidates = rankings.Where(r => Role(r.Metric) == MetricRole.Baseline).Select(r => (Name: r.Metric, Tau: r.TauError.Value, Values: Values(results, r.Metric))).ToList();
+        // The bar (BaselineBar: the largest |τ| against the error gap, oriented after the fact); results saved before the
+        // baselines were registered (2026-12-03) still carry each model's final training loss and error, which stand in.
+        var candidates = rankings.Where(r => Role(r.Metric) == MetricRole.Baseline).Select(r => Candidate(r.Metric, r.TauError.Value, Values(results, r.Metric))).ToList();
         if (candidates.Count == 0)
         {
             var zeros = new double[results.Count];
-            candidates.Add(("train loss (final log)", Ranking.KendallTau(results.Select(r => r.TrainLoss).ToArray(), gap), (results.Select(r => r.TrainLoss).ToArray(), zeros)));
-            candidates.Add(("train error (final log)", Ranking.KendallTau(results.Select(r => r.TrainError).ToArray(), gap), (results.Select(r => r.TrainError).ToArray(), zeros)));
+            var loss = results.Select(r => r.TrainLoss).ToArray();
+            var error = results.Select(r => r.TrainError).ToArray();
+            candidates.Add(Candidate("train loss (final log)", Ranking.KendallTau(loss, gap), (loss, zeros)));
+            candidates.Add(Candidate("train error (final log)", Ranking.KendallTau(error, gap), (error, zeros)));
         }
-        var finite = candidates.Where(c => double.IsFinite(c.Tau)).ToList();
-        // Largest |τ|, oriented the way it ordered the gaps (−train loss where lower loss went with larger gaps): after the
-        // fact, which only raises the bar the measures must clear.
-        (string Name, double Tau, (double[] Value, double[] Error) Values)? best = null;
-        if (finite.Count > 0)
-        {
-            var top = finite.MaxBy(c => Math.Abs(c.Tau));
-            best = top.Tau < 0 ? ("−" + top.Name, -top.Tau, (top.Values.Value.Select(v => -v).ToArray(), top.Values.Error)) : top;
-        }
+        var best = BaselineBar.Choose(candidates);
         var versus = new Dictionary<string, BootstrapComparison>();
-        if (best is { } chosen)
+        if (best is not null)
         {
             var strata = results.Select(_ => "").ToArray();
-            var bar = chosen.Values;
             foreach (var r in rankings.Where(r => Role(r.Metric) == MetricRole.Measure))
             {
-                var a = Values(results, r.Metric);
-                versus[r.Metric] = HierarchicalBootstrap.Compare(strata, level, (index, rng) =>
-                {
-                    var g = index.Select(i => HierarchicalBootstrap.Perturb(gap[i], gapError[i], rng)).ToArray();
-                    var xa = index.Select(i => HierarchicalBootstrap.Perturb(a.Value[i], a.Error[i], rng)).ToArray();
-                    var xb = index.Select(i => HierarchicalBootstrap.Perturb(bar.Value[i], bar.Error[i], rng)).ToArray();
-                    return Ranking.KendallTau(xa, g) - Ranking.KendallTau(xb, g);
-                }, 1000);
+                var (values, errors) = Values(results, r.Metric);
+                versus[r.Metric] = best.Compare(strata, level, gap, gapError, values, errors, 1000);
             }
         }
         var ids = versus.Keys.ToList();
@@ -89,6 +76,9 @@ public sealed class InferenceSection : IReportSection
         }
         md.AppendLine();
     }
+
+    private static (string, double, IReadOnlyList<double>, IReadOnlyList<double>) Candidate(string name, double tau, (double[] Value, double[] Error) values) =>
+        (name, tau, values.Value, values.Error);
 
     private static (double[] Value, double[] Error) Values(IReadOnlyList<ModelResult> results, string id) =>
         (results.Select(r => r.Value(id)).ToArray(), results.Select(r => r.Metrics.FirstOrDefault(m => m.Id == id)?.StandardError ?? 0).Select(e => double.IsFinite(e) ? e : 0).ToArray());

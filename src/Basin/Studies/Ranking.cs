@@ -47,6 +47,26 @@ public static class Ranking
         return denominator > 0 ? (concordant - discordant) / denominator : double.NaN;
     }
 
+    /// <summary>
+    /// Kendall's τ-b within each stratum (e.g. each data set) averaged over the strata with two or more models and a
+    /// defined τ; NaN when there is none.
+    /// </summary>
+    public static double MeanKendall(IReadOnlyList<string> strata, IReadOnlyList<double> x, IReadOnlyList<double> y)
+    {
+        double sum = 0;
+        int count = 0;
+        foreach (var set in strata.Distinct())
+        {
+            var index = Enumerable.Range(0, strata.Count).Where(i => strata[i] == set).ToArray();
+            if (index.Length < 2) continue;
+            double t = KendallTau(index.Select(i => x[i]).ToArray(), index.Select(i => y[i]).ToArray());
+            if (!double.IsFinite(t)) continue;
+            sum += t;
+            count++;
+        }
+        return count > 0 ? sum / count : double.NaN;
+    }
+
     /// <summary>Spearman's ρ: the Pearson correlation of the ranks (ties get their average rank). NaN when either variable is constant.</summary>
     public static double SpearmanRho(IReadOnlyList<double> x, IReadOnlyList<double> y)
     {

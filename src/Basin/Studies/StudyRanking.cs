@@ -57,7 +57,7 @@ public static class StudyRanking
             var x = values.Select(v => v.Value).ToArray();
             var errors = values.Select(v => v.StandardError).Where(double.IsFinite).ToList();
             double spread = RunningStatistics.Of(x).StandardDeviation;
-            double noise = errors.Count == values.Count && spread > 0 ? Median(errors) / spread : double.NaN;
+            double noise = errors.Count == values.Count && spread > 0 ? Statistics.Quantile.Median(errors) / spread : double.NaN;
             rankings.Add(new MetricRanking(id,
                 Ranking.Bootstrap(x, lossGap, Ranking.KendallTau), Ranking.Bootstrap(x, lossGap, Ranking.SpearmanRho),
                 Ranking.Bootstrap(x, errorGap, Ranking.KendallTau), Ranking.Bootstrap(x, errorGap, Ranking.SpearmanRho),
@@ -65,11 +65,5 @@ public static class StudyRanking
                 Ranking.Bootstrap(x, testError, Ranking.KendallTau), Ranking.Bootstrap(x, testLoss, Ranking.KendallTau), Ranking.Bootstrap(x, errorGap, Ranking.Pearson)));
         }
         return rankings;
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : 0.5 * (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]);
     }
 }
