@@ -65,5 +65,10 @@ public class BenchmarkDesignTests
         Assert.Single(error.TrimEnd().Split('\n'));
         Assert.False(Directory.Exists(Path.Combine(tmp.Path, "b")), "nothing written");
         Assert.Throws<JsonException>(() => BenchmarkDesign.FromJson("[1, 2]"));
+        // --out naming a file: one line, before any training.
+        var (fileCode, _, fileError) = CliRunner.Run("benchmark", "--preset", "quick", "--out", file);
+        Assert.NotEqual(0, fileCode);
+        Assert.StartsWith($"basin: error: --out {file} is a file", fileError);
+        Assert.Single(fileError.TrimEnd().Split('\n'));
     }
 }

@@ -24,6 +24,13 @@ public class VerdictReportTests
             Directory.CreateDirectory(Path.Combine(tmp.Path, "models", r.Name));
             File.WriteAllText(Path.Combine(tmp.Path, "models", r.Name, "result.json"), JsonSerializer.Serialize(r, StudySpec.Options));
         }
+        // A --verdict whose folder is a file is one line, before anything is written.
+        File.WriteAllText(Path.Combine(tmp.Path, "plain"), "");
+        var bad = CliRunner.Run("benchmark", "--report-only", "--out", tmp.Path, "--verdict", Path.Combine(tmp.Path, "plain", "v.md"));
+        Assert.NotEqual(0, bad.Code);
+        Assert.StartsWith("basin: error: --verdict's folder", bad.Error);
+        Assert.Single(bad.Error.TrimEnd().Split('\n'));
+        Assert.False(File.Exists(Path.Combine(tmp.Path, "verdict.md")), "nothing written");
         string verdictFile = Path.Combine(tmp.Path, "verdict-copy.md");
         var (code, output, error) = CliRunner.Run("benchmark", "--report-only", "--out", tmp.Path, "--verdict", verdictFile);
         Assert.True(code == 0, error);

@@ -53,15 +53,23 @@ public sealed class BenchmarkCommand : ICommand
         }
         string folder = args.String("out") ?? Path.Combine("runs", $"benchmark-{(design is null ? preset : "spec")}");
         string command = $"basin benchmark --report-only --out {folder}";
+        // Every place the verdict will be written, checked before any work, so that a bad path leaves nothing half-written.
+        if (args.String("verdict") is { } verdictFile)
+        {
+            if (Directory.Exists(verdictFile)) throw new UsageException($"--verdict {verdictFile} is a folder; give a file such as docs/results/verdict.md");
+            OutputFolder.CheckWritable(Path.GetDirectoryName(Path.GetFullPath(verdictFile))!, "--verdict's folder");
+        }
         if (args.Has("report-only"))
         {
             var (saved, finished) = StudyRunner.Load(folder);
             if (saved.Name != BenchmarkDesign.StudyName) throw new InvalidDataException($"{folder}: holds the study '{saved.Name}', not a benchmark (basin study --report-only reports it)");
+            OutputFolder.CheckWritable(folder);
             if (StudyTasks.Unfinished(saved, folder) is { Count: > 0 } unfinished)
                 context.Error.WriteLine($"{unfinished.Count} of {saved.Models.Count} models not finished: {string.Join(", ", unfinished.Take(10))}{(unfinished.Count > 10 ? ", …" : "")}");
             return Report(saved, finished, folder, command, args, context);
         }
         var spec = UsageException.Check(() => (design ?? BenchmarkDesign.FromPreset(preset)).Build());
+        OutputFolder.CheckWritable(folder);
         if (args.Has("plan") || args.Has("slurm")) return ClusterTasks.Plan(spec, folder, args, context);
         var runtime = RuntimeOptions.Initialize(args);
         // The cost, before it is spent: measured on 2 cores (2026-12-03) at 10–25 s per model (MLPs of 128–512 units on ≤ 1 000
@@ -93,7 +101,11 @@ public sealed class BenchmarkCommand : ICommand
         try { verdict = BenchmarkScores.Score(results); }
         catch (ArgumentException e) { throw new InvalidDataException($"{folder}: {e.Message}", e); }
         VerdictReport.Write(verdict, spec, results, folder, command);
-        if (args.String("verdict") is { } path) IO.AtomicFile.WriteAllText(path, VerdictReport.Markdown(verdict, spec, results, command));
+        if (args.String("verdict") is { } path)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+            IO.AtomicFile.WriteAllText(path, VerdictReport.Markdown(verdict, spec, results, command));
+        }
         if (args.Has("json"))
         {
             context.Out.WriteLine(File.ReadAllText(Path.Combine(folder, "verdict.json")));
