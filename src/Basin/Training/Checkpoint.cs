@@ -87,7 +87,7 @@ public static class Checkpoint
         try
         {
             LoadState(model, Prefixed(content.Tensors, "model."), file);
-            var initial = Prefixed(content.Tensors, "initial.").ToDictionary(p => p.Key, p => p.Value.clone().DetachFromDisposeScope());
+            var initial = ReadInitial(model, Prefixed(content.Tensors, "initial."), file);
             var run = TrainingRun.Create(config, model, log, initial, device);
             run.Optimizer.LoadState(Prefixed(content.Tensors, "optimizer."), meta);
             run.Method.LoadState(Prefixed(content.Tensors, "regularizer."), model.Module.parameters().ToArray());
@@ -156,6 +156,30 @@ public static class Checkpoint
         }
         using var noGrad = no_grad();
         foreach (var (name, t) in target) t.copy_(source[name].to(t.dtype));
+    }
+
+    /// <summary>
+    /// The initial weights, checked before anything uses them (a PAC-Bayes prior is centred there): one per parameter, of its
+    /// shape, floating-point and finite; cast to the parameter's dtype.
+    /// </summary>
+    private static Dictionary<string, Tensor> ReadInitial(Model model, Dictionary<string, Tensor> saved, string file)
+    {
+        var parameters = model.Module.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        if (parameters.Keys.FirstOrDefault(k => !saved.ContainsKey(k)) is { } missing)
+            throw new InvalidDataException($"{file}: its initial weights lack 'initial.{missing}'");
+        if (saved.Keys.FirstOrDefault(k => !parameters.ContainsKey(k)) is { } extra)
+            throw new InvalidDataException($"{file}: its initial weights hold 'initial.{extra}', which is no parameter of {model.Spec}");
+        foreach (var (name, t) in saved)
+        {
+            var p = parameters[name];
+            if (!t.shape.SequenceEqual(p.shape))
+                throw new InvalidDataException($"{file}: 'initial.{name}' has shape [{string.Join(", ", t.shape)}], the parameter has [{string.Join(", ", p.shape)}]");
+            if (!t.is_floating_point())
+                throw new InvalidDataException($"{file}: 'initial.{name}' holds {t.dtype} values where initial weights are floating-point");
+            if (!isfinite(t).all().item<bool>())
+                throw new InvalidDataException($"{file}: 'initial.{name}' holds NaN or infinite values");
+        }
+        return saved.ToDictionary(p => p.Key, p => p.Value.to(parameters[p.Key].dtype).clone().DetachFromDisposeScope());
     }
 
     private static Dictionary<string, Tensor> Prefixed(Dictionary<string, Tensor> tensors, string prefix) =>

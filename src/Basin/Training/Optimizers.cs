@@ -150,14 +150,18 @@ public sealed class Optimizer : IDisposable
             string paramName = key[(key.IndexOf('.', StringComparison.Ordinal) + 1)..];
             if (!byName.TryGetValue(paramName, out var p) || !p.shape.SequenceEqual(value.shape))
                 throw new InvalidDataException($"optimizer state '{key}' does not match any parameter of the model");
-            if (value.is_floating_point() && !isfinite(value).all().item<bool>())
+            if (!value.is_floating_point())
+                throw new InvalidDataException($"optimizer state '{key}' holds {value.dtype} values where the optimiser keeps floating-point buffers");
+            if (!isfinite(value).all().item<bool>())
                 throw new InvalidDataException($"optimizer state '{key}' holds NaN or infinite values");
             state[key] = value.to(p.device).clone().DetachFromDisposeScope();
         }
         if (metadata.TryGetValue("optimizer.keys", out var keys) && keys.Length > 0
             && keys.Split(',').FirstOrDefault(k => !tensors.ContainsKey(k)) is { } lost)
             throw new InvalidDataException($"optimizer state '{lost}' is missing: resuming would restart it from zero and no longer continue the saved run");
-        Steps = metadata.TryGetValue("optimizer.steps", out var s) ? long.Parse(s, CultureInfo.InvariantCulture) : 0;
+        Steps = !metadata.TryGetValue("optimizer.steps", out var s) ? 0
+            : long.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out long steps) ? steps
+            : throw new InvalidDataException($"the optimiser's step count '{s}' is not a non-negative integer");
     }
 
     /// <inheritdoc />

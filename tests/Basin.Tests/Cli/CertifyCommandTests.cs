@@ -1,5 +1,9 @@
 using System.Text.Json;
+using Basin.IO;
+using Basin.Tests.BadInput;
+using Basin.Training;
 using Xunit;
+using static TorchSharp.torch;
 
 namespace Basin.Tests.Cli;
 
@@ -25,13 +29,86 @@ public class CertifyCommandTests
         Assert.Equal(200, root.GetProperty("prior_samples").GetInt32());
         Assert.Equal(1 - 0.025 - 0.01, root.GetProperty("confidence").GetDouble(), 12);
         Assert.True(root.GetProperty("test_error_q").GetDouble() <= risk, "the certificate must bound Q's test error here");
+        // The default mode certifies the checkpoint's neighbourhood, and says so.
+        Assert.Equal("checkpoint", root.GetProperty("mode").GetString());
+        Assert.StartsWith("the checkpoint's neighbourhood", root.GetProperty("certified").GetString());
+        Assert.Contains("trained by the run's config on 200", root.GetProperty("prior").GetString());
+        Assert.Equal(400, root.GetProperty("posterior_samples").GetInt32());
+
+        var retrain = CliRunner.Run("certify", "--checkpoint", tmp.Path, "--mode", "retrain", "--prior-split", "0", "--prior-sigma", "0.1", "--epochs", "0", "--mc-draws", "50", "--json");
+        Assert.True(retrain.Code == 0, retrain.Error);
+        using var retrained = JsonDocument.Parse(retrain.Out);
+        Assert.Equal("retrain", retrained.RootElement.GetProperty("mode").GetString());
+        Assert.StartsWith("a new network, not the checkpoint", retrained.RootElement.GetProperty("certified").GetString());
+        Assert.Contains("initial weights (data-free)", retrained.RootElement.GetProperty("prior").GetString());
+        Assert.True(retrained.RootElement.GetProperty("checkpoint_distance_rms").GetDouble() > 0);
 
         var text = CliRunner.Run("certify", "--checkpoint", tmp.Path, "--prior-split", "0.5", "--prior-sigma", "0.1", "--epochs", "1", "--mc-draws", "100");
         Assert.True(text.Code == 0, text.Error);
         Assert.StartsWith("risk certificate: with probability ≥ 0.965 the 0-1 test error of Q is ≤ ", text.Out);
     }
 
+    [Fact]
+    public void CertifiesATorchScriptModelWithADataFreePriorAtZero()
+    {
+        string fixtures = Path.Combine(Repository.Root(), "tests", "fixtures", "torchscript");
+        var run = CliRunner.Run("certify", "--model", "torchscript:" + Path.Combine(fixtures, "mlp.pt"), "--data", "fashion-mnist", "--prior-sigma", "0.1",
+            "--epochs", "1", "--mc-draws", "100", "--json");
+        Assert.True(run.Code == 0, run.Error);
+        using var doc = JsonDocument.Parse(run.Out);
+        var root = doc.RootElement;
+        Assert.Contains("centred at zero", root.GetProperty("prior").GetString());
+        Assert.Equal(60_000, root.GetProperty("bound_samples").GetInt32());
+        Assert.Equal(0, root.GetProperty("prior_samples").GetInt32());
+        Assert.InRange(root.GetProperty("risk_certificate").GetDouble(), root.GetProperty("empirical_error_q_upper").GetDouble(), 1.0);
+        // What the bound allows: no data-dependent prior without the run's config, no batch norm without prior data.
+        BadInputAssert.OneLine(CliRunner.Run("certify", "--model", "torchscript:" + Path.Combine(fixtures, "mlp.pt"), "--data", "fashion-mnist", "--prior-split", "0.5"), 2,
+            "a data-dependent prior is trained by the run's config");
+        BadInputAssert.OneLine(CliRunner.Run("certify", "--model", "torchscript:" + Path.Combine(fixtures, "cnn_bn.pt"), "--data", "fashion-mnist"), 2,
+            "batch-norm statistics Basin cannot recompute");
+    }
+
     [Theory]
+    [InlineData("int")]
+    [InlineData("nan")]
+    [InlineData("shape")]
+    public void ACorruptedInitialWeightsTensorIsRefused(string damage)
+    {
+        using var tmp = new TempFolder();
+        Assert.Equal(0, CliRunner.Run("train", "--data", Mixture, "--model", "mlp:6-8-3:relu", "--epochs", "1", "--out", tmp.Path).Code);
+        string file = tmp.File(Checkpoint.FileName);
+        using (var content = Safetensors.Load(file))
+        {
+            var key = content.Tensors.Keys.First(k => k.StartsWith("initial.", StringComparison.Ordinal) && k.EndsWith("weight", StringComparison.Ordinal));
+            var t = content.Tensors[key];
+            content.Tensors[key] = damage switch
+            {
+                "int" => t.mul(1000).to(ScalarType.Int64),
+                "nan" => t.clone().index_fill_(0, tensor(new long[] { 0 }), double.NaN),
+                _ => t.reshape(-1),
+            };
+            Safetensors.Save(file, content.Tensors, content.Metadata);
+        }
+        var before = File.ReadAllBytes(file);
+        BadInputAssert.OneLine(CliRunner.Run("certify", "--checkpoint", tmp.Path, "--prior-split", "0"), 1, damage switch
+        {
+            "int" => "holds Int64 values where initial weights are floating-point",
+            "nan" => "holds NaN or infinite values",
+            _ => "has shape [",
+        });
+        Assert.Equal(before, File.ReadAllBytes(file));
+    }
+
+    [Fact]
+    public void ANetworkThatIsNotAClassifierIsRefused()
+    {
+        using var tmp = new TempFolder();
+        Assert.Equal(0, CliRunner.Run("train", "--data", "mixture:d=1,k=2,n=100", "--model", "deeplinear:3", "--epochs", "1", "--lr", "0.01", "--out", tmp.Path).Code);
+        BadInputAssert.OneLine(CliRunner.Run("certify", "--checkpoint", tmp.Path), 2, "is not a classifier with one output per class");
+    }
+
+    [Theory]
+    [InlineData(2, "--mode must be checkpoint or retrain", "--mode", "network")]
     [InlineData(2, "--prior-sigma must be one of the grid", "--prior-sigma", "0.02")]
     [InlineData(2, "--objective must be quad, classic or kl", "--objective", "bbb")]
     [InlineData(2, "--prior-split must be between", "--prior-split", "1.5")]

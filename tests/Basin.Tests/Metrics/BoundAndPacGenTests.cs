@@ -135,3 +135,33 @@ public class WeightMatrixTests
         }
     }
 }
+
+public class OptimizedPacBayesBoundTests
+{
+    [Fact]
+    public void TheMetricCertifiesTheModelItIsReportedFor()
+    {
+        using var train = Basin.Data.Synthetic.GaussianMixture(4, 3, 300, seed: 0, sampleSeed: 1);
+        double Measure(int epochs, bool withRun, out MetricResult result)
+        {
+            var config = new TrainConfig { Model = "mlp:4-16-3", Data = "mixture:d=4,k=3,n=300", Epochs = epochs, BatchSize = 32, LearningRate = 0.05, Seed = 2 };
+            using var run = TrainingRun.Start(config, train);
+            run.Train(train, train);
+            using var context = new MetricContext(run.Model, train, new MeasureSettings { Seed = 1 }, withRun ? run : null);
+            result = MetricRegistry.Measure(context, MetricRegistry.Select("bound.pacbayes_optimized")).Single();
+            return result.Value;
+        }
+        double early = Measure(1, true, out var a), late = Measure(8, true, out var b), scripted = Measure(8, false, out var c);
+        // Three networks, three certificates: it depends on the weights (and the prior), not only on the config and the samples.
+        Assert.NotEqual(early, late);
+        Assert.NotEqual(late, scripted);
+        foreach (var r in new[] { a, b, c })
+        {
+            Assert.Equal("checkpoint", r.Settings["mode"]);
+            Assert.InRange(r.Value, r.Terms["empirical_error_q_upper"], 1.0);
+            Assert.Equal(300, r.Terms["bound_samples"]);
+        }
+        Assert.Contains("initial weights", b.Settings["prior"]);
+        Assert.Contains("centred at zero", c.Settings["prior"]);
+    }
+}

@@ -15,31 +15,42 @@ public sealed class CertifyCommand : ICommand
     public string Name => "certify";
 
     /// <inheritdoc />
-    public string Summary => "PAC-Bayes risk certificate: with probability ≥ 1 − δ − δ′ the test error of a stochastic network near the trained one is below X";
+    public string Summary => "PAC-Bayes risk certificate: with probability ≥ 1 − δ − δ′ the test error of a noisy copy of the trained network (or, --mode retrain, of a new one) is below X";
 
     /// <inheritdoc />
-    public Arguments Options() => new(Name, new (string, bool, string)[]
+    public Arguments Options() => new Arguments(Name, new (string, bool, string)[]
     {
-        ("checkpoint", false, "run folder or checkpoint.safetensors written by basin train (required)"),
+        ("checkpoint", false, "run folder or checkpoint.safetensors written by basin train (or give --model and --data)"),
         ("data", false, "certify on this data set's training and test splits instead of the checkpoint's"),
-        ("prior-split", false, "fraction of the training set that trains a data-dependent prior, the bound using the rest (default 0.5; 0: a data-free prior at the initial weights)"),
+        ("mode", false, "checkpoint: Q is centred at the checkpoint's own weights, the certificate is of its neighbourhood (default); retrain: Pérez-Ortiz et al.'s pipeline, Q's mean starts at the prior's and is trained anew, a new network"),
+        ("prior-split", false, "fraction of the training set that trains a data-dependent prior by the run's config, the bound using the rest (default 0.5 for a checkpoint; 0: a data-free prior at the initial weights, at zero for --model)"),
+        ("fixed-mean", true, "checkpoint mode: keep Q's mean at the checkpoint's weights, optimise only its noise (exactly the checkpoint's neighbourhood)"),
         ("objective", false, "quad, classic or kl (default quad)"),
         ("delta", false, "confidence δ of the PAC-Bayes bound (default 0.025; δ′ = 0.01 for the Monte-Carlo estimate)"),
         ("mc-draws", false, "weight draws of the final Monte-Carlo estimate (default 10000, each on 100 random bound-set samples)"),
         ("epochs", false, "epochs of posterior optimisation (default 5)"),
-        ("prior-sigma", false, "prior standard deviation σ_P, where the posterior's starts: 10^(k/4 − 4) for k = 0 … 16, e.g. 0.001, 0.00316, 0.01, 0.0316, 0.1 (default 0.01)"),
-        ("lr", false, "Adam learning rate of the posterior optimisation (default 1e-4)"),
+        ("prior-sigma", false, "prior standard deviation σ_P, where the posterior's starts: 10^(k/4 − 4) for k = 0 … 16, e.g. 0.001, 0.00316, 0.01, 0.0316, 0.1 (default 0.0316)"),
+        ("lr", false, "Adam learning rate of the posterior optimisation (default 3e-4)"),
         ("seed", false, "seed of the split and every draw (default 0)"),
         ("json", true, "print the certificate as JSON"),
-    }.Concat(RuntimeOptions.Declarations));
+    }.Concat(CheckpointData.ModelDeclarations).Concat(RuntimeOptions.Declarations))
+        .Complete("mode", ["checkpoint", "retrain"]).Complete("objective", ["quad", "classic", "kl"]);
 
     /// <inheritdoc />
     public int Run(Arguments args, CliContext context)
     {
-        string file = CheckpointArgument.Resolve(args);
+        string? modelSpec = CheckpointData.ModelArgument(args);
+        string? file = modelSpec is null ? CheckpointArgument.Resolve(args) : null;
         var settings = new CertifySettings
         {
-            PriorSplit = args.Double("prior-split", 0.5, 0, 0.99),
+            Mode = args.String("mode", "checkpoint") switch
+            {
+                "checkpoint" => CertifyMode.Checkpoint,
+                "retrain" => CertifyMode.Retrain,
+                var other => throw new UsageException($"--mode must be checkpoint or retrain, got '{other}'"),
+            },
+            FixedMean = args.Has("fixed-mean"),
+            PriorSplit = args.Double("prior-split", modelSpec is null ? 0.5 : 0, 0, 0.99),
             Objective = args.String("objective", "quad") switch
             {
                 "quad" => PacBayesObjective.Quad,
@@ -50,47 +61,52 @@ public sealed class CertifyCommand : ICommand
             Delta = args.Double("delta", 0.025, 1e-12, 0.5),
             McDraws = args.Int("mc-draws", 10_000, 1, 10_000_000),
             Epochs = args.Int("epochs", 5, 0, 10_000),
-            PriorSigma = args.Double("prior-sigma", 0.01, 1e-4, 1),
-            LearningRate = args.Double("lr", 1e-4, 1e-12, 100),
+            PriorSigma = args.Double("prior-sigma", 0.0316227766016838, 1e-4, 1),
+            LearningRate = args.Double("lr", 3e-4, 1e-12, 100),
             Seed = args.Int("seed", 0, 0),
         };
         UsageException.Check(settings.Validate);
         var runtime = RuntimeOptions.Initialize(args);
-        using var loaded = Checkpoint.Load(file, runtime.Device);
-        using var data = CheckpointData.For(loaded.Run, args);
+        using var loaded = file is null ? null : Checkpoint.Load(file, runtime.Device);
+        using var data = loaded is null ? CheckpointData.ForModel(modelSpec!, args.String("weights"), args, runtime.Device) : CheckpointData.For(loaded.Run, args);
         var (split, train) = (data.Split, data.Train);
+        var model = loaded?.Run.Model ?? data.Model!;
+        if (PacBayesCertifier.Refusal(model, loaded is not null, settings) is { } reason) throw new UsageException(reason);
         if (train.Count - (int)(settings.PriorSplit * train.Count) < 2)
             throw new UsageException($"--prior-split {settings.PriorSplit} leaves fewer than 2 of the {train.Count} training samples for the bound: lower it");
-        context.Error.WriteLine($"certifying {loaded.Run.Model.Spec} ({loaded.Run.Model.ParameterCount:N0} parameters) on {train.Name} ({train.Count} samples): "
-            + (settings.PriorSplit > 0 ? $"prior trained on {settings.PriorSplit:P0}, bound on the rest" : "prior at the initial weights, bound on all")
+        context.Error.WriteLine($"certifying {(settings.Mode == CertifyMode.Checkpoint ? "the neighbourhood of" : "a network retrained from")} {model.Spec} ({model.ParameterCount:N0} parameters) on {train.Name} ({train.Count} samples): "
+            + (settings.PriorSplit > 0 ? $"prior trained on {settings.PriorSplit:P0}, bound on the rest" : $"data-free prior at {(loaded is null ? "zero" : "the initial weights")}, bound on all")
             + $", objective {settings.Objective.ToString().ToLowerInvariant()}, δ = {settings.Delta.ToString(CultureInfo.InvariantCulture)}, δ′ = {settings.DeltaMonteCarlo.ToString(CultureInfo.InvariantCulture)}");
         context.Progress.Restart();
-        var certificate = PacBayesCertifier.Certify(loaded.Run, train, split.Test, settings,
+        var certificate = PacBayesCertifier.Certify(model, loaded?.Run, train, split.Test, settings,
             new CallbackProgress<(string Stage, double Fraction)>(p => context.Progress.Draw(p.Fraction, p.Stage.PadRight(12), "")));
         context.Progress.Clear();
         if (args.Has("json"))
         {
             context.Out.WriteLine(JsonSerializer.Serialize(new
             {
-                model = loaded.Run.Model.Spec, risk_certificate = certificate.Risk, confidence = 1 - certificate.Delta - certificate.DeltaMonteCarlo,
+                model = model.Spec, mode = certificate.Mode.ToString().ToLowerInvariant(), certified = certificate.Certified, prior = certificate.Prior, risk_certificate = certificate.Risk, confidence = 1 - certificate.Delta - certificate.DeltaMonteCarlo,
                 empirical_error_q = certificate.EmpiricalError, empirical_error_q_upper = certificate.EmpiricalErrorUpper, kl = certificate.Kl,
                 complexity = certificate.Complexity, prior_sigma = certificate.PriorSigma, prior_grid = certificate.GridSize,
                 bound_samples = certificate.BoundSamples, prior_samples = certificate.PriorSamples, mc_draws = certificate.McDraws,
                 delta = certificate.Delta, delta_monte_carlo = certificate.DeltaMonteCarlo, union_bound_term = Math.Log(certificate.GridSize) / certificate.BoundSamples,
                 test_error_network = certificate.NetworkTestError, test_error_posterior_mean = certificate.PosteriorMeanTestError,
                 test_error_q = certificate.StochasticTestError, objective = certificate.Objective.Name, objective_per_epoch = certificate.Objective.PerEpoch,
-                seconds = certificate.Seconds,
+                checkpoint_distance_rms = certificate.CheckpointDistance, prior_distance_rms = certificate.PriorDistance, posterior_sigma_median = certificate.PosteriorSigmaMedian,
+                posterior_samples = certificate.PosteriorSamples, batchnorm_statistics_samples = certificate.StatisticsSamples, seconds = certificate.Seconds,
             }));
             return 0;
         }
         var o = context.Out;
         o.WriteLine($"risk certificate: with probability ≥ {1 - certificate.Delta - certificate.DeltaMonteCarlo:0.###} the 0-1 test error of Q is ≤ {certificate.Risk:F4}");
+        o.WriteLine($"  certified                         {certificate.Certified}");
         o.WriteLine($"  Q's error on the {certificate.BoundSamples} bound samples  {certificate.EmpiricalError:F4} (Monte Carlo, {certificate.McDraws} draws; ≤ {certificate.EmpiricalErrorUpper:F4} with prob. ≥ {1 - certificate.DeltaMonteCarlo:0.###})");
         o.WriteLine($"  KL(Q‖P)                          {certificate.Kl:F1} (prior σ {certificate.PriorSigma:G3} from a grid of {certificate.GridSize}, paid by a union bound)");
         o.WriteLine($"  (KL + ln(2√n·J/δ)) / n           {certificate.Complexity:F5} (of which the union over the grid, ln J / n: {Math.Log(certificate.GridSize) / certificate.BoundSamples:F5})");
         o.WriteLine($"  slacks                            Monte Carlo {certificate.EmpiricalErrorUpper - certificate.EmpiricalError:F4}, PAC-Bayes-kl {certificate.Risk - certificate.EmpiricalErrorUpper:F4}");
-        o.WriteLine($"  prior mean                        {(certificate.PriorSamples > 0 ? $"trained on {certificate.PriorSamples} held-out samples" : "the initial weights")}");
-        o.WriteLine($"test error: Q ≈ {certificate.StochasticTestError:F4} (20 draws), posterior mean {certificate.PosteriorMeanTestError:F4}, trained network {certificate.NetworkTestError:F4}");
+        o.WriteLine($"  prior                             {certificate.Prior}");
+        o.WriteLine($"  Q's noise                         median σ {certificate.PosteriorSigmaMedian:G3}; mean optimised on {certificate.PosteriorSamples} samples");
+        o.WriteLine($"test error: the checkpoint's network {certificate.NetworkTestError:F4}; Q ≈ {certificate.StochasticTestError:F4} (20 draws); Q's mean {certificate.PosteriorMeanTestError:F4}");
         o.WriteLine($"{certificate.Seconds:F0} s");
         return 0;
     }
