@@ -41,7 +41,8 @@ public static class Program
         try
         {
             var (root, options) = Root(context);
-            var result = root.Parse(args);
+            args = ResponseFiles.Expand(args);
+            var result = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
             if (result.Errors.Count > 0 && options.TryGetValue(result.CommandResult.Command, out var parsed)) parsed.Read(result);
             if (result.Errors.Count > 0)
             {
@@ -71,7 +72,8 @@ public static class Program
     /// <summary>
     /// The command tree on System.CommandLine: one subcommand per <see cref="ICommand"/>, each action reading its
     /// options through <see cref="Arguments"/> (a parse error becomes the one-line <see cref="UsageException"/> there);
-    /// <c>--help</c>, <c>--version</c>, response files and the <c>[suggest]</c> completion directive come from the library.
+    /// <c>--help</c>, <c>--version</c> and the <c>[suggest]</c> completion directive come from the library, response files from
+    /// <see cref="ResponseFiles"/>.
     /// </summary>
     internal static (RootCommand Root, Dictionary<Command, Arguments> Options) Root(CliContext context)
     {
