@@ -24,14 +24,14 @@ public static class RuntimeOptions
     /// <summary>Loads libtorch with the options given and sets the number of CPU threads.</summary>
     public static TorchRuntimeStatus Initialize(Arguments args)
     {
-        var fromEnv = TorchRuntimeOptions.FromEnvironment();
+        // An option wins over its environment variable, which is then not read at all (a bad one cannot refuse a good option).
         var device = args.String("device") is { } name
             ? (DeviceChoices.Names.Contains(name) ? DeviceChoices.Parse(name) : throw new UsageException($"--device must be auto, cpu or cuda, got '{name}'"))
-            : fromEnv.Device;
-        string? libtorch = args.String("libtorch") ?? fromEnv.LibTorchDirectory;
+            : TorchRuntimeOptions.FromEnvironment().Device;
+        string? libtorch = args.String("libtorch") ?? (Environment.GetEnvironmentVariable("BASIN_LIBTORCH") is { } env && !string.IsNullOrWhiteSpace(env) ? env : null);
         if (libtorch is not null && !Directory.Exists(libtorch))
-            throw new UsageException($"--libtorch '{libtorch}' is not a folder (expected e.g. …/site-packages/torch/lib)");
-        int threads = args.Int("threads", ThreadsFromEnvironment(), 1, 4096);
+            throw new UsageException($"{(args.Has("libtorch") ? "--libtorch" : "BASIN_LIBTORCH")} '{libtorch}' is not a folder (expected e.g. …/site-packages/torch/lib)");
+        int threads = args.Has("threads") ? args.Int("threads", 1, 1, 4096) : ThreadsFromEnvironment();
         UsageException.Check(() => Basin.Operators.GraphMemory.Budget); // BASIN_GRAPH_MEMORY, checked before any work
         var status = TorchRuntime.Initialize(new TorchRuntimeOptions(libtorch, device));
         TorchSharp.torch.set_num_threads(threads);
