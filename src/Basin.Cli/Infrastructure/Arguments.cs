@@ -77,7 +77,7 @@ public sealed class Arguments
     /// </summary>
     public Arguments Read(ParseResult result)
     {
-        if (result.Errors.Count > 0) throw new UsageException(Describe(result));
+        if (result.Errors.Count > 0) throw new UsageException(MissingValue(result) ?? Describe(result));
         foreach (var (name, option) in symbols)
         {
             if (result.GetResult(option) is not { Implicit: false } found) continue;
@@ -88,8 +88,24 @@ public sealed class Arguments
             else given[name] = found.Tokens.Single().Value;
         }
         if (positionalSymbol is not null && result.GetValue(positionalSymbol) is { } value) given[positional!] = value;
+        if (MissingValue(result) is { } missing) throw new UsageException(missing);
         return this;
     }
+
+    /// <summary>
+    /// "--epochs --lr 0.1" or "--out --json": the parser took the next option for a value (and then, maybe, stumbled on
+    /// the option's own value); this names the option that lacks one.
+    /// </summary>
+    private string? MissingValue(ParseResult result)
+    {
+        foreach (var (name, option) in symbols)
+            if (option is not Option<bool> && result.GetResult(option) is { Implicit: false } found && found.Tokens.Count == 1 && IsOptionName(found.Tokens[0].Value))
+                return $"--{name} needs a value before {found.Tokens[0].Value} ({declared.First(d => d.Name == name).Help})";
+        return null;
+    }
+
+    private bool IsOptionName(string token) =>
+        token.StartsWith("--", StringComparison.Ordinal) && declared.Any(d => token == "--" + d.Name || token.StartsWith("--" + d.Name + "=", StringComparison.Ordinal));
 
     private string Describe(ParseResult result)
     {
