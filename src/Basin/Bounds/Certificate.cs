@@ -42,6 +42,12 @@ public sealed record Certificate(
     /// <summary>Root-mean-square distance per weight between the prior's mean and the checkpoint's weights (how far μ could be pulled).</summary>
     public double PriorDistance { get; init; }
 
+    /// <summary>
+    /// How far along the line from the checkpoint's weights w to the prior's mean μ₀ Q's mean μ ended:
+    /// ⟨μ − w, μ₀ − w⟩ / ‖μ₀ − w‖² (0: at the checkpoint, 1: at the prior's mean).
+    /// </summary>
+    public double TowardPrior { get; init; }
+
     /// <summary>The median of Q's per-weight standard deviations σ at the end.</summary>
     public double PosteriorSigmaMedian { get; init; }
 

@@ -83,6 +83,8 @@ public static class PacBayesCertifier
         double meanTestError = test is null ? double.NaN : network.Error(mean, test);
         double stochasticTestError = test is null ? double.NaN : network.MonteCarloError(mean, sigma, test, 20, test.Count, generator, null);
         double distance = (mean - trained).square().mean().sqrt().item<float>(), priorDistance = (priorMean - trained).square().mean().sqrt().item<float>();
+        var towardPrior = priorMean - trained;
+        double toward = towardPrior.dot(mean - trained).item<float>() / Math.Max(towardPrior.dot(towardPrior).item<float>(), 1e-30);
         return new Certificate(risk, empirical, empiricalUpper, kl, complexity, priorSigma, PriorSigmaGrid.Count, boundSet.Count, priorCount,
             settings.McDraws, settings.Delta, settings.DeltaMonteCarlo, networkTestError, meanTestError, stochasticTestError,
             (settings.Objective.ToString().ToLowerInvariant(), objective), clock.Elapsed.TotalSeconds)
@@ -96,6 +98,7 @@ public static class PacBayesCertifier
             Prior = PriorText(run is not null, priorCount, boundSet.Count, statistics is null ? 0 : (int)statistics.shape[0]),
             CheckpointDistance = distance,
             PriorDistance = priorDistance,
+            TowardPrior = toward,
             PosteriorSigmaMedian = sigma.median().item<float>(),
             StatisticsSamples = statistics is null ? 0 : (int)statistics.shape[0],
             PosteriorSamples = train.Count,

@@ -133,6 +133,10 @@ public class CertificateTests
         }
         Assert.Equal(Math.Sqrt(sum / count), retrain.CheckpointDistance, 5);
         Assert.True(retrain.CheckpointDistance > 0.01);
+        // Along the line from the checkpoint to the prior's mean: 0 at the start of checkpoint mode, 1 at retrain's.
+        Assert.Equal(0, checkpoint.TowardPrior, 6);
+        Assert.Equal(1, retrain.TowardPrior, 5);
+        Assert.Equal(retrain.CheckpointDistance, retrain.PriorDistance, 6);
         // And KL at σ = σ_P: only the mean term ‖μ − μ₀‖²/(2σ_P²), zero in retrain mode at its start.
         Assert.Equal(0, retrain.Kl, 6);
         Assert.InRange(checkpoint.Kl / (sum / (2 * 0.01 * 0.01)), 1 - 1e-4, 1 + 1e-4);

@@ -92,7 +92,7 @@ public sealed class CertifyCommand : ICommand
                 delta = certificate.Delta, delta_monte_carlo = certificate.DeltaMonteCarlo, union_bound_term = Math.Log(certificate.GridSize) / certificate.BoundSamples,
                 test_error_network = certificate.NetworkTestError, test_error_posterior_mean = certificate.PosteriorMeanTestError,
                 test_error_q = certificate.StochasticTestError, objective = certificate.Objective.Name, objective_per_epoch = certificate.Objective.PerEpoch,
-                checkpoint_distance_rms = certificate.CheckpointDistance, prior_distance_rms = certificate.PriorDistance, posterior_sigma_median = certificate.PosteriorSigmaMedian,
+                checkpoint_distance_rms = certificate.CheckpointDistance, prior_distance_rms = certificate.PriorDistance, toward_prior = certificate.TowardPrior, posterior_sigma_median = certificate.PosteriorSigmaMedian,
                 posterior_samples = certificate.PosteriorSamples, batchnorm_statistics_samples = certificate.StatisticsSamples, seconds = certificate.Seconds,
             }));
             return 0;
@@ -106,6 +106,8 @@ public sealed class CertifyCommand : ICommand
         o.WriteLine($"  slacks                            Monte Carlo {certificate.EmpiricalErrorUpper - certificate.EmpiricalError:F4}, PAC-Bayes-kl {certificate.Risk - certificate.EmpiricalErrorUpper:F4}");
         o.WriteLine($"  prior                             {certificate.Prior}");
         o.WriteLine($"  Q's noise                         median σ {certificate.PosteriorSigmaMedian:G3}; mean optimised on {certificate.PosteriorSamples} samples");
+        if (certificate.Mode == CertifyMode.Checkpoint && certificate.TowardPrior > 0.5)
+            o.WriteLine($"note: Q's mean moved {certificate.TowardPrior:P0} of the way from the checkpoint's weights to the prior's mean, where the KL is cheaper: this certifies a network nearer the prior's than the checkpoint (--fixed-mean certifies exactly the checkpoint's neighbourhood, at the KL its distance costs)");
         o.WriteLine($"test error: the checkpoint's network {certificate.NetworkTestError:F4}; Q ≈ {certificate.StochasticTestError:F4} (20 draws); Q's mean {certificate.PosteriorMeanTestError:F4}");
         o.WriteLine($"{certificate.Seconds:F0} s");
         return 0;
