@@ -74,7 +74,7 @@ public static class StudyRunner
         if (File.Exists(resultPath))
         {
             progress?.Invoke(new StudyProgress(index, spec.Models.Count, model.Name, StudyStage.Done, "", 1));
-            return (LoadResult(resultPath), true);
+            return (SavedResult.Load(resultPath, model), true);
         }
         if (!data.TryGetValue(model.Config.Data, out var split)) data[model.Config.Data] = split = DataCatalog.Load(model.Config.Data);
         var result = RunModel(spec, model, split, modelFolder, device, (stage, detail, fraction) => progress?.Invoke(new StudyProgress(index, spec.Models.Count, model.Name, stage, detail, fraction)), cancel);
@@ -116,7 +116,8 @@ public static class StudyRunner
     public static (StudySpec Spec, List<ModelResult> Results) Load(string folder)
     {
         var spec = LoadSpec(folder);
-        var results = spec.Models.Select(m => Path.Combine(folder, "models", m.Name, "result.json")).Where(File.Exists).Select(LoadResult).ToList();
+        var results = spec.Models.Select(m => (Model: m, Path: Path.Combine(folder, "models", m.Name, "result.json"))).Where(r => File.Exists(r.Path))
+            .Select(r => SavedResult.Load(r.Path, r.Model)).ToList();
         return (spec, results);
     }
 
@@ -128,27 +129,6 @@ public static class StudyRunner
         if (!File.Exists(specPath)) throw new InvalidDataException($"{folder}: no {SpecFile}; not a study folder");
         try { return StudySpec.FromJson(File.ReadAllText(specPath)); }
         catch (JsonException e) { throw new InvalidDataException($"{specPath}: damaged ({e.Message})", e); }
-    }
-
-    /// <summary>The fields of a saved result that reports read.</summary>
-    private static readonly string[] RequiredFields = ["name", "coordinates", "config", "log", "train_loss", "train_error", "test_loss", "test_error", "metrics"];
-
-    internal static ModelResult LoadResult(string path)
-    {
-        try
-        {
-            string json = File.ReadAllText(path);
-            // A field a report reads must be there: a missing one would otherwise be reported as 0.
-            var node = System.Text.Json.Nodes.JsonNode.Parse(json) as System.Text.Json.Nodes.JsonObject ?? throw new JsonException("not a JSON object");
-            if (RequiredFields.FirstOrDefault(f => node[f] is null) is { } missing) throw new JsonException($"the field '{missing}' is missing");
-            var result = JsonSerializer.Deserialize<ModelResult>(json, StudySpec.Options) ?? throw new JsonException("empty");
-            if (result.Log.Count == 0) throw new JsonException("the training log is empty");
-            return result;
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"{path}: damaged result ({e.Message}); delete it to measure the model again", e);
-        }
     }
 
     private static ModelResult RunModel(StudySpec spec, StudyModel model, DataSplit split, string folder, Device? device, Action<StudyStage, string, double> progress, CancellationToken cancel)

@@ -110,6 +110,34 @@ public class ValidationTests
         BadInputAssert.OneLine(CliRunner.Run("study", "--report-only", "--out", tmp.Path), 1, fragment);
     }
 
+    [Theory]
+    [InlineData("name", "\"b\"", "it is the result of model 'b', but its folder is model 'a''s")]
+    [InlineData("test_error", "-5", "'test_error' is -5, not a number in [0, 1]")]
+    [InlineData("train_error", "1.5", "'train_error' is 1.5, not a number in [0, 1]")]
+    [InlineData("test_loss", "\"NaN\"", "'test_loss' is NaN, not a number in [0, ∞]")]
+    [InlineData("test_loss", "\"Infinity\"", "'test_loss' is Infinity, not a number")]
+    [InlineData("config.epochs", "7", "its training config is not the one study.json gives model 'a'")]
+    public void SavedResultsThatContradictTheStudyAreRefused(string field, string value, string fragment)
+    {
+        using var tmp = new TempFolder();
+        var spec = new Basin.Studies.StudySpec
+        {
+            Name = "s", Preset = "test", Metrics = "hessian.trace", MeasureSamples = 20,
+            Models = [new("a", new TrainConfig { Model = "mlp:4-3", Data = Mixture, Epochs = 1 }, new() { ["x"] = "1" }), new("b", new TrainConfig { Model = "mlp:4-3", Data = Mixture, Epochs = 1, Seed = 1 }, new() { ["x"] = "2" })],
+        };
+        Basin.Studies.StudyRunner.Run(spec, tmp.Path);
+        string path = Path.Combine(tmp.Path, "models", "a", "result.json");
+        var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        var parts = field.Split('.');
+        var target = parts.Length == 2 ? node[parts[0]]!.AsObject() : node;
+        target[parts[^1]] = System.Text.Json.Nodes.JsonNode.Parse(value);
+        File.WriteAllText(path, node.ToJsonString());
+        var before = Directory.GetFiles(tmp.Path, "*", SearchOption.AllDirectories).ToDictionary(f => f, File.ReadAllBytes);
+        BadInputAssert.OneLine(CliRunner.Run("study", "--report-only", "--out", tmp.Path), 1, fragment);
+        // Nothing rewritten: the report of the untouched results stays as it was.
+        Assert.All(before, f => Assert.Equal(f.Value, File.ReadAllBytes(f.Key)));
+    }
+
     [Fact]
     public void SyntheticSetsTooLargeToGenerateAreRefused() =>
         BadInputAssert.OneLine(CliRunner.Run("train", "--data", "mixture:d=100000,k=3,n=100000", "--model", "mlp:100000-3"), 1, "more than Basin generates");
