@@ -54,7 +54,17 @@ public sealed class CheckpointData : IDisposable
                 Checkpoint.ImportWeights(model, weights);
             }
             model.Module.to(device);
-            return new CheckpointData(split, split.Train.SampleOrAll(0, 0), model);
+            var train = split.Train.SampleOrAll(0, 0);
+            try
+            {
+                Evaluation.CheckOutputs(model, train);
+            }
+            catch
+            {
+                train.Dispose();
+                throw;
+            }
+            return new CheckpointData(split, train, model);
         }
         catch
         {

@@ -16,6 +16,36 @@ public static class Evaluation
             throw new ArgumentException($"{data.Name} has {data.NumClasses} classes but model {model.Spec} has {model.Outputs} outputs");
     }
 
+    /// <summary>
+    /// Runs <paramref name="model"/> on the first few samples of <paramref name="data"/> before any work: a model Basin did not
+    /// build (a script) may raise on real data, return another shape, or return NaN; each is one clear line here instead of
+    /// an internal error or a table of NaN later.
+    /// </summary>
+    /// <exception cref="ArgumentException">The forward raised (its own error text), or its outputs are misshapen or not finite.</exception>
+    public static void CheckOutputs(Model model, Dataset data, int samples = 8)
+    {
+        CheckFits(model, data);
+        int n = Math.Min(samples, data.Count);
+        if (n == 0) return;
+        using var mode = new ModeScope(model.Module, train: false);
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        Tensor output;
+        try
+        {
+            output = model.Module.forward(data.Features.narrow(0, 0, n).to(model.Module.parameters().First().device));
+        }
+        catch (Exception e) when (e is System.Runtime.InteropServices.ExternalException or InvalidCastException or InvalidOperationException)
+        {
+            throw new ArgumentException($"model {model.Spec} fails on the first {n} samples of {data.Name}: {e.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault()}", e);
+        }
+        long outputs = model.Loss == LossKind.Exponential ? 1 : model.Outputs;
+        if (output.shape.Length != 2 || output.shape[0] != n || output.shape[1] != outputs)
+            throw new ArgumentException($"model {model.Spec} maps {n} samples of {data.Name} to [{string.Join(", ", output.shape)}], not to [{n}, {outputs}]");
+        if (!isfinite(output).all().item<bool>())
+            throw new ArgumentException($"model {model.Spec} returns NaN or infinite outputs on the first {n} samples of {data.Name}: every metric of it would be NaN");
+    }
+
     /// <summary>Mean loss and error rate of <paramref name="model"/> on <paramref name="data"/>, in eval mode, losses summed in float64.</summary>
     /// <exception cref="ArgumentException">The data set is empty or does not fit the model.</exception>
     public static (double Loss, double Error) Evaluate(Model model, Dataset data, int batchSize = 1000)

@@ -14,10 +14,14 @@ public static class TorchScriptModels
     public const string Prefix = "torchscript:";
 
     /// <summary>Loads the script at <paramref name="path"/> for samples of <paramref name="sampleShape"/> and <paramref name="classes"/> classes.</summary>
-    /// <exception cref="FormatException">No such file, not a TorchScript archive, or its outputs do not fit the data; one line that says which.</exception>
+    /// <exception cref="FormatException">
+    /// No such file, not an intact TorchScript archive (every entry's CRC-32 is checked), no trainable parameters, or outputs
+    /// that are not one tensor of logits fitting the data; one line that says which.
+    /// </exception>
     public static Model Load(string path, long[] sampleShape, int classes)
     {
         if (!File.Exists(path)) throw new FormatException($"torchscript: {path} does not exist");
+        TorchScriptArchive.Verify(path);
         jit.ScriptModule<Tensor, Tensor> script;
         try
         {
@@ -35,6 +39,8 @@ public static class TorchScriptModels
         };
         try
         {
+            if (!module.parameters().Any())
+                throw new FormatException($"torchscript: {path} has no trainable parameters (saved as buffers, or frozen by torch.jit.freeze?): there is nothing to take curvature with respect to");
             module.eval();
             long[] shape;
             using (no_grad())
@@ -46,6 +52,11 @@ public static class TorchScriptModels
             if (shape.Length != 2 || shape[1] != classes)
                 throw new FormatException($"torchscript: {path} maps one sample of {string.Join("×", sampleShape)} to [{string.Join(", ", shape)}], not to the {classes} logits the data's classes need");
             return model;
+        }
+        catch (InvalidCastException e)
+        {
+            model.Dispose();
+            throw new FormatException($"torchscript: {path} returns something other than one tensor (a tuple, a list or a dict?): Basin needs forward(x) to return the [batch, classes] logits", e);
         }
         catch (Exception e) when (e is not FormatException)
         {

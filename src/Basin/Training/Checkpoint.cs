@@ -45,6 +45,7 @@ public static class Checkpoint
             foreach (var (name, t) in averageState) tensors["average." + name] = t;
             foreach (var (key, value) in averageMeta) metadata[key] = value;
         }
+        if (ScriptPath(run.Config) is { } script) metadata["model_sha256"] = TorchScriptArchive.Sha256(script);
         if (run.AveragedLog is { } averaged) metadata["averaged_log"] = JsonSerializer.Serialize(averaged, TrainConfig.JsonOptions);
         Safetensors.Save(file, tensors, metadata);
     }
@@ -75,6 +76,9 @@ public static class Checkpoint
         {
             throw new InvalidDataException($"{file}: damaged checkpoint metadata ({e.Message})", e);
         }
+        // A scripted model's code and initial weights live outside the checkpoint: the file must be the one trained.
+        if (ScriptPath(config) is { } script && meta.TryGetValue("model_sha256", out var saved) && File.Exists(script) && TorchScriptArchive.Sha256(script) != saved)
+            throw new InvalidDataException($"{file}: its model {script} is not the TorchScript file it was trained with (SHA-256 {saved[..12]}…, the file now gives another): restore that file");
         Model model;
         try
         {
@@ -181,6 +185,9 @@ public static class Checkpoint
         }
         return saved.ToDictionary(p => p.Key, p => p.Value.to(parameters[p.Key].dtype).clone().DetachFromDisposeScope());
     }
+
+    private static string? ScriptPath(TrainConfig config) =>
+        config.Model.StartsWith(TorchScriptModels.Prefix, StringComparison.Ordinal) ? config.Model[TorchScriptModels.Prefix.Length..] : null;
 
     private static Dictionary<string, Tensor> Prefixed(Dictionary<string, Tensor> tensors, string prefix) =>
         tensors.Where(p => p.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(p => p.Key[prefix.Length..], p => p.Value);
