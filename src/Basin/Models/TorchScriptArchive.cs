@@ -46,7 +46,7 @@ public static class TorchScriptArchive
         }
         catch (InvalidDataException e)
         {
-            throw new FormatException($"torchscript: {path} is not an intact TorchScript archive ({e.Message.Split('\n')[0]})", e);
+            throw new FormatException($"torchscript: {path} is not a TorchScript archive PyTorch saved ({e.Message.Split('\n')[0]})", e);
         }
     }
 
