@@ -57,7 +57,9 @@ public static class Checkpoint
         string file = ResolveFile(path);
         using var content = Safetensors.Load(file);
         var meta = content.Metadata;
-        if (!meta.TryGetValue("format", out var format) || format != Format)
+        if (meta.TryGetValue("format", out var format) && format != Format && format.StartsWith("basin-checkpoint-", StringComparison.Ordinal))
+            throw new InvalidDataException($"{file}: a Basin checkpoint of format {format}, which this Basin ({Format}) does not read: it was written by another version of Basin");
+        if (format != Format)
             throw new InvalidDataException($"{file}: not a Basin checkpoint (a plain weights file? Checkpoint.ImportWeights reads one into a zoo model)");
         TrainConfig config;
         List<EpochLog> log;

@@ -71,6 +71,19 @@ public class ValidationTests
         return tmp.File(Checkpoint.FileName);
     }
 
+    [Theory]
+    [InlineData("format", "basin-checkpoint-2", "a Basin checkpoint of format basin-checkpoint-2, which this Basin (basin-checkpoint-1) does not read")]
+    [InlineData("optimizer.steps", "-5", "the optimiser's step count '-5' is not a non-negative integer")]
+    [InlineData("optimizer.steps", "many", "the optimiser's step count 'many' is not a non-negative integer")]
+    public void CheckpointMetadataIsValidatedWithItsOwnWords(string key, string value, string fragment)
+    {
+        using var tmp = new TempFolder();
+        string file = TrainedCheckpoint(tmp);
+        using (var content = Safetensors.Load(file))
+            Safetensors.Save(file, content.Tensors, new Dictionary<string, string>(content.Metadata) { [key] = value });
+        BadInputAssert.OneLine(CliRunner.Run("train", "--out", tmp.Path, "--resume"), 1, fragment);
+    }
+
     [Fact]
     public void AnOptimizerStateThatLostABufferOrHoldsNaNIsRefused()
     {
