@@ -44,6 +44,7 @@ public static class StudyTasks
     /// </summary>
     /// <exception cref="InvalidDataException">The folder holds no planned study, or its spec is damaged.</exception>
     /// <exception cref="ArgumentOutOfRangeException">No task has that index.</exception>
+    /// <exception cref="TaskBusyException">Another process is running that task (<see cref="TaskLock"/>).</exception>
     public static (ModelResult Result, bool AlreadyDone) Run(string folder, int index, Action<StudyProgress>? progress = null, CancellationToken cancel = default, Device? device = null)
     {
         if (!File.Exists(Path.Combine(folder, TaskFile)))
@@ -52,9 +53,13 @@ public static class StudyTasks
         var spec = StudyRunner.LoadSpec(folder);
         if (index < 0 || index >= spec.Models.Count)
             throw new ArgumentOutOfRangeException(nameof(index), $"task {index} does not exist: the study in {folder} has tasks 0 to {spec.Models.Count - 1}");
+        var model = spec.Models[index];
+        string modelFolder = Path.Combine(folder, "models", model.Name);
         var data = new Dictionary<string, DataSplit>();
         try
         {
+            if (File.Exists(Path.Combine(modelFolder, "result.json"))) return StudyRunner.RunOne(spec, index, folder, data, device, progress, cancel);
+            using var taken = TaskLock.Take(modelFolder, $"task {index} ({model.Name})");
             return StudyRunner.RunOne(spec, index, folder, data, device, progress, cancel);
         }
         finally

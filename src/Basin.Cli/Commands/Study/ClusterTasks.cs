@@ -52,6 +52,12 @@ internal static class ClusterTasks
         {
             throw new UsageException(e.Message.Split(" (Parameter")[0], e);
         }
+        catch (TaskBusyException e)
+        {
+            // Not an error: the work is being done, once.
+            context.Error.WriteLine(e.Message);
+            return 0;
+        }
     }
 
     /// <summary>How this process was started, as a bash command: <c>dotnet …/Basin.Cli.dll</c>, or the executable itself.</summary>
