@@ -102,9 +102,17 @@ internal sealed class StochasticNetwork(Model model, Tensor[] parameters, Weight
             using var scope = NewDisposeScope();
             var weights = mean + sigma * randn(mean.shape, mean.dtype, generator: generator).to(mean.device);
             var index = size == data.Count ? arange(data.Count) : tensor(Enumerable.Range(0, size).Select(_ => (long)rng.Next(data.Count)).ToArray());
-            var x = data.Features.index_select(0, index).to(mean.device);
-            var y = data.Labels.index_select(0, index).to(mean.device);
-            sum += (double)Losses.Errors(model.Loss, Logits(weights, x), y) / size;
+            long errors = 0;
+            // In chunks of at most 1 000 samples: a whole test set in one forward of a CNN is gigabytes of activations.
+            for (long start = 0; start < size; start += 1000)
+            {
+                using var chunk = NewDisposeScope();
+                var part = index.narrow(0, start, Math.Min(1000, size - start));
+                var x = data.Features.index_select(0, part).to(mean.device);
+                var y = data.Labels.index_select(0, part).to(mean.device);
+                errors += Losses.Errors(model.Loss, start == 0 ? Logits(weights, x) : model.Module.forward(x), y);
+            }
+            sum += (double)errors / size;
             progress?.Invoke((d + 1.0) / draws);
         }
         return sum / draws;
