@@ -38,6 +38,29 @@ public static class StudyRanking
         return (within, sorted.Count - 1);
     }
 
+    /// <summary>
+    /// The metrics measured on some model that <see cref="Rank"/> leaves out, each with why: not applicable (the reason), or
+    /// not a finite number (NaN, ±∞) or missing on the models named. A report names them rather than dropping them unseen.
+    /// </summary>
+    public static List<(string Metric, string Why)> Unranked(IReadOnlyList<ModelResult> results)
+    {
+        var unranked = new List<(string, string)>();
+        foreach (var id in results.SelectMany(r => r.Metrics.Select(m => m.Id)).Distinct())
+        {
+            var values = results.Select(r => (r.Name, Metric: r.Metrics.FirstOrDefault(m => m.Id == id))).ToList();
+            if (values.All(v => v.Metric is not null && double.IsFinite(v.Metric.Value))) continue;
+            if (values.All(v => v.Metric?.Settings.ContainsKey("not_applicable") == true))
+            {
+                unranked.Add((id, "not applicable: " + values[0].Metric!.Settings["not_applicable"]));
+                continue;
+            }
+            var bad = values.Where(v => v.Metric is null || !double.IsFinite(v.Metric.Value)).ToList();
+            string Of(string name, Metrics.MetricResult? m) => m is null ? $"{name} (missing)" : $"{name} ({m.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)})";
+            unranked.Add((id, $"no finite value on {bad.Count} of {results.Count} models: {string.Join(", ", bad.Take(5).Select(v => Of(v.Name, v.Metric)))}{(bad.Count > 5 ? ", …" : "")}"));
+        }
+        return unranked;
+    }
+
     /// <summary>Ranks every metric measured on all <paramref name="results"/>.</summary>
     public static List<MetricRanking> Rank(IReadOnlyList<ModelResult> results)
     {

@@ -151,6 +151,27 @@ public class ValidationTests
         Assert.All(before, f => Assert.Equal(f.Value, File.ReadAllBytes(f.Key)));
     }
 
+    [Theory]
+    [InlineData("hessian.trace")]
+    [InlineData("hessian.trace,ggn.trace")]
+    public void AMetricWithoutAFiniteValueIsNamedNotDropped(string metrics)
+    {
+        using var tmp = new TempFolder();
+        var spec = new Basin.Studies.StudySpec
+        {
+            Name = "s", Preset = "test", Metrics = metrics, MeasureSamples = 20,
+            Models = [new("a", new TrainConfig { Model = "mlp:4-3", Data = Mixture, Epochs = 1 }, new() { ["x"] = "1" }), new("b", new TrainConfig { Model = "mlp:4-3", Data = Mixture, Epochs = 1, Seed = 1 }, new() { ["x"] = "2" })],
+        };
+        Basin.Studies.StudyRunner.Run(spec, tmp.Path);
+        string path = Path.Combine(tmp.Path, "models", "a", "result.json");
+        var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        node["metrics"]![0]!["value"] = "NaN";
+        File.WriteAllText(path, node.ToJsonString());
+        var run = CliRunner.Run("study", "--report-only", "--out", tmp.Path);
+        Assert.True(run.Code == 0, run.Error);
+        Assert.Contains("Not ranked: hessian.trace (no finite value on 1 of 2 models: a (NaN)).", File.ReadAllText(Path.Combine(tmp.Path, "report.md")));
+    }
+
     [Fact]
     public void SyntheticSetsTooLargeToGenerateAreRefused() =>
         BadInputAssert.OneLine(CliRunner.Run("train", "--data", "mixture:d=100000,k=3,n=100000", "--model", "mlp:100000-3"), 1, "more than Basin generates");
