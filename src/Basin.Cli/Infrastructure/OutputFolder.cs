@@ -7,7 +7,7 @@ public static class OutputFolder
     public static void CheckWritable(string folder, string option = "--out")
     {
         if (File.Exists(folder)) throw new IOException($"{option} {folder} is a file, not a folder");
-        bool created = !Directory.Exists(folder);
+        string? created = Basin.IO.StaleFiles.FirstMissing(folder);
         string probe = Path.Combine(folder, $".basin-write-check-{Environment.ProcessId}");
         try
         {
@@ -21,7 +21,8 @@ public static class OutputFolder
         }
         finally
         {
-            if (created && Directory.Exists(folder) && !Directory.EnumerateFileSystemEntries(folder).Any()) Directory.Delete(folder);
+            // Every folder the check created goes again, parents included.
+            if (created is not null) Basin.IO.StaleFiles.RemoveEmpty(folder, created);
         }
     }
 }

@@ -13,11 +13,13 @@ public static class AtomicFile
     /// <summary>
     /// Streams content through <paramref name="write"/> into a temporary file beside
     /// <paramref name="path"/>, then renames it over the target. If <paramref name="write"/> throws,
-    /// the temporary file is removed and the target is left as it was.
+    /// the temporary file is removed and the target is left as it was; one a killed process left beside it is removed
+    /// (<see cref="StaleFiles"/>).
     /// </summary>
     public static void Write(string path, Action<Stream> write)
     {
         string full = Path.GetFullPath(path);
+        StaleFiles.Remove(Path.GetDirectoryName(full) ?? ".");
         string tmp = Path.Combine(Path.GetDirectoryName(full) ?? ".", $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
         {

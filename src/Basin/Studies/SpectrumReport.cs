@@ -87,10 +87,12 @@ public sealed record SpectrumReport(
     /// <summary>A grid spanning the SLQ nodes with a margin, and the broadening width used on it.</summary>
     public (double[] Grid, double Sigma) DensityGrid(int points = 1000) => StochasticLanczosQuadrature.Grid(Density.Nodes().Select(n => n.Node), points);
 
-    /// <summary>Writes <c>spectrum.csv</c> (grid, density), <c>spectrum-nodes.csv</c> and the log-scale plot (<c>spectrum.png</c>, <c>spectrum.svg</c>) into <paramref name="folder"/>.</summary>
-    public void Write(string folder)
+    /// <summary>Writes <c>spectrum.csv</c> (grid, density), <c>spectrum-nodes.csv</c> and the log-scale plot (<c>spectrum.png</c>, <c>spectrum.svg</c>) into <paramref name="target"/>, all or none.</summary>
+    public void Write(string target)
     {
-        Directory.CreateDirectory(folder);
+        // All four files or none (a full disk used to leave the CSVs without the plots).
+        using var stage = new StagedFolder(target);
+        string folder = stage.Stage;
         var (grid, sigma) = DensityGrid();
         var density = Density.Density(grid, sigma);
         var csv = new StringBuilder("eigenvalue,density\n");
@@ -102,6 +104,7 @@ public sealed record SpectrumReport(
         new LinePlot($"{Matrix} spectral density (SLQ, {Settings.SlqStarts}×{Settings.SlqSteps} steps, P = {Dimension:N0})", "eigenvalue", "density (log scale)", logY: true)
             .Add(new Series(Matrix, grid, density))
             .Save(Path.Combine(folder, "spectrum"));
+        stage.Commit();
     }
 
     private static string F(double x) => x.ToString("G9", CultureInfo.InvariantCulture);

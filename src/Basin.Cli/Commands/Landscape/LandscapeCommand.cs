@@ -79,16 +79,25 @@ public sealed class LandscapeCommand : ICommand
             title = $"training loss around {loaded.Run.Model.Spec} (filter-normalised directions)";
             outDir = args.String("out") ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file))!, "landscape");
         }
-        Directory.CreateDirectory(outDir);
+        // The CSV and both plots, or nothing.
+        using (var stage = new StagedFolder(outDir))
+        {
+            WriteFiles(stage.Stage, landscape, title, args.Has("toy"));
+            stage.Commit();
+        }
+        double min = landscape.Loss.SelectMany(r => r).Min(), max = landscape.Loss.SelectMany(r => r).Max();
+        context.Out.WriteLine($"loss from {min:G4} to {max:G4} on the grid; {Path.Combine(outDir, "landscape.csv")}, landscape.png, landscape.svg");
+        return 0;
+    }
+
+    private static void WriteFiles(string outDir, Studies.Landscape landscape, string title, bool toy)
+    {
         var csv = new StringBuilder("x,y,loss\n");
         for (int i = 0; i < landscape.X.Length; i++)
             for (int j = 0; j < landscape.Y.Length; j++)
                 csv.AppendLine(string.Join(",", new[] { landscape.X[i], landscape.Y[j], landscape.Loss[i][j] }.Select(v => v.ToString("G9", CultureInfo.InvariantCulture))));
         AtomicFile.WriteAllText(Path.Combine(outDir, "landscape.csv"), csv.ToString());
-        new HeatmapPlot(title, args.Has("toy") ? "w1" : "direction 1", args.Has("toy") ? "w2" : "direction 2", landscape.X, landscape.Y, landscape.Grid(), logScale: true) { Marker = (landscape.Center[0], landscape.Center[1]) }
+        new HeatmapPlot(title, toy ? "w1" : "direction 1", toy ? "w2" : "direction 2", landscape.X, landscape.Y, landscape.Grid(), logScale: true) { Marker = (landscape.Center[0], landscape.Center[1]) }
             .Save(Path.Combine(outDir, "landscape"));
-        double min = landscape.Loss.SelectMany(r => r).Min(), max = landscape.Loss.SelectMany(r => r).Max();
-        context.Out.WriteLine($"loss from {min:G4} to {max:G4} on the grid; {Path.Combine(outDir, "landscape.csv")}, landscape.png, landscape.svg");
-        return 0;
     }
 }

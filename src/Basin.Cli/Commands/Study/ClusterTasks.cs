@@ -24,10 +24,28 @@ internal static class ClusterTasks
             throw new UsageException($"--{stray} needs --slurm");
         }
         RuntimeOptions.Initialize(args);
-        int tasks = StudyTasks.Plan(spec, folder);
+        // study.json, tasks.tsv and the script, or none of what this call would add (a full disk left study.json alone).
+        string? created = Basin.IO.StaleFiles.FirstMissing(folder);
+        var added = new[] { "study.json", StudyTasks.TaskFile, SlurmScript.FileName, "slurm" }.Select(f => Path.Combine(folder, f)).Where(f => !Path.Exists(f)).ToList();
+        int tasks;
+        string? script = null;
+        try
+        {
+            tasks = StudyTasks.Plan(spec, folder);
+            if (resources is not null) script = SlurmScript.Write(spec.Name, tasks, folder, resources, SelfCommand());
+        }
+        catch
+        {
+            foreach (var path in added)
+            {
+                if (File.Exists(path)) File.Delete(path);
+                else if (Directory.Exists(path) && !Directory.EnumerateFileSystemEntries(path).Any()) Directory.Delete(path);
+            }
+            if (created is not null) Basin.IO.StaleFiles.RemoveEmpty(folder, created);
+            throw;
+        }
         context.Out.WriteLine($"planned {tasks} tasks in {Path.Combine(folder, StudyTasks.TaskFile)}; run task I with: basin study --out {SlurmScript.Quote(folder)} --task I");
-        if (resources is null) return 0;
-        string script = SlurmScript.Write(spec.Name, tasks, folder, resources, SelfCommand());
+        if (script is null) return 0;
         context.Out.WriteLine($"sbatch {SlurmScript.Quote(script)}");
         context.Out.WriteLine($"then: basin {(spec.Name == Basin.Benchmark.BenchmarkDesign.StudyName ? "benchmark" : "study")} --report-only --out {SlurmScript.Quote(folder)}");
         return 0;
