@@ -27,6 +27,24 @@ public sealed record Certificate(
     int BoundSamples, int PriorSamples, int McDraws, double Delta, double DeltaMonteCarlo,
     double NetworkTestError, double PosteriorMeanTestError, double StochasticTestError, (string Name, double[] PerEpoch) Objective, double Seconds)
 {
+    /// <summary>The standard error of <see cref="EmpiricalError"/> over the weight draws (NaN with one draw).</summary>
+    public double EmpiricalErrorStandardError { get; init; }
+
+    /// <summary>
+    /// A noise figure of <see cref="Risk"/> at this posterior: the Monte-Carlo standard error of Q's empirical error carried
+    /// through both kl inversions (a central difference); the seed-to-seed variation of the optimisation is not in it.
+    /// </summary>
+    public double RiskStandardError
+    {
+        get
+        {
+            double se = EmpiricalErrorStandardError, mc = Math.Log(2 / DeltaMonteCarlo) / McDraws;
+            if (!(se > 0)) return se == 0 ? 0 : double.NaN;
+            double Risk(double q) => KlDivergence.InverseUpper(KlDivergence.InverseUpper(Math.Clamp(q, 0, 1), mc), Complexity);
+            return Math.Abs(Risk(EmpiricalError + se) - Risk(EmpiricalError - se)) / 2;
+        }
+    }
+
     /// <summary>Which network is certified: the checkpoint's neighbourhood or a retrained one.</summary>
     public CertifyMode Mode { get; init; }
 

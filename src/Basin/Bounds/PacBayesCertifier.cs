@@ -77,19 +77,20 @@ public static class PacBayesCertifier
         double n = boundSet.Count;
         double kl = KlDivergence.Gaussian(mean, sigma, priorMean, lambda);
         double complexity = PacBayesObjectives.Complexity(kl, n, settings.Delta / PriorSigmaGrid.Count);
-        double empirical = network.MonteCarloError(mean, sigma, boundSet, settings.McDraws, settings.McSubset, generator, f => progress?.Report(("monte carlo", f)));
+        var (empirical, empiricalError) = network.MonteCarloErrors(mean, sigma, boundSet, settings.McDraws, settings.McSubset, generator, f => progress?.Report(("monte carlo", f)));
         double empiricalUpper = KlDivergence.InverseUpper(empirical, Math.Log(2 / settings.DeltaMonteCarlo) / settings.McDraws);
         double risk = KlDivergence.InverseUpper(empiricalUpper, complexity);
         double meanTestError = test is null ? double.NaN : network.Error(mean, test);
         double stochasticTestError = test is null ? double.NaN : network.MonteCarloError(mean, sigma, test, 20, test.Count, generator, null);
-        double distance = (mean - trained).square().mean().sqrt().item<float>(), priorDistance = (priorMean - trained).square().mean().sqrt().item<float>();
+        double distance = (mean - trained).square().mean().sqrt().to_type(ScalarType.Float64).item<double>(), priorDistance = (priorMean - trained).square().mean().sqrt().to_type(ScalarType.Float64).item<double>();
         var towardPrior = priorMean - trained;
-        double toward = towardPrior.dot(mean - trained).item<float>() / Math.Max(towardPrior.dot(towardPrior).item<float>(), 1e-30);
+        double toward = towardPrior.dot(mean - trained).to_type(ScalarType.Float64).item<double>() / Math.Max(towardPrior.dot(towardPrior).to_type(ScalarType.Float64).item<double>(), 1e-30);
         return new Certificate(risk, empirical, empiricalUpper, kl, complexity, priorSigma, PriorSigmaGrid.Count, boundSet.Count, priorCount,
             settings.McDraws, settings.Delta, settings.DeltaMonteCarlo, networkTestError, meanTestError, stochasticTestError,
             (settings.Objective.ToString().ToLowerInvariant(), objective), clock.Elapsed.TotalSeconds)
         {
             Mode = settings.Mode,
+            EmpiricalErrorStandardError = empiricalError,
             Certified = settings.FixedMean
                 ? $"exactly the checkpoint's neighbourhood: Q's mean is held at the checkpoint's weights (the prior's mean is {priorDistance:G3} rms from them), only its noise optimised"
                 : settings.Mode == CertifyMode.Checkpoint
@@ -99,7 +100,7 @@ public static class PacBayesCertifier
             CheckpointDistance = distance,
             PriorDistance = priorDistance,
             TowardPrior = toward,
-            PosteriorSigmaMedian = sigma.median().item<float>(),
+            PosteriorSigmaMedian = sigma.median().to_type(ScalarType.Float64).item<double>(),
             StatisticsSamples = statistics is null ? 0 : (int)statistics.shape[0],
             PosteriorSamples = train.Count,
         };

@@ -50,7 +50,7 @@ internal sealed class StochasticNetwork(Model model, Tensor[] parameters, Weight
                 var loss = BoundedCrossEntropy(Logits(mean + sigma * eps, x), y, s.MinProbability, logInvMin);
                 var g = ParameterSelection.Flatten(autograd.grad([loss], parameters));
                 double kl = KlDivergence.Gaussian(mean, sigma, priorMean, lambda);
-                var (value, dRisk, dComplexity) = PacBayesObjectives.Evaluate(s.Objective, loss.item<float>(), PacBayesObjectives.Complexity(kl, n, deltaGrid));
+                var (value, dRisk, dComplexity) = PacBayesObjectives.Evaluate(s.Objective, loss.to_type(ScalarType.Float64).item<double>(), PacBayesObjectives.Complexity(kl, n, deltaGrid));
                 double c = dComplexity / n;
                 using var noGrad = no_grad();
                 var gradMean = g * dRisk + (mean - priorMean) * (c / lambda);
@@ -90,13 +90,17 @@ internal sealed class StochasticNetwork(Model model, Tensor[] parameters, Weight
     /// Mean 0-1 error of <paramref name="draws"/> weight draws, each on an independent uniform subset of <paramref name="subset"/>
     /// samples (the whole set when it has no more), so the draws' errors are i.i.d. in [0, 1] with mean Q's error on the set.
     /// </summary>
-    public double MonteCarloError(Tensor mean, Tensor sigma, Dataset data, int draws, int subset, Generator generator, Action<double>? progress)
+    public double MonteCarloError(Tensor mean, Tensor sigma, Dataset data, int draws, int subset, Generator generator, Action<double>? progress) =>
+        MonteCarloErrors(mean, sigma, data, draws, subset, generator, progress).Mean;
+
+    /// <summary><see cref="MonteCarloError"/> with its standard error over the draws.</summary>
+    public (double Mean, double StandardError) MonteCarloErrors(Tensor mean, Tensor sigma, Dataset data, int draws, int subset, Generator generator, Action<double>? progress)
     {
         using var mode = new ModeScope(model.Module, train: false);
         using var noGrad = no_grad();
         int size = Math.Min(subset, data.Count);
         var rng = new Random((int)(generator.initial_seed() % int.MaxValue));
-        double sum = 0;
+        double sum = 0, sumSquares = 0;
         for (int d = 0; d < draws; d++)
         {
             using var scope = NewDisposeScope();
@@ -113,9 +117,11 @@ internal sealed class StochasticNetwork(Model model, Tensor[] parameters, Weight
                 errors += Losses.Errors(model.Loss, start == 0 ? Logits(weights, x) : model.Module.forward(x), y);
             }
             sum += (double)errors / size;
+            sumSquares += (double)errors / size * errors / size;
             progress?.Invoke((d + 1.0) / draws);
         }
-        return sum / draws;
+        double mean_ = sum / draws, variance = draws > 1 ? Math.Max(0, (sumSquares - draws * mean_ * mean_) / (draws - 1)) : double.NaN;
+        return (mean_, Math.Sqrt(variance / draws));
     }
 
     /// <summary>The 0-1 error of the single hypothesis at <paramref name="weights"/> on <paramref name="data"/>, in batches of 1 000.</summary>

@@ -29,8 +29,8 @@ public sealed class OptimizedPacBayesBoundMetric() : Metric("bound.pacbayes_opti
             return Result(context, double.NaN, double.NaN, [("not_applicable", reason)]);
         var c = PacBayesCertifier.Certify(context.Model, context.Run, context.Samples, null, settings);
         context.Ledger.Charge(new MetricCost(Gradients: (long)settings.Epochs * ((c.PosteriorSamples + settings.BatchSize - 1) / settings.BatchSize), ForwardPasses: settings.McDraws));
-        return Result(context, c.Risk, double.NaN,
-            [("error", "none: a bound that holds with probability ≥ 1 − δ − δ′, its Monte-Carlo sampling included"), ("mode", "checkpoint"), ("prior", c.Prior), ("objective", c.Objective.Name), ("prior_sigma", c.PriorSigma), ("delta", c.Delta), ("delta_monte_carlo", c.DeltaMonteCarlo), ("mc_draws", c.McDraws)],
+        return Result(context, c.Risk, c.RiskStandardError,
+            [("error", "the Monte-Carlo standard error of Q's empirical error carried through both kl inversions (the optimisation's seed-to-seed variation not included); the value is a bound that holds with probability ≥ 1 − δ − δ′"), ("mode", "checkpoint"), ("prior", c.Prior), ("objective", c.Objective.Name), ("prior_sigma", c.PriorSigma), ("delta", c.Delta), ("delta_monte_carlo", c.DeltaMonteCarlo), ("mc_draws", c.McDraws)],
             [("empirical_error_q", c.EmpiricalError), ("empirical_error_q_upper", c.EmpiricalErrorUpper), ("kl", c.Kl), ("complexity", c.Complexity), ("bound_samples", c.BoundSamples), ("checkpoint_distance_rms", c.CheckpointDistance)]);
     }
 }

@@ -103,6 +103,9 @@ public class CertificateTests
                 Assert.Equal(600, c.PosteriorSamples);
                 Assert.Equal(17, c.GridSize);
                 Assert.Equal(mode, c.Mode);
+                // The Monte-Carlo noise: the draws' errors lie in [0, 1], so their standard error is at most ½/√m.
+                Assert.InRange(c.EmpiricalErrorStandardError, 1e-6, 0.5 / Math.Sqrt(c.McDraws));
+                Assert.InRange(c.RiskStandardError, 1e-6, 0.1);
             }
         }
     }

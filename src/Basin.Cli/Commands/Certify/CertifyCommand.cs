@@ -86,7 +86,7 @@ public sealed class CertifyCommand : ICommand
             context.Out.WriteLine(JsonSerializer.Serialize(new
             {
                 model = model.Spec, mode = certificate.Mode.ToString().ToLowerInvariant(), certified = certificate.Certified, prior = certificate.Prior, risk_certificate = certificate.Risk, confidence = 1 - certificate.Delta - certificate.DeltaMonteCarlo,
-                empirical_error_q = certificate.EmpiricalError, empirical_error_q_upper = certificate.EmpiricalErrorUpper, kl = certificate.Kl,
+                empirical_error_q = certificate.EmpiricalError, empirical_error_q_se = certificate.EmpiricalErrorStandardError, risk_certificate_se = certificate.RiskStandardError, empirical_error_q_upper = certificate.EmpiricalErrorUpper, kl = certificate.Kl,
                 complexity = certificate.Complexity, prior_sigma = certificate.PriorSigma, prior_grid = certificate.GridSize,
                 bound_samples = certificate.BoundSamples, prior_samples = certificate.PriorSamples, mc_draws = certificate.McDraws,
                 delta = certificate.Delta, delta_monte_carlo = certificate.DeltaMonteCarlo, union_bound_term = Math.Log(certificate.GridSize) / certificate.BoundSamples,
