@@ -43,6 +43,13 @@ internal static class SavedResult
             if (!(value >= 0 && value <= max) || double.IsInfinity(value))
                 return $"'{field}' is {value.ToString(System.Globalization.CultureInfo.InvariantCulture)}, not a number in [0, {(double.IsInfinity(max) ? "∞" : "1")}]";
         if (result.TestSamples < 0) return $"'test_samples' is {result.TestSamples}";
+        if (result.Coordinates is null || result.Log.Any(l => l is null)) return "'coordinates' or a log entry is null";
+        if (result.Log.FirstOrDefault(l => !(double.IsFinite(l.TrainLoss) && double.IsFinite(l.TestLoss) && l.TrainError is >= 0 and <= 1 && l.TestError is >= 0 and <= 1)) is { } epoch)
+            return $"the log's epoch {epoch.Epoch} holds a loss that is not finite or an error outside [0, 1]";
+        if (result.Metrics?.FirstOrDefault(m => m is not null && (m.Settings is null || m.Terms is null || m.Cost is null)) is { } bare) return $"metric '{bare.Id}' has no settings, terms or cost";
+        if (result.Landscape is { } l && (l.X is not { Length: > 0 } || l.Y is not { Length: > 0 } || l.Loss is null || l.Loss.Length != l.X.Length || l.Loss.Any(r => r is null || r.Length != l.Y.Length)))
+            return "its landscape's loss grid is not |x| rows of |y| values";
+        if (result.Density is null || result.Density.Any(d => d is null) || result.Subsampling is null || result.Subsampling.Any(r => r is null)) return "'density' or 'subsampling' holds a null";
         if (result.Metrics is null || result.Metrics.Any(m => m is null || string.IsNullOrEmpty(m.Id))) return "a metric has no id";
         if (result.Metrics.GroupBy(m => m.Id).FirstOrDefault(g => g.Count() > 1) is { } twice) return $"metric '{twice.Key}' is there twice";
         return null;

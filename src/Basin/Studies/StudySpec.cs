@@ -35,6 +35,17 @@ public sealed record StudySpec
     /// <summary>Checks names, configs and metric ids; throws <see cref="ArgumentException"/> with one clear line.</summary>
     public void Validate()
     {
+        // JSON may leave any reference null ("name": null, a key left out): each is named here, before anything reads it.
+        if (Models is null) throw new ArgumentException("the study has no \"models\"");
+        for (int i = 0; i < Models.Count; i++)
+        {
+            if (Models[i] is not { } m) throw new ArgumentException($"model {i} is null");
+            if (m.Name is null) throw new ArgumentException($"model {i} has no \"name\"");
+            if (m.Config is null) throw new ArgumentException($"model '{m.Name}' has no \"config\"");
+            if (m.Coordinates is null || m.Coordinates.Any(c => c.Value is null)) throw new ArgumentException($"model '{m.Name}' has no \"coordinates\" (or a null one)");
+        }
+        if (Name is null || Preset is null || Metrics is null || Measure is null)
+            throw new ArgumentException($"the study has no \"{(Name is null ? "name" : Preset is null ? "preset" : Metrics is null ? "metrics" : "measure")}\"");
         if (Models.Count < 2) throw new ArgumentException($"a study needs at least two models, got {Models.Count}");
         var duplicate = Models.GroupBy(m => m.Name).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null) throw new ArgumentException($"two models are named '{duplicate.Key}'");

@@ -85,6 +85,9 @@ public sealed record TrainConfig
     /// <summary>Throws <see cref="ArgumentException"/> with one clear line for the first bad setting.</summary>
     public void Validate()
     {
+        // A config read from JSON may hold null where a value is required ("model": null): named before anything reads it.
+        if (Model is null || Data is null || Optimizer is null || Schedule is null || Augment is null)
+            throw new ArgumentException($"the config has no \"{(Model is null ? "model" : Data is null ? "data" : Optimizer is null ? "optimizer" : Schedule is null ? "schedule" : "augment")}\"");
         if (Epochs < 1 || Epochs > 100_000) throw new ArgumentException($"--epochs must be between 1 and 100000, got {Epochs}");
         if (BatchSize < 1) throw new ArgumentException($"--batch-size must be positive, got {BatchSize}");
         if (!(LearningRate > 0) || double.IsInfinity(LearningRate)) throw new ArgumentException($"--lr must be a positive number, got {LearningRate}");
