@@ -84,6 +84,7 @@ public sealed class IterateAverage : IDisposable
         var parameters = model.Module.named_parameters().ToDictionary(p => p.name, p => p.parameter);
         if (count > 0 && (tensors.Count != parameters.Count || tensors.Any(t => !parameters.TryGetValue(t.Key, out var p) || !p.shape.SequenceEqual(t.Value.shape))))
             throw new InvalidDataException("the checkpoint's iterate average does not match the model's parameters");
+        if (tensors.Values.Any(t => !t.is_floating_point())) throw new InvalidDataException("the checkpoint's iterate average holds integer values where it keeps floating-point ones");
         if (tensors.Values.Any(t => !isfinite(t).all().item<bool>())) throw new InvalidDataException("the checkpoint's iterate average holds NaN or infinite values");
         Dispose();
         foreach (var (name, t) in tensors) average[name] = t.to(parameters[name].device).clone().DetachFromDisposeScope();

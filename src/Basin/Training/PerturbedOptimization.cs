@@ -84,6 +84,7 @@ internal sealed class PerturbedOptimization(RegularizerSettings settings) : Step
         if (tensors.Count is not (0 or 4)) throw new InvalidDataException("regularizer perturbed: the checkpoint holds part of its state (h, h_previous, w_previous, g_previous)");
         if (tensors.Values.FirstOrDefault(t => t.numel() != size) is { } wrong)
             throw new InvalidDataException($"regularizer perturbed: its state has {wrong.numel()} entries, the model {size}");
+        if (tensors.Values.Any(t => !t.is_floating_point())) throw new InvalidDataException("regularizer perturbed: its state holds integer values where it keeps floating-point ones");
         if (tensors.Values.Any(t => !isfinite(t).all().item<bool>())) throw new InvalidDataException("regularizer perturbed: its state holds NaN or infinite values");
         Release();
         foreach (var (name, t) in tensors) state[name] = t.to(parameters[0].dtype).to(parameters[0].device).clone().DetachFromDisposeScope();

@@ -84,6 +84,23 @@ public class ValidationTests
         BadInputAssert.OneLine(CliRunner.Run("train", "--out", tmp.Path, "--resume"), 1, fragment);
     }
 
+    [Theory]
+    [InlineData("average.", "the checkpoint's iterate average holds integer values")]
+    [InlineData("optimizer.", "holds Int64 values where the optimiser keeps floating-point buffers")]
+    public void CheckpointStateOfAnIntegerDtypeIsRefused(string prefix, string fragment)
+    {
+        using var tmp = new TempFolder();
+        Assert.Equal(0, CliRunner.Run("train", "--data", Mixture, "--model", "mlp:4-3", "--epochs", "2", "--swa-start", "1", "--out", tmp.Path).Code);
+        string file = tmp.File(Checkpoint.FileName);
+        using (var content = Safetensors.Load(file))
+        {
+            var key = content.Tensors.Keys.First(k => k.StartsWith(prefix, StringComparison.Ordinal));
+            content.Tensors[key] = content.Tensors[key].mul(1000).to(TorchSharp.torch.ScalarType.Int64);
+            Safetensors.Save(file, content.Tensors, content.Metadata);
+        }
+        BadInputAssert.OneLine(CliRunner.Run("measure", "--checkpoint", tmp.Path, "--metrics", "hessian.trace", "--samples", "20"), 1, fragment);
+    }
+
     [Fact]
     public void AnOptimizerStateThatLostABufferOrHoldsNaNIsRefused()
     {
