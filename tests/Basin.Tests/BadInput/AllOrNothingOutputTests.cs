@@ -18,15 +18,15 @@ public class AllOrNothingOutputTests
     public void ASpectrumThatCannotPlaceOneFileWritesNone()
     {
         using var tmp = new TempFolder();
-        Assert.Equal(0, CliRunner.Run("train", "--data", Mixture, "--model", "mlp:4-6-3", "--epochs", "1", "--out", tmp.File("run")).Code);
+        Assert.Equal(0, BasinProcess.Run("train", "--data", Mixture, "--model", "mlp:4-6-3", "--epochs", "1", "--out", tmp.File("run")).Code);
         // The last file of the four cannot take its place: a folder has its name.
         Directory.CreateDirectory(tmp.File("spectrum/spectrum.svg"));
-        var run = CliRunner.Run("spectrum", "--checkpoint", tmp.File("run"), "--samples", "0", "--top", "1", "--steps", "5", "--probes", "2", "--slq-steps", "5", "--slq-starts", "1", "--out", tmp.File("spectrum"));
+        var run = BasinProcess.Run("spectrum", "--checkpoint", tmp.File("run"), "--samples", "0", "--top", "1", "--steps", "5", "--probes", "2", "--slq-steps", "5", "--slq-starts", "1", "--out", tmp.File("spectrum"));
         BadInputAssert.OneLine(run, 1, "is a folder where the output file spectrum.svg goes: nothing was written");
         Assert.Equal(["spectrum.svg"], Entries(tmp.File("spectrum")));
         // Freed, the same command writes all four.
         Directory.Delete(tmp.File("spectrum/spectrum.svg"));
-        Assert.Equal(0, CliRunner.Run("spectrum", "--checkpoint", tmp.File("run"), "--samples", "0", "--top", "1", "--steps", "5", "--probes", "2", "--slq-steps", "5", "--slq-starts", "1", "--out", tmp.File("spectrum")).Code);
+        Assert.Equal(0, BasinProcess.Run("spectrum", "--checkpoint", tmp.File("run"), "--samples", "0", "--top", "1", "--steps", "5", "--probes", "2", "--slq-steps", "5", "--slq-starts", "1", "--out", tmp.File("spectrum")).Code);
         Assert.Equal(["spectrum-nodes.csv", "spectrum.csv", "spectrum.png", "spectrum.svg"], Entries(tmp.File("spectrum")));
     }
 
@@ -35,7 +35,7 @@ public class AllOrNothingOutputTests
     {
         using var tmp = new TempFolder();
         Directory.CreateDirectory(tmp.File("land/landscape.png"));
-        BadInputAssert.OneLine(CliRunner.Run("landscape", "--toy", "--points", "11", "--out", tmp.File("land")), 1, "is a folder where the output file landscape.png goes");
+        BadInputAssert.OneLine(BasinProcess.Run("landscape", "--toy", "--points", "11", "--out", tmp.File("land")), 1, "is a folder where the output file landscape.png goes");
         Assert.Equal(["landscape.png"], Entries(tmp.File("land")));
     }
 
@@ -43,8 +43,8 @@ public class AllOrNothingOutputTests
     public void ARefusedLayerLeavesNoFolderBehind()
     {
         using var tmp = new TempFolder();
-        Assert.Equal(0, CliRunner.Run("train", "--data", Mixture, "--model", "mlp:4-6-3", "--epochs", "1", "--out", tmp.File("run")).Code);
-        var run = CliRunner.Run("spectrum", "--checkpoint", tmp.File("run"), "--layer", "no.such.layer", "--out", tmp.File("a/b/c"));
+        Assert.Equal(0, BasinProcess.Run("train", "--data", Mixture, "--model", "mlp:4-6-3", "--epochs", "1", "--out", tmp.File("run")).Code);
+        var run = BasinProcess.Run("spectrum", "--checkpoint", tmp.File("run"), "--layer", "no.such.layer", "--out", tmp.File("a/b/c"));
         Assert.Equal(2, run.Code);
         Assert.False(Directory.Exists(tmp.File("a")), "the refused command left the parents of --out");
     }
@@ -58,7 +58,7 @@ public class AllOrNothingOutputTests
         File.WriteAllText(tmp.File("spec.json"), Basin.Tests.Studies.StudyTasksTests.Spec);
         Directory.CreateDirectory(tmp.File(slurm ? "s/slurm.sbatch" : "s/tasks.tsv"));
         string[] args = ["study", "--spec", tmp.File("spec.json"), "--out", tmp.File("s"), slurm ? "--slurm" : "--plan"];
-        var run = CliRunner.Run(args);
+        var run = BasinProcess.Run(args);
         Assert.Equal(1, run.Code);
         Assert.Equal([slurm ? "slurm.sbatch" : "tasks.tsv"], Entries(tmp.File("s")));
     }
@@ -78,7 +78,7 @@ public class AllOrNothingOutputTests
         Directory.CreateDirectory(stage);
         File.SetLastWriteTimeUtc(stale, DateTime.UtcNow.AddHours(-1));
         Directory.SetLastWriteTimeUtc(stage, DateTime.UtcNow.AddHours(-1));
-        var train = CliRunner.Run("train", "--data", Mixture, "--model", "mlp:4-6-3", "--epochs", "1", "--out", tmp.File("run"));
+        var train = BasinProcess.Run("train", "--data", Mixture, "--model", "mlp:4-6-3", "--epochs", "1", "--out", tmp.File("run"));
         Assert.True(train.Code == 0, train.Error);
         Assert.False(File.Exists(stale), "a stale temporary file was left");
         Assert.False(Directory.Exists(stage), "a stale stage was left");

@@ -12,7 +12,7 @@ public class ResponseFileTests
     {
         using var tmp = new TempFolder();
         File.WriteAllText(tmp.File("self.rsp"), "--epochs 2\n@" + tmp.File("self.rsp") + "\n");
-        BadInputAssert.OneLine(CliRunner.Run("train", "@" + tmp.File("self.rsp")), 2, "response file cycle: @self.rsp → @self.rsp");
+        BadInputAssert.OneLine(BasinProcess.Run("train", "@" + tmp.File("self.rsp")), 2, "response file cycle: @self.rsp → @self.rsp");
     }
 
     [Fact]
@@ -22,7 +22,7 @@ public class ResponseFileTests
         File.WriteAllText(tmp.File("a.rsp"), "@" + tmp.File("b.rsp"));
         File.WriteAllText(tmp.File("b.rsp"), "# b includes a\n@" + tmp.File("a.rsp"));
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        BadInputAssert.OneLine(CliRunner.Run("train", "@" + tmp.File("a.rsp")), 2, "response file cycle: @a.rsp → @b.rsp → @a.rsp");
+        BadInputAssert.OneLine(BasinProcess.Run("train", "@" + tmp.File("a.rsp")), 2, "response file cycle: @a.rsp → @b.rsp → @a.rsp");
         Assert.True(clock.Elapsed.TotalSeconds < 10);
     }
 
@@ -32,12 +32,12 @@ public class ResponseFileTests
         using var tmp = new TempFolder();
         for (int i = 0; i < 20; i++) File.WriteAllText(tmp.File($"{i}.rsp"), "@" + tmp.File($"{i + 1}.rsp"));
         File.WriteAllText(tmp.File("20.rsp"), "--list");
-        BadInputAssert.OneLine(CliRunner.Run("measure", "@" + tmp.File("0.rsp")), 2, $"response files nest deeper than {ResponseFiles.MaxDepth} levels");
-        BadInputAssert.OneLine(CliRunner.Run("measure", "@" + tmp.File("none.rsp")), 2, "response file @" + tmp.File("none.rsp") + ": not found");
-        BadInputAssert.OneLine(CliRunner.Run("measure", "@" + tmp.Path), 2, "is a folder");
+        BadInputAssert.OneLine(BasinProcess.Run("measure", "@" + tmp.File("0.rsp")), 2, $"response files nest deeper than {ResponseFiles.MaxDepth} levels");
+        BadInputAssert.OneLine(BasinProcess.Run("measure", "@" + tmp.File("none.rsp")), 2, "response file @" + tmp.File("none.rsp") + ": not found");
+        BadInputAssert.OneLine(BasinProcess.Run("measure", "@" + tmp.Path), 2, "is a folder");
         // Within the depth, nesting works: 5 levels down to --list.
         File.WriteAllText(tmp.File("15.rsp"), "# the end of a shorter chain\n\n  --list  \n");
-        var listed = CliRunner.Run("measure", "@" + tmp.File("11.rsp"));
+        var listed = BasinProcess.Run("measure", "@" + tmp.File("11.rsp"));
         Assert.True(listed.Code == 0, listed.Error);
         Assert.Contains("hessian.trace", listed.Out, StringComparison.Ordinal);
     }

@@ -37,7 +37,7 @@ public class TorchScriptInputTests
     }
 
     private static (int Code, string Out, string Error) Measure(string script) =>
-        CliRunner.Run("measure", "--model", "torchscript:" + script, "--data", "fashion-mnist", "--samples", "64", "--metrics", "hessian.trace", "--probes", "2");
+        BasinProcess.Run("measure", "--model", "torchscript:" + script, "--data", "fashion-mnist", "--samples", "64", "--metrics", "hessian.trace", "--probes", "2");
 
     [Fact]
     public void AnEditedCopyOfTheFixtureStillLoads()
@@ -95,11 +95,11 @@ public class TorchScriptInputTests
         using var tmp = new TempFolder();
         string script = tmp.File("model.pt");
         File.Copy(Fixture, script);
-        Assert.Equal(0, CliRunner.Run("train", "--model", "torchscript:" + script, "--data", "fashion-mnist", "--subset", "100", "--epochs", "1", "--out", tmp.File("run")).Code);
-        Assert.Equal(0, CliRunner.Run("measure", "--checkpoint", tmp.File("run"), "--samples", "64", "--metrics", "hessian.trace", "--probes", "2").Code);
+        Assert.Equal(0, BasinProcess.Run("train", "--model", "torchscript:" + script, "--data", "fashion-mnist", "--subset", "100", "--epochs", "1", "--out", tmp.File("run")).Code);
+        Assert.Equal(0, BasinProcess.Run("measure", "--checkpoint", tmp.File("run"), "--samples", "64", "--metrics", "hessian.trace", "--probes", "2").Code);
         // Another script of the same shapes in its place: same parameters, other code.
         File.Copy(Edited(tmp, "other.pt", ("torch.tanh(_0)", "torch.relu(_0)")), script, overwrite: true);
-        BadInputAssert.OneLine(CliRunner.Run("measure", "--checkpoint", tmp.File("run"), "--samples", "64", "--metrics", "hessian.trace"), 1,
+        BadInputAssert.OneLine(BasinProcess.Run("measure", "--checkpoint", tmp.File("run"), "--samples", "64", "--metrics", "hessian.trace"), 1,
             "is not the TorchScript file it was trained with");
     }
 }

@@ -22,7 +22,7 @@ public class ValidationTests
     {
         using var tmp = new TempFolder();
         File.WriteAllText(tmp.File("spec.json"), Spec("a", "epochz"));
-        BadInputAssert.OneLine(CliRunner.Run("study", "--spec", tmp.File("spec.json"), "--out", tmp.File("out")), 1, "unknown key 'epochz'; did you mean 'epochs'?");
+        BadInputAssert.OneLine(BasinProcess.Run("study", "--spec", tmp.File("spec.json"), "--out", tmp.File("out")), 1, "unknown key 'epochz'; did you mean 'epochs'?");
         Assert.False(Directory.Exists(tmp.File("out")), "a refused study left its folder");
     }
 
@@ -33,7 +33,7 @@ public class ValidationTests
     {
         using var tmp = new TempFolder();
         File.WriteAllText(tmp.File("spec.json"), Spec(name, "epochs"));
-        BadInputAssert.OneLine(CliRunner.Run("study", "--spec", tmp.File("spec.json"), "--out", tmp.File("out")), 1, "not start with '.'");
+        BadInputAssert.OneLine(BasinProcess.Run("study", "--spec", tmp.File("spec.json"), "--out", tmp.File("out")), 1, "not start with '.'");
         Assert.False(Directory.Exists(tmp.File("out")));
     }
 
@@ -41,7 +41,7 @@ public class ValidationTests
     public void ACheckpointWhoseSavedConfigIsInvalidIsRefusedOnResume()
     {
         using var tmp = new TempFolder();
-        Assert.Equal(0, CliRunner.Run("train", "--data", Mixture, "--model", "mlp:4-3", "--epochs", "2", "--out", tmp.Path).Code);
+        Assert.Equal(0, BasinProcess.Run("train", "--data", Mixture, "--model", "mlp:4-3", "--epochs", "2", "--out", tmp.Path).Code);
         string file = tmp.File(Checkpoint.FileName);
         using (var content = Safetensors.Load(file))
         {
@@ -50,7 +50,7 @@ public class ValidationTests
             Safetensors.Save(file, content.Tensors, meta);
         }
         var before = File.ReadAllBytes(file);
-        BadInputAssert.OneLine(CliRunner.Run("train", "--out", tmp.Path, "--resume"), 1, "saved training config is invalid (--lr must be a positive number");
+        BadInputAssert.OneLine(BasinProcess.Run("train", "--out", tmp.Path, "--resume"), 1, "saved training config is invalid (--lr must be a positive number");
         Assert.Equal(before, File.ReadAllBytes(file));
     }
 
@@ -58,16 +58,16 @@ public class ValidationTests
     public void SettingsAreNotShrunkSilently()
     {
         using var tmp = new TempFolder();
-        BadInputAssert.OneLine(CliRunner.Run("train", "--data", Mixture, "--model", "mlp:4-3", "--subset", "1000", "--out", tmp.File("run")), 2, "--subset 1000 is more than the 60 training samples");
+        BadInputAssert.OneLine(BasinProcess.Run("train", "--data", Mixture, "--model", "mlp:4-3", "--subset", "1000", "--out", tmp.File("run")), 2, "--subset 1000 is more than the 60 training samples");
         Assert.False(Directory.Exists(tmp.File("run")));
-        Assert.Equal(0, CliRunner.Run("train", "--data", Mixture, "--model", "mlp:4-3", "--epochs", "1", "--out", tmp.Path).Code);
-        BadInputAssert.OneLine(CliRunner.Run("measure", "--checkpoint", tmp.Path, "--metrics", "fisher.trace", "--samples", "50"), 2, "subsets of N′ = 100 samples but only 50 are measured");
-        Assert.Equal(0, CliRunner.Run("measure", "--checkpoint", tmp.Path, "--metrics", "hessian.trace", "--samples", "50").Code);
+        Assert.Equal(0, BasinProcess.Run("train", "--data", Mixture, "--model", "mlp:4-3", "--epochs", "1", "--out", tmp.Path).Code);
+        BadInputAssert.OneLine(BasinProcess.Run("measure", "--checkpoint", tmp.Path, "--metrics", "fisher.trace", "--samples", "50"), 2, "subsets of N′ = 100 samples but only 50 are measured");
+        Assert.Equal(0, BasinProcess.Run("measure", "--checkpoint", tmp.Path, "--metrics", "hessian.trace", "--samples", "50").Code);
     }
 
     private static string TrainedCheckpoint(TempFolder tmp)
     {
-        Assert.Equal(0, CliRunner.Run("train", "--data", Mixture, "--model", "mlp:4-3", "--epochs", "2", "--out", tmp.Path).Code);
+        Assert.Equal(0, BasinProcess.Run("train", "--data", Mixture, "--model", "mlp:4-3", "--epochs", "2", "--out", tmp.Path).Code);
         return tmp.File(Checkpoint.FileName);
     }
 
@@ -81,7 +81,7 @@ public class ValidationTests
         string file = TrainedCheckpoint(tmp);
         using (var content = Safetensors.Load(file))
             Safetensors.Save(file, content.Tensors, new Dictionary<string, string>(content.Metadata) { [key] = value });
-        BadInputAssert.OneLine(CliRunner.Run("train", "--out", tmp.Path, "--resume"), 1, fragment);
+        BadInputAssert.OneLine(BasinProcess.Run("train", "--out", tmp.Path, "--resume"), 1, fragment);
     }
 
     [Theory]
@@ -90,7 +90,7 @@ public class ValidationTests
     public void CheckpointStateOfAnIntegerDtypeIsRefused(string prefix, string fragment)
     {
         using var tmp = new TempFolder();
-        Assert.Equal(0, CliRunner.Run("train", "--data", Mixture, "--model", "mlp:4-3", "--epochs", "2", "--swa-start", "1", "--out", tmp.Path).Code);
+        Assert.Equal(0, BasinProcess.Run("train", "--data", Mixture, "--model", "mlp:4-3", "--epochs", "2", "--swa-start", "1", "--out", tmp.Path).Code);
         string file = tmp.File(Checkpoint.FileName);
         using (var content = Safetensors.Load(file))
         {
@@ -98,7 +98,7 @@ public class ValidationTests
             content.Tensors[key] = content.Tensors[key].mul(1000).to(TorchSharp.torch.ScalarType.Int64);
             Safetensors.Save(file, content.Tensors, content.Metadata);
         }
-        BadInputAssert.OneLine(CliRunner.Run("measure", "--checkpoint", tmp.Path, "--metrics", "hessian.trace", "--samples", "20"), 1, fragment);
+        BadInputAssert.OneLine(BasinProcess.Run("measure", "--checkpoint", tmp.Path, "--metrics", "hessian.trace", "--samples", "20"), 1, fragment);
     }
 
     [Fact]
@@ -111,7 +111,7 @@ public class ValidationTests
             var lost = content.Tensors.Keys.First(k => k.StartsWith("optimizer.momentum_buffer.", StringComparison.Ordinal));
             Safetensors.Save(file, content.Tensors.Where(p => p.Key != lost).ToDictionary(), content.Metadata);
         }
-        BadInputAssert.OneLine(CliRunner.Run("train", "--out", tmp.Path, "--resume"), 1, "is missing: resuming would restart it from zero");
+        BadInputAssert.OneLine(BasinProcess.Run("train", "--out", tmp.Path, "--resume"), 1, "is missing: resuming would restart it from zero");
 
         using var other = new TempFolder();
         string second = TrainedCheckpoint(other);
@@ -121,7 +121,7 @@ public class ValidationTests
             content.Tensors[key].view(-1)[0] = TorchSharp.torch.tensor(float.NaN);
             Safetensors.Save(second, content.Tensors, content.Metadata);
         }
-        BadInputAssert.OneLine(CliRunner.Run("train", "--out", other.Path, "--resume"), 1, "holds NaN or infinite values");
+        BadInputAssert.OneLine(BasinProcess.Run("train", "--out", other.Path, "--resume"), 1, "holds NaN or infinite values");
     }
 
     [Theory]
@@ -137,7 +137,7 @@ public class ValidationTests
         };
         Basin.Studies.StudyRunner.Run(spec, tmp.Path);
         File.WriteAllText(Path.Combine(tmp.Path, "models", "a", "result.json"), json);
-        BadInputAssert.OneLine(CliRunner.Run("study", "--report-only", "--out", tmp.Path), 1, fragment);
+        BadInputAssert.OneLine(BasinProcess.Run("study", "--report-only", "--out", tmp.Path), 1, fragment);
     }
 
     [Theory]
@@ -163,7 +163,7 @@ public class ValidationTests
         target[parts[^1]] = System.Text.Json.Nodes.JsonNode.Parse(value);
         File.WriteAllText(path, node.ToJsonString());
         var before = Directory.GetFiles(tmp.Path, "*", SearchOption.AllDirectories).ToDictionary(f => f, File.ReadAllBytes);
-        BadInputAssert.OneLine(CliRunner.Run("study", "--report-only", "--out", tmp.Path), 1, fragment);
+        BadInputAssert.OneLine(BasinProcess.Run("study", "--report-only", "--out", tmp.Path), 1, fragment);
         // Nothing rewritten: the report of the untouched results stays as it was.
         Assert.All(before, f => Assert.Equal(f.Value, File.ReadAllBytes(f.Key)));
     }
@@ -184,23 +184,23 @@ public class ValidationTests
         var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!.AsObject();
         node["metrics"]![0]!["value"] = "NaN";
         File.WriteAllText(path, node.ToJsonString());
-        var run = CliRunner.Run("study", "--report-only", "--out", tmp.Path);
+        var run = BasinProcess.Run("study", "--report-only", "--out", tmp.Path);
         Assert.True(run.Code == 0, run.Error);
         Assert.Contains("Not ranked: hessian.trace (no finite value on 1 of 2 models: a (NaN)).", File.ReadAllText(Path.Combine(tmp.Path, "report.md")));
     }
 
     [Fact]
     public void SyntheticSetsTooLargeToGenerateAreRefused() =>
-        BadInputAssert.OneLine(CliRunner.Run("train", "--data", "mixture:d=100000,k=3,n=100000", "--model", "mlp:100000-3"), 1, "more than Basin generates");
+        BadInputAssert.OneLine(BasinProcess.Run("train", "--data", "mixture:d=100000,k=3,n=100000", "--model", "mlp:100000-3"), 1, "more than Basin generates");
 
     [Fact]
     public void AStudyWithABadModelWritesNothingSoTheCorrectedCommandRuns()
     {
         using var tmp = new TempFolder();
         string folder = tmp.File("study");
-        BadInputAssert.OneLine(CliRunner.Run("study", "weight-decay", "--preset", "quick", "--data", Mixture, "--model", "mlp:5-3", "--out", folder), 2, "first width must be the input size 4");
+        BadInputAssert.OneLine(BasinProcess.Run("study", "weight-decay", "--preset", "quick", "--data", Mixture, "--model", "mlp:5-3", "--out", folder), 2, "first width must be the input size 4");
         Assert.False(Directory.Exists(folder), "the refused study left its folder (and study.json) behind");
-        BadInputAssert.OneLine(CliRunner.Run("study", "weight-decay", "--preset", "quick", "--data", "/no/such/data", "--out", folder), 1, "no such data set or folder");
+        BadInputAssert.OneLine(BasinProcess.Run("study", "weight-decay", "--preset", "quick", "--data", "/no/such/data", "--out", folder), 1, "no such data set or folder");
         Assert.False(Directory.Exists(folder));
     }
 
@@ -208,12 +208,12 @@ public class ValidationTests
     public void AnOutputThatCannotBeWrittenIsFoundBeforeTheWork()
     {
         using var tmp = new TempFolder();
-        Assert.Equal(0, CliRunner.Run("train", "--data", Mixture, "--model", "mlp:4-3", "--epochs", "1", "--out", tmp.File("run")).Code);
+        Assert.Equal(0, BasinProcess.Run("train", "--data", Mixture, "--model", "mlp:4-3", "--epochs", "1", "--out", tmp.File("run")).Code);
         File.WriteAllText(tmp.File("afile"), "x");
-        var spectrum = CliRunner.Run("spectrum", "--checkpoint", tmp.File("run"), "--out", tmp.File("afile"));
+        var spectrum = BasinProcess.Run("spectrum", "--checkpoint", tmp.File("run"), "--out", tmp.File("afile"));
         BadInputAssert.OneLine(spectrum, 1, "is a file, not a folder");
         Assert.DoesNotContain("cost:", spectrum.Error); // refused before timing a single product
-        BadInputAssert.OneLine(CliRunner.Run("landscape", "--checkpoint", tmp.File("run"), "--out", tmp.File("afile")), 1, "is a file, not a folder");
+        BadInputAssert.OneLine(BasinProcess.Run("landscape", "--checkpoint", tmp.File("run"), "--out", tmp.File("afile")), 1, "is a file, not a folder");
         Assert.Equal("x", File.ReadAllText(tmp.File("afile")));
     }
 
@@ -222,7 +222,7 @@ public class ValidationTests
     {
         using var tmp = new TempFolder();
         File.WriteAllText(tmp.File("spec.json"), Spec("a", "epochs").Replace("mlp:4-3", "mlp:5-3"));
-        BadInputAssert.OneLine(CliRunner.Run("study", "--spec", tmp.File("spec.json"), "--out", tmp.File("out")), 1, "model 'a': ");
+        BadInputAssert.OneLine(BasinProcess.Run("study", "--spec", tmp.File("spec.json"), "--out", tmp.File("out")), 1, "model 'a': ");
         Assert.False(Directory.Exists(tmp.File("out")));
     }
 }

@@ -75,7 +75,7 @@ public class CertifyCommandTests
     public void ACorruptedInitialWeightsTensorIsRefused(string damage)
     {
         using var tmp = new TempFolder();
-        Assert.Equal(0, CliRunner.Run("train", "--data", Mixture, "--model", "mlp:6-8-3:relu", "--epochs", "1", "--out", tmp.Path).Code);
+        Assert.Equal(0, BasinProcess.Run("train", "--data", Mixture, "--model", "mlp:6-8-3:relu", "--epochs", "1", "--out", tmp.Path).Code);
         string file = tmp.File(Checkpoint.FileName);
         using (var content = Safetensors.Load(file))
         {
@@ -90,7 +90,7 @@ public class CertifyCommandTests
             Safetensors.Save(file, content.Tensors, content.Metadata);
         }
         var before = File.ReadAllBytes(file);
-        BadInputAssert.OneLine(CliRunner.Run("certify", "--checkpoint", tmp.Path, "--prior-split", "0"), 1, damage switch
+        BadInputAssert.OneLine(BasinProcess.Run("certify", "--checkpoint", tmp.Path, "--prior-split", "0"), 1, damage switch
         {
             "int" => "holds Int64 values where initial weights are floating-point",
             "nan" => "holds NaN or infinite values",
@@ -104,7 +104,7 @@ public class CertifyCommandTests
     {
         using var tmp = new TempFolder();
         Assert.Equal(0, CliRunner.Run("train", "--data", "mixture:d=1,k=2,n=100", "--model", "deeplinear:3", "--epochs", "1", "--lr", "0.01", "--out", tmp.Path).Code);
-        BadInputAssert.OneLine(CliRunner.Run("certify", "--checkpoint", tmp.Path), 2, "is not a classifier with one output per class");
+        BadInputAssert.OneLine(BasinProcess.Run("certify", "--checkpoint", tmp.Path), 2, "is not a classifier with one output per class");
     }
 
     [Theory]

@@ -18,7 +18,7 @@ public class TaskLockTests
         File.WriteAllText(tmp.File("s/models/b/task.owner"), "process 4242 on node17");
         using (new FileStream(tmp.File("s/models/b/task.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
         {
-            var second = CliRunner.Run("study", "--out", tmp.File("s"), "--task", "1");
+            var second = Basin.Tests.BadInput.BasinProcess.Run("study", "--out", tmp.File("s"), "--task", "1");
             Assert.True(second.Code == 0, second.Error);
             Assert.Contains("task 1 (b) is being run by process 4242 on node17: this process leaves it to that one", second.Error);
             Assert.False(File.Exists(tmp.File("s/models/b/checkpoint.safetensors")), "the second process trained the model too");
