@@ -96,6 +96,9 @@ public static class Checkpoint
             var initial = ReadInitial(model, Prefixed(content.Tensors, "initial."), file);
             var run = TrainingRun.Create(config, model, log, initial, device);
             run.Optimizer.LoadState(Prefixed(content.Tensors, "optimizer."), meta);
+            // Every epoch takes optimiser steps: a count of 0 after some epochs would restart Adam's bias correction.
+            if (log.Count > 0 && meta.ContainsKey("optimizer.steps") && run.Optimizer.Steps == 0)
+                throw new InvalidDataException($"{file}: its optimiser step count is 0 after {log.Count} epoch(s): the checkpoint is inconsistent");
             run.Method.LoadState(Prefixed(content.Tensors, "regularizer."), model.Module.parameters().ToArray());
             LoadAverage(run, content.Tensors, meta, file);
             return new LoadedCheckpoint(run, shape, classes, file);

@@ -75,6 +75,7 @@ public class ValidationTests
     [InlineData("format", "basin-checkpoint-2", "a Basin checkpoint of format basin-checkpoint-2, which this Basin (basin-checkpoint-1) does not read")]
     [InlineData("optimizer.steps", "-5", "the optimiser's step count '-5' is not a non-negative integer")]
     [InlineData("optimizer.steps", "many", "the optimiser's step count 'many' is not a non-negative integer")]
+    [InlineData("optimizer.steps", "0", "its optimiser step count is 0 after 2 epoch(s)")]
     public void CheckpointMetadataIsValidatedWithItsOwnWords(string key, string value, string fragment)
     {
         using var tmp = new TempFolder();
