@@ -17,22 +17,37 @@ public class TorchScriptInputTests
     private const string Forward = "    _0 = (hidden).forward((flatten).forward(x, ), )\n    return (out).forward(torch.tanh(_0), )\n";
 
     /// <summary>A copy of the MLP fixture whose forward code has <paramref name="replace"/> in place of <paramref name="find"/>.</summary>
-    private static string Edited(TempFolder tmp, string name, params (string Find, string Replace)[] edits)
+    private static string Edited(TempFolder tmp, string name, params (string Find, string Replace)[] edits) =>
+        Edited(tmp, name, edits.Select(e => ("mlp/code/__torch__.py", e.Find, e.Replace)).ToArray());
+
+    /// <summary>A copy of the MLP fixture with each edit made in its code file: a new archive, every entry copied, the edited ones rewritten.</summary>
+    private static string Edited(TempFolder tmp, string name, params (string Entry, string Find, string Replace)[] edits)
     {
         string path = tmp.File(name);
-        File.Copy(Fixture, path);
-        using var zip = ZipFile.Open(path, ZipArchiveMode.Update);
-        var entry = zip.GetEntry("mlp/code/__torch__.py")!;
-        string code;
-        using (var reader = new StreamReader(entry.Open())) code = reader.ReadToEnd();
-        foreach (var (find, replace) in edits)
+        using var source = ZipFile.OpenRead(Fixture);
+        using var target = ZipFile.Open(path, ZipArchiveMode.Create);
+        foreach (var entry in source.Entries)
         {
-            Assert.Contains(find, code);
-            code = code.Replace(find, replace);
+            byte[] bytes;
+            using (var input = entry.Open())
+            using (var buffer = new MemoryStream())
+            {
+                input.CopyTo(buffer);
+                bytes = buffer.ToArray();
+            }
+            if (edits.Any(e => e.Entry == entry.FullName))
+            {
+                string code = Encoding.UTF8.GetString(bytes);
+                foreach (var (_, find, replace) in edits.Where(e => e.Entry == entry.FullName))
+                {
+                    Assert.Contains(find, code);
+                    code = code.Replace(find, replace);
+                }
+                bytes = new UTF8Encoding(false).GetBytes(code);
+            }
+            using var output = target.CreateEntry(entry.FullName, CompressionLevel.NoCompression).Open();
+            output.Write(bytes);
         }
-        entry.Delete();
-        using var writer = new StreamWriter(zip.CreateEntry("mlp/code/__torch__.py").Open(), new UTF8Encoding(false));
-        writer.Write(code);
         return path;
     }
 
@@ -87,6 +102,17 @@ public class TorchScriptInputTests
         string script = Edited(tmp, "tuple.pt", ("    x: Tensor) -> Tensor:\n", "    x: Tensor) -> Tuple[Tensor, Tensor]:\n"),
             ("    return (out).forward(torch.tanh(_0), )", "    _1 = (out).forward(torch.tanh(_0), )\n    return (_1, _1)"));
         BadInputAssert.OneLine(Measure(script), 2, "returns something other than one tensor");
+    }
+
+    [Fact]
+    public void AScriptWithoutTrainableParametersIsNamedAsSuch()
+    {
+        // Both linear layers keep their weight and bias as buffers: the script runs, but has nothing to differentiate.
+        using var tmp = new TempFolder();
+        const string parameters = "  __parameters__ = [\"weight\", \"bias\", ]\n  __buffers__ = []", buffers = "  __parameters__ = []\n  __buffers__ = [\"weight\", \"bias\", ]";
+        string script = Edited(tmp, "buffers.pt", ("mlp/code/__torch__/torch/nn/modules/linear.py", parameters, buffers),
+            ("mlp/code/__torch__/torch/nn/modules/linear/___torch_mangle_0.py", parameters, buffers));
+        BadInputAssert.OneLine(Measure(script), 2, "has no trainable parameters");
     }
 
     [Fact]

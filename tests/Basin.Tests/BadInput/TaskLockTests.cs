@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Basin.Tests.Cli;
 using Xunit;
 
-namespace Basin.Tests.Studies;
+namespace Basin.Tests.BadInput;
 
 /// <summary>One process per study task: a second one started on the same index says who holds it and exits 0 without training.</summary>
 public class TaskLockTests
@@ -11,14 +11,14 @@ public class TaskLockTests
     public void ASecondProcessOnTheSameTaskLeavesItToTheFirst()
     {
         using var tmp = new TempFolder();
-        File.WriteAllText(tmp.File("spec.json"), StudyTasksTests.Spec);
+        File.WriteAllText(tmp.File("spec.json"), Basin.Tests.Studies.StudyTasksTests.Spec);
         Assert.Equal(0, CliRunner.Run("study", "--spec", tmp.File("spec.json"), "--out", tmp.File("s"), "--plan").Code);
         // Another process holds task 1: its lock (as Basin takes it) and its owner line.
         Directory.CreateDirectory(tmp.File("s/models/b"));
         File.WriteAllText(tmp.File("s/models/b/task.owner"), "process 4242 on node17");
         using (new FileStream(tmp.File("s/models/b/task.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
         {
-            var second = Basin.Tests.BadInput.BasinProcess.Run("study", "--out", tmp.File("s"), "--task", "1");
+            var second = BasinProcess.Run("study", "--out", tmp.File("s"), "--task", "1");
             Assert.True(second.Code == 0, second.Error);
             Assert.Contains("task 1 (b) is being run by process 4242 on node17: this process leaves it to that one", second.Error);
             Assert.False(File.Exists(tmp.File("s/models/b/checkpoint.safetensors")), "the second process trained the model too");
@@ -36,7 +36,7 @@ public class TaskLockTests
     public void TwoProcessesStartedTogetherTrainTheModelOnce()
     {
         using var tmp = new TempFolder();
-        File.WriteAllText(tmp.File("spec.json"), StudyTasksTests.Spec.Replace("\"epochs\": 2 }, \"coordinates\": { \"wd\": \"0\" }", "\"epochs\": 30 }, \"coordinates\": { \"wd\": \"0\" }"));
+        File.WriteAllText(tmp.File("spec.json"), Basin.Tests.Studies.StudyTasksTests.Spec.Replace("\"epochs\": 2 }, \"coordinates\": { \"wd\": \"0\" }", "\"epochs\": 30 }, \"coordinates\": { \"wd\": \"0\" }"));
         Assert.Equal(0, CliRunner.Run("study", "--spec", tmp.File("spec.json"), "--out", tmp.File("s"), "--plan").Code);
         string cli = Path.Combine(AppContext.BaseDirectory, "Basin.Cli.dll");
         var processes = Enumerable.Range(0, 2).Select(_ => Process.Start(new ProcessStartInfo("dotnet", [cli, "study", "--out", tmp.File("s"), "--task", "0"])
