@@ -1,9 +1,6 @@
 using System.Text.Json;
-using Basin.IO;
 using Basin.Tests.BadInput;
-using Basin.Training;
 using Xunit;
-using static TorchSharp.torch;
 
 namespace Basin.Tests.Cli;
 
