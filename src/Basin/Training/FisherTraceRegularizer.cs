@@ -12,7 +12,10 @@ namespace Basin.Training;
 /// Since g_i is a constant, <c>∇_w L(B_i, w − α g_i)</c> is the ordinary gradient at the shifted weights, so
 /// <c>∇R_α = (1/M) Σ_i [∇L(B_i, w) − ∇L(B_i, w − α g_i)]</c> needs no double backward: two gradients of each
 /// sub-batch, two SGD steps in all. <c>∇L(B, w)</c> is the size-weighted mean of the <c>∇L(B_i, w)</c>. A batch
-/// smaller than M (the last of an epoch) is split into as many sub-batches as it has samples.
+/// smaller than M (the last of an epoch) is split into as many sub-batches as it has samples. R_α is taken on the hard
+/// labels, as the paper defines it; with label smoothing the data term keeps the run's smoothed loss (one more gradient
+/// per sub-batch). The 2M sub-batch forwards give batch norm's running statistics back; a model that keeps them gets
+/// one gradient-free forward of the whole batch at w instead, so they are updated once per step, as in plain training.
 /// </remarks>
 internal sealed class FisherTraceRegularizer(RegularizerSettings settings) : StepMethod(settings)
 {
@@ -29,18 +32,40 @@ internal sealed class FisherTraceRegularizer(RegularizerSettings settings) : Ste
         int parts = xs.Length;
         var total = step.Parameters.Select(p => zeros_like(p)).ToArray();
         double loss = 0;
+        bool smoothed = step.LabelSmoothing > 0;
         for (int i = 0; i < parts; i++)
         {
             double weight = (double)xs[i].shape[0] / n;
-            var li = step.Loss(xs[i], ys[i]);
-            loss += weight * li.to(ScalarType.Float64).item<double>();
-            var gi = Grad(li, step.Parameters);
-            for (int j = 0; j < total.Length; j++) total[j].add_(gi[j], alpha: weight + beta / parts);
+            var (x, y) = (xs[i], ys[i]);
+            var hard = step.KeepingStatistics(() =>
+            {
+                var li = step.HardLoss(x, y);
+                return (Value: li.to(ScalarType.Float64).item<double>(), Gradient: Grad(li, step.Parameters));
+            });
+            var gi = hard.Gradient;
+            if (smoothed)
+            {
+                var data = step.KeepingStatistics(() =>
+                {
+                    var li = step.Loss(x, y);
+                    return (Value: li.to(ScalarType.Float64).item<double>(), Gradient: Grad(li, step.Parameters));
+                });
+                loss += weight * data.Value;
+                for (int j = 0; j < total.Length; j++) total[j].add_(data.Gradient[j], alpha: weight).add_(gi[j], alpha: beta / parts);
+            }
+            else
+            {
+                loss += weight * hard.Value;
+                for (int j = 0; j < total.Length; j++) total[j].add_(gi[j], alpha: weight + beta / parts);
+            }
             using var swap = new WeightSwap(step.Parameters);
             swap.Set(step.Parameters.Select((p, j) => p.detach().add(gi[j], alpha: -alpha)).ToArray());
-            var shifted = Grad(step.Loss(xs[i], ys[i]), step.Parameters);
+            var shifted = step.KeepingStatistics(() => Grad(step.HardLoss(x, y), step.Parameters));
             for (int j = 0; j < total.Length; j++) total[j].add_(shifted[j], alpha: -beta / parts);
         }
+        // The running statistics see the whole batch once, at w.
+        if (step.Model.Module.named_buffers().Any(b => b.name.EndsWith("running_mean", StringComparison.Ordinal)))
+            using (no_grad()) step.Model.Module.forward(step.Inputs);
         if (clip > 0) ClipToNorm(total, clip);
         return (loss, total);
     }
@@ -53,11 +78,11 @@ internal sealed class FisherTraceRegularizer(RegularizerSettings settings) : Ste
         double sum = 0;
         for (int i = 0; i < xs.Length; i++)
         {
-            var li = step.Loss(xs[i], ys[i]);
+            var li = step.HardLoss(xs[i], ys[i]);
             var gi = Grad(li, step.Parameters);
             using var swap = new WeightSwap(step.Parameters);
             swap.Set(step.Parameters.Select((p, j) => p.detach().add(gi[j], alpha: -alpha)).ToArray());
-            sum += li.to(ScalarType.Float64).item<double>() - step.Loss(xs[i], ys[i]).to(ScalarType.Float64).item<double>();
+            sum += li.to(ScalarType.Float64).item<double>() - step.HardLoss(xs[i], ys[i]).to(ScalarType.Float64).item<double>();
         }
         return sum / xs.Length;
     }

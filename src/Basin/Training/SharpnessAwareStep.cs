@@ -10,9 +10,11 @@ namespace Basin.Training;
 /// leaves the step unchanged.
 /// </summary>
 /// <remarks>
-/// Two gradients per step. The second forward pass runs in train mode too, so batch-norm running statistics
-/// see the batch twice (the papers' code does the same unless it freezes them). ASAM scales every parameter,
-/// biases included.
+/// Two gradients per step. The second forward pass, at w + ε, runs in train mode (batch statistics) but gives the
+/// batch-norm running statistics back, so they are updated once per step at w, as SAM's reference implementation does
+/// by disabling them for that pass. ASAM scales by name as its authors' code does (SamsungLabs/ASAM, <c>'weight' in n</c>):
+/// every parameter whose name contains "weight" — linear and convolution weights, and batch norm's γ, which PyTorch
+/// names <c>weight</c> — has T = |w| + η; biases and batch norm's β have T = 1, so ε on a bias is plain SAM's direction.
 /// </remarks>
 internal sealed class SharpnessAwareStep(RegularizerSettings settings) : StepMethod(settings)
 {
@@ -25,19 +27,22 @@ internal sealed class SharpnessAwareStep(RegularizerSettings settings) : StepMet
         var loss = step.Loss();
         double value = loss.to(ScalarType.Float64).item<double>();
         var g = Grad(loss, step.Parameters);
-        var epsilon = Ascent(step.Parameters, g);
+        var epsilon = Ascent(step.Parameters, step.ParameterNames, g);
         using var swap = new WeightSwap(step.Parameters);
         swap.Set(step.Parameters.Select((p, i) => p.detach().add(epsilon[i])).ToArray());
-        return (value, Grad(step.Loss(), step.Parameters));
+        return (value, step.KeepingStatistics(() => Grad(step.Loss(), step.Parameters)));
     }
 
-    /// <summary>The ascent ε from the gradient <paramref name="g"/> at <paramref name="w"/>.</summary>
-    internal Tensor[] Ascent(IReadOnlyList<Tensor> w, Tensor[] g)
+    /// <summary>
+    /// The ascent ε from the gradient <paramref name="g"/> at <paramref name="w"/>: ρ g/‖g‖ (SAM), or ρ T² g/‖T g‖ (ASAM) with
+    /// T = |w| + η on the parameters whose <paramref name="names"/> contain "weight" and T = 1 on the rest.
+    /// </summary>
+    internal Tensor[] Ascent(IReadOnlyList<Tensor> w, IReadOnlyList<string> names, Tensor[] g)
     {
         using var noGrad = no_grad();
-        var scale = adaptive ? w.Select(p => p.detach().abs().add(eta)).ToArray() : null;
-        var scaled = scale is null ? g : g.Select((x, i) => x.mul(scale[i])).ToArray();
+        var scale = adaptive ? w.Select((p, i) => names[i].Contains("weight", StringComparison.Ordinal) ? p.detach().abs().add(eta) : null).ToArray() : null;
+        var scaled = scale is null ? g : g.Select((x, i) => scale[i] is { } t ? x.mul(t) : x).ToArray();
         double factor = rho / (Norm(scaled) + 1e-12);
-        return scaled.Select((x, i) => (scale is null ? x : x.mul(scale[i])).mul(factor)).ToArray();
+        return scaled.Select((x, i) => (scale?[i] is { } t ? x.mul(t) : x).mul(factor)).ToArray();
     }
 }

@@ -47,6 +47,42 @@ public sealed class TrainingStep : IDisposable
     /// <summary>The mean training loss of the model at its current weights on (<paramref name="x"/>, <paramref name="y"/>), or on the whole batch.</summary>
     public Tensor Loss(Tensor? x = null, Tensor? y = null) => Losses.Mean(Model.Loss, Model.Module.forward(x ?? Inputs), y ?? Labels, LabelSmoothing);
 
+    /// <summary>The same loss on the hard labels, whatever the run's label smoothing (what seed 001's R_α is defined on).</summary>
+    public Tensor HardLoss(Tensor? x = null, Tensor? y = null) => Losses.Mean(Model.Loss, Model.Module.forward(x ?? Inputs), y ?? Labels, 0);
+
+    /// <summary>
+    /// The parameters' names (<c>named_parameters</c>, in the order of <see cref="Parameters"/>): ASAM scales by name, as its
+    /// authors' code does.
+    /// </summary>
+    public IReadOnlyList<string> ParameterNames => names ??= Model.Module.named_parameters().Select(p => p.name).ToArray();
+
+    private string[]? names;
+
+    /// <summary>
+    /// Runs <paramref name="pass"/> — an extra forward of a step method (SAM's at w + ε, R_α's sub-batches) — with the
+    /// model's batch-norm running statistics given back afterwards: train mode still normalises with the batch's own
+    /// statistics, but only the step's own pass at w updates the running ones, as the reference implementations do.
+    /// </summary>
+    public T KeepingStatistics<T>(Func<T> pass)
+    {
+        var buffers = Model.Module.named_buffers().Where(b => b.name.Contains("running_", StringComparison.Ordinal) || b.name.EndsWith("num_batches_tracked", StringComparison.Ordinal))
+            .Select(b => (b.buffer, Saved: b.buffer.detach().clone())).ToArray();
+        if (buffers.Length == 0) return pass();
+        try
+        {
+            return pass();
+        }
+        finally
+        {
+            using (no_grad())
+                foreach (var (buffer, saved) in buffers)
+                {
+                    buffer.copy_(saved);
+                    saved.Dispose();
+                }
+        }
+    }
+
     /// <summary>A random tensor shaped like each parameter, from <paramref name="draw"/> on the CPU generator, moved to the parameters' device.</summary>
     internal Tensor[] Draw(Func<long[], Generator, Tensor> draw) =>
         Parameters.Select(p => draw(p.shape, Random).to(p.dtype).to(p.device)).ToArray();

@@ -145,7 +145,9 @@ public class StepMethodTests
         using var noGrad = no_grad();
         var w = Flat(ps);
         var g0 = SoftmaxGradient(ps[0], ps[1], x, y);
-        var t = text.StartsWith("asam", StringComparison.Ordinal) ? w.abs() + 0.05 : ones_like(w);
+        // ASAM as its authors' code: T = |w| + η on the weight (entries 0–11), T = 1 on the bias (12–14), so ε on the bias has
+        // plain SAM's direction g_b, scaled by ρ/‖T g‖.
+        var t = text.StartsWith("asam", StringComparison.Ordinal) ? cat([w.narrow(0, 0, 12).abs() + 0.05, ones(3, ScalarType.Float64)]) : ones_like(w);
         double rho = text.StartsWith("asam", StringComparison.Ordinal) ? 0.7 : 0.3;
         var e = rho * t * t * g0 / (t * g0).norm();
         var at = w + e;
