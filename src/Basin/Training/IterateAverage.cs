@@ -37,14 +37,17 @@ public sealed class IterateAverage : IDisposable
         Count++;
     }
 
-    /// <summary>Copies the average into <paramref name="model"/> and recomputes its batch-norm statistics on <paramref name="train"/>.</summary>
-    public void ApplyTo(Model model, Dataset train, int batchSize)
+    /// <summary>
+    /// Copies the average into <paramref name="model"/> and recomputes its batch-norm statistics on <paramref name="train"/>,
+    /// each batch through <paramref name="transform"/> (the training augmentation) when given.
+    /// </summary>
+    public void ApplyTo(Model model, Dataset train, int batchSize, Func<Tensor, Tensor>? transform = null)
     {
         if (Count == 0) throw new InvalidOperationException("no iterate has been averaged yet");
         using (no_grad())
             foreach (var (name, p) in model.Module.named_parameters()) p.copy_(average[name]);
         Applied = true;
-        var norms = model.Module.modules().OfType<BatchNorm2d>().ToList();
+        var norms = model.Module.modules().OfType<BatchNorm>().ToList();
         if (norms.Count == 0) return;
         var device = model.Module.parameters().First().device;
         var momenta = norms.Select(bn => bn.momentum).ToList();
@@ -60,7 +63,8 @@ public sealed class IterateAverage : IDisposable
                 // momentum 1/(b+1) makes the running statistics the plain mean over the batches seen.
                 foreach (var bn in norms) bn.momentum = 1.0 / (b + 1);
                 long start = (long)b * batchSize;
-                model.Module.forward(train.Features.narrow(0, start, Math.Min(batchSize, train.Count - start)).to(device));
+                var x = train.Features.narrow(0, start, Math.Min(batchSize, train.Count - start));
+                model.Module.forward((transform is null ? x : transform(x)).to(device));
             }
         }
         for (int i = 0; i < norms.Count; i++) norms[i].momentum = momenta[i];

@@ -75,6 +75,17 @@ public sealed record TrainConfig
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public int SwaStart { get; init; }
 
+    /// <summary>
+    /// The constant learning rate of the averaged epochs (from <see cref="SwaStart"/> on), replacing the schedule there: SWA's
+    /// SWALR (Izmailov et al. 2018) and seed 002 eq. 15's α_avg (2α₀ in its experiments). 0 keeps the schedule.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public double SwaLearningRate { get; init; }
+
+    /// <summary>The learning rate at <paramref name="epoch"/> (0-based, fractional within it) under <paramref name="schedule"/> and the averaging rate.</summary>
+    public double LearningRateAt(double epoch, Schedule schedule) =>
+        SwaStart > 0 && SwaLearningRate > 0 && (int)epoch + 1 >= SwaStart ? SwaLearningRate : LearningRate * schedule.Factor(epoch, Epochs);
+
     /// <summary>The parsed <see cref="Regularizer"/>.</summary>
     [JsonIgnore]
     public RegularizerSettings RegularizerSettings => Regularizer is null ? RegularizerSettings.None : RegularizerSettings.Parse(Regularizer);
@@ -102,6 +113,8 @@ public sealed record TrainConfig
         if (Confusion < 0 || (Confusion > 0 && TrainSubset == 0)) throw new ArgumentException("a confusion set needs a training subset size and a non-negative count");
         if (EvalBatchSize < 1) throw new ArgumentException("evaluation batch size must be positive");
         if (SwaStart < 0 || SwaStart > Epochs) throw new ArgumentException($"--swa-start must be an epoch between 1 and --epochs ({Epochs}), or 0 for no averaging; got {SwaStart}");
+        if (!(SwaLearningRate >= 0) || double.IsInfinity(SwaLearningRate) || (SwaLearningRate > 0 && SwaStart == 0))
+            throw new ArgumentException($"--swa-lr must be a positive number with --swa-start (or 0 to keep the schedule), got {SwaLearningRate}");
         Optimizer.Validate();
         try
         {

@@ -141,7 +141,7 @@ public sealed class TrainingRun : IDisposable
             var watch = System.Diagnostics.Stopwatch.StartNew();
             var order = Shuffle.Permutation(train.Count, EpochSeed(epoch));
             var rng = new Random(EpochSeed(epoch) ^ 0x2545F491);
-            double startLr = Config.LearningRate * schedule.Factor(epoch, Config.Epochs);
+            double startLr = Config.LearningRateAt(epoch, schedule);
             double lossSum = 0;
             Model.Module.train();
             for (int step = 0; step < steps; step++)
@@ -158,7 +158,7 @@ public sealed class TrainingRun : IDisposable
                     throw new TrainingDivergedException($"training diverged in epoch {epoch + 1}, step {step + 1}: the loss is {value}; lower --lr (now {Config.LearningRate}) or add --clip");
                 for (int i = 0; i < parameters.Length; i++) parameters[i].grad = gradient[i];
                 if (Config.ClipNorm > 0) nn.utils.clip_grad_norm_(parameters, Config.ClipNorm);
-                Optimizer.Step(Config.LearningRate * schedule.Factor(epoch + (double)step / steps, Config.Epochs));
+                Optimizer.Step(Config.LearningRateAt(epoch + (double)step / steps, schedule));
                 lossSum += value;
                 progress?.Report(new TrainProgress(epoch + 1, Config.Epochs, step + 1, steps, lossSum / (step + 1)));
             }
@@ -166,7 +166,7 @@ public sealed class TrainingRun : IDisposable
             var (testLoss, testError) = Evaluation.Evaluate(Model, test, Config.EvalBatchSize);
             log.Add(new EpochLog(epoch + 1, startLr, trainLoss, trainError, testLoss, testError, watch.Elapsed.TotalSeconds));
             if (Average is { } average && epoch + 1 >= Config.SwaStart) average.Add(Model);
-            if (Average is { Applied: false, Count: > 0 } done && (EpochsDone == Config.Epochs || ReachedCriterion)) FinishOnAverage(done, train, test);
+            if (Average is { Applied: false, Count: > 0 } done && (EpochsDone == Config.Epochs || ReachedCriterion)) FinishOnAverage(done, train, test, augmentation);
             afterEpoch?.Invoke(this);
         }
     }
@@ -180,10 +180,12 @@ public sealed class TrainingRun : IDisposable
         Evaluation.CheckFits(Model, train);
     }
 
-    private void FinishOnAverage(IterateAverage average, Dataset train, Dataset test)
+    private void FinishOnAverage(IterateAverage average, Dataset train, Dataset test, Augmentation augmentation)
     {
         var watch = System.Diagnostics.Stopwatch.StartNew();
-        average.ApplyTo(Model, train, Config.BatchSize);
+        // Batch norm recomputed on the data as training saw it: through the training transform, seeded like an epoch.
+        var rng = new Random(EpochSeed(EpochsDone) ^ 0x5A5A5A5);
+        average.ApplyTo(Model, train, Config.BatchSize, augmentation.IsIdentity ? null : x => augmentation.Apply(x, rng));
         var (trainLoss, trainError) = Evaluation.Evaluate(Model, train, Config.EvalBatchSize);
         var (testLoss, testError) = Evaluation.Evaluate(Model, test, Config.EvalBatchSize);
         AveragedLog = new EpochLog(EpochsDone, log[^1].LearningRate, trainLoss, trainError, testLoss, testError, watch.Elapsed.TotalSeconds);
