@@ -143,8 +143,9 @@ public static class StudyAxes
                 yield return ("sgd", b);
                 yield return ("adam", b with { LearningRate = 1e-3, Optimizer = new(OptimizerKind.Adam, 0) });
                 yield return ("adamw", b with { LearningRate = 1e-3, Optimizer = new(OptimizerKind.AdamW, 0, WeightDecay: 5e-2) });
-                // Seed 002 §5: Adam with iterate averaging over the last quarter of training.
-                yield return ("adam+averaging", b with { LearningRate = 1e-3, Optimizer = new(OptimizerKind.Adam, 0), SwaStart = b.Epochs - b.Epochs / 4 + 1 });
+                // Seed 002 §5: Adam with iterate averaging over the last quarter of training, those epochs at the constant
+                // averaging rate of its eq. 15, α_avg = 2α₀ (a cosine decayed to ~0 there made the averaged iterates coincide).
+                yield return ("adam+averaging", b with { LearningRate = 1e-3, Optimizer = new(OptimizerKind.Adam, 0), SwaStart = b.Epochs - b.Epochs / 4 + 1, SwaLearningRate = 2e-3 });
                 break;
             case "regularizers":
                 // Every method with its paper's defaults (RegularizerSettings), on the same basis, schedule and epochs as plain SGD.
