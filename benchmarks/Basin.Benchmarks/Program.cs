@@ -17,11 +17,18 @@ using static TorchSharp.torch;
 //          --libtorch-conv: convolutions as libtorch computes them instead of GemmConvolutions)
 //        … -- --memory MODEL N [ggn] [--libtorch-conv]   (resident memory of a cached graph on N samples, per byte of activations)
 //        … -- --conv-grid | --conv-truth          (float32 conv input gradients against float64 and central differences)
+//        … -- --perturbed [REGULARIZER] [EPOCHS]  (per epoch, the share of weights whose perturbed-OPT σ is set by curvature, not κ)
 var runtime = TorchRuntime.Initialize();
 if (args.Contains("--libtorch-conv")) GemmConvolutions.Force = false;
 if (args.Length >= 2 && args[0] == "--precision")
 {
     Precision.Run(args[1], args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 2048);
+    return;
+}
+if (args.Length >= 1 && args[0] == "--perturbed")
+{
+    // … -- --perturbed [REGULARIZER] [EPOCHS]: per epoch, the share of weights whose perturbed-OPT σ the curvature sets.
+    PerturbedRegime.Run(args.Length > 1 ? args[1] : "perturbed", args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 20);
     return;
 }
 if (args.Length >= 1 && args[0] == "--steps")

@@ -68,6 +68,27 @@ internal sealed class PerturbedOptimization(RegularizerSettings settings) : Step
         return state.TryGetValue("g_previous", out var g) ? sigma.mul(g.abs().lt(beta2).to(sigma.dtype)) : sigma;
     }
 
+    /// <summary>
+    /// The fraction of weights at <paramref name="w"/> (epoch <paramref name="epoch"/>, 1-based) whose σ is set by the
+    /// curvature term, 1/(ln(1+e)·√(η(h + ρκ))) &lt; κ, rather than clipped at κ: where it is 0, perturbed OPT is uniform
+    /// noise of ±κ = ±γ|w|/ln(1+e) (before the gradient mask).
+    /// </summary>
+    internal double CurvatureSetFraction(Tensor w, int epoch)
+    {
+        using var scope = NewDisposeScope();
+        double le = Math.Log(1 + epoch);
+        var kappa = w.abs().mul(gamma / le).add(eps);
+        var h = state.TryGetValue("h", out var hs) ? hs : zeros_like(w);
+        var rho = zeros_like(w);
+        if (state.TryGetValue("w_previous", out var wPrevious))
+        {
+            double moved = w.sub(wPrevious).to(ScalarType.Float64).norm().item<double>();
+            if (moved > 0) rho = h.sub(state["h_previous"]).abs().div(moved);
+        }
+        var curvature = h.add(rho.mul(kappa)).mul(eta).sqrt().mul(le).reciprocal();
+        return curvature.lt(kappa).to(ScalarType.Float64).mean().item<double>();
+    }
+
     private void Keep(string name, Tensor value)
     {
         if (state.Remove(name, out var old)) old.Dispose();
