@@ -77,6 +77,7 @@ public sealed class CertifyCommand : ICommand
         context.Error.WriteLine($"certifying {(settings.Mode == CertifyMode.Checkpoint ? "the neighbourhood of" : "a network retrained from")} {model.Spec} ({model.ParameterCount:N0} parameters) on {train.Name} ({train.Count} samples): "
             + (settings.PriorSplit > 0 ? $"prior trained on {settings.PriorSplit:P0}, bound on the rest" : $"data-free prior at {(loaded is null ? "zero" : "the initial weights")}, bound on all")
             + $", objective {settings.Objective.ToString().ToLowerInvariant()}, δ = {settings.Delta.ToString(CultureInfo.InvariantCulture)}, δ′ = {settings.DeltaMonteCarlo.ToString(CultureInfo.InvariantCulture)}");
+        context.Error.WriteLine(CertifyCost.Preview(model, loaded?.Run, train, settings));
         context.Progress.Restart();
         var certificate = PacBayesCertifier.Certify(model, loaded?.Run, train, split.Test, settings,
             new CallbackProgress<(string Stage, double Fraction)>(p => context.Progress.Draw(p.Fraction, p.Stage.PadRight(12), "")));
