@@ -16,6 +16,8 @@ public class CertifyCommandTests
         Assert.True(train.Code == 0, train.Error);
         var (code, output, error) = CliRunner.Run("certify", "--checkpoint", tmp.Path, "--prior-split", "0.5", "--prior-sigma", "0.1", "--epochs", "1", "--mc-draws", "300", "--json");
         Assert.True(code == 0, error);
+        // The cost preview before the work: prior steps 4 epochs × ⌈200/128⌉, posterior steps 1 epoch × ⌈400/250⌉.
+        Assert.Contains("cost: 8 prior steps, 2 posterior steps of 250, 300 Monte-Carlo draws of 100 samples → about ", error);
         using var doc = JsonDocument.Parse(output);
         var root = doc.RootElement;
         double risk = root.GetProperty("risk_certificate").GetDouble();
