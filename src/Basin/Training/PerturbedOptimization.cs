@@ -55,6 +55,14 @@ internal sealed class PerturbedOptimization(RegularizerSettings settings) : Step
     /// <summary>σ at weights <paramref name="w"/> in epoch <paramref name="epoch"/> (1-based) from the current state.</summary>
     internal Tensor Sigma(Tensor w, int epoch)
     {
+        var (kappa, curvature) = Terms(w, epoch);
+        var sigma = minimum(curvature, kappa);
+        return state.TryGetValue("g_previous", out var g) ? sigma.mul(g.abs().lt(beta2).to(sigma.dtype)) : sigma;
+    }
+
+    /// <summary>κ = γ|w|/ln(1+e) + ε and the curvature term 1/(ln(1+e)·√(η(h + ρκ))) at <paramref name="w"/>, from the current state.</summary>
+    private (Tensor Kappa, Tensor Curvature) Terms(Tensor w, int epoch)
+    {
         double le = Math.Log(1 + epoch);
         var kappa = w.abs().mul(gamma / le).add(eps);
         var h = state.TryGetValue("h", out var hs) ? hs : zeros_like(w);
@@ -64,8 +72,7 @@ internal sealed class PerturbedOptimization(RegularizerSettings settings) : Step
             double moved = w.sub(wPrevious).to(ScalarType.Float64).norm().item<double>();
             if (moved > 0) rho = h.sub(state["h_previous"]).abs().div(moved);
         }
-        var sigma = minimum(h.add(rho.mul(kappa)).mul(eta).sqrt().mul(le).reciprocal(), kappa);
-        return state.TryGetValue("g_previous", out var g) ? sigma.mul(g.abs().lt(beta2).to(sigma.dtype)) : sigma;
+        return (kappa, h.add(rho.mul(kappa)).mul(eta).sqrt().mul(le).reciprocal());
     }
 
     /// <summary>
@@ -76,16 +83,7 @@ internal sealed class PerturbedOptimization(RegularizerSettings settings) : Step
     internal double CurvatureSetFraction(Tensor w, int epoch)
     {
         using var scope = NewDisposeScope();
-        double le = Math.Log(1 + epoch);
-        var kappa = w.abs().mul(gamma / le).add(eps);
-        var h = state.TryGetValue("h", out var hs) ? hs : zeros_like(w);
-        var rho = zeros_like(w);
-        if (state.TryGetValue("w_previous", out var wPrevious))
-        {
-            double moved = w.sub(wPrevious).to(ScalarType.Float64).norm().item<double>();
-            if (moved > 0) rho = h.sub(state["h_previous"]).abs().div(moved);
-        }
-        var curvature = h.add(rho.mul(kappa)).mul(eta).sqrt().mul(le).reciprocal();
+        var (kappa, curvature) = Terms(w, epoch);
         return curvature.lt(kappa).to(ScalarType.Float64).mean().item<double>();
     }
 
