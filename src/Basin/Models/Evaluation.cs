@@ -37,13 +37,26 @@ public static class Evaluation
         }
         catch (Exception e) when (e is System.Runtime.InteropServices.ExternalException or InvalidCastException or InvalidOperationException)
         {
-            throw new ArgumentException($"model {model.Spec} fails on the first {n} samples of {data.Name}: {e.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault()}", e);
+            throw new ArgumentException($"model {model.Spec} fails on the first {n} samples of {data.Name}: {ScriptMessage(e.Message)}", e);
         }
         long outputs = model.Loss == LossKind.Exponential ? 1 : model.Outputs;
         if (output.shape.Length != 2 || output.shape[0] != n || output.shape[1] != outputs)
             throw new ArgumentException($"model {model.Spec} maps {n} samples of {data.Name} to [{string.Join(", ", output.shape)}], not to [{n}, {outputs}]");
         if (!isfinite(output).all().item<bool>())
             throw new ArgumentException($"model {model.Spec} returns NaN or infinite outputs on the first {n} samples of {data.Name}: every metric of it would be NaN");
+    }
+
+    /// <summary>
+    /// The line of a libtorch or TorchScript error that says what failed: the interpreter's message opens with "The following
+    /// operation failed in the TorchScript interpreter." and ends with the error itself (e.g. "RuntimeError: shape '[1, 784]'
+    /// is invalid for input of size 6272"), which is the one kept; a one-line message is kept whole.
+    /// </summary>
+    public static string ScriptMessage(string message)
+    {
+        var lines = message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (lines.Length <= 1) return lines.FirstOrDefault() ?? "";
+        var error = lines.LastOrDefault(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^[A-Za-z_.]*(Error|Exception)\b.*:"));
+        return error is null ? lines[0] : $"{error} ({lines[0].TrimEnd('.')})";
     }
 
     /// <summary>Mean loss and error rate of <paramref name="model"/> on <paramref name="data"/>, in eval mode, losses summed in float64.</summary>

@@ -61,7 +61,7 @@ public static class TorchScriptModels
         catch (Exception e) when (e is not FormatException)
         {
             model.Dispose();
-            throw new FormatException($"torchscript: {path} cannot run on samples of {string.Join("×", sampleShape)} ({e.Message.Split('\n')[0]})", e);
+            throw new FormatException($"torchscript: {path} cannot run on samples of {string.Join("×", sampleShape)} ({Evaluation.ScriptMessage(e.Message)})", e);
         }
         catch
         {

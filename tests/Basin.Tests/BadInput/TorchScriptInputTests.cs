@@ -92,8 +92,16 @@ public class TorchScriptInputTests
         // reshape to one row works on the one-sample probe at load, and fails on a batch of 8.
         using var tmp = new TempFolder();
         string script = Edited(tmp, "raises.pt", ("(hidden).forward((flatten).forward(x, ), )", "(hidden).forward(torch.reshape(x, [1, 784]), )"));
-        BadInputAssert.OneLine(Measure(script), 1, "fails on the first 8 samples of fashion-mnist/train: ");
+        // The interpreter's own error, with its shapes, not only its first line ("The following operation failed …").
+        BadInputAssert.OneLine(Measure(script), 1, "fails on the first 8 samples of fashion-mnist/train: RuntimeError: shape '[1, 784]' is invalid for input of size 6272");
     }
+
+    [Theory]
+    [InlineData("one line", "one line")]
+    [InlineData("The following operation failed in the TorchScript interpreter.\nTraceback of TorchScript (most recent call last):\n  File \"code/__torch__.py\", line 12\n    _0 = torch.reshape(x, [1, 784])\nRuntimeError: shape '[1, 784]' is invalid for input of size 6272\n",
+        "RuntimeError: shape '[1, 784]' is invalid for input of size 6272 (The following operation failed in the TorchScript interpreter)")]
+    [InlineData("first\nsecond without an error name", "first")]
+    public void TheLineThatSaysWhatFailedIsKept(string message, string expected) => Assert.Equal(expected, Basin.Models.Evaluation.ScriptMessage(message));
 
     [Fact]
     public void AScriptReturningATupleIsNamedAsSuch()
