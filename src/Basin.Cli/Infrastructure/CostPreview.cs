@@ -14,12 +14,18 @@ public static class CostPreview
     public static double SecondsPerProduct(ILinearOperator op, int timed = 3)
     {
         using var probe = TorchSharp.torch.ones(op.Dimension, op.DType, op.Device);
-        op.Apply(probe).Dispose();
+        return Seconds(() => op.Apply(probe).Dispose(), timed);
+    }
+
+    /// <summary>The fastest of <paramref name="timed"/> timed runs of <paramref name="action"/>, after one untimed run that warms it up.</summary>
+    public static double Seconds(Action action, int timed = 1)
+    {
+        action();
         double best = double.PositiveInfinity;
         for (int i = 0; i < Math.Max(1, timed); i++)
         {
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            op.Apply(probe).Dispose();
+            action();
             best = Math.Min(best, clock.Elapsed.TotalSeconds);
         }
         return best;

@@ -13,16 +13,16 @@ namespace Basin.Models;
 public static class BatchNormStatistics
 {
     /// <summary>Whether <paramref name="model"/> keeps running statistics (any buffer named <c>running_mean</c>, scripts included).</summary>
-    public static bool Has(Model model) =>
-        model.Module.named_buffers().Any(b => b.name == "running_mean" || b.name.EndsWith(".running_mean", StringComparison.Ordinal));
+    public static bool Has(Model model) => RunningMeans(model) > 0;
 
     /// <summary>
     /// Whether <see cref="Recompute"/> reaches every layer that keeps statistics: true for Basin's own layers, false for a
     /// TorchScript module's (its batch-norm momentum is not reachable from here).
     /// </summary>
-    public static bool Recomputable(Model model) =>
-        model.Module.named_buffers().Count(b => b.name == "running_mean" || b.name.EndsWith(".running_mean", StringComparison.Ordinal))
-        == model.Module.modules().OfType<BatchNorm>().Count();
+    public static bool Recomputable(Model model) => RunningMeans(model) == model.Module.modules().OfType<BatchNorm>().Count();
+
+    private static int RunningMeans(Model model) =>
+        model.Module.named_buffers().Count(b => b.name == "running_mean" || b.name.EndsWith(".running_mean", StringComparison.Ordinal));
 
     /// <summary>
     /// Sets every batch-norm layer's running statistics to those of <paramref name="batch"/> at the current weights (they

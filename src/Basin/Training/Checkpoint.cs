@@ -154,15 +154,7 @@ public static class Checkpoint
                 (extra.Count > 0 ? $"; unexpected {string.Join(", ", extra.Take(5))}{(extra.Count > 5 ? ", …" : "")}" : ""));
         }
         foreach (var (name, t) in target)
-        {
-            var s = source[name];
-            if (!s.shape.SequenceEqual(t.shape))
-                throw new InvalidDataException($"{file}: '{name}' has shape [{string.Join(", ", s.shape)}], model {model.Spec} needs [{string.Join(", ", t.shape)}]");
-            if (t.is_floating_point() && !s.is_floating_point())
-                throw new InvalidDataException($"{file}: '{name}' holds {s.dtype} values where model {model.Spec} has floating-point weights");
-            if (s.is_floating_point() && !isfinite(s).all().item<bool>())
-                throw new InvalidDataException($"{file}: '{name}' holds NaN or infinite values");
-        }
+            CheckTensor(file, name, source[name], t, $"model {model.Spec} needs", $"model {model.Spec} has floating-point weights");
         using var noGrad = no_grad();
         foreach (var (name, t) in target) t.copy_(source[name].to(t.dtype));
     }
@@ -178,21 +170,26 @@ public static class Checkpoint
             throw new InvalidDataException($"{file}: its initial weights lack 'initial.{missing}'");
         if (saved.Keys.FirstOrDefault(k => !parameters.ContainsKey(k)) is { } extra)
             throw new InvalidDataException($"{file}: its initial weights hold 'initial.{extra}', which is no parameter of {model.Spec}");
-        foreach (var (name, t) in saved)
-        {
-            var p = parameters[name];
-            if (!t.shape.SequenceEqual(p.shape))
-                throw new InvalidDataException($"{file}: 'initial.{name}' has shape [{string.Join(", ", t.shape)}], the parameter has [{string.Join(", ", p.shape)}]");
-            if (!t.is_floating_point())
-                throw new InvalidDataException($"{file}: 'initial.{name}' holds {t.dtype} values where initial weights are floating-point");
-            if (!isfinite(t).all().item<bool>())
-                throw new InvalidDataException($"{file}: 'initial.{name}' holds NaN or infinite values");
-        }
+        foreach (var (name, t) in saved) CheckTensor(file, "initial." + name, t, parameters[name], "the parameter has", "initial weights are floating-point");
         return saved.ToDictionary(p => p.Key, p => p.Value.to(parameters[p.Key].dtype).clone().DetachFromDisposeScope());
     }
 
     private static string? ScriptPath(TrainConfig config) =>
         config.Model.StartsWith(TorchScriptModels.Prefix, StringComparison.Ordinal) ? config.Model[TorchScriptModels.Prefix.Length..] : null;
+
+    /// <summary>
+    /// One saved tensor against the one it is read into: the same shape, floating-point where the target is, finite; each
+    /// failure one line naming <paramref name="label"/> (<paramref name="shapeOwner"/> and <paramref name="floatingOwner"/> word it).
+    /// </summary>
+    private static void CheckTensor(string file, string label, Tensor saved, Tensor target, string shapeOwner, string floatingOwner)
+    {
+        if (!saved.shape.SequenceEqual(target.shape))
+            throw new InvalidDataException($"{file}: '{label}' has shape [{string.Join(", ", saved.shape)}], {shapeOwner} [{string.Join(", ", target.shape)}]");
+        if (target.is_floating_point() && !saved.is_floating_point())
+            throw new InvalidDataException($"{file}: '{label}' holds {saved.dtype} values where {floatingOwner}");
+        if (saved.is_floating_point() && !isfinite(saved).all().item<bool>())
+            throw new InvalidDataException($"{file}: '{label}' holds NaN or infinite values");
+    }
 
     private static Dictionary<string, Tensor> Prefixed(Dictionary<string, Tensor> tensors, string prefix) =>
         tensors.Where(p => p.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(p => p.Key[prefix.Length..], p => p.Value);

@@ -1,3 +1,4 @@
+using Basin.Models;
 using Basin.Operators;
 using static TorchSharp.torch;
 
@@ -64,7 +65,7 @@ internal sealed class FisherTraceRegularizer(RegularizerSettings settings) : Ste
             for (int j = 0; j < total.Length; j++) total[j].add_(shifted[j], alpha: -beta / parts);
         }
         // The running statistics see the whole batch once, at w.
-        if (step.Model.Module.named_buffers().Any(b => b.name.EndsWith("running_mean", StringComparison.Ordinal)))
+        if (BatchNormStatistics.Has(step.Model))
             using (no_grad()) step.Model.Module.forward(step.Inputs);
         if (clip > 0) ClipToNorm(total, clip);
         return (loss, total);

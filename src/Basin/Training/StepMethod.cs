@@ -11,11 +11,16 @@ public sealed class TrainingStep : IDisposable
     private readonly ulong seed;
     private Generator? generator;
 
-    /// <summary>A step on the batch (<paramref name="inputs"/>, <paramref name="labels"/>) in 1-based <paramref name="epoch"/>, drawing random numbers from <paramref name="seed"/>.</summary>
-    public TrainingStep(Model model, IReadOnlyList<Parameter> parameters, Tensor inputs, Tensor labels, double labelSmoothing, int epoch, ulong seed)
+    /// <summary>
+    /// A step on the batch (<paramref name="inputs"/>, <paramref name="labels"/>) in 1-based <paramref name="epoch"/>, drawing random
+    /// numbers from <paramref name="seed"/>; <paramref name="parameterNames"/>, when the caller has them, spares reading them each step.
+    /// </summary>
+    public TrainingStep(Model model, IReadOnlyList<Parameter> parameters, Tensor inputs, Tensor labels, double labelSmoothing, int epoch, ulong seed,
+        IReadOnlyList<string>? parameterNames = null)
     {
         Model = model;
         Parameters = parameters;
+        names = parameterNames;
         Inputs = inputs;
         Labels = labels;
         LabelSmoothing = labelSmoothing;
@@ -56,7 +61,7 @@ public sealed class TrainingStep : IDisposable
     /// </summary>
     public IReadOnlyList<string> ParameterNames => names ??= Model.Module.named_parameters().Select(p => p.name).ToArray();
 
-    private string[]? names;
+    private IReadOnlyList<string>? names;
 
     /// <summary>
     /// Runs <paramref name="pass"/> — an extra forward of a step method (SAM's at w + ε, R_α's sub-batches) — with the
@@ -65,22 +70,10 @@ public sealed class TrainingStep : IDisposable
     /// </summary>
     public T KeepingStatistics<T>(Func<T> pass)
     {
-        var buffers = Model.Module.named_buffers().Where(b => b.name.Contains("running_", StringComparison.Ordinal) || b.name.EndsWith("num_batches_tracked", StringComparison.Ordinal))
-            .Select(b => (b.buffer, Saved: b.buffer.detach().clone())).ToArray();
-        if (buffers.Length == 0) return pass();
-        try
-        {
-            return pass();
-        }
-        finally
-        {
-            using (no_grad())
-                foreach (var (buffer, saved) in buffers)
-                {
-                    buffer.copy_(saved);
-                    saved.Dispose();
-                }
-        }
+        // ModeScope keeps the module's mode and, in train mode (the only one in which a forward changes them), gives every
+        // buffer back on dispose.
+        using var keep = new ModeScope(Model.Module, train: Model.Module.training);
+        return pass();
     }
 
     /// <summary>A random tensor shaped like each parameter, from <paramref name="draw"/> on the CPU generator, moved to the parameters' device.</summary>

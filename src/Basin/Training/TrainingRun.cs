@@ -131,7 +131,9 @@ public sealed class TrainingRun : IDisposable
         var schedule = Schedule.Parse(Config.Schedule);
         var augmentation = Augmentation.Parse(Config.Augment);
         int until = Math.Min(untilEpoch ?? Config.Epochs, Config.Epochs);
-        var parameters = Model.Module.parameters().ToArray();
+        var named = Model.Module.named_parameters().ToArray();
+        var parameters = named.Select(p => p.parameter).ToArray();
+        var names = named.Select(p => p.name).ToArray();
         var device = parameters[0].device;
         int steps = (train.Count + Config.BatchSize - 1) / Config.BatchSize;
         while (EpochsDone < until && !ReachedCriterion)
@@ -152,7 +154,7 @@ public sealed class TrainingRun : IDisposable
                 if (!augmentation.IsIdentity) x = augmentation.Apply(x, rng);
                 x = x.to(device);
                 var y = train.Labels.index_select(0, index).to(device);
-                using var current = new TrainingStep(Model, parameters, x, y, Config.LabelSmoothing, epoch + 1, StepSeed(Optimizer.Steps));
+                using var current = new TrainingStep(Model, parameters, x, y, Config.LabelSmoothing, epoch + 1, StepSeed(Optimizer.Steps), names);
                 var (value, gradient) = Method.Gradient(current);
                 if (!double.IsFinite(value))
                     throw new TrainingDivergedException($"training diverged in epoch {epoch + 1}, step {step + 1}: the loss is {value}; lower --lr (now {Config.LearningRate}) or add --clip");

@@ -1,3 +1,4 @@
+using Basin.Cli.Infrastructure;
 using Basin.Bounds;
 using Basin.Data;
 using Basin.Models;
@@ -20,13 +21,13 @@ internal static class CertifyCost
         var device = parameters[0].device;
         int batch = Math.Min(s.BatchSize, train.Count), draw = Math.Min(s.McSubset, train.Count);
         bool statistics = BatchNormStatistics.Has(model);
-        double gradient = Time(() =>
+        double gradient = CostPreview.Seconds(() =>
         {
             using var scope = NewDisposeScope();
             var loss = Losses.Mean(model.Loss, model.Module.forward(train.Features.narrow(0, 0, batch).to(device)), train.Labels.narrow(0, 0, batch).to(device));
             autograd.grad([loss], parameters);
         });
-        double forward = Time(() =>
+        double forward = CostPreview.Seconds(() =>
         {
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
@@ -35,7 +36,7 @@ internal static class CertifyCost
         // Per draw and per step the flat vectors are drawn, combined and copied into the model: a few passes over P values.
         using var swap = new Basin.Operators.WeightSwap(parameters);
         using var mean = swap.Original.clone();
-        double vectors = Time(() =>
+        double vectors = CostPreview.Seconds(() =>
         {
             using var scope = NewDisposeScope();
             swap.Set(mean + randn(mean.shape, mean.dtype, device) * 0.01);
@@ -48,15 +49,7 @@ internal static class CertifyCost
         seconds += posteriorSteps * (gradient + 2 * vectors + (statistics ? forward : 0)) + s.McDraws * (forward + vectors);
         double megabytes = 9.0 * p * parameters[0].element_size() / (1 << 20);
         return $"cost: {(priorSteps > 0 ? $"{priorSteps:N0} prior steps, " : "")}{posteriorSteps:N0} posterior steps of {batch}, {s.McDraws:N0} Monte-Carlo draws of {draw} samples"
-            + $"{(statistics ? $" (+{PacBayesCertifier.StatisticsSamples} for batch norm)" : "")} → about {Infrastructure.ProgressBar.Format(seconds)}"
+            + $"{(statistics ? $" (+{PacBayesCertifier.StatisticsSamples} for batch norm)" : "")} → about {ProgressBar.Format(seconds)}"
             + $"; the posterior's vectors {megabytes:F0} MB beside the model and its activations";
-    }
-
-    private static double Time(Action action)
-    {
-        action();
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        action();
-        return clock.Elapsed.TotalSeconds;
     }
 }
