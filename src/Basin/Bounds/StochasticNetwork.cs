@@ -100,43 +100,43 @@ internal sealed class StochasticNetwork(Model model, Tensor[] parameters, Weight
         using var noGrad = no_grad();
         int size = Math.Min(subset, data.Count);
         var rng = new Random((int)(generator.initial_seed() % int.MaxValue));
-        double sum = 0, sumSquares = 0;
+        var errors = new Estimators.RunningStatistics();
         for (int d = 0; d < draws; d++)
         {
             using var scope = NewDisposeScope();
             var weights = mean + sigma * randn(mean.shape, mean.dtype, generator: generator).to(mean.device);
             var index = size == data.Count ? arange(data.Count) : tensor(Enumerable.Range(0, size).Select(_ => (long)rng.Next(data.Count)).ToArray());
-            long errors = 0;
-            // In chunks of at most 1 000 samples: a whole test set in one forward of a CNN is gigabytes of activations.
-            for (long start = 0; start < size; start += 1000)
-            {
-                using var chunk = NewDisposeScope();
-                var part = index.narrow(0, start, Math.Min(1000, size - start));
-                var x = data.Features.index_select(0, part).to(mean.device);
-                var y = data.Labels.index_select(0, part).to(mean.device);
-                errors += Losses.Errors(model.Loss, start == 0 ? Logits(weights, x) : model.Module.forward(x), y);
-            }
-            sum += (double)errors / size;
-            sumSquares += (double)errors / size * errors / size;
+            errors.Add((double)Errors(weights, data, index) / size);
             progress?.Invoke((d + 1.0) / draws);
         }
-        double mean_ = sum / draws, variance = draws > 1 ? Math.Max(0, (sumSquares - draws * mean_ * mean_) / (draws - 1)) : double.NaN;
-        return (mean_, Math.Sqrt(variance / draws));
+        return (errors.Mean, errors.StandardError);
     }
 
-    /// <summary>The 0-1 error of the single hypothesis at <paramref name="weights"/> on <paramref name="data"/>, in batches of 1 000.</summary>
+    /// <summary>The 0-1 error of the single hypothesis at <paramref name="weights"/> on <paramref name="data"/>.</summary>
     public double Error(Tensor weights, Dataset data)
     {
         using var mode = new ModeScope(model.Module, train: false);
         using var noGrad = no_grad();
-        using (NewDisposeScope()) Logits(weights, data.Features.narrow(0, 0, 1).to(weights.device));
-        long errors = 0;
-        for (long start = 0; start < data.Count; start += 1000)
+        using var scope = NewDisposeScope();
+        return (double)Errors(weights, data, arange(data.Count)) / data.Count;
+    }
+
+    /// <summary>
+    /// The misclassified samples among <paramref name="index"/> of the hypothesis at <paramref name="weights"/>, in chunks of at most
+    /// 1 000 samples (a whole test set in one forward of a CNN is gigabytes of activations); eval mode, no gradient.
+    /// </summary>
+    private long Errors(Tensor weights, Dataset data, Tensor index)
+    {
+        long errors = 0, size = index.shape[0];
+        for (long start = 0; start < size; start += 1000)
         {
-            using var scope = NewDisposeScope();
-            long size = Math.Min(1000, data.Count - start);
-            errors += Losses.Errors(model.Loss, model.Module.forward(data.Features.narrow(0, start, size).to(weights.device)), data.Labels.narrow(0, start, size).to(weights.device));
+            using var chunk = NewDisposeScope();
+            var part = index.narrow(0, start, Math.Min(1000, size - start));
+            var x = data.Features.index_select(0, part).to(weights.device);
+            var y = data.Labels.index_select(0, part).to(weights.device);
+            // The weights (and the batch-norm statistics they imply) are set once, on the first chunk.
+            errors += Losses.Errors(model.Loss, start == 0 ? Logits(weights, x) : model.Module.forward(x), y);
         }
-        return (double)errors / data.Count;
+        return errors;
     }
 }
