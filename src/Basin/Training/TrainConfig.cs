@@ -113,8 +113,9 @@ public sealed record TrainConfig
         if (Confusion < 0 || (Confusion > 0 && TrainSubset == 0)) throw new ArgumentException("a confusion set needs a training subset size and a non-negative count");
         if (EvalBatchSize < 1) throw new ArgumentException("evaluation batch size must be positive");
         if (SwaStart < 0 || SwaStart > Epochs) throw new ArgumentException($"--swa-start must be an epoch between 1 and --epochs ({Epochs}), or 0 for no averaging; got {SwaStart}");
-        if (!(SwaLearningRate >= 0) || double.IsInfinity(SwaLearningRate) || (SwaLearningRate > 0 && SwaStart == 0))
-            throw new ArgumentException($"--swa-lr must be a positive number with --swa-start (or 0 to keep the schedule), got {SwaLearningRate}");
+        if (!(SwaLearningRate >= 0) || double.IsInfinity(SwaLearningRate))
+            throw new ArgumentException($"--swa-lr must be a positive number (or 0 to keep the schedule), got {SwaLearningRate}");
+        if (SwaLearningRate > 0 && SwaStart == 0) throw new ArgumentException("--swa-lr needs --swa-start: it is the rate of the averaged epochs");
         Optimizer.Validate();
         try
         {

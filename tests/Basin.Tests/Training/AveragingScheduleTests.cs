@@ -40,7 +40,7 @@ public class AveragingScheduleTests
 
     [Fact]
     public void AnAveragingRateNeedsAveraging() =>
-        Assert.Contains("--swa-lr must be a positive number with --swa-start", Assert.Throws<ArgumentException>(() => (Base with { SwaStart = 0, SwaLearningRate = 0.1 }).Validate()).Message);
+        Assert.Contains("--swa-lr needs --swa-start", Assert.Throws<ArgumentException>(() => (Base with { SwaStart = 0, SwaLearningRate = 0.1 }).Validate()).Message);
 
     [Fact]
     public void BatchNormIsRecomputedOnTheTransformedBatches()
