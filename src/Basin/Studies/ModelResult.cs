@@ -11,7 +11,7 @@ namespace Basin.Studies;
 /// <param name="SquareError">Its standard error over batches.</param>
 public sealed record SubsamplingRow(int BatchSize, double TraceMean, double TraceError, double SquareMean, double SquareError);
 
-/// <summary>A model's loss and error on training images that no model of its population trained on (past <see cref="TrainConfig.TrainPool"/>).</summary>
+/// <summary>A model's loss and error on training images that no model of its population trained on (past <see cref="TrainConfig.TrainPool"/>): its validation split or its unseen images.</summary>
 /// <param name="Samples">How many images.</param>
 /// <param name="Loss">Mean cross-entropy on them.</param>
 /// <param name="Error">Error rate on them, in [0, 1].</param>
@@ -23,7 +23,8 @@ public sealed record ModelResult(
     double TrainLoss, double TrainError, double TestLoss, double TestError,
     List<MetricResult> Metrics, List<double[]> Density, List<SubsamplingRow> Subsampling, Landscape? Landscape, double TrainSeconds, double MeasureSeconds,
     int TestSamples = 0, string? Code = null, string? Finished = null,
-    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] HeldOutEvaluation? Unseen = null)
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] HeldOutEvaluation? Unseen = null,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] HeldOutEvaluation? Validation = null)
 {
     /// <summary>
     /// The error on every held-out image the model's result has: the test split and, when measured, the unseen training

@@ -24,7 +24,8 @@ public static class StudyAxes
         ["optimizer"] = "SGD vs Adam vs AdamW with decoupled decay (seed 002 §5)",
         ["loss-to-zero"] = "unregularised training ever longer (seed 002 Theorem 1)",
         ["subsampling"] = "batch size of the curvature estimate: batch vs full Tr H and Tr H² (seed 000 §4.2)",
-        ["regularizers"] = "plain / trace-of-GGN (seed 000) / Fisher R_α (seed 001) / perturbed OPT (seed 003) / SAM / ASAM, 5 seeds each",
+        ["regularizers"] = "plain / trace-of-GGN (seed 000) / Fisher R_α (seed 001) / perturbed OPT (seed 003) / SAM / ASAM on 5 000 images, each at its strength chosen on regularizers-tuning, 8 paired seeds",
+        ["regularizers-tuning"] = "each method of the regularizers axis at 3 strengths, chosen by validation error (images past the pool, never the test set), seeds 100 and 101",
     };
 
     /// <summary>
@@ -35,7 +36,8 @@ public static class StudyAxes
     public static IReadOnlyList<IModelExtra> Extras(string name) => name switch
     {
         "subsampling" => [new DensityExtra(), new SubsamplingExtra(), new LandscapeExtra()],
-        "regularizers" => [new DensityExtra()],
+        "regularizers" => [new DensityExtra(), new HeldOutExtra()],
+        "regularizers-tuning" => [new HeldOutExtra()],
         "benchmark" => [new HeldOutExtra()],
         _ => [new DensityExtra(), new LandscapeExtra()],
     };
@@ -44,17 +46,41 @@ public static class StudyAxes
     /// The methods' own metrics (what each sets out to lower) measured on the <c>regularizers</c> axis, instead of
     /// all 27: that study asks whether training changes them, not which of them ranks a population best.
     /// </summary>
-    public const string RegularizerMetrics = "ggn.trace,hessian.trace,fisher.trace,fisher.logdet_subsampled,pacgen,sharpness.keskar,hessian.top_eigenvalue";
+    public const string RegularizerMetrics = "ggn.trace,hessian.trace,fisher.trace,fisher.logdet_subsampled,pacgen,sharpness.keskar,hessian.top_eigenvalue,baseline.train_loss,baseline.steps_to_criterion";
+
+    /// <summary>What the tuning models measure: their training loss only (the choice reads the validation error, <see cref="TuningSection"/>).</summary>
+    public const string TuningMetrics = "baseline.train_loss";
 
     /// <summary>
-    /// Models per grid point when <c>--seeds</c> is not given: 5 on the <c>regularizers</c> axis (2 in its quick preset; a
-    /// paired 95% interval over 5 seeds is half as wide as over 3, t = 2.78 against 4.30); 2 in the standard and paper
+    /// The strength of each method on the <c>regularizers</c> axis, chosen on <c>regularizers-tuning</c> (the grids below) by
+    /// <see cref="TuningSection"/>'s rule — lowest mean validation error among the settings whose every model met the
+    /// criterion — before the test images of the 8-seed study were read (docs/results/regularizers-tuning).
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> TunedStrengths { get; } = new Dictionary<string, string>
+    {
+        ["trace"] = "trace:eta=0.0003", ["fisher"] = "fisher:alpha=0.0001", ["perturbed"] = "perturbed:gamma=0.1", ["sam"] = "sam:rho=0.05", ["asam"] = "asam:rho=0.5",
+    };
+
+    /// <summary>The strengths tried per method on <c>regularizers-tuning</c>, fixed before it ran: each paper's default with one step either side (SAM's and ASAM's upward, where small data sets favour them).</summary>
+    public static IReadOnlyDictionary<string, string[]> TuningGrid { get; } = new Dictionary<string, string[]>
+    {
+        ["trace"] = ["trace:eta=0.0001", "trace:eta=0.0003", "trace:eta=0.001"],
+        ["fisher"] = ["fisher:alpha=3e-05", "fisher:alpha=0.0001", "fisher:alpha=0.0003"],
+        ["perturbed"] = ["perturbed:gamma=0.1", "perturbed:gamma=0.3", "perturbed:gamma=1"],
+        ["sam"] = ["sam:rho=0.05", "sam:rho=0.1", "sam:rho=0.2"],
+        ["asam"] = ["asam:rho=0.5", "asam:rho=1", "asam:rho=2"],
+    };
+
+    /// <summary>
+    /// Models per grid point when <c>--seeds</c> is not given: 8 on the <c>regularizers</c> axis (2 in its quick preset; a
+    /// sign-flip test over 8 pairs reaches p = 0.008, over 5 only 0.0625); 2 on its tuning axis; 2 in the standard and paper
     /// presets of the other axes (studies.md: a claim is not made from one seed); 1 in quick presets, which must fit minutes.
     /// </summary>
     public static int DefaultSeeds(string axis, string preset) => (axis, preset) switch
     {
         ("regularizers", "quick") => 2,
-        ("regularizers", _) => 5,
+        ("regularizers", _) => 8,
+        ("regularizers-tuning", _) => 2,
         (_, "quick") => 1,
         _ => 2,
     };
@@ -70,14 +96,16 @@ public static class StudyAxes
         var models = new List<StudyModel>();
         foreach (var (label, config) in points)
         {
-            for (int seed = 0; seed < seeds; seed++)
+            // The tuning models draw their own seeds (100, 101, …): the strengths are not chosen on the study's own seeds.
+        int first = axis == "regularizers-tuning" ? 100 : 0;
+        for (int seed = first; seed < first + seeds; seed++)
             {
                 var coordinates = new Dictionary<string, string> { [axis] = label };
-                if (seeds > 1) coordinates["seed"] = seed.ToString(CultureInfo.InvariantCulture);
-                models.Add(new StudyModel($"{axis}={label}" + (seeds > 1 ? $"_seed={seed}" : ""), config with { Seed = seed }, coordinates));
+                if (seeds > 1 || first > 0) coordinates["seed"] = seed.ToString(CultureInfo.InvariantCulture);
+                models.Add(new StudyModel($"{axis}={label}" + (seeds > 1 || first > 0 ? $"_seed={seed}" : ""), config with { Seed = seed }, coordinates));
             }
         }
-        return new StudySpec { Name = axis, Preset = preset, Models = models, Measure = measure, MeasureSamples = samples, Metrics = axis == "regularizers" ? RegularizerMetrics : "all" };
+        return new StudySpec { Name = axis, Preset = preset, Models = models, Measure = measure, MeasureSamples = samples, Metrics = axis switch { "regularizers" => RegularizerMetrics, "regularizers-tuning" => TuningMetrics, _ => "all" } };
     }
 
     private static (TrainConfig Basis, MeasureSettings Measure, int Samples) Preset(string preset, string data, string model) => preset switch
@@ -148,9 +176,14 @@ public static class StudyAxes
                 yield return ("adam+averaging", b with { LearningRate = 1e-3, Optimizer = new(OptimizerKind.Adam, 0), SwaStart = b.Epochs - b.Epochs / 4 + 1, SwaLearningRate = 2e-3 });
                 break;
             case "regularizers":
-                // Every method with its paper's defaults (RegularizerSettings), on the same basis, schedule and epochs as plain SGD.
-                yield return (MethodEffectsSection.Baseline, b);
-                foreach (var method in new[] { "trace", "fisher", "perturbed", "sam", "asam" }) yield return (method, b with { Regularizer = method });
+                // Every method at its tuned strength, each model trained to the same training cross-entropy (Overfitting).
+                yield return (MethodEffectsSection.Baseline, Overfitting(b, quick));
+                foreach (var (method, setting) in TunedStrengths) yield return (method, Overfitting(b, quick) with { Regularizer = setting });
+                break;
+            case "regularizers-tuning":
+                yield return (MethodEffectsSection.Baseline, Overfitting(b, quick));
+                foreach (var setting in TuningGrid.Values.SelectMany(g => g))
+                    yield return (setting.Replace(':', '-'), Overfitting(b, quick) with { Regularizer = setting });
                 break;
             case "loss-to-zero":
                 foreach (var e in quick ? new[] { 1, 2, 4, 8, 16 } : [2, 5, 10, 20, 40, 80])
@@ -162,6 +195,17 @@ public static class StudyAxes
                 break;
         }
     }
+
+    /// <summary>
+    /// The regime of the regularizers axes, where a regulariser has something to remove: 5 000 images (2 000 quick) drawn
+    /// from the first 50 000, on which plain SGD overfits (test error ≈ 16%, train ≈ 1%); every model trained at a constant
+    /// rate until its training cross-entropy is ≤ 0.05 (300 epochs at most); images 50 000–54 999 the validation split the
+    /// strengths are chosen on, 55 000–59 999 held out with the test split.
+    /// </summary>
+    private static TrainConfig Overfitting(TrainConfig b, bool quick) => b with
+    {
+        TrainSubset = quick ? 2000 : 5000, TrainPool = 50_000, Validation = 5000, Epochs = quick ? 150 : 300, Until = "train-loss<=0.05", Schedule = "constant",
+    };
 
     /// <summary>
     /// The standard preset's form of a grid point whose claim compares fitted models (studies.md protocol, Jiang et al.

@@ -101,10 +101,17 @@ public sealed class HeldOutExtra : IModelExtra
     /// <inheritdoc />
     public ModelResult Apply(ModelResult result, MeasuredModel model)
     {
-        int pool = model.Model.Config.TrainPool;
-        if (pool == 0 || model.Data is not { } data || pool >= data.Train.Count) return result;
-        using var unseen = data.Train.Subset(Enumerable.Range(pool, data.Train.Count - pool).Select(i => (long)i).ToArray(), $"{data.Train.Name}[{pool}:]");
-        var (loss, error) = Models.Evaluation.Evaluate(model.Context.Model, unseen, model.Model.Config.EvalBatchSize);
-        return result with { Unseen = new HeldOutEvaluation(unseen.Count, loss, error) };
+        var config = model.Model.Config;
+        int pool = config.TrainPool, validation = config.Validation;
+        if (pool == 0 || model.Data is not { } data || pool + validation >= data.Train.Count) return result;
+        // The validation split (hyper-parameters are chosen on it) first, then the unseen images that count as test data.
+        HeldOutEvaluation? Evaluate(int from, int count)
+        {
+            if (count == 0) return null;
+            using var images = data.Train.Subset(Enumerable.Range(from, count).Select(i => (long)i).ToArray(), $"{data.Train.Name}[{from}:{from + count}]");
+            var (loss, error) = Models.Evaluation.Evaluate(model.Context.Model, images, config.EvalBatchSize);
+            return new HeldOutEvaluation(images.Count, loss, error);
+        }
+        return result with { Validation = Evaluate(pool, validation), Unseen = Evaluate(pool + validation, data.Train.Count - pool - validation) };
     }
 }

@@ -14,7 +14,7 @@ public static class StudyReport
 {
     /// <summary>The sections of <c>report.md</c>, in order.</summary>
     public static IReadOnlyList<IReportSection> Sections { get; } =
-        [new HeaderSection(), new ModelsSection(), new MetricsSection(), new MethodEffectsSection(), new LossToZeroSection(), new AxisSection(), new RankingSection(), new TrustSection(), new InferenceSection(), new SubsamplingSection(), new SettingsSection()];
+        [new HeaderSection(), new ModelsSection(), new MetricsSection(), new TuningSection(), new MethodEffectsSection(), new LossToZeroSection(), new AxisSection(), new RankingSection(), new TrustSection(), new InferenceSection(), new SubsamplingSection(), new SettingsSection()];
 
     /// <summary>Writes the report files into <paramref name="folder"/> and returns the ranking.</summary>
     public static List<MetricRanking> Write(StudySpec spec, IReadOnlyList<ModelResult> results, string folder)

@@ -98,8 +98,8 @@ public static class StudyRunner
                 using var built = Models.ModelZoo.Create(model.Config.Model, split.Train.SampleShape, split.Train.NumClasses, model.Config.Seed);
                 if (model.Config.TrainSubset > split.Train.Count)
                     throw new ArgumentException($"--subset {model.Config.TrainSubset} is more than the {split.Train.Count} training samples");
-                if (model.Config.TrainPool > split.Train.Count)
-                    throw new ArgumentException($"a training pool of {model.Config.TrainPool} is more than the {split.Train.Count} training samples");
+                if (model.Config.TrainPool + model.Config.Validation > split.Train.Count)
+                    throw new ArgumentException($"a training pool of {model.Config.TrainPool}{(model.Config.Validation > 0 ? $" and a validation split of {model.Config.Validation}" : "")} is more than the {split.Train.Count} training samples");
                 int measured = Math.Min(spec.MeasureSamples, model.Config.TrainSubset > 0 ? model.Config.TrainSubset + model.Config.Confusion : split.Train.Count);
                 if (fisher && measured < spec.Measure.FisherSubsetSize)
                     throw new ArgumentException($"the Fisher metrics draw subsets of N′ = {spec.Measure.FisherSubsetSize} samples but only {measured} would be measured");

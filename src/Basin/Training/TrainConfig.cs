@@ -62,6 +62,14 @@ public sealed record TrainConfig
     public int TrainPool { get; init; }
 
     /// <summary>
+    /// A validation split: the first this-many training images past <see cref="TrainPool"/>, never trained on, evaluated on
+    /// every model (<c>Studies.HeldOutExtra</c>) and left out of the unseen images that count as test data, so that a
+    /// hyper-parameter chosen on it has not looked at the test images. Needs <see cref="TrainPool"/>.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public int Validation { get; init; }
+
+    /// <summary>
     /// Confusion-set size (seed 001 §7.1): this many further training samples, disjoint from the subset,
     /// added with uniformly random labels. Needs <see cref="TrainSubset"/>.
     /// </summary>
@@ -110,6 +118,8 @@ public sealed record TrainConfig
         if (TrainSubset < 0) throw new ArgumentException($"--subset must be ≥ 0, got {TrainSubset}");
         if (TrainPool < 0 || (TrainPool > 0 && (TrainSubset == 0 || TrainSubset + Confusion > TrainPool)))
             throw new ArgumentException($"a training pool must hold the subset and its confusion set: pool {TrainPool}, subset {TrainSubset}, confusion {Confusion}");
+        if (Validation < 0 || (Validation > 0 && TrainPool == 0))
+            throw new ArgumentException($"a validation split is the images past a training pool: it needs a pool and a non-negative count, got pool {TrainPool}, validation {Validation}");
         if (Confusion < 0 || (Confusion > 0 && TrainSubset == 0)) throw new ArgumentException("a confusion set needs a training subset size and a non-negative count");
         if (EvalBatchSize < 1) throw new ArgumentException("evaluation batch size must be positive");
         if (SwaStart < 0 || SwaStart > Epochs) throw new ArgumentException($"--swa-start must be an epoch between 1 and --epochs ({Epochs}), or 0 for no averaging; got {SwaStart}");

@@ -95,10 +95,10 @@ public sealed class TrainingRun : IDisposable
     {
         if (config.TrainPool > 0)
         {
-            if (config.TrainPool > train.Count)
-                throw new ArgumentException($"a training pool of {config.TrainPool} is more than the {train.Count} training samples of {train.Name}");
+            if (config.TrainPool + config.Validation > train.Count)
+                throw new ArgumentException($"a training pool of {config.TrainPool}{(config.Validation > 0 ? $" and a validation split of {config.Validation}" : "")} is more than the {train.Count} training samples of {train.Name}");
             using var pool = train.Subset(Enumerable.Range(0, config.TrainPool).Select(i => (long)i).ToArray(), $"{train.Name}[:{config.TrainPool}]");
-            return PrepareTrainingSet(config with { TrainPool = 0 }, pool);
+            return PrepareTrainingSet(config with { TrainPool = 0, Validation = 0 }, pool);
         }
         if (config.Confusion > 0)
         {

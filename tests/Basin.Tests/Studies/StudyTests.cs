@@ -118,9 +118,9 @@ public class StudyTests
         Assert.Contains("unknown study axis", Assert.Throws<ArgumentException>(() => StudyAxes.Build("dropout", "quick", "d", "m", 1)).Message);
         Assert.Contains("unknown preset", Assert.Throws<ArgumentException>(() => StudyAxes.Build("weight-decay", "huge", "d", "m", 1)).Message);
         var reg = StudyAxes.Build("regularizers", "standard", "fashion-mnist", "mlp:784-256-256-10", StudyAxes.DefaultSeeds("regularizers", "standard"));
-        Assert.Equal(30, reg.Models.Count);
+        Assert.Equal(48, reg.Models.Count);
         Assert.Equal(["plain", "trace", "fisher", "perturbed", "sam", "asam"], reg.Models.Select(m => m.Coordinates["regularizers"]).Distinct());
-        Assert.All(reg.Models, m => Assert.Equal(m.Coordinates["regularizers"] == "plain" ? null : m.Coordinates["regularizers"], m.Config.Regularizer));
+        Assert.All(reg.Models, m => Assert.Equal(m.Coordinates["regularizers"] == "plain" ? null : StudyAxes.TunedStrengths[m.Coordinates["regularizers"]], m.Config.Regularizer));
         Assert.All(reg.Models, m => Assert.Equal(reg.Models[0].Config with { Seed = m.Config.Seed, Regularizer = m.Config.Regularizer }, m.Config));
         Assert.Equal(StudyAxes.RegularizerMetrics, reg.Metrics);
         var optimizers = StudyAxes.Build("optimizer", "quick", "fashion-mnist", "mlp:784-256-256-10", 1);
