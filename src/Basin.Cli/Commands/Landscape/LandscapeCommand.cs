@@ -33,7 +33,7 @@ public sealed class LandscapeCommand : ICommand
         ("samples", false, "training samples the loss is evaluated on (default 2048)"),
         ("seed", false, "seed of the directions and the sample (default 0)"),
         ("out", false, "folder for landscape.csv, landscape.png, landscape.svg (default CHECKPOINT/landscape or runs/landscape-toy)"),
-    }.Concat(CheckpointData.ModelDeclarations).Concat(RuntimeOptions.Declarations));
+    }.Concat(CheckpointData.ModelDeclarations).Concat(DataOptions.Declarations).Concat(RuntimeOptions.Declarations));
 
     /// <inheritdoc />
     public int Run(Arguments args, CliContext context)

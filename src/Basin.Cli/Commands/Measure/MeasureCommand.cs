@@ -37,7 +37,7 @@ public sealed class MeasureCommand : ICommand
         ("seed", false, "seed of every probe, subset and draw (default 0)"),
         ("budget", false, "seconds the curvature products may take: after timing one, scale probes, Lanczos and SLQ down (to floors), then the samples, to fit"),
         ("json", true, "print the results as JSON"),
-    }.Concat(CheckpointData.ModelDeclarations).Concat(RuntimeOptions.Declarations))
+    }.Concat(CheckpointData.ModelDeclarations).Concat(DataOptions.Declarations).Concat(RuntimeOptions.Declarations))
         .Complete("metrics", MetricIds.Completions)
         .Complete("diagonal", Basin.IO.EnumNames.All<DiagonalEstimator>().Where(n => n != DiagonalEstimator.Ggn.Name()))
         .Complete("pacgen-diagonal", Basin.IO.EnumNames.All<DiagonalEstimator>())

