@@ -93,9 +93,26 @@ def _take(loader, count, name):
     return x.float().contiguous(), y.long().contiguous()
 
 
-def export(model, train_loader, test_loader, out, samples=2048, test_samples=None):
-    """Saves `model` as TorchScript and the first `samples` training (and test) samples as data.safetensors in `out`."""
+class _Select(nn.Module):
+    """The model with one of its outputs: model(x)[key], for a model that returns a tuple, a list or a dict."""
+
+    def __init__(self, model, key):
+        super().__init__()
+        self.model = model
+        self.key = key
+
+    def forward(self, x):
+        return self.model(x)[self.key]
+
+
+def export(model, train_loader, test_loader, out, samples=2048, test_samples=None, output=None):
+    """Saves `model` as TorchScript and the first `samples` training (and test) samples as data.safetensors in `out`.
+
+    output: for a model whose forward returns a tuple, list or dict, the index or key of the logits; the saved script
+    returns those alone (Basin reads a tuple or list with --output INDEX too, but not a dict)."""
     os.makedirs(out, exist_ok=True)
+    if output is not None:
+        model = _Select(model, output)
     sampler = getattr(train_loader, "sampler", None)
     if sampler is not None and type(sampler).__name__ == "RandomSampler":
         print("export_for_basin: the training loader shuffles; the exported rows are one draw of it", file=sys.stderr)
@@ -105,7 +122,7 @@ def export(model, train_loader, test_loader, out, samples=2048, test_samples=Non
     model.eval()
     try:
         try:
-            scripted = torch.jit.script(model)
+            scripted = torch.jit.script(model) if output is None else torch.jit.trace(model, train_x[:1])
         except Exception as e:  # scripting fails on dynamic Python; tracing records the ops of one batch
             print(f"export_for_basin: torch.jit.script failed ({type(e).__name__}); tracing instead", file=sys.stderr)
             scripted = torch.jit.trace(model, train_x[:1])

@@ -37,6 +37,11 @@ public sealed class CheckpointData : IDisposable
         Model? model = null;
         try
         {
+            if (args.String("output") is { } output)
+            {
+                if (!spec.StartsWith(TorchScriptModels.Prefix, StringComparison.Ordinal)) throw new UsageException("--output is for a torchscript --model whose forward returns a tuple or list");
+                spec += TorchScriptModels.OutputMarker + output;
+            }
             model = UsageException.Check(() => ModelZoo.Create(spec, split.Train.SampleShape, split.Train.NumClasses, seed: 0));
             if (args.String("loss") is { } loss)
             {
@@ -83,12 +88,14 @@ public sealed class CheckpointData : IDisposable
         ("model", false, "a model basin did not train: torchscript:PATH.pt (any PyTorch model saved as TorchScript), or a zoo spec with --weights"),
         ("weights", false, "with a zoo --model: its weights, a safetensors file saved from PyTorch (state_dict names)"),
         ("loss", false, "with --model: the loss its outputs are measured with, ce (softmax cross-entropy) or mse (½‖f(x) − one-hot‖²) (default ce)"),
+        ("output", false, "with a torchscript --model whose forward returns a tuple or list: the position of the logits in it (0, 1, …)"),
     ];
 
     /// <summary>The one-line checks of <c>--checkpoint</c> against <c>--model</c>, <c>--weights</c> and <c>--data</c>; the model spec when <c>--model</c> is given.</summary>
     /// <exception cref="UsageException">Both or neither of --checkpoint and --model, --weights or --loss without --model, --model without --data.</exception>
     public static string? ModelArgument(Arguments args)
     {
+        if (!args.Has("model") && args.Has("output")) throw new UsageException("--output needs a torchscript --model");
         if (!args.Has("model") && args.Has("loss")) throw new UsageException("--loss needs --model: a checkpoint keeps the loss it was trained with");
         string? spec = args.String("model");
         if (spec is not null && args.Has("checkpoint")) throw new UsageException("give --checkpoint or --model, not both");

@@ -7,11 +7,17 @@ namespace Basin.Models;
 /// Basin <see cref="Model"/>: the model spec <c>torchscript:PATH</c>. Its parameters, train/eval mode and forward
 /// are the script's own, so every operator, estimator and metric runs on it through autograd; per-sample gradients
 /// fall back to the loop (a script's layers are opaque to the batched method). The loss is softmax cross-entropy.
+/// A script whose forward returns a tuple or list is read at one position, <c>torchscript:PATH#output=INDEX</c>
+/// (<c>--output INDEX</c>); a dict output is not readable through TorchSharp, and the message says how to export a
+/// wrapper that returns the logits.
 /// </summary>
 public static class TorchScriptModels
 {
     /// <summary>The prefix of the model spec.</summary>
     public const string Prefix = "torchscript:";
+
+    /// <summary>What selects one output of a tuple or list, after the path.</summary>
+    public const string OutputMarker = "#output=";
 
     /// <summary>Loads the script at <paramref name="path"/> for samples of <paramref name="sampleShape"/> and <paramref name="classes"/> classes.</summary>
     /// <exception cref="FormatException">
@@ -20,19 +26,28 @@ public static class TorchScriptModels
     /// </exception>
     public static Model Load(string path, long[] sampleShape, int classes)
     {
+        int? output = null;
+        int marker = path.LastIndexOf(OutputMarker, StringComparison.Ordinal);
+        if (marker >= 0)
+        {
+            string text = path[(marker + OutputMarker.Length)..];
+            output = int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int index) && index < 1000
+                ? index : throw new FormatException($"torchscript: --output must be the position (0, 1, …) of the logits in the tuple or list the model returns, got '{text}'");
+            path = path[..marker];
+        }
         if (!File.Exists(path)) throw new FormatException($"torchscript: {path} does not exist");
         TorchScriptArchive.Verify(path);
-        jit.ScriptModule<Tensor, Tensor> script;
+        jit.ScriptModule script;
         try
         {
-            script = jit.load<Tensor, Tensor>(path);
+            script = jit.load(path);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             throw new FormatException($"torchscript: {path} is not a TorchScript archive PyTorch saved ({e.Message.Split('\n')[0]})", e);
         }
-        var module = new ScriptedModule(script);
-        var model = new Model(module, Prefix + path, LossKind.CrossEntropy, $"the TorchScript module in {Path.GetFileName(path)}")
+        var module = new ScriptedModule(script, output);
+        var model = new Model(module, Prefix + path + (output is { } o ? OutputMarker + o : ""), LossKind.CrossEntropy, $"the TorchScript module in {Path.GetFileName(path)}")
         {
             InputShape = sampleShape.ToArray(),
             Outputs = classes,
@@ -53,10 +68,12 @@ public static class TorchScriptModels
                 throw new FormatException($"torchscript: {path} maps one sample of {string.Join("×", sampleShape)} to [{string.Join(", ", shape)}], not to the {classes} logits the data's classes need");
             return model;
         }
-        catch (InvalidCastException e)
+        catch (Exception e) when (e is InvalidCastException or ArgumentOutOfRangeException or NotImplementedException or InvalidOperationException)
         {
             model.Dispose();
-            throw new FormatException($"torchscript: {path} returns something other than one tensor (a tuple, a list or a dict?): Basin needs forward(x) to return the [batch, classes] logits", e);
+            string detail = e is InvalidCastException ? e.Message : "returns something TorchSharp cannot read (a dict?)";
+            throw new FormatException($"torchscript: {path} {detail}" + (detail.Contains("--output", StringComparison.Ordinal) ? "" : ": Basin needs the [batch, classes] logits — "
+                + "a tuple or list is read at --output INDEX; for a dict, export a wrapper that returns the logits (tools/export_for_basin.py: export(..., output=\"KEY\"))"), e);
         }
         catch (Exception e) when (e is not FormatException)
         {
@@ -73,15 +90,47 @@ public static class TorchScriptModels
     /// <summary>A TorchScript module as a TorchSharp module: the script is its only child (its parameters are <c>script.*</c>).</summary>
     private sealed class ScriptedModule : nn.Module<Tensor, Tensor>
     {
-        private readonly jit.ScriptModule<Tensor, Tensor> script;
+        private readonly jit.ScriptModule script;
+        private readonly int? output;
 
-        public ScriptedModule(jit.ScriptModule<Tensor, Tensor> script) : base("torchscript")
+        public ScriptedModule(jit.ScriptModule script, int? output) : base("torchscript")
         {
             this.script = script;
+            this.output = output;
             register_module("script", script);
         }
 
-        public override Tensor forward(Tensor input) => script.forward(input);
+        /// <summary>The script's output: one tensor, or with <c>--output</c> one element of the tuple (a ValueTuple here) or list (Tensor[]).</summary>
+        public override Tensor forward(Tensor input)
+        {
+            object result = script.call(input);
+            switch (result, output)
+            {
+                case (Tensor t, null): return t;
+                case (Tensor t, _): t.Dispose(); throw new InvalidCastException("returns one tensor: --output is for a tuple or list of outputs");
+                case (Tensor[] list, int i) when i < list.Length: return Keep(list, i);
+                case (System.Runtime.CompilerServices.ITuple tuple, int i) when i < tuple.Length && tuple[i] is Tensor:
+                    return Keep(Enumerable.Range(0, tuple.Length).Select(k => tuple[k] as Tensor).ToArray(), i);
+                case (Tensor[] or System.Runtime.CompilerServices.ITuple, null):
+                    Release(result);
+                    throw new InvalidCastException($"returns a {(result is Tensor[] ? "list" : "tuple")} of {(result is Tensor[] l ? l.Length : ((System.Runtime.CompilerServices.ITuple)result).Length)} outputs: name the logits' position with --output INDEX");
+                default:
+                    Release(result);
+                    throw new InvalidCastException($"returns {(result is Tensor[] or System.Runtime.CompilerServices.ITuple ? $"no tensor at --output {output}" : $"a {result?.GetType().Name ?? "None"}")}");
+            }
+        }
+
+        private static Tensor Keep(Tensor?[] outputs, int index)
+        {
+            for (int k = 0; k < outputs.Length; k++) if (k != index) outputs[k]?.Dispose();
+            return outputs[index]!;
+        }
+
+        private static void Release(object? result)
+        {
+            if (result is Tensor[] list) foreach (var t in list) t.Dispose();
+            else if (result is System.Runtime.CompilerServices.ITuple tuple) for (int k = 0; k < tuple.Length; k++) (tuple[k] as Tensor)?.Dispose();
+        }
 
         /// <remarks>
         /// TorchSharp's module disposal walks <c>named_modules()</c> and disposes each as it goes; a script's children

@@ -19,17 +19,74 @@ public class ExportForBasinTests
 {
     private const string Python = "/usr/bin/python3";
 
-    private static JsonElement Export(TempFolder tmp)
+    /// <summary>Runs Debian's Python on <paramref name="args"/>; its standard output.</summary>
+    private static string RunPython(params string[] args)
     {
         Assert.True(File.Exists(Python), $"{Python} is missing: run scripts/setup.sh --test (it installs python3-torch)");
-        var start = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { Path.Combine(Repository.Root(), "tools", "export_for_basin.py"), "--demo", tmp.Path }) start.ArgumentList.Add(a);
+        var start = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.Combine(Repository.Root(), "tools") };
+        start.Environment["PYTHONPATH"] = Path.Combine(Repository.Root(), "tools");
+        foreach (var a in args) start.ArgumentList.Add(a);
         using var process = Process.Start(start)!;
-        string output = process.StandardOutput.ReadToEnd(), error = process.StandardError.ReadToEnd();
+        var error = process.StandardError.ReadToEndAsync();
+        string output = process.StandardOutput.ReadToEnd();
         process.WaitForExit();
-        Assert.True(process.ExitCode == 0, $"export_for_basin.py failed (python3-torch installed? scripts/setup.sh --test): {error}");
-        Assert.Contains("basin measure --model torchscript:", output);
+        Assert.True(process.ExitCode == 0, $"python failed (python3-torch installed? scripts/setup.sh --test): {error.Result}");
+        return output;
+    }
+
+    private static JsonElement Export(TempFolder tmp)
+    {
+        Assert.Contains("basin measure --model torchscript:", RunPython(Path.Combine(Repository.Root(), "tools", "export_for_basin.py"), "--demo", tmp.Path));
         return JsonDocument.Parse(File.ReadAllText(tmp.File("reference.json"))).RootElement;
+    }
+
+    [Fact]
+    public void AModelReturningATupleListOrDictIsReadAtTheNamedOutputOrRefusedInOneLine()
+    {
+        using var tmp = new TempFolder();
+        // One Linear(4, 3) saved four ways: alone, first of a tuple, second of a list, under "logits" in a dict; and the
+        // dict model exported through export(..., output="logits").
+        File.WriteAllText(tmp.File("make.py"), $$"""
+            import sys, torch, torch.nn as nn
+            from typing import Dict, List, Tuple
+            from export_for_basin import export
+            torch.manual_seed(0)
+            linear = nn.Linear(4, 3)
+            class T(nn.Module):
+                def __init__(self): super().__init__(); self.l = linear
+                def forward(self, x) -> Tuple[torch.Tensor, torch.Tensor]: return self.l(x), x.sum(1)
+            class L(nn.Module):
+                def __init__(self): super().__init__(); self.l = linear
+                def forward(self, x) -> List[torch.Tensor]: return [x.sum(1), self.l(x)]
+            class D(nn.Module):
+                def __init__(self): super().__init__(); self.l = linear
+                def forward(self, x) -> Dict[str, torch.Tensor]: return {"aux": x.sum(1), "logits": self.l(x)}
+            out = sys.argv[1]
+            torch.jit.script(linear).save(out + "/plain.pt")
+            torch.jit.script(T()).save(out + "/tuple.pt")
+            torch.jit.script(L()).save(out + "/list.pt")
+            torch.jit.script(D()).save(out + "/dict.pt")
+            data = torch.utils.data.TensorDataset(torch.randn(8, 4), torch.tensor([0, 1, 2, 0, 1, 2, 0, 1]))
+            export(D(), torch.utils.data.DataLoader(data, batch_size=4), torch.utils.data.DataLoader(data, batch_size=4), out + "/wrapped", samples=8, output="logits")
+            """);
+        RunPython(tmp.File("make.py"), tmp.Path);
+        string[] Measure(string script, params string[] extra) =>
+            ["measure", "--model", "torchscript:" + tmp.File(script), "--data", "mixture:d=4,k=3,n=60", "--samples", "0", "--metrics", "hessian.trace,baseline.train_loss", "--json", .. extra];
+        double Trace(string script, params string[] extra)
+        {
+            var run = BasinProcess.Run(Measure(script, extra));
+            Assert.True(run.Code == 0, run.Error);
+            return JsonDocument.Parse(run.Out).RootElement.GetProperty("metrics")[0].GetProperty("value").GetDouble();
+        }
+        double plain = Trace("plain.pt");
+        Assert.Equal(plain, Trace("tuple.pt", "--output", "0"));
+        Assert.Equal(plain, Trace("list.pt", "--output", "1"));
+        Assert.Equal(plain, Trace("wrapped/model.pt"));
+        BadInputAssert.OneLine(BasinProcess.Run(Measure("tuple.pt")), 2, "returns a tuple of 2 outputs: name the logits' position with --output INDEX");
+        BadInputAssert.OneLine(BasinProcess.Run(Measure("list.pt", "--output", "0")), 2, "maps one sample of 4 to [1]");
+        BadInputAssert.OneLine(BasinProcess.Run(Measure("dict.pt")), 2, "export(..., output=\"KEY\")");
+        BadInputAssert.OneLine(BasinProcess.Run(Measure("plain.pt", "--output", "1")), 2, "returns one tensor: --output is for a tuple or list");
+        BadInputAssert.OneLine(BasinProcess.Run(Measure("list.pt", "--output", "x")), 2, "--output must be the position");
     }
 
     [Fact]
