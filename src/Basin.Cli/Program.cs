@@ -117,5 +117,5 @@ public static class Program
 
     private static string Usage() =>
         "basin — is this minimum flat, and will it generalize?\n\nusage: basin COMMAND [options]   (basin COMMAND --help for its options)\n\ncommands:\n"
-        + string.Concat(Commands.Select(c => $"  {c.Name,-10} {c.Summary}\n"));
+        + string.Concat(Commands.Select(c => $"  {c.Name,-10} {Papers.Cite(c.Summary)}\n"));
 }

@@ -54,9 +54,10 @@ public sealed class Arguments
     /// </summary>
     public Command ToCommand(string summary)
     {
-        var result = new Command(command, summary);
-        foreach (var (name, isFlag, help) in declared)
+        var result = new Command(command, Papers.Cite(summary));
+        foreach (var (name, isFlag, rawHelp) in declared)
         {
+            string help = Papers.Cite(rawHelp);
             Option option = isFlag ? new Option<bool>("--" + name) { Description = help } : new Option<string>("--" + name) { Description = help, HelpName = "value" };
             if (completions.TryGetValue(name, out var values)) option.CompletionSources.Add(values);
             symbols[name] = option;
@@ -64,7 +65,7 @@ public sealed class Arguments
         }
         if (positional is not null)
         {
-            positionalSymbol = new Argument<string>(positional) { Description = positionalHelp, HelpName = positional, Arity = ArgumentArity.ZeroOrOne };
+            positionalSymbol = new Argument<string>(positional) { Description = positionalHelp is null ? null : Papers.Cite(positionalHelp), HelpName = positional, Arity = ArgumentArity.ZeroOrOne };
             if (completions.TryGetValue(positional, out var values)) positionalSymbol.CompletionSources.Add(values);
             result.Arguments.Add(positionalSymbol);
         }

@@ -48,7 +48,7 @@ public sealed class MeasureCommand : ICommand
     {
         if (args.Has("list"))
         {
-            foreach (var m in MetricRegistry.All) context.Out.WriteLine($"{m.Id,-28} {m.Cost,-9} {m.Description}  [{m.Source}]" + (m.OptIn ? "  (opt-in: name it; all leaves it out)" : ""));
+            foreach (var m in MetricRegistry.All) context.Out.WriteLine($"{m.Id,-28} {m.Cost,-9} {Papers.Cite(m.Description)}  [{Papers.Cite(m.Source)}]" + (m.OptIn ? "  (opt-in: name it; all leaves it out)" : ""));
             return 0;
         }
         var metrics = UsageException.Check(() => MetricRegistry.Select(args.String("metrics", "all")));
