@@ -19,6 +19,10 @@ public static class DataTransforms
     public static Dataset SampleOrAll(this Dataset data, int count, int seed) =>
         count > 0 && count < data.Count ? data.Sample(count, seed) : data.Subset(Enumerable.Range(0, data.Count).Select(i => (long)i).ToArray());
 
+    /// <summary>The row numbers <see cref="SampleOrAll"/> takes, in its order: what a command writes so that its samples can be taken again, in Basin or in Python.</summary>
+    public static long[] SampleIndices(this Dataset data, int count, int seed) =>
+        count > 0 && count < data.Count ? Shuffle.Permutation(data.Count, seed)[..count].ToArray() : Enumerable.Range(0, data.Count).Select(i => (long)i).ToArray();
+
     /// <summary>Splits off a validation set of ⌊fraction·N⌋ samples at random (seeded).</summary>
     public static DataSplit SplitValidation(this Dataset data, double fraction, int seed, string? trainName = null, string? validationName = null)
     {

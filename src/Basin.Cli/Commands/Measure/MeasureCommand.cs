@@ -37,6 +37,9 @@ public sealed class MeasureCommand : ICommand
         ("seed", false, "seed of every probe, subset and draw (default 0)"),
         ("budget", false, "seconds the curvature products may take: after timing one, scale probes, Lanczos and SLQ down (to floors), then the samples, to fit"),
         ("json", true, "print the results as JSON"),
+        ("out", false, "keep the measurement in this folder as it goes: measure.json, indices.txt (the measured rows), metrics/ID.json as each finishes, results.json and results.csv at the end"),
+        ("resume", true, "with --out: continue a killed measurement there, reading back the metrics it finished"),
+        ("indices", false, "measure exactly these rows of the training split: a file of 0-based row numbers, one per line (e.g. a run's indices.txt); replaces --samples"),
     }.Concat(CheckpointData.ModelDeclarations).Concat(DataOptions.Declarations).Concat(RuntimeOptions.Declarations))
         .Complete("metrics", MetricIds.Completions)
         .Complete("diagonal", Basin.IO.EnumNames.All<DiagonalEstimator>().Where(n => n != DiagonalEstimator.Ggn.Name()))
@@ -81,7 +84,14 @@ public sealed class MeasureCommand : ICommand
         using var data = loaded is null ? CheckpointData.ForModel(modelSpec!, args.String("weights"), args, runtime.Device) : CheckpointData.For(loaded.Run, args);
         var (split, train) = (data.Split, data.Train);
         var model = loaded?.Run.Model ?? data.Model!;
-        var measured = train.SampleOrAll(samples, settings.Seed);
+        if (args.Has("resume") && !args.Has("out")) throw new UsageException("--resume needs --out, the folder of the measurement to continue");
+        if (args.Has("indices") && args.Has("samples")) throw new UsageException("give --samples or --indices, not both");
+        var indices = args.String("indices") is { } indexFile ? MeasuredRows.Read(indexFile, train.Count) : train.SampleIndices(samples, settings.Seed);
+        // What the measurement is of, as asked for: a resume must ask for the same (the budget's scaling is not redone).
+        string request = JsonSerializer.Serialize(new { data = train.Name, indices = MeasuredRows.Fingerprint(indices), budget, settings, metrics = metrics.Select(m => m.Id) });
+        var folder = args.Has("resume") ? UsageException.Check(() => MeasurementFolder.Resume(args.String("out")!, model.Spec, request)) : null;
+        if (folder is not null) (settings, indices) = (folder.Header.Settings, folder.Header.Indices);
+        var measured = train.Subset(indices, indices.Length < train.Count ? $"{train.Name}[{indices.Length}]" : train.Name);
         var metricContext = new MetricContext(model, measured, settings, loaded?.Run);
         try
         {
@@ -95,7 +105,7 @@ public sealed class MeasureCommand : ICommand
             {
                 double each = CostPreview.SecondsPerProduct(metricContext.Hessian);
                 context.Error.WriteLine($"cost: about {products} curvature products at {each:F2} s each → {ProgressBar.Format(products * each)}" + (perSample > 0 ? $", plus {perSample:N0} per-sample gradients" : "") + " (other passes not counted)");
-                if (budget is { } seconds && products * each > seconds)
+                if (budget is { } seconds && products * each > seconds && folder is null)
                 {
                     // Fewer products first (down to the floors of MeasureSettings.Scaled), then fewer samples: a product's cost is linear in them.
                     settings = settings.Scaled(seconds / (products * each));
@@ -107,7 +117,8 @@ public sealed class MeasureCommand : ICommand
                     if (fewer < measured.Count)
                     {
                         measured.Dispose();
-                        measured = train.SampleOrAll(Math.Max(fewer, floor), settings.Seed);
+                        indices = train.SampleIndices(Math.Max(fewer, floor), settings.Seed);
+                        measured = train.Subset(indices, $"{train.Name}[{indices.Length}]");
                     }
                     metricContext = new MetricContext(model, measured, settings, loaded?.Run);
                     context.Error.WriteLine($"scaled to fit --budget {seconds:G4} s: {measured.Count} samples, probes {settings.TraceProbes}, Lanczos {settings.LanczosSteps}, "
@@ -115,9 +126,20 @@ public sealed class MeasureCommand : ICommand
                         + "(the standard errors below are those of the smaller run)");
                 }
             }
+            if (args.String("out") is { } outPath && folder is null)
+                folder = UsageException.Check(() => MeasurementFolder.Create(outPath, new MeasurementHeader(model.Spec, train.Name, metrics.Select(m => m.Id).ToList(), request, settings, indices)));
+            if (folder is { Done.Count: > 0 }) context.Error.WriteLine($"resuming {folder.Path}: {folder.Done.Count} of {metrics.Count} metrics read back");
             context.Progress.Restart();
-            var results = MetricRegistry.Measure(metricContext, metrics, (i, m) => context.Progress.Draw((double)i / metrics.Count, $"{i + 1}/{metrics.Count} {m.Id}".PadRight(36), ""));
+            var results = new List<MetricResult>();
+            for (int i = 0; i < metrics.Count; i++)
+            {
+                if (folder?.Done.GetValueOrDefault(metrics[i].Id) is { } kept) { results.Add(kept); continue; }
+                context.Progress.Draw((double)i / metrics.Count, $"{i + 1}/{metrics.Count} {metrics[i].Id}".PadRight(36), "");
+                results.Add(MetricRegistry.Measure(metricContext, [metrics[i]])[0]);
+                folder?.Save(results[^1]);
+            }
             context.Progress.Clear();
+            folder?.Finish();
 
             if (args.Has("json"))
             {

@@ -1,0 +1,71 @@
+using System.Diagnostics;
+using Basin.Tests.BadInput;
+using Xunit;
+
+namespace Basin.Tests.Cli;
+
+/// <summary><c>basin measure --out DIR [--resume]</c> and <c>--indices</c>: results kept as they finish, a killed run continued.</summary>
+public class MeasureOutTests
+{
+    private static readonly string[] Measure =
+        ["measure", "--model", "mlp:4-32-32-3", "--data", "mixture:d=4,k=3,n=1500", "--samples", "1200",
+         "--metrics", "hessian.trace,sharpness.keskar,hessian.spectral_density,fisher.trace", "--slq-starts", "40", "--slq-steps", "60"];
+
+    [Fact]
+    public void AMeasurementKilledMidRunResumesToTheResultsOfAnUninterruptedOne()
+    {
+        using var tmp = new TempFolder();
+        var whole = BasinProcess.Run([.. Measure, "--out", tmp.File("whole")]);
+        Assert.True(whole.Code == 0, whole.Error);
+        string expected = File.ReadAllText(tmp.File("whole/results.csv"));
+        Assert.Equal(5, expected.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+
+        // kill -9 once the first metric is on disk (the SLQ density after it takes seconds), then resume.
+        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Basin.Cli.dll"), .. Measure, "--out", tmp.File("killed")])
+        { RedirectStandardError = true, RedirectStandardOutput = true };
+        using (var process = Process.Start(start)!)
+        {
+            var clock = Stopwatch.StartNew();
+            while (!File.Exists(tmp.File("killed/metrics/hessian.trace.json")) && !process.HasExited && clock.Elapsed < TimeSpan.FromMinutes(2)) Thread.Sleep(10);
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit();
+        }
+        Assert.False(File.Exists(tmp.File("killed/results.csv")), "the run finished before it was killed: the test needs a slower measurement");
+        var resumed = BasinProcess.Run([.. Measure, "--out", tmp.File("killed"), "--resume"]);
+        Assert.True(resumed.Code == 0, resumed.Error);
+        Assert.Matches(@"resuming .*: [1-3] of 4 metrics read back", resumed.Error);
+        Assert.Equal(expected, File.ReadAllText(tmp.File("killed/results.csv")));
+        Assert.Equal(File.ReadAllText(tmp.File("whole/indices.txt")), File.ReadAllText(tmp.File("killed/indices.txt")));
+    }
+
+    [Fact]
+    public void IndicesAreWrittenReadAndCheckedAndAResumeMustAskForTheSame()
+    {
+        using var tmp = new TempFolder();
+        string[] small = ["measure", "--model", "mlp:4-6-3", "--data", "mixture:d=4,k=3,n=200", "--metrics", "hessian.trace,baseline.train_loss"];
+        var drawn = BasinProcess.Run([.. small, "--samples", "50", "--out", tmp.File("a")]);
+        Assert.True(drawn.Code == 0, drawn.Error);
+        var rows = File.ReadAllLines(tmp.File("a/indices.txt"));
+        Assert.Equal(50, rows.Length);
+        Assert.Equal(50, rows.Distinct().Count());
+        Assert.All(rows, r => Assert.InRange(long.Parse(r, System.Globalization.CultureInfo.InvariantCulture), 0, 199));
+        // The same rows named by file give the same numbers as the seeded draw that chose them.
+        var named = BasinProcess.Run([.. small, "--indices", tmp.File("a/indices.txt"), "--out", tmp.File("b")]);
+        Assert.True(named.Code == 0, named.Error);
+        Assert.Equal(File.ReadAllText(tmp.File("a/results.csv")), File.ReadAllText(tmp.File("b/results.csv")));
+
+        BadInputAssert.OneLine(BasinProcess.Run([.. small, "--samples", "50", "--out", tmp.File("a"), "--resume", "--probes", "8"]), 2, "was measured with other options");
+        BadInputAssert.OneLine(BasinProcess.Run([.. small, "--samples", "50", "--out", tmp.File("a")]), 2, "holds a measurement already");
+        BadInputAssert.OneLine(BasinProcess.Run([.. small, "--resume"]), 2, "--resume needs --out");
+        BadInputAssert.OneLine(BasinProcess.Run([.. small, "--out", tmp.File("none"), "--resume"]), 2, "holds no measurement to resume");
+        File.WriteAllText(tmp.File("bad.txt"), "3\n7\n3\n");
+        BadInputAssert.OneLine(BasinProcess.Run([.. small, "--indices", tmp.File("bad.txt")]), 2, "row 3 appears twice (line 3)");
+        File.WriteAllText(tmp.File("bad.txt"), "3\n700\n");
+        BadInputAssert.OneLine(BasinProcess.Run([.. small, "--indices", tmp.File("bad.txt")]), 2, "row 700 (line 2) is past the 200 training samples");
+        File.WriteAllText(tmp.File("bad.txt"), "3\n-1\n");
+        BadInputAssert.OneLine(BasinProcess.Run([.. small, "--indices", tmp.File("bad.txt")]), 2, "line 2 of");
+        File.WriteAllText(tmp.File("a/metrics/hessian.trace.json"), "{ not json");
+        File.Delete(tmp.File("a/results.csv"));
+        BadInputAssert.OneLine(BasinProcess.Run([.. small, "--samples", "50", "--out", tmp.File("a"), "--resume"]), 2, "hessian.trace.json is damaged");
+    }
+}
