@@ -21,12 +21,12 @@ public class AllOrNothingOutputTests
         Assert.Equal(0, BasinProcess.Run("train", "--data", Mixture, "--model", "mlp:4-6-3", "--epochs", "1", "--out", tmp.File("run")).Code);
         // The last file of the four cannot take its place: a folder has its name.
         Directory.CreateDirectory(tmp.File("spectrum/spectrum.svg"));
-        var run = BasinProcess.Run("spectrum", "--checkpoint", tmp.File("run"), "--samples", "0", "--top", "1", "--steps", "5", "--probes", "2", "--slq-steps", "5", "--slq-starts", "1", "--out", tmp.File("spectrum"));
+        var run = BasinProcess.Run("spectrum", "--checkpoint", tmp.File("run"), "--samples", "0", "--top", "1", "--lanczos-steps", "5", "--probes", "2", "--slq-steps", "5", "--slq-starts", "1", "--out", tmp.File("spectrum"));
         BadInputAssert.OneLine(run, 1, "is a folder where the output file spectrum.svg goes: nothing was written");
         Assert.Equal(["spectrum.svg"], Entries(tmp.File("spectrum")));
         // Freed, the same command writes all four.
         Directory.Delete(tmp.File("spectrum/spectrum.svg"));
-        Assert.Equal(0, BasinProcess.Run("spectrum", "--checkpoint", tmp.File("run"), "--samples", "0", "--top", "1", "--steps", "5", "--probes", "2", "--slq-steps", "5", "--slq-starts", "1", "--out", tmp.File("spectrum")).Code);
+        Assert.Equal(0, BasinProcess.Run("spectrum", "--checkpoint", tmp.File("run"), "--samples", "0", "--top", "1", "--lanczos-steps", "5", "--probes", "2", "--slq-steps", "5", "--slq-starts", "1", "--out", tmp.File("spectrum")).Code);
         Assert.Equal(["spectrum-nodes.csv", "spectrum.csv", "spectrum.png", "spectrum.svg"], Entries(tmp.File("spectrum")));
     }
 

@@ -39,7 +39,7 @@ public class MeasureModelTests
     {
         using var tmp = new TempFolder();
         string script = Path.Combine(Repository.Root(), "tests", "fixtures", "torchscript", "mlp.pt");
-        var run = CliRunner.Run("spectrum", "--model", "torchscript:" + script, "--data", "fashion-mnist", "--samples", "64", "--top", "2", "--steps", "20",
+        var run = CliRunner.Run("spectrum", "--model", "torchscript:" + script, "--data", "fashion-mnist", "--samples", "64", "--top", "2", "--lanczos-steps", "20",
             "--slq-steps", "10", "--slq-starts", "1", "--probes", "4", "--out", tmp.File("spectrum"), "--json");
         Assert.True(run.Code == 0, run.Error);
         Assert.Equal(3190, JsonDocument.Parse(run.Out).RootElement.GetProperty("parameters").GetInt64());

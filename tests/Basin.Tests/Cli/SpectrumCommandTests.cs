@@ -19,7 +19,7 @@ public class SpectrumCommandTests
     {
         using var tmp = new TempFolder();
         TrainTiny(tmp.Path);
-        var (code, output, error) = CliRunner.Run("spectrum", "--checkpoint", tmp.Path, "--samples", "0", "--top", "3", "--steps", "40", "--probes", "200", "--slq-steps", "20", "--json");
+        var (code, output, error) = CliRunner.Run("spectrum", "--checkpoint", tmp.Path, "--samples", "0", "--top", "3", "--lanczos-steps", "40", "--probes", "200", "--slq-steps", "20", "--json");
         Assert.True(code == 0, error);
         using var doc = JsonDocument.Parse(output);
         var root = doc.RootElement;
@@ -46,12 +46,32 @@ public class SpectrumCommandTests
     }
 
     [Fact]
+    public void TheSameSeedOnTheSameSamplesGivesTheSameTraceAsMeasure()
+    {
+        // Both commands draw the Hessian's (and the GGN's) probes from one seed stream: the same Rademacher vectors, the same Tr.
+        using var tmp = new TempFolder();
+        TrainTiny(tmp.Path);
+        string[] common = ["--checkpoint", tmp.Path, "--samples", "120", "--seed", "3", "--probes", "16", "--json"];
+        var measure = CliRunner.Run(["measure", .. common, "--metrics", "hessian.trace,ggn.trace"]);
+        Assert.True(measure.Code == 0, measure.Error);
+        var metrics = JsonDocument.Parse(measure.Out).RootElement.GetProperty("metrics").EnumerateArray().ToDictionary(m => m.GetProperty("id").GetString()!, m => m.GetProperty("value").GetDouble());
+        foreach (var (flag, id) in new[] { ("", "hessian.trace"), ("--ggn", "ggn.trace") })
+        {
+            string[] spectrumArgs = ["spectrum", .. common, "--top", "1", "--lanczos-steps", "10", "--slq-steps", "10", "--slq-starts", "1", "--out", tmp.File("s" + flag), .. flag.Length > 0 ? new[] { flag } : []];
+            var spectrum = CliRunner.Run(spectrumArgs);
+            Assert.True(spectrum.Code == 0, spectrum.Error);
+            double trace = JsonDocument.Parse(spectrum.Out).RootElement.GetProperty("trace").GetProperty("estimate").GetDouble();
+            Assert.True(Math.Abs(trace - metrics[id]) <= 1e-9 * Math.Abs(metrics[id]), $"{id}: spectrum {trace:R}, measure {metrics[id]:R}");
+        }
+    }
+
+    [Fact]
     public void TopEigenvaluesFromTheFirstSlqStartMatchTheDenseHessian()
     {
         using var tmp = new TempFolder();
         TrainTiny(tmp.Path);
         // --steps 30 ≤ --slq-steps 60: no Lanczos run of its own, the first SLQ start gives the top eigenvalues.
-        var (code, output, error) = CliRunner.Run("spectrum", "--checkpoint", tmp.Path, "--samples", "0", "--top", "3", "--steps", "30", "--probes", "10", "--slq-steps", "60", "--slq-starts", "2", "--json");
+        var (code, output, error) = CliRunner.Run("spectrum", "--checkpoint", tmp.Path, "--samples", "0", "--top", "3", "--lanczos-steps", "30", "--probes", "10", "--slq-steps", "60", "--slq-starts", "2", "--json");
         Assert.True(code == 0, error);
         Assert.Contains("cost: 130 products (Hutchinson 10 for Tr and Tr A², SLQ 2×60; the top eigenvalues from the first SLQ start)", error);
         using var doc = JsonDocument.Parse(output);
@@ -76,7 +96,7 @@ public class SpectrumCommandTests
     {
         using var tmp = new TempFolder();
         TrainTiny(tmp.Path);
-        var (code, output, error) = CliRunner.Run("spectrum", "--checkpoint", tmp.Path, "--ggn", "--layer", "3", "--top", "2", "--steps", "10", "--probes", "4", "--slq-steps", "5", "--slq-starts", "1", "--json");
+        var (code, output, error) = CliRunner.Run("spectrum", "--checkpoint", tmp.Path, "--ggn", "--layer", "3", "--top", "2", "--lanczos-steps", "10", "--probes", "4", "--slq-steps", "5", "--slq-starts", "1", "--json");
         Assert.True(code == 0, error);
         using var doc = JsonDocument.Parse(output);
         Assert.Equal(27, doc.RootElement.GetProperty("parameters").GetInt64()); // layer 3: 8·3 + 3
@@ -88,7 +108,7 @@ public class SpectrumCommandTests
         var layer = CliRunner.Run("spectrum", "--checkpoint", tmp.Path, "--layer", "9");
         Assert.Equal(2, layer.Code);
         Assert.Contains("no parameters in layer '9'", layer.Error);
-        var steps = CliRunner.Run("spectrum", "--checkpoint", tmp.Path, "--top", "10", "--steps", "5");
+        var steps = CliRunner.Run("spectrum", "--checkpoint", tmp.Path, "--top", "10", "--lanczos-steps", "5");
         Assert.Equal(2, steps.Code);
         Assert.Contains("more steps", steps.Error);
     }

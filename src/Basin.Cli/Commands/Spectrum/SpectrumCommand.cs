@@ -27,7 +27,7 @@ public sealed class SpectrumCommand : ICommand
         ("ggn", true, "the generalized Gauss-Newton matrix instead of the Hessian"),
         ("top", false, "number of largest eigenvalues (default 5)"),
         ("layer", false, "only the parameters of this layer, e.g. 1 or layer2.0.conv1"),
-        ("steps", false, "Lanczos steps for the top eigenvalues (default 80; when --slq-steps is at least this, the first SLQ start, of --slq-steps steps, gives them)"),
+        ("lanczos-steps", false, "Lanczos steps for the top eigenvalues (default 80; when --slq-steps is at least this, the first SLQ start, of --slq-steps steps, gives them)"),
         ("probes", false, "Rademacher probes for the trace and Tr H², one product each for both (default 32)"),
         ("slq-steps", false, "Lanczos steps per SLQ start (default 100, as seed 000)"),
         ("slq-starts", false, "SLQ starts (default 4)"),
@@ -46,7 +46,7 @@ public sealed class SpectrumCommand : ICommand
         string? file = modelSpec is null ? CheckpointArgument.Resolve(args) : null;
         int samples = args.Int("samples", 2048, 0);
         int seed = args.Int("seed", 0, 0);
-        var settings = new SpectrumSettings(args.Int("top", 5, 1, 1000), args.Int("steps", 80, 2, 10_000), args.Int("probes", 32, 2, 100_000),
+        var settings = new SpectrumSettings(args.Int("top", 5, 1, 1000), args.Int("lanczos-steps", 80, 2, 10_000), args.Int("probes", 32, 2, 100_000),
             args.Int("slq-steps", 100, 2, 10_000), args.Int("slq-starts", 4, 1, 1000), seed);
         UsageException.Check(settings.Validate);
         double? budget = args.Has("budget") ? args.Double("budget", 0, 1e-3, 1e9) : null;
@@ -76,7 +76,7 @@ public sealed class SpectrumCommand : ICommand
         }
         long previewProducts = op.Products;
         context.Progress.Restart();
-        var report = SpectrumReport.Measure(matrix, op, subset.Count, settings, (stage, p) => context.Progress.Draw(p, stage.PadRight(26), ""));
+        var report = SpectrumReport.Measure(matrix, op, subset.Count, settings, (stage, p) => context.Progress.Draw(p, stage.PadRight(26), ""), ggn);
         context.Progress.Clear();
         report.Write(outDir);
 
