@@ -18,7 +18,7 @@ namespace Basin.Cli;
 /// <summary>Entry point of the <c>basin</c> command.</summary>
 public static class Program
 {
-    private static readonly ICommand[] Commands = [new Commands.Benchmark.BenchmarkCommand(), new StudyCommand(), new TrainCommand(), new MeasureCommand(), new SpectrumCommand(), new CertifyCommand(), new LandscapeCommand(), new InfoCommand(), new Commands.Completion.CompletionCommand()];
+    internal static readonly ICommand[] Commands = [new Commands.Benchmark.BenchmarkCommand(), new StudyCommand(), new TrainCommand(), new MeasureCommand(), new SpectrumCommand(), new CertifyCommand(), new LandscapeCommand(), new InfoCommand(), new Commands.Completion.CompletionCommand()];
 
     /// <summary>Runs the command line and returns the process exit code.</summary>
     public static int Main(string[] args) =>

@@ -58,7 +58,7 @@ public sealed class Arguments
         foreach (var (name, isFlag, rawHelp) in declared)
         {
             string help = Papers.Cite(rawHelp);
-            Option option = isFlag ? new Option<bool>("--" + name) { Description = help } : new Option<string>("--" + name) { Description = help, HelpName = "value" };
+            Option option = isFlag ? new Option<bool>("--" + name) { Description = help } : new Option<string>("--" + name) { Description = help, HelpName = Placeholders.For(name) };
             if (completions.TryGetValue(name, out var values)) option.CompletionSources.Add(values);
             symbols[name] = option;
             result.Options.Add(option);
