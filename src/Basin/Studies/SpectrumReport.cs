@@ -15,7 +15,7 @@ namespace Basin.Studies;
 /// <param name="SlqSteps">Lanczos steps per SLQ start (seed 000: 100).</param>
 /// <param name="SlqStarts">SLQ starts n_v.</param>
 /// <param name="Seed">Seed of every probe and start.</param>
-public sealed record SpectrumSettings(int Top = 5, int LanczosSteps = 80, int TraceProbes = 32, int SlqSteps = 100, int SlqStarts = 4, int Seed = 0)
+public sealed record SpectrumSettings(int Top = 5, int LanczosSteps = 40, int TraceProbes = 32, int SlqSteps = 100, int SlqStarts = 4, int Seed = 0)
 {
     /// <summary>Throws <see cref="ArgumentException"/> for out-of-range settings.</summary>
     public void Validate()

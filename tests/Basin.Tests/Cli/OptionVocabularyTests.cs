@@ -27,6 +27,41 @@ public class OptionVocabularyTests
         Assert.Contains(All(), o => o.Command == "measure" && o.Name == "lanczos-steps");
     }
 
+    /// <summary>Options that several commands take under one name with a meaning of each command's own, and why.</summary>
+    private static readonly Dictionary<string, string> OwnMeaning = new()
+    {
+        ["checkpoint"] = "what else may replace it differs (--model, --toy)",
+        ["data"] = "the default is each command's: fashion-mnist for train and study, the checkpoint's own set elsewhere",
+        ["model"] = "a zoo spec to train (train, study) or a model to measure (measure, spectrum, …)",
+        ["out"] = "each command's folder holds its own files",
+        ["json"] = "each command prints its own result",
+        ["samples"] = "measure defaults to 10 000 samples, spectrum and landscape to 2 048 (their defaults would cost 5× at 10 000)",
+        ["seed"] = "train seeds initialisation and order, landscape its directions, certify its split; measure and spectrum share SharedOptions' text",
+        ["budget"] = "measure scales its products then its samples, spectrum its products only",
+        ["epochs"] = "training epochs, or certify's posterior-optimisation epochs",
+        ["lr"] = "SGD's base rate, or certify's Adam rate",
+        ["until"] = "one criterion, worded for one model (train) or every model (study)",
+        ["resume"] = "a training run, or a measurement",
+        ["plan"] = "a study's or a benchmark's tasks",
+        ["preset"] = "a study's or a benchmark's sizes",
+        ["report-only"] = "a study's report or a benchmark's verdict",
+        ["spec"] = "a study spec or a benchmark design",
+    };
+
+    [Fact]
+    public void SharedOptionsReadTheSameInEveryCommandThatTakesThem()
+    {
+        // An option several commands take is declared once (SharedOptions, DataOptions, the model and runtime
+        // declarations) with one help text and default, or it is listed above with the reason its meaning is its command's.
+        foreach (var group in All().GroupBy(o => o.Name).Where(g => g.Count() > 1 && !OwnMeaning.ContainsKey(g.Key)))
+            Assert.True(group.Select(o => o.Help).Distinct().Count() == 1,
+                $"--{group.Key} reads differently in {string.Join(", ", group.Select(o => o.Command))}: declare it once or say why its meaning is each command's");
+        Assert.All(OwnMeaning.Keys, name => Assert.True(All().Count(o => o.Name == name) > 1, $"--{name} is no longer shared: drop it from the list"));
+        var measure = All().Where(o => o.Command == "measure").ToDictionary(o => o.Name, o => o.Help);
+        var spectrum = All().Where(o => o.Command == "spectrum").ToDictionary(o => o.Name, o => o.Help);
+        foreach (var name in new[] { "probes", "lanczos-steps", "slq-steps", "slq-starts", "seed" }) Assert.Equal(measure[name], spectrum[name]);
+    }
+
     [Fact]
     public void HelpAndTheMetricListCitePapersByAuthorAndYear()
     {

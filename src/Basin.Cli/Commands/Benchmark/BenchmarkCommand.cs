@@ -28,14 +28,8 @@ public sealed class BenchmarkCommand : ICommand
         ("report-only", true, "rebuild the verdict from the saved results, training nothing"),
         ("verdict", false, "also write the verdict markdown to this file (e.g. docs/results/verdict.md)"),
         ("plan", true, "write the benchmark and its task list into --out and run nothing (run tasks with basin study --out DIR --task I)"),
-        ("slurm", true, "plan, then write slurm.sbatch (a job array, one index per model) into --out"),
-        ("slurm-cpus", false, "CPUs per task (default 2)"),
-        ("slurm-gpus", false, "GPUs per task (default 0)"),
-        ("slurm-time", false, "time limit per task (default 04:00:00)"),
-        ("slurm-partition", false, "partition (default: the cluster's)"),
-        ("slurm-mem", false, "memory per task, e.g. 8G (default: the cluster's)"),
         ("json", true, "print the verdict as JSON (verdict.json) instead of the table"),
-    }.Concat(RuntimeOptions.Declarations)).Complete("preset", BenchmarkDesign.Presets.Keys);
+    }.Concat(SharedOptions.Slurm).Concat(RuntimeOptions.Declarations)).Complete("preset", BenchmarkDesign.Presets.Keys);
 
     /// <inheritdoc />
     public int Run(Arguments args, CliContext context)

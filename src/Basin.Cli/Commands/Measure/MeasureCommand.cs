@@ -23,24 +23,19 @@ public sealed class MeasureCommand : ICommand
         ("checkpoint", false, "run folder or checkpoint.safetensors written by basin train (or give --model and --data)"),
         ("data", false, "measure on this data set's training split instead of the checkpoint's"),
         ("samples", false, "training samples to measure on, drawn with the seed (default 10000; 0 = all)"),
-        ("metrics", false, "all, or a comma-separated list of ids (default all; --list describes them): " + MetricIds.Listed),
+        MetricIds.Declaration,
         ("list", true, "list the metrics and exit"),
-        ("probes", false, "Rademacher probes for traces, Tr A² and the diagonal (default 32)"),
         ("diagonal", false, "Hessian diagonal of hessian.diagonal: hutchinson, exact, finite-difference, sqgrad (default hutchinson)"),
         ("pacgen-diagonal", false, "non-negative curvature diagonal of pacgen and seed 003's bounds: ggn (exact GGN diagonal), sqgrad, or a Hessian one as for --diagonal (default ggn)"),
-        ("lanczos-steps", false, "Lanczos steps for top eigenvalues (default 40)"),
-        ("slq-steps", false, "SLQ steps per start (default 100, seed 000)"),
-        ("slq-starts", false, "SLQ starts (default 4)"),
         ("laplace-probes", false, "Rademacher probes of pacbayes.laplace.approx (default 8; seed 000 uses 1)"),
         ("fisher-norms", false, "unbiased (default: U-statistic, Lanczos on the Fisher) or subsets (seed 001's biased subset forms)"),
         ("fisher-subsets", false, "subsets T of the Fisher metrics (default 100; subset size N′ = 100)"),
-        ("seed", false, "seed of every probe, subset and draw (default 0)"),
         ("budget", false, "seconds the curvature products may take: after timing one, scale probes, Lanczos and SLQ down (to floors), then the samples, to fit"),
         ("json", true, "print the results as JSON"),
         ("out", false, "keep the measurement in this folder as it goes: measure.json, indices.txt (the measured rows), metrics/ID.json as each finishes, results.json and results.csv at the end"),
         ("resume", true, "with --out: continue a killed measurement there, reading back the metrics it finished"),
         ("indices", false, "measure exactly these rows of the training split: a file of 0-based row numbers, one per line (e.g. a run's indices.txt); replaces --samples"),
-    }.Concat(CheckpointData.ModelDeclarations).Concat(DataOptions.Declarations).Concat(RuntimeOptions.Declarations))
+    }.Concat(SharedOptions.Curvature).Concat(CheckpointData.ModelDeclarations).Concat(DataOptions.Declarations).Concat(RuntimeOptions.Declarations))
         .Complete("metrics", MetricIds.Completions)
         .Complete("diagonal", Basin.IO.EnumNames.All<DiagonalEstimator>().Where(n => n != DiagonalEstimator.Ggn.Name()))
         .Complete("pacgen-diagonal", Basin.IO.EnumNames.All<DiagonalEstimator>())
@@ -62,12 +57,12 @@ public sealed class MeasureCommand : ICommand
         var settings = new MeasureSettings
         {
             Seed = args.Int("seed", 0, 0),
-            TraceProbes = args.Int("probes", 32, 2, 100_000),
+            TraceProbes = args.Int("probes", SharedOptions.Probes, 2, 100_000),
             Diagonal = DiagonalEstimators.Parse(args.String("diagonal", "hutchinson")),
             PacGenDiagonal = DiagonalEstimators.Parse(args.String("pacgen-diagonal", "ggn")),
-            LanczosSteps = args.Int("lanczos-steps", 40, 2, 10_000),
-            SlqSteps = args.Int("slq-steps", 100, 2, 10_000),
-            SlqStarts = args.Int("slq-starts", 4, 1, 1000),
+            LanczosSteps = args.Int("lanczos-steps", SharedOptions.LanczosSteps, 2, 10_000),
+            SlqSteps = args.Int("slq-steps", SharedOptions.SlqSteps, 2, 10_000),
+            SlqStarts = args.Int("slq-starts", SharedOptions.SlqStarts, 1, 1000),
             LaplaceProbes = args.Int("laplace-probes", 8, 2, 100_000),
             FisherNorms = args.String("fisher-norms", "unbiased") switch
             {

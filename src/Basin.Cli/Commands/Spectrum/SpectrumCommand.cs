@@ -27,16 +27,11 @@ public sealed class SpectrumCommand : ICommand
         ("ggn", true, "the generalized Gauss-Newton matrix instead of the Hessian"),
         ("top", false, "number of largest eigenvalues (default 5)"),
         ("layer", false, "only the parameters of this layer, e.g. 1 or layer2.0.conv1"),
-        ("lanczos-steps", false, "Lanczos steps for the top eigenvalues (default 80; when --slq-steps is at least this, the first SLQ start, of --slq-steps steps, gives them)"),
-        ("probes", false, "Rademacher probes for the trace and Tr H², one product each for both (default 32)"),
-        ("slq-steps", false, "Lanczos steps per SLQ start (default 100, as seed 000)"),
-        ("slq-starts", false, "SLQ starts (default 4)"),
         ("batch-norm-train", true, "batch norm in train mode (batch statistics) instead of eval mode"),
-        ("seed", false, "seed of the sample, probes and starts (default 0)"),
         ("budget", false, "seconds the run may take: after timing one product, scale steps, probes and starts down to fit"),
         ("out", false, "folder for spectrum.csv, spectrum-nodes.csv, spectrum.png, spectrum.svg (default CHECKPOINT/spectrum)"),
         ("json", true, "print the results as JSON"),
-    }.Concat(CheckpointData.ModelDeclarations).Concat(DataOptions.Declarations).Concat(RuntimeOptions.Declarations));
+    }.Concat(SharedOptions.Curvature).Concat(CheckpointData.ModelDeclarations).Concat(DataOptions.Declarations).Concat(RuntimeOptions.Declarations));
 
     /// <inheritdoc />
     public int Run(Arguments args, CliContext context)
@@ -46,8 +41,8 @@ public sealed class SpectrumCommand : ICommand
         string? file = modelSpec is null ? CheckpointArgument.Resolve(args) : null;
         int samples = args.Int("samples", 2048, 0);
         int seed = args.Int("seed", 0, 0);
-        var settings = new SpectrumSettings(args.Int("top", 5, 1, 1000), args.Int("lanczos-steps", 80, 2, 10_000), args.Int("probes", 32, 2, 100_000),
-            args.Int("slq-steps", 100, 2, 10_000), args.Int("slq-starts", 4, 1, 1000), seed);
+        var settings = new SpectrumSettings(args.Int("top", 5, 1, 1000), args.Int("lanczos-steps", SharedOptions.LanczosSteps, 2, 10_000), args.Int("probes", SharedOptions.Probes, 2, 100_000),
+            args.Int("slq-steps", SharedOptions.SlqSteps, 2, 10_000), args.Int("slq-starts", SharedOptions.SlqStarts, 1, 1000), seed);
         UsageException.Check(settings.Validate);
         double? budget = args.Has("budget") ? args.Double("budget", 0, 1e-3, 1e9) : null;
         string outDir = args.String("out") ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file!))!, "spectrum");

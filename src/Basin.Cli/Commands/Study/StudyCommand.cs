@@ -24,20 +24,14 @@ public sealed class StudyCommand : ICommand
         ("model", false, "model spec (default mlp:784-256-256-10)"),
         ("seeds", false, "models per grid point, seeds 0…K−1 (default: 1 in quick presets, 2 in standard and paper; 5 on the regularizers axis, 2 in its quick preset)"),
         ("until", false, "train every model until train-loss<=X or train-error<=X (the preset's epochs become the cap; the report flags models that hit it)"),
-        ("metrics", false, "all, or a comma-separated list of metric ids (default all): " + MetricIds.Listed),
+        MetricIds.Declaration,
         ("spec", false, "a study spec JSON file (a grid over several axes) instead of AXIS"),
         ("out", false, "study folder (default runs/study-AXIS-PRESET); a killed study resumes there"),
         ("report-only", true, "rebuild the report from the saved results, training nothing (from whatever has finished; the rest is listed)"),
         ("plan", true, "write the study and its task list (tasks.tsv, one task per model) into --out and run nothing"),
         ("task", false, "run exactly one model of the study planned in --out: the 0-based index of tasks.tsv (a done task exits at once)"),
-        ("slurm", true, "plan, then write slurm.sbatch (a job array, one index per task) into --out and print the sbatch command"),
-        ("slurm-cpus", false, "CPUs per task (default 2)"),
-        ("slurm-gpus", false, "GPUs per task (default 0; with GPUs the tasks run on CUDA)"),
-        ("slurm-time", false, "time limit per task, e.g. 04:00:00 or 1-00:00:00 (default 04:00:00)"),
-        ("slurm-partition", false, "partition (default: the cluster's)"),
-        ("slurm-mem", false, "memory per task, e.g. 8G (default: the cluster's)"),
         ("json", true, "print the ranking as JSON"),
-    }.Concat(DataOptions.Declarations).Concat(RuntimeOptions.Declarations), positional: "axis",
+    }.Concat(SharedOptions.Slurm).Concat(DataOptions.Declarations).Concat(RuntimeOptions.Declarations), positional: "axis",
         positionalHelp: "what the population varies: " + string.Join("; ", StudyAxes.Names.Select(a => $"{a.Key} ({a.Value})")))
         .Complete("axis", StudyAxes.Names.Keys)
         .Complete("preset", ["quick", "standard", "paper"])
