@@ -18,7 +18,7 @@ internal static class Placeholders
         ["LAYER"] = ["layer"],
         ["TIME"] = ["slurm-time"],
         ["SIZE"] = ["slurm-mem"],
-        ["NAME"] = ["preset", "optimizer", "device", "loss", "diagonal", "pacgen-diagonal", "fisher-norms", "label-noise", "mode", "objective", "slurm-partition", "verdict"],
+        ["NAME"] = ["matrix", "preset", "optimizer", "device", "loss", "diagonal", "pacgen-diagonal", "fisher-norms", "label-noise", "mode", "objective", "slurm-partition", "verdict"],
     };
 
     private static readonly Dictionary<string, string> Table = ByKind.SelectMany(k => k.Value.Select(name => (name, k.Key))).ToDictionary(p => p.name, p => p.Key);

@@ -14,6 +14,9 @@ public enum SeedStream
     /// <summary>Rademacher probes of the GGN.</summary>
     GgnProbes = 12,
 
+    /// <summary>Rademacher probes of the empirical Fisher (<c>basin spectrum --matrix fisher</c>).</summary>
+    FisherProbes = 14,
+
     /// <summary>Directions of the finite-difference diagonal.</summary>
     FiniteDifference = 13,
 
@@ -40,6 +43,9 @@ public enum SeedStream
 
     /// <summary>Lanczos start of the Fisher's spectral radius.</summary>
     FisherSpectralRadius = 81,
+
+    /// <summary>SLQ starts on the empirical Fisher (<c>basin spectrum --matrix fisher</c>).</summary>
+    FisherSpectrum = 83,
 
     /// <summary>The random starts of Keskar's ascent after the first (which is z = 0).</summary>
     KeskarStarts = 91,

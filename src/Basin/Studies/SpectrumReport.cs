@@ -72,20 +72,26 @@ public sealed record SpectrumReport(
     /// <summary>
     /// Measures <paramref name="op"/>; <paramref name="progress"/> gets the stage and the fraction of the whole run done. The
     /// probes, SLQ starts and Lanczos start draw from <c>basin measure</c>'s seed streams (<see cref="SeedStream"/>) for the
-    /// same matrix, so the same <c>--seed</c> on the same samples gives the same Tr A in both commands; <paramref name="ggn"/>
-    /// picks the GGN's streams.
+    /// same matrix, so the same <c>--seed</c> on the same samples gives the same Tr A in both commands; <paramref name="kind"/>
+    /// picks the matrix's streams.
     /// </summary>
-    public static SpectrumReport Measure(string matrix, ILinearOperator op, long samples, SpectrumSettings settings, Action<string, double>? progress = null, bool ggn = false)
+    public static SpectrumReport Measure(string matrix, ILinearOperator op, long samples, SpectrumSettings settings, Action<string, double>? progress = null, CurvatureMatrix kind = CurvatureMatrix.Hessian)
     {
+        var (probeStream, spectrumStream) = kind switch
+        {
+            CurvatureMatrix.Ggn => (SeedStream.GgnProbes, SeedStream.GgnSpectrum),
+            CurvatureMatrix.Fisher => (SeedStream.FisherProbes, SeedStream.FisherSpectrum),
+            _ => (SeedStream.HessianProbes, SeedStream.HessianSpectrum),
+        };
         settings.Validate();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         double total = settings.Products;
         // One progress over the whole run: each stage's fraction is weighted by its share of the products.
         IProgress<double> Stage(string name, double before, double count) => new CallbackProgress<double>(p => progress?.Invoke(name, (before + p * count) / total));
-        var (trace, square) = Hutchinson.TraceAndTraceOfSquare(op, new StoppingRule(settings.TraceProbes), settings.Seed + (int)(ggn ? SeedStream.GgnProbes : SeedStream.HessianProbes), Stage("Tr, Tr A² (Hutchinson)", 0, settings.TraceProbes));
-        var slq = StochasticLanczosQuadrature.Run(op, settings.SlqSteps, settings.SlqStarts, settings.Seed + (int)(ggn ? SeedStream.GgnSpectrum : SeedStream.HessianSpectrum), Stage("density (SLQ)", settings.TraceProbes, (double)settings.SlqSteps * settings.SlqStarts));
+        var (trace, square) = Hutchinson.TraceAndTraceOfSquare(op, new StoppingRule(settings.TraceProbes), settings.Seed + (int)probeStream, Stage("Tr, Tr A² (Hutchinson)", 0, settings.TraceProbes));
+        var slq = StochasticLanczosQuadrature.Run(op, settings.SlqSteps, settings.SlqStarts, settings.Seed + (int)spectrumStream, Stage("density (SLQ)", settings.TraceProbes, (double)settings.SlqSteps * settings.SlqStarts));
         var top = settings.TopFromSlq
-            ? Lanczos.TopEigenvalues(slq.Runs[0], settings.Top, seed: settings.Seed + (int)(ggn ? SeedStream.GgnSpectrum : SeedStream.HessianSpectrum))
+            ? Lanczos.TopEigenvalues(slq.Runs[0], settings.Top, seed: settings.Seed + (int)spectrumStream)
             : Lanczos.TopEigenvalues(op, settings.Top, settings.LanczosSteps, seed: settings.Seed + (int)SeedStream.TopEigenvalue, progress: Stage("top eigenvalues (Lanczos)", total - settings.LanczosSteps, settings.LanczosSteps));
         return new SpectrumReport(matrix, op.Dimension, samples, top, trace, square, slq, clock.Elapsed.TotalSeconds, settings);
     }

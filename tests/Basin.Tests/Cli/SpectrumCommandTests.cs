@@ -55,9 +55,9 @@ public class SpectrumCommandTests
         var measure = CliRunner.Run(["measure", .. common, "--metrics", "hessian.trace,ggn.trace"]);
         Assert.True(measure.Code == 0, measure.Error);
         var metrics = JsonDocument.Parse(measure.Out).RootElement.GetProperty("metrics").EnumerateArray().ToDictionary(m => m.GetProperty("id").GetString()!, m => m.GetProperty("value").GetDouble());
-        foreach (var (flag, id) in new[] { ("", "hessian.trace"), ("--ggn", "ggn.trace") })
+        foreach (var (flag, id) in new[] { ("hessian", "hessian.trace"), ("ggn", "ggn.trace") })
         {
-            string[] spectrumArgs = ["spectrum", .. common, "--top", "1", "--lanczos-steps", "10", "--slq-steps", "10", "--slq-starts", "1", "--out", tmp.File("s" + flag), .. flag.Length > 0 ? new[] { flag } : []];
+            string[] spectrumArgs = ["spectrum", .. common, "--top", "1", "--lanczos-steps", "10", "--slq-steps", "10", "--slq-starts", "1", "--out", tmp.File("s" + flag), "--matrix", flag];
             var spectrum = CliRunner.Run(spectrumArgs);
             Assert.True(spectrum.Code == 0, spectrum.Error);
             double trace = JsonDocument.Parse(spectrum.Out).RootElement.GetProperty("trace").GetProperty("estimate").GetDouble();
@@ -96,11 +96,25 @@ public class SpectrumCommandTests
     {
         using var tmp = new TempFolder();
         TrainTiny(tmp.Path);
-        var (code, output, error) = CliRunner.Run("spectrum", "--checkpoint", tmp.Path, "--ggn", "--layer", "3", "--top", "2", "--lanczos-steps", "10", "--probes", "4", "--slq-steps", "5", "--slq-starts", "1", "--json");
+        var (code, output, error) = CliRunner.Run("spectrum", "--checkpoint", tmp.Path, "--matrix", "ggn", "--layer", "3", "--top", "2", "--lanczos-steps", "10", "--probes", "4", "--slq-steps", "5", "--slq-starts", "1", "--json");
         Assert.True(code == 0, error);
         using var doc = JsonDocument.Parse(output);
         Assert.Equal(27, doc.RootElement.GetProperty("parameters").GetInt64()); // layer 3: 8·3 + 3
         Assert.True(doc.RootElement.GetProperty("top")[1].GetProperty("eigenvalue").GetDouble() >= -1e-9, "GGN eigenvalues are ≥ 0");
+
+        // The empirical Fisher: its λ₁ from Lanczos is the dense Fisher's (mean of per-sample g gᵀ, a test of the operator elsewhere).
+        var fisher = CliRunner.Run("spectrum", "--checkpoint", tmp.Path, "--matrix", "fisher", "--samples", "0", "--top", "1", "--lanczos-steps", "40", "--probes", "4", "--slq-steps", "40", "--slq-starts", "1", "--out", tmp.File("fisher"), "--json");
+        Assert.True(fisher.Code == 0, fisher.Error);
+        using (var loaded = Checkpoint.Load(tmp.Path))
+        using (var split = Basin.Data.DataCatalog.Load(Mixture))
+        using (var op = new Basin.Operators.EmpiricalFisherOperator(loaded.Run.Model, Basin.Operators.CurvatureData.FromBatch(split.Train.Features, split.Train.Labels)))
+        using (var dense = Basin.Tests.Operators.DenseReference.Matrix(op))
+        {
+            double top = TorchSharp.torch.linalg.eigvalsh(dense.to(TorchSharp.torch.ScalarType.Float64)).max().item<double>();
+            double reported = JsonDocument.Parse(fisher.Out).RootElement.GetProperty("top")[0].GetProperty("eigenvalue").GetDouble();
+            Assert.True(Math.Abs(reported - top) < 1e-4 * top, $"Fisher λ1 {reported} vs dense {top}");
+        }
+        Assert.Contains("--matrix must be hessian, ggn or fisher", CliRunner.Run("spectrum", "--checkpoint", tmp.Path, "--matrix", "gn").Error);
 
         var missing = CliRunner.Run("spectrum");
         Assert.Equal(2, missing.Code);

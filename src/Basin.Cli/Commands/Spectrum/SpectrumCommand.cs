@@ -19,19 +19,20 @@ public sealed class SpectrumCommand : ICommand
     public string Summary => "top eigenvalues, trace, Tr H² and spectral density of a trained model's Hessian (or GGN)";
 
     /// <inheritdoc />
-    public Arguments Options() => new(Name, new (string, bool, string)[]
+    public Arguments Options() => new Arguments(Name, new (string, bool, string)[]
     {
         ("checkpoint", false, "run folder or checkpoint.safetensors written by basin train (or give --model, --data and --out)"),
         ("data", false, "the data set whose training split to use (default: the checkpoint's own training set)"),
         ("samples", false, "training samples the curvature is averaged over, drawn with the seed (default 2048; 0 = all)"),
-        ("ggn", true, "the generalized Gauss-Newton matrix instead of the Hessian"),
+        ("matrix", false, "the curvature matrix: hessian, ggn (generalized Gauss-Newton) or fisher (empirical Fisher, seed 001 eq. 2); default hessian"),
         ("top", false, "number of largest eigenvalues (default 5)"),
         ("layer", false, "only the parameters of this layer, e.g. 1 or layer2.0.conv1"),
         ("batch-norm-train", true, "batch norm in train mode (batch statistics) instead of eval mode"),
         ("budget", false, "seconds the run may take: after timing one product, scale steps, probes and starts down to fit"),
         ("out", false, "folder for spectrum.csv, spectrum-nodes.csv, spectrum.png, spectrum.svg (default CHECKPOINT/spectrum)"),
         ("json", true, "print the results as JSON"),
-    }.Concat(SharedOptions.Curvature).Concat(CheckpointData.ModelDeclarations).Concat(DataOptions.Declarations).Concat(RuntimeOptions.Declarations));
+    }.Concat(SharedOptions.Curvature).Concat(CheckpointData.ModelDeclarations).Concat(DataOptions.Declarations).Concat(RuntimeOptions.Declarations))
+        .Complete("matrix", ["hessian", "ggn", "fisher"]);
 
     /// <inheritdoc />
     public int Run(Arguments args, CliContext context)
@@ -40,6 +41,13 @@ public sealed class SpectrumCommand : ICommand
         if (modelSpec is not null && !args.Has("out")) throw new UsageException("--model needs --out, the folder for the spectrum's files");
         string? file = modelSpec is null ? CheckpointArgument.Resolve(args) : null;
         int samples = args.Int("samples", 2048, 0);
+        var kind = args.String("matrix", "hessian") switch
+        {
+            "hessian" => CurvatureMatrix.Hessian,
+            "ggn" => CurvatureMatrix.Ggn,
+            "fisher" => CurvatureMatrix.Fisher,
+            var other => throw new UsageException($"--matrix must be hessian, ggn or fisher, got '{other}'"),
+        };
         int seed = args.Int("seed", 0, 0);
         var settings = new SpectrumSettings(args.Int("top", 5, 1, 1000), args.Int("lanczos-steps", SharedOptions.LanczosSteps, 2, 10_000), args.Int("probes", SharedOptions.Probes, 2, 100_000),
             args.Int("slq-steps", SharedOptions.SlqSteps, 2, 10_000), args.Int("slq-starts", SharedOptions.SlqStarts, 1, 1000), seed);
@@ -57,9 +65,8 @@ public sealed class SpectrumCommand : ICommand
         var data = CurvatureData.FromDataset(subset, Math.Min(subset.Count, 4096));
         var options = new OperatorOptions(args.String("layer"), args.Has("batch-norm-train"));
         UsageException.Check(() => ParameterSelection.Select(model.Module, options.Layer));
-        bool ggn = args.Has("ggn");
-        using CurvatureOperator op = ggn ? new GgnOperator(model, data, options) : new HessianOperator(model, data, options);
-        string matrix = (ggn ? "GGN" : "Hessian") + (options.Layer is { } l ? $" of layer {l}" : "");
+        using CurvatureOperator op = CurvatureMatrices.Create(kind, model, data, options);
+        string matrix = kind.Label() + (options.Layer is { } l ? $" of layer {l}" : "");
         context.Error.WriteLine($"{matrix} of {model.Spec} on {subset.Count} samples of {train.Name}: P = {op.Dimension:N0}, loss {op.Loss():F4}");
         // Cost preview: time one product, say what the run will spend, and scale it down to --budget if asked.
         double perProduct = CostPreview.SecondsPerProduct(op);
@@ -71,7 +78,7 @@ public sealed class SpectrumCommand : ICommand
         }
         long previewProducts = op.Products;
         context.Progress.Restart();
-        var report = SpectrumReport.Measure(matrix, op, subset.Count, settings, (stage, p) => context.Progress.Draw(p, stage.PadRight(26), ""), ggn);
+        var report = SpectrumReport.Measure(matrix, op, subset.Count, settings, (stage, p) => context.Progress.Draw(p, stage.PadRight(26), ""), kind);
         context.Progress.Clear();
         report.Write(outDir);
 
@@ -97,7 +104,7 @@ public sealed class SpectrumCommand : ICommand
                 report.Top.Residuals[i].ToString("G3", CultureInfo.InvariantCulture), report.Top.Converged[i] ? "yes" : "no"])], 0);
         o.WriteLine();
         o.WriteLine($"trace       {report.Trace}   (Hutchinson, {report.Trace.Samples} probes; Tr/P = {G(report.Trace.Value / report.Dimension)})");
-        o.WriteLine($"Tr {(ggn ? "G" : "H")}²       {report.TraceOfSquare}   (Hutchinson, {report.TraceOfSquare.Samples} probes)");
+        o.WriteLine($"Tr {(kind == CurvatureMatrix.Hessian ? "H" : kind == CurvatureMatrix.Ggn ? "G" : "F")}²       {report.TraceOfSquare}   (Hutchinson, {report.TraceOfSquare.Samples} probes)");
         o.WriteLine($"density     {Path.Combine(outDir, "spectrum.csv")}, spectrum.png, spectrum.svg (SLQ {settings.SlqStarts}×{settings.SlqSteps})");
         return 0;
     }
