@@ -29,6 +29,19 @@ internal static class MeasuredRows
         return rows.ToArray();
     }
 
+    /// <summary>
+    /// The rows to take from <paramref name="train"/>: those of <c>--indices</c>, or <paramref name="samples"/>
+    /// drawn with <paramref name="seed"/> (all when 0 or not below the count).
+    /// </summary>
+    public static long[] Choose(Arguments args, Basin.Data.Dataset train, int samples, int seed)
+    {
+        if (args.Has("indices") && args.Has("samples")) throw new UsageException("give --samples or --indices, not both");
+        return args.String("indices") is { } file ? Read(file, train.Count) : Basin.Data.DataTransforms.SampleIndices(train, samples, seed);
+    }
+
+    /// <summary>The rows as <c>indices.txt</c> holds them.</summary>
+    public static string Text(IEnumerable<long> rows) => string.Concat(rows.Select(r => r.ToString(CultureInfo.InvariantCulture) + "\n"));
+
     /// <summary>A short fingerprint of the rows in order (SHA-256 of their text, 16 hex digits).</summary>
     public static string Fingerprint(IEnumerable<long> rows) =>
         Convert.ToHexString(SHA256.HashData(Encoding.ASCII.GetBytes(string.Join(",", rows)))).ToLowerInvariant()[..16];

@@ -16,6 +16,10 @@ internal static class SharedOptions
         ("seed", false, "seed of the sample and of every probe, start and draw; the same seed gives the same probes for the same matrix in every command (default 0)"),
     ];
 
+    /// <summary>The measured rows, in every command that samples the training split (each writes the rows it used as <c>indices.txt</c>).</summary>
+    public static readonly (string, bool, string) Indices =
+        ("indices", false, "take exactly these rows of the training split: a file of 0-based row numbers, one per line (e.g. an indices.txt a command wrote); replaces --samples");
+
     /// <summary>Defaults of <see cref="Curvature"/>.</summary>
     public const int Probes = 32, LanczosSteps = 40, SlqSteps = 100, SlqStarts = 4;
 

@@ -99,8 +99,12 @@ public sealed record SpectrumReport(
     /// <summary>A grid spanning the SLQ nodes with a margin, and the broadening width used on it.</summary>
     public (double[] Grid, double Sigma) DensityGrid(int points = 1000) => StochasticLanczosQuadrature.Grid(Density.Nodes().Select(n => n.Node), points);
 
-    /// <summary>Writes <c>spectrum.csv</c> (grid, density), <c>spectrum-nodes.csv</c> and the log-scale plot (<c>spectrum.png</c>, <c>spectrum.svg</c>) into <paramref name="target"/>, all or none.</summary>
-    public void Write(string target)
+    /// <summary>
+    /// Writes <c>spectrum.csv</c> (grid, density), <c>spectrum-nodes.csv</c>, the log-scale plot (<c>spectrum.png</c>,
+    /// <c>spectrum.svg</c>) and, given <paramref name="indices"/>, <c>indices.txt</c> (the measured rows, one per line) into
+    /// <paramref name="target"/>, all or none.
+    /// </summary>
+    public void Write(string target, IReadOnlyList<long>? indices = null)
     {
         // All four files or none (a full disk used to leave the CSVs without the plots).
         using var stage = new StagedFolder(target);
@@ -116,6 +120,7 @@ public sealed record SpectrumReport(
         new LinePlot($"{Matrix} spectral density (SLQ, {Settings.SlqStarts}×{Settings.SlqSteps} steps, P = {Dimension:N0})", "eigenvalue", "density (log scale)", logY: true)
             .Add(new Series(Matrix, grid, density))
             .Save(Path.Combine(folder, "spectrum"));
+        if (indices is not null) AtomicFile.WriteAllText(Path.Combine(folder, "indices.txt"), string.Concat(indices.Select(i => i.ToString(CultureInfo.InvariantCulture) + "\n")));
         stage.Commit();
     }
 

@@ -38,6 +38,8 @@ public class MeasureOutTests
         Assert.Equal(File.ReadAllText(tmp.File("whole/indices.txt")), File.ReadAllText(tmp.File("killed/indices.txt")));
     }
 
+    private static double JsonTrace(string json) => System.Text.Json.JsonDocument.Parse(json).RootElement.GetProperty("trace").GetProperty("estimate").GetDouble();
+
     [Fact]
     public void IndicesAreWrittenReadAndCheckedAndAResumeMustAskForTheSame()
     {
@@ -64,6 +66,18 @@ public class MeasureOutTests
         BadInputAssert.OneLine(BasinProcess.Run([.. small, "--indices", tmp.File("bad.txt")]), 2, "row 700 (line 2) is past the 200 training samples");
         File.WriteAllText(tmp.File("bad.txt"), "3\n-1\n");
         BadInputAssert.OneLine(BasinProcess.Run([.. small, "--indices", tmp.File("bad.txt")]), 2, "line 2 of");
+        // spectrum and landscape write the rows they used and take them back: the same rows, the same numbers.
+        string[] checkpointed = ["--model", "mlp:4-6-3", "--data", "mixture:d=4,k=3,n=200"];
+        var spectrum = BasinProcess.Run(["spectrum", .. checkpointed, "--samples", "60", "--top", "1", "--lanczos-steps", "8", "--slq-steps", "8", "--slq-starts", "1", "--probes", "4", "--out", tmp.File("s1"), "--json"]);
+        Assert.True(spectrum.Code == 0, spectrum.Error);
+        Assert.Equal(60, File.ReadAllLines(tmp.File("s1/indices.txt")).Length);
+        var again = BasinProcess.Run(["spectrum", .. checkpointed, "--indices", tmp.File("s1/indices.txt"), "--top", "1", "--lanczos-steps", "8", "--slq-steps", "8", "--slq-starts", "1", "--probes", "4", "--out", tmp.File("s2"), "--json"]);
+        Assert.True(again.Code == 0, again.Error);
+        Assert.Equal(JsonTrace(spectrum.Out), JsonTrace(again.Out));
+        var landscape = BasinProcess.Run(["landscape", .. checkpointed, "--samples", "40", "--points", "3", "--out", tmp.File("l1")]);
+        Assert.True(landscape.Code == 0, landscape.Error);
+        Assert.Equal(40, File.ReadAllLines(tmp.File("l1/indices.txt")).Length);
+
         File.WriteAllText(tmp.File("a/metrics/hessian.trace.json"), "{ not json");
         File.Delete(tmp.File("a/results.csv"));
         BadInputAssert.OneLine(BasinProcess.Run([.. small, "--samples", "50", "--out", tmp.File("a"), "--resume"]), 2, "hessian.trace.json is damaged");

@@ -32,7 +32,8 @@ public sealed class LandscapeCommand : ICommand
         ("radius", false, "extent along each direction, in units of the filter norms (default 1)"),
         ("samples", false, "training samples the loss is evaluated on (default 2048)"),
         ("seed", false, "seed of the directions and the sample (default 0)"),
-        ("out", false, "folder for landscape.csv, landscape.png, landscape.svg (default CHECKPOINT/landscape or runs/landscape-toy)"),
+        SharedOptions.Indices,
+        ("out", false, "folder for landscape.csv, landscape.png, landscape.svg and indices.txt, the rows evaluated (default CHECKPOINT/landscape or runs/landscape-toy)"),
     }.Concat(CheckpointData.ModelDeclarations).Concat(DataOptions.Declarations).Concat(RuntimeOptions.Declarations));
 
     /// <inheritdoc />
@@ -45,6 +46,7 @@ public sealed class LandscapeCommand : ICommand
         var runtime = RuntimeOptions.Initialize(args);
         Studies.Landscape landscape;
         string title, outDir;
+        long[]? indices = null;
         if (args.Has("toy"))
         {
             OutputFolder.CheckWritable(args.String("out") ?? Path.Combine("runs", "landscape-toy"));
@@ -61,7 +63,8 @@ public sealed class LandscapeCommand : ICommand
             outDir = args.String("out") ?? throw new UsageException("--model needs --out, the folder for the landscape's files");
             OutputFolder.CheckWritable(outDir);
             using var data = CheckpointData.ForModel(modelSpec, args.String("weights"), args, runtime.Device);
-            using var sample = data.Train.Sample(Math.Min(samples, data.Train.Count), seed);
+            indices = MeasuredRows.Choose(args, data.Train, Math.Min(samples, data.Train.Count), seed);
+            using var sample = data.Train.Subset(indices, $"{data.Train.Name}[{indices.Length}]");
             context.Error.WriteLine($"loss landscape of {data.Model!.Spec} on {sample.Count} samples, {points}×{points} points");
             landscape = LossLandscape.Around(data.Model, sample, points, radius, seed);
             title = $"training loss around {Path.GetFileName(modelSpec)} (filter-normalised directions)";
@@ -73,7 +76,8 @@ public sealed class LandscapeCommand : ICommand
             using var loaded = Checkpoint.Load(file, runtime.Device);
             using var split = DataCatalog.Load(loaded.Run.Config.Data);
             using var train = TrainingRun.PrepareTrainingSet(loaded.Run.Config, split.Train);
-            using var sample = train.Sample(Math.Min(samples, train.Count), seed);
+            indices = MeasuredRows.Choose(args, train, Math.Min(samples, train.Count), seed);
+            using var sample = train.Subset(indices, $"{train.Name}[{indices.Length}]");
             context.Error.WriteLine($"loss landscape of {loaded.Run.Model.Spec} on {sample.Count} samples, {points}×{points} points");
             landscape = LossLandscape.Around(loaded.Run.Model, sample, points, radius, seed);
             title = $"training loss around {loaded.Run.Model.Spec} (filter-normalised directions)";
@@ -83,6 +87,7 @@ public sealed class LandscapeCommand : ICommand
         using (var stage = new StagedFolder(outDir))
         {
             WriteFiles(stage.Stage, landscape, title, args.Has("toy"));
+            if (indices is not null) AtomicFile.WriteAllText(Path.Combine(stage.Stage, "indices.txt"), MeasuredRows.Text(indices));
             stage.Commit();
         }
         double min = landscape.Loss.SelectMany(r => r).Min(), max = landscape.Loss.SelectMany(r => r).Max();

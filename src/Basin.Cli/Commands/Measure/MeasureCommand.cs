@@ -34,7 +34,7 @@ public sealed class MeasureCommand : ICommand
         ("json", true, "print the results as JSON"),
         ("out", false, "keep the measurement in this folder as it goes: measure.json, indices.txt (the measured rows), metrics/ID.json as each finishes, results.json and results.csv at the end"),
         ("resume", true, "with --out: continue a killed measurement there, reading back the metrics it finished"),
-        ("indices", false, "measure exactly these rows of the training split: a file of 0-based row numbers, one per line (e.g. a run's indices.txt); replaces --samples"),
+        SharedOptions.Indices,
     }.Concat(SharedOptions.Curvature).Concat(CheckpointData.ModelDeclarations).Concat(DataOptions.Declarations).Concat(RuntimeOptions.Declarations))
         .Complete("metrics", MetricIds.Completions)
         .Complete("diagonal", Basin.IO.EnumNames.All<DiagonalEstimator>().Where(n => n != DiagonalEstimator.Ggn.Name()))
@@ -80,8 +80,7 @@ public sealed class MeasureCommand : ICommand
         var (split, train) = (data.Split, data.Train);
         var model = loaded?.Run.Model ?? data.Model!;
         if (args.Has("resume") && !args.Has("out")) throw new UsageException("--resume needs --out, the folder of the measurement to continue");
-        if (args.Has("indices") && args.Has("samples")) throw new UsageException("give --samples or --indices, not both");
-        var indices = args.String("indices") is { } indexFile ? MeasuredRows.Read(indexFile, train.Count) : train.SampleIndices(samples, settings.Seed);
+        var indices = MeasuredRows.Choose(args, train, samples, settings.Seed);
         // What the measurement is of, as asked for: a resume must ask for the same (the budget's scaling is not redone).
         string request = JsonSerializer.Serialize(new { data = train.Name, indices = MeasuredRows.Fingerprint(indices), budget, settings, metrics = metrics.Select(m => m.Id) });
         var folder = args.Has("resume") ? UsageException.Check(() => MeasurementFolder.Resume(args.String("out")!, model.Spec, request)) : null;

@@ -24,12 +24,13 @@ public sealed class SpectrumCommand : ICommand
         ("checkpoint", false, "run folder or checkpoint.safetensors written by basin train (or give --model, --data and --out)"),
         ("data", false, "the data set whose training split to use (default: the checkpoint's own training set)"),
         ("samples", false, "training samples the curvature is averaged over, drawn with the seed (default 2048; 0 = all)"),
+        SharedOptions.Indices,
         ("matrix", false, "the curvature matrix: hessian, ggn (generalized Gauss-Newton) or fisher (empirical Fisher, seed 001 eq. 2); default hessian"),
         ("top", false, "number of largest eigenvalues (default 5)"),
         ("layer", false, "only the parameters of this layer, e.g. 1 or layer2.0.conv1"),
         ("batch-norm-train", true, "batch norm in train mode (batch statistics) instead of eval mode"),
         ("budget", false, "seconds the run may take: after timing one product, scale steps, probes and starts down to fit"),
-        ("out", false, "folder for spectrum.csv, spectrum-nodes.csv, spectrum.png, spectrum.svg (default CHECKPOINT/spectrum)"),
+        ("out", false, "folder for spectrum.csv, spectrum-nodes.csv, spectrum.png, spectrum.svg and indices.txt, the rows measured (default CHECKPOINT/spectrum)"),
         ("json", true, "print the results as JSON"),
     }.Concat(SharedOptions.Curvature).Concat(CheckpointData.ModelDeclarations).Concat(DataOptions.Declarations).Concat(RuntimeOptions.Declarations))
         .Complete("matrix", ["hessian", "ggn", "fisher"]);
@@ -61,7 +62,8 @@ public sealed class SpectrumCommand : ICommand
         using var source = loaded is null ? CheckpointData.ForModel(modelSpec!, args.String("weights"), args, runtime.Device) : CheckpointData.For(loaded.Run, args);
         var model = loaded?.Run.Model ?? source.Model!;
         var train = source.Train;
-        using var subset = train.SampleOrAll(samples, seed);
+        var indices = MeasuredRows.Choose(args, train, samples, seed);
+        using var subset = train.Subset(indices, indices.Length < train.Count ? $"{train.Name}[{indices.Length}]" : train.Name);
         var data = CurvatureData.FromDataset(subset, Math.Min(subset.Count, 4096));
         var options = new OperatorOptions(args.String("layer"), args.Has("batch-norm-train"));
         UsageException.Check(() => ParameterSelection.Select(model.Module, options.Layer));
@@ -80,7 +82,7 @@ public sealed class SpectrumCommand : ICommand
         context.Progress.Restart();
         var report = SpectrumReport.Measure(matrix, op, subset.Count, settings, (stage, p) => context.Progress.Draw(p, stage.PadRight(26), ""), kind);
         context.Progress.Clear();
-        report.Write(outDir);
+        report.Write(outDir, indices);
 
         if (args.Has("json"))
         {
