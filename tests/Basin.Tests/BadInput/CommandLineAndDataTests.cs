@@ -109,6 +109,6 @@ public class CommandLineAndDataTests
         process.WaitForExit();
         Assert.Equal(1, process.ExitCode);
         Assert.Equal("", stdout);
-        Assert.Equal("basin: error: /no/such/data: no such data set or folder; known names: fashion-mnist, mnist, gaussians3, mixture:d=D,k=K,n=N", stderr.Trim());
+        Assert.Equal("basin: error: /no/such/data: no such data set or folder; known names: fashion-mnist, mnist, gaussians3, mixture:d=D,k=K,n=N, tensors:PATH", stderr.Trim());
     }
 }

@@ -51,8 +51,10 @@ public class TorchScriptInputTests
         return path;
     }
 
-    private static (int Code, string Out, string Error) Measure(string script) =>
-        BasinProcess.Run("measure", "--model", "torchscript:" + script, "--data", "fashion-mnist", "--samples", "64", "--metrics", "hessian.trace", "--probes", "2");
+    private static string[] MeasureArgs(string script) =>
+        ["measure", "--model", "torchscript:" + script, "--data", "fashion-mnist", "--samples", "64", "--metrics", "hessian.trace", "--probes", "2"];
+
+    private static (int Code, string Out, string Error) Measure(string script) => BasinProcess.Run(MeasureArgs(script));
 
     [Fact]
     public void AnEditedCopyOfTheFixtureStillLoads()
@@ -109,7 +111,8 @@ public class TorchScriptInputTests
         using var tmp = new TempFolder();
         string script = Edited(tmp, "tuple.pt", ("    x: Tensor) -> Tensor:\n", "    x: Tensor) -> Tuple[Tensor, Tensor]:\n"),
             ("    return (out).forward(torch.tanh(_0), )", "    _1 = (out).forward(torch.tanh(_0), )\n    return (_1, _1)"));
-        BadInputAssert.OneLine(Measure(script), 2, "returns something other than one tensor");
+        BadInputAssert.OneLine(Measure(script), 2, "returns a tuple of 2 outputs: name the logits' position with --output INDEX");
+        Assert.Equal(0, BasinProcess.Run([.. MeasureArgs(script), "--output", "1"]).Code);
     }
 
     [Fact]
