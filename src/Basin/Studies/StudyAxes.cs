@@ -58,7 +58,9 @@ public static class StudyAxes
     /// </summary>
     public static IReadOnlyDictionary<string, string> TunedStrengths { get; } = new Dictionary<string, string>
     {
-        ["trace"] = "trace:eta=0.0003", ["fisher"] = "fisher:alpha=0.0001", ["perturbed"] = "perturbed:gamma=0.1", ["sam"] = "sam:rho=0.05", ["asam"] = "asam:rho=0.5",
+        // Chosen on 2026-12-04 (docs/results/regularizers-tuning/report.md): R_α at its paper's α = 1e-4 and at 3e-4, and ASAM
+        // at ρ = 2, stopped short of the criterion in 300 epochs and were not eligible.
+        ["trace"] = "trace:eta=0.0003", ["fisher"] = "fisher:alpha=3e-05", ["perturbed"] = "perturbed:gamma=0.1", ["sam"] = "sam:rho=0.1", ["asam"] = "asam:rho=0.5",
     };
 
     /// <summary>The strengths tried per method on <c>regularizers-tuning</c>, fixed before it ran: each paper's default with one step either side (SAM's and ASAM's upward, where small data sets favour them).</summary>
