@@ -77,7 +77,9 @@ public class CurvatureMetricTests
             // With the default probes (8) "a" carries a standard error, and the same batch.
             var byDefault = Run(model, data, new MeasureSettings { LaplaceBatch = 10, Seed = 2 }, "pacbayes.laplace.approx");
             Assert.Equal("8", byDefault.Settings["probes"]);
-            AssertWithin(byDefault, batchTrace + norm / 2);
+            // The default's 8 probes give a wide bar (≈ 19% here): the 500-probe run above holds the tight check; this one that
+            // the default is unbiased within its bar, and the bar under half the value.
+            AssertWithin(byDefault, batchTrace + norm / 2, cap: 0.5);
 
             using var g = new GgnOperator(model, CurvatureData.FromDataset(data));
             var gEig = linalg.eigvalsh(DenseReference.Matrix(g)).data<double>().ToArray();

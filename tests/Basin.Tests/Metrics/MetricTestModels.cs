@@ -46,9 +46,14 @@ internal static class MetricTestModels
         return MetricRegistry.Measure(context, MetricRegistry.Select(id))[0];
     }
 
-    public static void AssertWithin(MetricResult r, double truth, double sigmas = 4)
+    /// <summary>
+    /// The estimate is within <paramref name="sigmas"/> of its own standard errors of the dense value, and that error bar is
+    /// itself at most <paramref name="cap"/> of the value: a metric that inflated its error to pass fails the cap.
+    /// </summary>
+    public static void AssertWithin(MetricResult r, double truth, double sigmas = 4, double cap = 0.15)
     {
         Xunit.Assert.True(double.IsFinite(r.StandardError) && r.StandardError > 0, $"{r.Id}: no standard error");
+        Xunit.Assert.True(r.StandardError <= cap * Math.Abs(truth), $"{r.Id}: standard error {r.StandardError:G3} is more than {cap:P0} of the dense {truth:G6}: too wide to test against");
         Xunit.Assert.True(Math.Abs(r.Value - truth) <= sigmas * r.StandardError, $"{r.Id}: {r.Display} vs dense {truth}");
     }
 

@@ -40,7 +40,7 @@ public class SharpnessMetricTests
         {
             using var h = new HessianOperator(model, CurvatureData.FromDataset(data));
             double trace = DenseReference.Matrix(h).trace().item<double>();
-            var settings = new MeasureSettings { ExpectedSharpnessDraws = 4000, ExpectedSharpnessSigma = 0.05, Seed = 1 };
+            var settings = new MeasureSettings { ExpectedSharpnessDraws = 12_000, ExpectedSharpnessSigma = 0.05, Seed = 1 };
             AssertWithin(Run(model, data, settings, "sharpness.expected"), 0.5 * 0.05 * 0.05 * trace);
         }
     }
