@@ -19,8 +19,10 @@ public class MeasureCommandTests
     {
         using var tmp = new TempFolder();
         TrainTiny(tmp.Path);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var (code, output, error) = CliRunner.Run("measure", "--checkpoint", tmp.Path, "--samples", "0", "--probes", "8", "--lanczos-steps", "10",
             "--slq-steps", "10", "--fisher-subsets", "5", "--json");
+        double wall = clock.Elapsed.TotalSeconds;
         Assert.True(code == 0, error);
         using var doc = JsonDocument.Parse(output);
         var metrics = doc.RootElement.GetProperty("metrics").EnumerateArray().ToList();
@@ -33,8 +35,11 @@ public class MeasureCommandTests
             bool measure = MetricRegistry.All.First(x => x.Id == id).Role == MetricRole.Measure;
             bool says = m.GetProperty("settings").TryGetProperty("not_applicable", out _);
             Assert.True(m.GetProperty("value").ValueKind == JsonValueKind.Number || (!measure && says), $"{id} has no finite value");
-            Assert.True(m.GetProperty("seconds").GetDouble() >= 0);
+            Assert.True(m.GetProperty("seconds").GetDouble() is >= 0 and < double.PositiveInfinity, $"{id}: seconds {m.GetProperty("seconds")}");
         }
+        // The metrics' own times are parts of the run: together no more than the wall time the test saw.
+        double total = metrics.Sum(m => m.GetProperty("seconds").GetDouble());
+        Assert.True(total > 0 && total <= wall, $"metric seconds sum to {total:F3} s, the run took {wall:F3} s");
         var trace = metrics.First(m => m.GetProperty("id").GetString() == "hessian.trace");
         Assert.Equal(8, trace.GetProperty("cost").GetProperty("curvature_products").GetInt64());
         Assert.Equal("8", trace.GetProperty("settings").GetProperty("probes").GetString());

@@ -69,8 +69,12 @@ public class MetricContextTests
             foreach (var r in MetricRegistry.Measure(context, MetricRegistry.All))
             {
                 // Every metric that applies carries a noise figure (issue 9: the trust table's noise/spread column is never empty).
-                bool hasError = double.IsFinite(r.StandardError) && r.StandardError >= 0;
-                Assert.True(hasError || r.Settings.ContainsKey("not_applicable"), $"{r.Id}: no standard error ({r.StandardError})");
+                if (r.Settings.ContainsKey("not_applicable")) continue;
+                Assert.True(double.IsFinite(r.StandardError) && r.StandardError >= 0, $"{r.Id}: no standard error ({r.StandardError})");
+                // A measure's zero error bar must say why (one Keskar start, a curvature diagonal held exact); a bare 0 on a
+                // quantity drawn from probes would hide its noise.
+                if (MetricRegistry.All.First(m => m.Id == r.Id).Role == MetricRole.Measure)
+                    Assert.True(r.StandardError > 0 || r.Settings.ContainsKey("error"), $"{r.Id}: a standard error of 0 with no reason given");
                 if (r.Settings.TryGetValue("error", out var why)) Assert.DoesNotContain("not estimated", why);
             }
         }

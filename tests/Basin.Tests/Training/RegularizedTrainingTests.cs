@@ -49,19 +49,31 @@ public class RegularizedTrainingTests
         Assert.Equal(swaStart > 0, loaded.Run.AveragedLog is not null);
     }
 
-    [Fact]
-    public void StepMethodsChangeTheTrajectory()
+    [Theory]
+    [InlineData("trace:eta=0", "trace:eta=0.01")]
+    [InlineData("fisher:alpha=0", "fisher:alpha=0.01")]
+    [InlineData("perturbed:gamma=0", "perturbed:gamma=0.5")]
+    [InlineData("sam:rho=0", "sam:rho=0.05")]
+    [InlineData("asam:rho=0", "asam:rho=0.5")]
+    public void AStepMethodAtStrengthZeroIsPlainTrainingAndItsStrengthMovesIt(string off, string on)
     {
+        // Each method's strength is the key it is tuned by: at 0 the method adds nothing (penalty × 0, ascent of length 0,
+        // perturbation of width 0) and one epoch lands on plain SGD's weights to rounding; above 0 it leaves them. A method
+        // that ignored its key, or perturbed the step regardless, fails one side. (The update rules themselves are checked
+        // against hand-computed and finite-difference values in StepMethodTests.)
         using var data = DataCatalog.Load(Small.Data);
         using var plain = TrainingRun.Start(Small with { Epochs = 1 }, data.Train);
         plain.Train(data.Train, data.Test);
-        foreach (var name in new[] { "trace:eta=0.01", "fisher", "perturbed", "sam", "asam" })
+        var reference = Weights(plain);
+        double Distance(string regularizer)
         {
-            using var run = TrainingRun.Start(Small with { Epochs = 1, Regularizer = name }, data.Train);
+            using var run = TrainingRun.Start(Small with { Epochs = 1, Regularizer = regularizer }, data.Train);
             run.Train(data.Train, data.Test);
-            var a = Weights(plain);
-            Assert.Contains(Weights(run), p => !p.Value.eq(a[p.Key]).all().item<bool>());
+            var w = Weights(run);
+            return Math.Sqrt(w.Sum(p => (p.Value - reference[p.Key]).pow(2).sum().item<float>())) / Math.Sqrt(reference.Values.Sum(t => t.pow(2).sum().item<float>()));
         }
+        Assert.True(Distance(off) < 1e-5, $"{off} is not plain training");
+        Assert.True(Distance(on) > 1e-3, $"{on} stays on plain training's weights");
     }
 
     [Fact]
