@@ -54,10 +54,10 @@ public sealed record FisherSubsets(double[] LogDets, int Singular, double[] Spec
             var y = samples.Labels.index_select(0, index);
             var (j, used) = PerSampleGradients.Compute(model, parameters, x, y);
             method = used;
-            // One float64 copy of J_t; every statistic is read from it or from the Gram matrix.
-            var j64 = j.to(ScalarType.Float64);
+            // The Gram matrix ξ_t = J_t J_tᵀ and the Fisher-Rao terms in float64, from column blocks of J_t of at most 64 MiB
+            // each in float64: never a second, float64 N′ × P copy (11 M parameters made that 9 GB).
+            var (gram, rao) = GramInBlocks(j, weights64);
             j.Dispose();
-            var gram = j64.matmul(j64.t());
             var (chol, info) = linalg.cholesky_ex(gram, check_errors: false);
             var eigenvalues = linalg.eigvalsh(gram);
             if (info.item<int>() == 0)
@@ -73,9 +73,30 @@ public sealed record FisherSubsets(double[] LogDets, int Singular, double[] Spec
             frobenius[t] = gram.square().sum().item<double>();
             offDiagonal[t] = (gram - diag_embed(gram.diagonal())).square().sum().item<double>();
             norms.AddRange(gram.diagonal().data<double>().ToArray());
-            fisherRao.AddRange(j64.mul_(weights64).pow_(2).sum(1).data<double>().ToArray());
+            fisherRao.AddRange(rao.data<double>().ToArray());
         }
         ledger.Charge(new MetricCost(PerSampleGradients: (long)subsetSize * count));
         return new FisherSubsets(logDets, singular, spectral, frobenius, offDiagonal, norms.ToArray(), fisherRao.ToArray(), subsetSize) { Method = method };
+    }
+
+    /// <summary>The bytes the per-sample gradients of one subset take (N′ × P in the weights' type, float32 for a trained model).</summary>
+    public static long Bytes(int subsetSize, long parameters, ScalarType dtype) => (long)subsetSize * parameters * (dtype == ScalarType.Float64 ? 8 : 4);
+
+    /// <summary><c>J Jᵀ</c> and the rows of <c>(J ⊙ w)²</c> summed, in float64, accumulated over column blocks of <paramref name="j"/>.</summary>
+    internal static (Tensor Gram, Tensor FisherRao) GramInBlocks(Tensor j, Tensor weights64, long blockBytes = 64L << 20)
+    {
+        long rows = j.shape[0], columns = j.shape[1];
+        long block = Math.Max(1, blockBytes / (8 * Math.Max(1, rows)));
+        var gram = zeros([rows, rows], dtype: ScalarType.Float64, device: j.device);
+        var rao = zeros([rows], dtype: ScalarType.Float64, device: j.device);
+        for (long start = 0; start < columns; start += block)
+        {
+            using var scope = NewDisposeScope();
+            long width = Math.Min(block, columns - start);
+            var part = j.narrow(1, start, width).to(ScalarType.Float64);
+            gram.add_(part.matmul(part.t()));
+            rao.add_(part.mul(weights64.narrow(0, start, width)).pow_(2).sum(1));
+        }
+        return (gram, rao);
     }
 }

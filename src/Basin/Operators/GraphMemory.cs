@@ -107,19 +107,6 @@ public static class GraphMemory
             return long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long mib) && mib <= 1L << 30
                 ? mib << 20
                 : throw new ArgumentException($"BASIN_GRAPH_MEMORY must be a whole number of MiB (0 to stream every product), got '{text}'");
-        try
-        {
-            foreach (var line in File.ReadLines("/proc/meminfo"))
-                if (line.StartsWith("MemAvailable:", StringComparison.Ordinal)
-                    && long.TryParse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], out long kib))
-                    return kib * 1024 / 3;
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
-        return fallback;
+        return Native.MachineMemory.AvailableBytes() is { } available ? available / 3 : fallback;
     }
 }

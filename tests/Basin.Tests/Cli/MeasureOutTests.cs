@@ -38,6 +38,17 @@ public class MeasureOutTests
         Assert.Equal(File.ReadAllText(tmp.File("whole/indices.txt")), File.ReadAllText(tmp.File("killed/indices.txt")));
     }
 
+    [Fact]
+    public void TheFisherMetricsSayWhatMemoryTheyNeedAndStopBeforeMoreThanIsAllowed()
+    {
+        // 100 per-sample gradients of the 269 322 parameters in float32, twice at the peak: 0.2155 GB.
+        string[] measure = ["measure", "--model", "mlp:784-256-256-10", "--data", "mixture:d=784,k=10,n=200", "--samples", "0", "--metrics", "fisher.trace"];
+        BadInputAssert.OneLine(BasinProcess.Run([.. measure, "--max-memory", "0.1"]), 2, "would need about 0.22 GB for their per-sample gradients, more than the 0.10 GB --max-memory allows");
+        var fits = BasinProcess.Run([.. measure, "--max-memory", "1"]);
+        Assert.True(fits.Code == 0, fits.Error);
+        Assert.Contains("about 0.22 GB at the peak (1.00 GB allowed)", fits.Error);
+    }
+
     private static double JsonTrace(string json) => System.Text.Json.JsonDocument.Parse(json).RootElement.GetProperty("trace").GetProperty("estimate").GetDouble();
 
     [Fact]

@@ -112,4 +112,19 @@ public class FisherMetricTests
             AssertClose(Run(model, data, new MeasureSettings(), "robustness.input_jacobian"), norms.Average(), 1e-10);
         }
     }
+
+    [Fact]
+    public void TheGramMatrixFromColumnBlocksIsTheWholeProduct()
+    {
+        // 7 per-sample gradients of 1 003 parameters in float32, blocks of 3 columns (a last block of 1): J Jᵀ and the
+        // Fisher-Rao terms Σ_k (J_ik w_k)² as one float64 product would give them.
+        using var scope = NewDisposeScope();
+        var j = randn(7, 1003, generator: new TorchSharp.torch.Generator(3));
+        var w = randn(1003, dtype: ScalarType.Float64, generator: new TorchSharp.torch.Generator(4));
+        var (gram, rao) = FisherSubsets.GramInBlocks(j, w, blockBytes: 3 * 8 * 7);
+        var j64 = j.to(ScalarType.Float64);
+        Assert.True((gram - j64.matmul(j64.t())).abs().max().item<double>() < 1e-9, "Gram differs from J Jᵀ");
+        Assert.True((rao - (j64 * w).pow(2).sum(1)).abs().max().item<double>() < 1e-9, "Fisher-Rao terms differ");
+        Assert.Equal(100L * 11_000_000 * 4, FisherSubsets.Bytes(100, 11_000_000, ScalarType.Float32));
+    }
 }
