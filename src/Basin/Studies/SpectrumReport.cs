@@ -101,10 +101,10 @@ public sealed record SpectrumReport(
 
     /// <summary>
     /// Writes <c>spectrum.csv</c> (grid, density), <c>spectrum-nodes.csv</c>, the log-scale plot (<c>spectrum.png</c>,
-    /// <c>spectrum.svg</c>) and, given <paramref name="indices"/>, <c>indices.txt</c> (the measured rows, one per line) into
-    /// <paramref name="target"/>, all or none.
+    /// <c>spectrum.svg</c>), given <paramref name="indices"/> <c>indices.txt</c> (the measured rows, one per line), and given
+    /// <paramref name="summary"/> <c>spectrum.json</c> into <paramref name="target"/>, all or none.
     /// </summary>
-    public void Write(string target, IReadOnlyList<long>? indices = null)
+    public void Write(string target, IReadOnlyList<long>? indices = null, string? summary = null)
     {
         // All four files or none (a full disk used to leave the CSVs without the plots).
         using var stage = new StagedFolder(target);
@@ -120,6 +120,7 @@ public sealed record SpectrumReport(
         new LinePlot($"{Matrix} spectral density (SLQ, {Settings.SlqStarts}×{Settings.SlqSteps} steps, P = {Dimension:N0})", "eigenvalue", "density (log scale)", logY: true)
             .Add(new Series(Matrix, grid, density))
             .Save(Path.Combine(folder, "spectrum"));
+        if (summary is not null) AtomicFile.WriteAllText(Path.Combine(folder, "spectrum.json"), summary);
         if (indices is not null) AtomicFile.WriteAllText(Path.Combine(folder, "indices.txt"), string.Concat(indices.Select(i => i.ToString(CultureInfo.InvariantCulture) + "\n")));
         stage.Commit();
     }

@@ -24,10 +24,10 @@ public class AllOrNothingOutputTests
         var run = BasinProcess.Run("spectrum", "--checkpoint", tmp.File("run"), "--samples", "0", "--top", "1", "--lanczos-steps", "5", "--probes", "2", "--slq-steps", "5", "--slq-starts", "1", "--out", tmp.File("spectrum"));
         BadInputAssert.OneLine(run, 1, "is a folder where the output file spectrum.svg goes: nothing was written");
         Assert.Equal(["spectrum.svg"], Entries(tmp.File("spectrum")));
-        // Freed, the same command writes all five (the rows it measured among them).
+        // Freed, the same command writes all six (the results and the rows it measured among them).
         Directory.Delete(tmp.File("spectrum/spectrum.svg"));
         Assert.Equal(0, BasinProcess.Run("spectrum", "--checkpoint", tmp.File("run"), "--samples", "0", "--top", "1", "--lanczos-steps", "5", "--probes", "2", "--slq-steps", "5", "--slq-starts", "1", "--out", tmp.File("spectrum")).Code);
-        Assert.Equal(["indices.txt", "spectrum-nodes.csv", "spectrum.csv", "spectrum.png", "spectrum.svg"], Entries(tmp.File("spectrum")));
+        Assert.Equal(["indices.txt", "spectrum-nodes.csv", "spectrum.csv", "spectrum.json", "spectrum.png", "spectrum.svg"], Entries(tmp.File("spectrum")));
     }
 
     [Fact]

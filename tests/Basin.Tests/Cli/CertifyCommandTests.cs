@@ -14,8 +14,10 @@ public class CertifyCommandTests
         using var tmp = new TempFolder();
         var train = CliRunner.Run("train", "--data", Mixture, "--model", "mlp:6-8-3:relu", "--epochs", "4", "--out", tmp.Path);
         Assert.True(train.Code == 0, train.Error);
-        var (code, output, error) = CliRunner.Run("certify", "--checkpoint", tmp.Path, "--prior-split", "0.5", "--prior-sigma", "0.1", "--epochs", "1", "--mc-draws", "300", "--json");
+        var (code, output, error) = CliRunner.Run("certify", "--checkpoint", tmp.Path, "--prior-split", "0.5", "--prior-sigma", "0.1", "--epochs", "1", "--mc-draws", "300", "--json", "--out", tmp.File("certified"));
         Assert.True(code == 0, error);
+        // --out keeps exactly what --json printed.
+        Assert.Equal(output.Trim(), File.ReadAllText(tmp.File("certified/certificate.json")));
         // The cost preview before the work: prior steps 4 epochs × ⌈200/128⌉, posterior steps 1 epoch × ⌈400/250⌉.
         Assert.Contains("cost: 8 prior steps, 2 posterior steps of 250, 300 Monte-Carlo draws of 100 samples → about ", error);
         using var doc = JsonDocument.Parse(output);

@@ -33,6 +33,7 @@ public sealed class CertifyCommand : ICommand
         ("lr", false, "Adam learning rate of the posterior optimisation (default 3e-4)"),
         ("seed", false, "seed of the split and every draw (default 0)"),
         ("json", true, "print the certificate as JSON"),
+        ("out", false, "also keep the certificate in this folder: certificate.json (what --json prints), written atomically"),
     }.Concat(CheckpointData.ModelDeclarations).Concat(DataOptions.Declarations).Concat(RuntimeOptions.Declarations))
         .Complete("mode", ["checkpoint", "retrain"]).Complete("objective", ["quad", "classic", "kl"]);
 
@@ -66,6 +67,7 @@ public sealed class CertifyCommand : ICommand
             Seed = args.Int("seed", 0, 0),
         };
         UsageException.Check(settings.Validate);
+        if (args.String("out") is { } target) OutputFolder.CheckWritable(target);
         var runtime = RuntimeOptions.Initialize(args);
         using var loaded = file is null ? null : Checkpoint.Load(file, runtime.Device);
         using var data = loaded is null ? CheckpointData.ForModel(modelSpec!, args.String("weights"), args, runtime.Device) : CheckpointData.For(loaded.Run, args);
@@ -82,20 +84,26 @@ public sealed class CertifyCommand : ICommand
         var certificate = PacBayesCertifier.Certify(model, loaded?.Run, train, split.Test, settings,
             new CallbackProgress<(string Stage, double Fraction)>(p => context.Progress.Draw(p.Fraction, p.Stage.PadRight(12), "")));
         context.Progress.Clear();
+        string json = JsonSerializer.Serialize(new
+        {
+            model = model.Spec, mode = certificate.Mode.ToString().ToLowerInvariant(), certified = certificate.Certified, prior = certificate.Prior, risk_certificate = certificate.Risk, confidence = 1 - certificate.Delta - certificate.DeltaMonteCarlo,
+            empirical_error_q = certificate.EmpiricalError, empirical_error_q_se = certificate.EmpiricalErrorStandardError, risk_certificate_se = certificate.RiskStandardError, empirical_error_q_upper = certificate.EmpiricalErrorUpper, kl = certificate.Kl,
+            complexity = certificate.Complexity, prior_sigma = certificate.PriorSigma, prior_grid = certificate.GridSize,
+            bound_samples = certificate.BoundSamples, prior_samples = certificate.PriorSamples, mc_draws = certificate.McDraws,
+            delta = certificate.Delta, delta_monte_carlo = certificate.DeltaMonteCarlo, union_bound_term = Math.Log(certificate.GridSize) / certificate.BoundSamples,
+            test_error_network = certificate.NetworkTestError, test_error_posterior_mean = certificate.PosteriorMeanTestError,
+            test_error_q = certificate.StochasticTestError, objective = certificate.Objective.Name, objective_per_epoch = certificate.Objective.PerEpoch,
+            checkpoint_distance_rms = certificate.CheckpointDistance, prior_distance_rms = certificate.PriorDistance, toward_prior = certificate.TowardPrior, posterior_sigma_median = certificate.PosteriorSigmaMedian,
+            posterior_samples = certificate.PosteriorSamples, batchnorm_statistics_samples = certificate.StatisticsSamples, seconds = certificate.Seconds,
+        });
+        if (args.String("out") is { } outDir)
+        {
+            Directory.CreateDirectory(outDir);
+            Basin.IO.AtomicFile.WriteAllText(Path.Combine(outDir, "certificate.json"), json);
+        }
         if (args.Has("json"))
         {
-            context.Out.WriteLine(JsonSerializer.Serialize(new
-            {
-                model = model.Spec, mode = certificate.Mode.ToString().ToLowerInvariant(), certified = certificate.Certified, prior = certificate.Prior, risk_certificate = certificate.Risk, confidence = 1 - certificate.Delta - certificate.DeltaMonteCarlo,
-                empirical_error_q = certificate.EmpiricalError, empirical_error_q_se = certificate.EmpiricalErrorStandardError, risk_certificate_se = certificate.RiskStandardError, empirical_error_q_upper = certificate.EmpiricalErrorUpper, kl = certificate.Kl,
-                complexity = certificate.Complexity, prior_sigma = certificate.PriorSigma, prior_grid = certificate.GridSize,
-                bound_samples = certificate.BoundSamples, prior_samples = certificate.PriorSamples, mc_draws = certificate.McDraws,
-                delta = certificate.Delta, delta_monte_carlo = certificate.DeltaMonteCarlo, union_bound_term = Math.Log(certificate.GridSize) / certificate.BoundSamples,
-                test_error_network = certificate.NetworkTestError, test_error_posterior_mean = certificate.PosteriorMeanTestError,
-                test_error_q = certificate.StochasticTestError, objective = certificate.Objective.Name, objective_per_epoch = certificate.Objective.PerEpoch,
-                checkpoint_distance_rms = certificate.CheckpointDistance, prior_distance_rms = certificate.PriorDistance, toward_prior = certificate.TowardPrior, posterior_sigma_median = certificate.PosteriorSigmaMedian,
-                posterior_samples = certificate.PosteriorSamples, batchnorm_statistics_samples = certificate.StatisticsSamples, seconds = certificate.Seconds,
-            }));
+            context.Out.WriteLine(json);
             return 0;
         }
         var o = context.Out;

@@ -30,7 +30,7 @@ public sealed class SpectrumCommand : ICommand
         ("layer", false, "only the parameters of this layer, e.g. 1 or layer2.0.conv1"),
         ("batch-norm-train", true, "batch norm in train mode (batch statistics) instead of eval mode"),
         ("budget", false, "seconds the run may take: after timing one product, scale steps, probes and starts down to fit"),
-        ("out", false, "folder for spectrum.csv, spectrum-nodes.csv, spectrum.png, spectrum.svg and indices.txt, the rows measured (default CHECKPOINT/spectrum)"),
+        ("out", false, "folder for spectrum.json (the results), spectrum.csv, spectrum-nodes.csv, spectrum.png, spectrum.svg and indices.txt, the rows measured (default CHECKPOINT/spectrum)"),
         ("json", true, "print the results as JSON"),
     }.Concat(SharedOptions.Curvature).Concat(CheckpointData.ModelDeclarations).Concat(DataOptions.Declarations).Concat(RuntimeOptions.Declarations))
         .Complete("matrix", ["hessian", "ggn", "fisher"]);
@@ -82,20 +82,22 @@ public sealed class SpectrumCommand : ICommand
         context.Progress.Restart();
         var report = SpectrumReport.Measure(matrix, op, subset.Count, settings, (stage, p) => context.Progress.Draw(p, stage.PadRight(26), ""), kind);
         context.Progress.Clear();
-        report.Write(outDir, indices);
+        string json = JsonSerializer.Serialize(new
+        {
+            matrix, model = model.Spec, parameters = report.Dimension, samples = report.Samples,
+            top = report.Top.Values.Select((v, i) => new { eigenvalue = v, residual = report.Top.Residuals[i], converged = report.Top.Converged[i] }),
+            top_lanczos_steps = report.Settings.TopFromSlq ? report.Settings.SlqSteps : report.Settings.LanczosSteps, top_from_slq = report.Settings.TopFromSlq,
+            trace = new { estimate = report.Trace.Value, standard_error = report.Trace.StandardError, probes = report.Trace.Samples },
+            trace_normalized = report.Trace.Value / report.Dimension,
+            trace_of_square = new { estimate = report.TraceOfSquare.Value, standard_error = report.TraceOfSquare.StandardError, probes = report.TraceOfSquare.Samples },
+            products = op.Products - previewProducts, preview_products = previewProducts, seconds = report.Seconds, out_dir = outDir,
+        });
+        // The folder keeps the numbers with the density: spectrum.json is what --json prints.
+        report.Write(outDir, indices, json);
 
         if (args.Has("json"))
         {
-            context.Out.WriteLine(JsonSerializer.Serialize(new
-            {
-                matrix, model = model.Spec, parameters = report.Dimension, samples = report.Samples,
-                top = report.Top.Values.Select((v, i) => new { eigenvalue = v, residual = report.Top.Residuals[i], converged = report.Top.Converged[i] }),
-                top_lanczos_steps = report.Settings.TopFromSlq ? report.Settings.SlqSteps : report.Settings.LanczosSteps, top_from_slq = report.Settings.TopFromSlq,
-                trace = new { estimate = report.Trace.Value, standard_error = report.Trace.StandardError, probes = report.Trace.Samples },
-                trace_normalized = report.Trace.Value / report.Dimension,
-                trace_of_square = new { estimate = report.TraceOfSquare.Value, standard_error = report.TraceOfSquare.StandardError, probes = report.TraceOfSquare.Samples },
-                products = op.Products - previewProducts, preview_products = previewProducts, seconds = report.Seconds, out_dir = outDir,
-            }));
+            context.Out.WriteLine(json);
             return 0;
         }
         var o = context.Out;
