@@ -15,7 +15,7 @@ public sealed class OptimizedPacBayesBoundMetric() : Metric("bound.pacbayes_opti
     /// <summary>Weight draws of the Monte-Carlo estimate (each on 100 bound samples).</summary>
     public const int Draws = 2000;
 
-    /// <summary>The prior's standard deviation: the grid value that gave the best data-free certificates of the README's MLP (docs/results/certificates.md).</summary>
+    /// <summary>The prior's standard deviation: the grid value that gave the best data-free certificates of the guide's MLP (docs/results/certificates.md).</summary>
     public const double PriorSigma = 0.1;
 
     /// <inheritdoc />
