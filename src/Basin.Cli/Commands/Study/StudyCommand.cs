@@ -22,7 +22,7 @@ public sealed class StudyCommand : ICommand
         ("preset", false, "quick (minutes), standard or paper (default quick)"),
         ("data", false, "data set (default fashion-mnist)"),
         ("model", false, "model spec (default mlp:784-256-256-10)"),
-        ("seeds", false, "models per grid point, seeds 0…K−1 (default: 1 in quick presets, 2 in standard and paper; 5 on the regularizers axis, 2 in its quick preset)"),
+        ("seeds", false, "models per grid point, seeds 0…K−1 (default: 1 in quick presets, 2 in standard and paper; on the regularizers axis 8, 2 in its quick preset; on regularizers-tuning 2, seeds 100 and 101)"),
         ("until", false, "train every model until train-loss<=X or train-error<=X (the preset's epochs become the cap; the report flags models that hit it)"),
         MetricIds.Declaration,
         ("spec", false, "a study spec JSON file (a grid over several axes) instead of AXIS"),
