@@ -62,24 +62,34 @@ public static class PerSampleGradients
         }
         else
         {
-            var rows = Loop(model, parameters, inputs, labels, loss);
-            (result, method) = (squared ? rows.square().sum([0]) : rows, PerSampleMethod.Loop);
+            (result, method) = (Loop(model, parameters, inputs, labels, loss, squared), PerSampleMethod.Loop);
         }
         return (result.MoveToOuterDisposeScope(), method);
     }
 
-    private static Tensor Loop(Model model, IReadOnlyList<(string Name, Parameter Value)> parameters, Tensor inputs, Tensor labels, Func<Tensor, Tensor, Tensor> lossOf)
+    /// <summary>
+    /// One backward pass per sample, each gradient written into its row of one preallocated B × P matrix (or, with
+    /// <paramref name="squared"/>, its square added into one P-vector): the peak is the result plus one gradient, not a
+    /// list of B gradients and their stacked copy.
+    /// </summary>
+    private static Tensor Loop(Model model, IReadOnlyList<(string Name, Parameter Value)> parameters, Tensor inputs, Tensor labels, Func<Tensor, Tensor, Tensor> lossOf, bool squared)
     {
         var ps = parameters.Select(p => (Tensor)p.Value).ToArray();
-        var rows = new Tensor[inputs.shape[0]];
-        for (long i = 0; i < rows.Length; i++)
+        long n = inputs.shape[0], p = ps.Sum(t => t.numel());
+        var result = squared ? zeros([p], dtype: ps[0].dtype, device: ps[0].device) : empty([n, p], dtype: ps[0].dtype, device: ps[0].device);
+        for (long i = 0; i < n; i++)
         {
             using var inner = NewDisposeScope();
             var loss = lossOf(model.Module.forward(inputs.narrow(0, i, 1)), labels.narrow(0, i, 1)).sum();
-            rows[i] = ParameterSelection.Flatten(CurvatureOperatorAccess.Grad(loss, ps)).MoveToOuterDisposeScope();
+            var g = ParameterSelection.Flatten(CurvatureOperatorAccess.Grad(loss, ps));
+            if (squared) result.add_(g.square());
+            else result[i].copy_(g);
         }
-        return stack(rows);
+        return result;
     }
+
+    /// <summary>Whether <see cref="Compute(Model, IReadOnlyList{ValueTuple{string, Parameter}}, Tensor, Tensor, bool)"/> takes the loop for these parameters (a layer the batched method does not know, a script).</summary>
+    public static bool Loops(Model model, IReadOnlyList<(string Name, Parameter Value)> parameters) => Owners(model, parameters) is null;
 
     /// <summary>The module owning each parameter, or null if one is not a supported layer.</summary>
     private static (nn.Module Module, string Kind)[]? Owners(Model model, IReadOnlyList<(string Name, Parameter Value)> parameters)

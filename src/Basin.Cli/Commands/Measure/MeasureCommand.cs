@@ -92,17 +92,7 @@ public sealed class MeasureCommand : ICommand
             if (metrics.Any(FisherSubsets.NeededBy) && measured.Count < settings.FisherSubsetSize)
                 throw new UsageException($"the Fisher metrics draw subsets of N′ = {settings.FisherSubsetSize} samples but only {measured.Count} are measured: raise --samples or leave those metrics out");
             context.Error.WriteLine($"measuring {metrics.Count} metrics of {model.Spec} (P = {metricContext.P:N0}) on {measured.Count} samples of {train.Name}");
-            if (metrics.Any(FisherSubsets.NeededBy))
-            {
-                // The Fisher metrics hold one subset's N′ × P per-sample gradients, and briefly a second copy as they are
-                // assembled: say what that is before it is spent, and refuse rather than meet the kernel's OOM killer.
-                long peak = 2 * FisherSubsets.Bytes(settings.FisherSubsetSize, metricContext.P, model.Module.parameters().First().dtype);
-                long? available = Basin.Native.MachineMemory.Budget();
-                context.Error.WriteLine($"memory: the Fisher metrics hold {settings.FisherSubsetSize} per-sample gradients of {metricContext.P:N0} parameters, about {Basin.Native.MachineMemory.Format(peak)} at the peak"
-                    + (available is { } a ? $" ({Basin.Native.MachineMemory.Format(a)} {(Basin.Native.MachineMemory.Limit is null ? "available" : "allowed")})" : ""));
-                if (available is { } free && peak > 0.8 * free)
-                    throw new UsageException($"the Fisher metrics would need about {Basin.Native.MachineMemory.Format(peak)} for their per-sample gradients, more than the {Basin.Native.MachineMemory.Format(free)} {(Basin.Native.MachineMemory.Limit is null ? "this machine has available" : "--max-memory allows")}: leave them out (--metrics) or measure on a larger machine");
-            }
+            if (metrics.Any(FisherSubsets.NeededBy)) FisherMemory.Check(context.Error, model, metricContext, settings);
             // Cost preview: count the products, time one, and say what the curvature part will take; scale to --budget.
             int factors = model.Loss == Basin.Models.LossKind.Exponential ? 1 : (int)model.Outputs;
             var (products, perSample) = MeasureCost.Of(metrics, settings, measured.Count, factors);
