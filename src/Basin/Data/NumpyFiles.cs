@@ -85,8 +85,16 @@ public static partial class NumpyFiles
         if (fortran.Groups[1].Value == "True") throw new DataFormatException(name, "the array is stored in Fortran order: save numpy.ascontiguousarray(x) instead");
         var shape = shapeMatch.Groups[1].Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
             .Select(s => long.TryParse(s, out long v) && v >= 0 ? v : throw new DataFormatException(name, $"shape entry '{s}' is not a size")).ToArray();
-        long count = shape.Aggregate(1L, (a, b) => checked(a * b));
-        long bytes = checked(count * type.Size);
+        long count, bytes;
+        try
+        {
+            count = shape.Aggregate(1L, (a, b) => checked(a * b));
+            bytes = checked(count * type.Size);
+        }
+        catch (OverflowException)
+        {
+            throw new DataFormatException(name, $"shape ({string.Join(", ", shape)}) is too large to be an array");
+        }
         if (bytes > int.MaxValue) throw new DataFormatException(name, $"{bytes} bytes is more than one array Basin reads (2 GiB): save fewer samples");
         long offset = stream.Position;
         if (length - offset != bytes)

@@ -101,6 +101,8 @@ public class TensorFilesTests
         Assert.Contains("class indices", Fault(With("train_y", Npy("<i8", [3], Longs(0, -2, 1)))));
         Assert.Contains("3 rows but train_y 2 labels", Fault(With("train_y", Npy("<i8", [2], Longs(0, 1)))));
         Assert.Contains("test_x samples [3]", Fault(With("test_x", Npy("<f4", [1, 3], Floats(7, 8, 9)))));
+        Assert.Contains("is too large to be an array", Fault(With("train_x", Npy("<f4", [4_000_000_000, 4_000_000_000, 4_000_000_000], Floats(1)))));
+        Assert.Contains("is not a size", Fault(With("train_x", Npy("<f4", [3, -2], Floats(1, 2, 3, 4, 5, 6)))));
         Assert.Contains("no \\x93NUMPY magic", Fault(With("train_x", Encoding.ASCII.GetBytes("x,y\n1,2\n"))));
         File.WriteAllText(tmp.File("data.csv"), "1,2");
         Assert.Contains("neither .safetensors, .npz", Assert.Throws<DataFormatException>(() => DataCatalog.Load("tensors:" + tmp.File("data.csv"))).Message);
