@@ -37,6 +37,8 @@ public class VerdictReportTests
         Assert.Contains("verdict: 1 of 2 measures trustworthy (hessian.trace τ = +1.00)", output);
         Assert.Matches(@"hessian\.trace\s+measure\s+\+1\.00", output);
         Assert.Contains("excluded (missed the criterion): d2_111_1", output);
+        // Every model of the population trained 1 s and measured 1 s, of which its four metrics 0.1 s each: 2 s a model.
+        Assert.Contains($"time per model (mean of {results.Count}): train 1.0 s, measure 0.4 s, extras 0.6 s → 1800 models per hour per process", output);
         string md = File.ReadAllText(Path.Combine(tmp.Path, "verdict.md"));
         Assert.Equal(md, File.ReadAllText(verdictFile));
         Assert.Contains("| d2_111_1 | 1 (CAP) |", md);

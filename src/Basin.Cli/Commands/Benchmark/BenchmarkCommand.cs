@@ -114,6 +114,10 @@ public sealed class BenchmarkCommand : ICommand
         context.Out.WriteLine(VerdictReport.Reading(verdict));
         if (verdict.Excluded.Count > 0) context.Out.WriteLine($"excluded (missed the criterion): {string.Join(", ", verdict.Excluded.Select(e => e.Model))}");
         context.Out.WriteLine($"report: {Path.Combine(folder, "verdict.md")}, verdict.json, results.csv");
+        // Throughput from the saved results: what a model costs per stage (extras: the unseen-image evaluation), and so per hour.
+        double train = results.Average(r => r.TrainSeconds), metrics = results.Average(r => r.Metrics.Sum(m => m.Seconds));
+        double extras = results.Average(r => Math.Max(0, r.MeasureSeconds - r.Metrics.Sum(m => m.Seconds)));
+        context.Out.WriteLine($"time per model (mean of {results.Count}): train {train:F1} s, measure {metrics:F1} s, extras {extras:F1} s → {3600 / Math.Max(train + metrics + extras, 1e-9):F0} models per hour per process");
         return 0;
     }
 }
