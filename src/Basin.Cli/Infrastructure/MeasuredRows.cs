@@ -39,9 +39,6 @@ internal static class MeasuredRows
         return args.String("indices") is { } file ? Read(file, train.Count) : Basin.Data.DataTransforms.SampleIndices(train, samples, seed);
     }
 
-    /// <summary>The rows as <c>indices.txt</c> holds them.</summary>
-    public static string Text(IEnumerable<long> rows) => string.Concat(rows.Select(r => r.ToString(CultureInfo.InvariantCulture) + "\n"));
-
     /// <summary>A short fingerprint of the rows in order (SHA-256 of their text, 16 hex digits).</summary>
     public static string Fingerprint(IEnumerable<long> rows) =>
         Convert.ToHexString(SHA256.HashData(Encoding.ASCII.GetBytes(string.Join(",", rows)))).ToLowerInvariant()[..16];

@@ -16,12 +16,18 @@ public static class DataTransforms
     /// <paramref name="count"/> samples drawn with <paramref name="seed"/>, or a copy of all of them when
     /// <paramref name="count"/> is 0 or not below N. The caller owns the result.
     /// </summary>
-    public static Dataset SampleOrAll(this Dataset data, int count, int seed) =>
-        count > 0 && count < data.Count ? data.Sample(count, seed) : data.Subset(Enumerable.Range(0, data.Count).Select(i => (long)i).ToArray());
+    public static Dataset SampleOrAll(this Dataset data, int count, int seed) => data.Rows(data.SampleIndices(count, seed));
 
     /// <summary>The row numbers <see cref="SampleOrAll"/> takes, in its order: what a command writes so that its samples can be taken again, in Basin or in Python.</summary>
     public static long[] SampleIndices(this Dataset data, int count, int seed) =>
         count > 0 && count < data.Count ? Shuffle.Permutation(data.Count, seed)[..count].ToArray() : Enumerable.Range(0, data.Count).Select(i => (long)i).ToArray();
+
+    /// <summary>The samples at <paramref name="indices"/>, named <c>NAME[k]</c> when they are k of them (the data set's own name when they are all of it).</summary>
+    public static Dataset Rows(this Dataset data, IReadOnlyList<long> indices) =>
+        data.Subset(indices, indices.Count < data.Count ? $"{data.Name}[{indices.Count}]" : data.Name);
+
+    /// <summary>Row numbers as <c>indices.txt</c> holds them: one per line.</summary>
+    public static string IndicesText(IEnumerable<long> rows) => string.Concat(rows.Select(r => r.ToString(System.Globalization.CultureInfo.InvariantCulture) + "\n"));
 
     /// <summary>Splits off a validation set of ⌊fraction·N⌋ samples at random (seeded).</summary>
     public static DataSplit SplitValidation(this Dataset data, double fraction, int seed, string? trainName = null, string? validationName = null)

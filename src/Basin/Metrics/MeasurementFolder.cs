@@ -54,7 +54,7 @@ public sealed class MeasurementFolder
         if (File.Exists(System.IO.Path.Combine(path, "measure.json"))) throw new ArgumentException($"{path} holds a measurement already: --resume continues it, or choose another --out");
         if (Directory.Exists(path) && Directory.EnumerateFileSystemEntries(path).Any()) throw new ArgumentException($"{path} exists and is not empty: choose a new --out folder");
         Directory.CreateDirectory(System.IO.Path.Combine(path, "metrics"));
-        AtomicFile.WriteAllText(System.IO.Path.Combine(path, "indices.txt"), string.Concat(header.Indices.Select(i => i.ToString(CultureInfo.InvariantCulture) + "\n")));
+        AtomicFile.WriteAllText(System.IO.Path.Combine(path, "indices.txt"), Data.DataTransforms.IndicesText(header.Indices));
         AtomicFile.WriteAllText(System.IO.Path.Combine(path, "measure.json"), JsonSerializer.Serialize(header with { Indices = [] }, Json));
         return new MeasurementFolder(path, header, []);
     }

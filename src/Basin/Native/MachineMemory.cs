@@ -28,14 +28,6 @@ public static class MachineMemory
     /// <summary>A cap on what a command plans to hold (<c>--max-memory</c>), in bytes; null for none.</summary>
     public static long? Limit { get; set; }
 
-    /// <summary>What a command may plan to hold: the smaller of <see cref="Limit"/> and <see cref="AvailableBytes"/> (null when neither is known).</summary>
-    public static long? Budget() => (Limit, AvailableBytes()) switch
-    {
-        ({ } limit, { } available) => Math.Min(limit, available),
-        ({ } limit, null) => limit,
-        (null, var available) => available,
-    };
-
     /// <summary>Bytes as GB with two decimals, for preview lines.</summary>
     public static string Format(long bytes) => (bytes / 1e9).ToString("F2", System.Globalization.CultureInfo.InvariantCulture) + " GB";
 }

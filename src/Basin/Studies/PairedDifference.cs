@@ -60,12 +60,7 @@ public sealed record PairedDifference(double Mean, double StandardError, double 
     }
 
     /// <summary>The 0.80 quantile of Student's t with <paramref name="df"/> degrees of freedom (table to 30, then the normal's 0.8416 plus its first correction).</summary>
-    public static double StudentT80(int df) => df switch
-    {
-        < 1 => double.NaN,
-        <= 30 => Table80[df - 1],
-        _ => 0.841621 + 0.36 / df,
-    };
+    public static double StudentT80(int df) => Quantile(df, Table80, 0.841621, 0.36);
 
     private static readonly double[] Table80 =
     [
@@ -74,11 +69,14 @@ public sealed record PairedDifference(double Mean, double StandardError, double 
     ];
 
     /// <summary>The 0.975 quantile of Student's t with <paramref name="df"/> degrees of freedom (table to 30, then the normal's 1.96 plus its first correction).</summary>
-    public static double StudentT975(int df) => df switch
+    public static double StudentT975(int df) => Quantile(df, Table, 1.959964, 2.4);
+
+    /// <summary>A t quantile: from <paramref name="table"/> up to 30 degrees of freedom, then the normal's <paramref name="normal"/> plus <paramref name="correction"/>/df.</summary>
+    private static double Quantile(int df, double[] table, double normal, double correction) => df switch
     {
         < 1 => double.NaN,
-        <= 30 => Table[df - 1],
-        _ => 1.959964 + 2.4 / df,
+        <= 30 => table[df - 1],
+        _ => normal + correction / df,
     };
 
     private static readonly double[] Table =

@@ -121,7 +121,7 @@ public sealed record SpectrumReport(
             .Add(new Series(Matrix, grid, density))
             .Save(Path.Combine(folder, "spectrum"));
         if (summary is not null) AtomicFile.WriteAllText(Path.Combine(folder, "spectrum.json"), summary);
-        if (indices is not null) AtomicFile.WriteAllText(Path.Combine(folder, "indices.txt"), string.Concat(indices.Select(i => i.ToString(CultureInfo.InvariantCulture) + "\n")));
+        if (indices is not null) AtomicFile.WriteAllText(Path.Combine(folder, "indices.txt"), Data.DataTransforms.IndicesText(indices));
         stage.Commit();
     }
 

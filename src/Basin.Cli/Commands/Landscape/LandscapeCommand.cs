@@ -64,7 +64,7 @@ public sealed class LandscapeCommand : ICommand
             OutputFolder.CheckWritable(outDir);
             using var data = CheckpointData.ForModel(modelSpec, args.String("weights"), args, runtime.Device);
             indices = MeasuredRows.Choose(args, data.Train, Math.Min(samples, data.Train.Count), seed);
-            using var sample = data.Train.Subset(indices, $"{data.Train.Name}[{indices.Length}]");
+            using var sample = data.Train.Rows(indices);
             context.Error.WriteLine($"loss landscape of {data.Model!.Spec} on {sample.Count} samples, {points}×{points} points");
             landscape = LossLandscape.Around(data.Model, sample, points, radius, seed);
             title = $"training loss around {Path.GetFileName(modelSpec)} (filter-normalised directions)";
@@ -77,7 +77,7 @@ public sealed class LandscapeCommand : ICommand
             using var split = DataCatalog.Load(loaded.Run.Config.Data);
             using var train = TrainingRun.PrepareTrainingSet(loaded.Run.Config, split.Train);
             indices = MeasuredRows.Choose(args, train, Math.Min(samples, train.Count), seed);
-            using var sample = train.Subset(indices, $"{train.Name}[{indices.Length}]");
+            using var sample = train.Rows(indices);
             context.Error.WriteLine($"loss landscape of {loaded.Run.Model.Spec} on {sample.Count} samples, {points}×{points} points");
             landscape = LossLandscape.Around(loaded.Run.Model, sample, points, radius, seed);
             title = $"training loss around {loaded.Run.Model.Spec} (filter-normalised directions)";
@@ -87,7 +87,7 @@ public sealed class LandscapeCommand : ICommand
         using (var stage = new StagedFolder(outDir))
         {
             WriteFiles(stage.Stage, landscape, title, args.Has("toy"));
-            if (indices is not null) AtomicFile.WriteAllText(Path.Combine(stage.Stage, "indices.txt"), MeasuredRows.Text(indices));
+            if (indices is not null) AtomicFile.WriteAllText(Path.Combine(stage.Stage, "indices.txt"), DataTransforms.IndicesText(indices));
             stage.Commit();
         }
         double min = landscape.Loss.SelectMany(r => r).Min(), max = landscape.Loss.SelectMany(r => r).Max();

@@ -85,7 +85,7 @@ public sealed class MeasureCommand : ICommand
         string request = JsonSerializer.Serialize(new { data = train.Name, indices = MeasuredRows.Fingerprint(indices), budget, settings, metrics = metrics.Select(m => m.Id) });
         var folder = args.Has("resume") ? UsageException.Check(() => MeasurementFolder.Resume(args.String("out")!, model.Spec, request)) : null;
         if (folder is not null) (settings, indices) = (folder.Header.Settings, folder.Header.Indices);
-        var measured = train.Subset(indices, indices.Length < train.Count ? $"{train.Name}[{indices.Length}]" : train.Name);
+        var measured = train.Rows(indices);
         var metricContext = new MetricContext(model, measured, settings, loaded?.Run);
         try
         {
@@ -113,7 +113,7 @@ public sealed class MeasureCommand : ICommand
                     {
                         measured.Dispose();
                         indices = train.SampleIndices(Math.Max(fewer, floor), settings.Seed);
-                        measured = train.Subset(indices, $"{train.Name}[{indices.Length}]");
+                        measured = train.Rows(indices);
                     }
                     metricContext = new MetricContext(model, measured, settings, loaded?.Run);
                     context.Error.WriteLine($"scaled to fit --budget {seconds:G4} s: {measured.Count} samples, probes {settings.TraceProbes}, Lanczos {settings.LanczosSteps}, "

@@ -63,7 +63,7 @@ public sealed class SpectrumCommand : ICommand
         var model = loaded?.Run.Model ?? source.Model!;
         var train = source.Train;
         var indices = MeasuredRows.Choose(args, train, samples, seed);
-        using var subset = train.Subset(indices, indices.Length < train.Count ? $"{train.Name}[{indices.Length}]" : train.Name);
+        using var subset = train.Rows(indices);
         var data = CurvatureData.FromDataset(subset, Math.Min(subset.Count, 4096));
         var options = new OperatorOptions(args.String("layer"), args.Has("batch-norm-train"));
         UsageException.Check(() => ParameterSelection.Select(model.Module, options.Layer));
