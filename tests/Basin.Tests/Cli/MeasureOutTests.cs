@@ -72,6 +72,8 @@ public class MeasureOutTests
         BadInputAssert.OneLine(BasinProcess.Run([.. small, "--samples", "50", "--out", tmp.File("a"), "--resume", "--probes", "8"]), 2, "was measured with other options");
         BadInputAssert.OneLine(BasinProcess.Run([.. small, "--samples", "50", "--out", tmp.File("a")]), 2, "holds a measurement already");
         BadInputAssert.OneLine(BasinProcess.Run([.. small, "--resume"]), 2, "--resume needs --out");
+        File.WriteAllText(tmp.File("a-file"), "");
+        BadInputAssert.OneLine(BasinProcess.Run([.. small, "--out", tmp.File("a-file")]), 1, "is a file, not a folder");
         BadInputAssert.OneLine(BasinProcess.Run([.. small, "--out", tmp.File("none"), "--resume"]), 2, "holds no measurement to resume");
         File.WriteAllText(tmp.File("bad.txt"), "3\n7\n3\n");
         BadInputAssert.OneLine(BasinProcess.Run([.. small, "--indices", tmp.File("bad.txt")]), 2, "row 3 appears twice (line 3)");

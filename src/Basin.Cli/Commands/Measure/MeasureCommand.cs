@@ -73,6 +73,7 @@ public sealed class MeasureCommand : ICommand
             FisherSubsets = args.Int("fisher-subsets", 100, 1, 100_000),
         };
         UsageException.Check(settings.Validate);
+        if (args.String("out") is { } target) OutputFolder.CheckWritable(target);
         var runtime = RuntimeOptions.Initialize(args);
 
         using var loaded = file is null ? null : Checkpoint.Load(file, runtime.Device);
