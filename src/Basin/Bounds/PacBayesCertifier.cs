@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Basin.Data;
 using Basin.Models;
 using Basin.Operators;
-using Basin.Training;
 using static TorchSharp.torch;
 
 namespace Basin.Bounds;
@@ -35,20 +34,16 @@ public static class PacBayesCertifier
     /// <summary>Prior samples on which a batch-norm model's statistics are recomputed at each weight draw.</summary>
     public const int StatisticsSamples = 256;
 
-    /// <summary>Certifies <paramref name="run"/>'s network (see the other overload).</summary>
-    public static Certificate Certify(TrainingRun run, Dataset train, Dataset? test, CertifySettings settings, IProgress<(string Stage, double Fraction)>? progress = null) =>
-        Certify(run.Model, run, train, test, settings, progress);
-
     /// <summary>
     /// Certifies <paramref name="model"/> on <paramref name="train"/> (samples of the set it was trained on), comparing with
-    /// <paramref name="test"/> when given (the test errors are NaN without one). <paramref name="run"/> — its config and initial
-    /// weights — is needed for a data-dependent prior and for retrain mode; without it the prior is centred at zero.
+    /// <paramref name="test"/> when given (the test errors are NaN without one). <paramref name="run"/> — what is known of its training:
+    /// initial weights and a trainer of priors by its config — is needed for a data-dependent prior and for retrain mode; without it the prior is centred at zero.
     /// </summary>
     /// <exception cref="ArgumentException">The settings, or what the model allows (see <see cref="Refusal"/>), in one line.</exception>
-    public static Certificate Certify(Model model, TrainingRun? run, Dataset train, Dataset? test, CertifySettings settings, IProgress<(string Stage, double Fraction)>? progress = null)
+    public static Certificate Certify(Model model, TrainingRecord? run, Dataset train, Dataset? test, CertifySettings settings, IProgress<(string Stage, double Fraction)>? progress = null)
     {
         settings.Validate();
-        if (Refusal(model, run is not null, settings) is { } reason) throw new ArgumentException(reason);
+        if (Refusal(model, run, settings) is { } reason) throw new ArgumentException(reason);
         Evaluation.CheckFits(model, train);
         var clock = Stopwatch.StartNew();
         // Train mode saves every buffer and gives it back at the end: batch-norm statistics recomputed for Q never leak out.
@@ -108,13 +103,14 @@ public static class PacBayesCertifier
 
     /// <summary>
     /// Why <paramref name="model"/> cannot be certified under <paramref name="settings"/>, in one line; null when it can.
-    /// <paramref name="hasRun"/>: whether its training run (config, initial weights) is known.
+    /// <paramref name="run"/>: what is known of its training run (initial weights, a trainer of priors), when anything is.
     /// </summary>
-    public static string? Refusal(Model model, bool hasRun, CertifySettings settings)
+    public static string? Refusal(Model model, TrainingRecord? run, CertifySettings settings)
     {
+        bool hasRun = run is not null;
         if (model.Loss == LossKind.Exponential || model.Outputs < 2)
             return $"{model.Spec} is not a classifier with one output per class (its loss is {model.Loss}): a certificate bounds the 0-1 error of the argmax over class scores";
-        if (!hasRun && settings.PriorSplit > 0)
+        if (run?.TrainPrior is null && settings.PriorSplit > 0)
             return "a data-dependent prior is trained by the run's config, which a model Basin did not train does not have: give --prior-split 0 (a data-free prior at zero)";
         if (!hasRun && settings.Mode == CertifyMode.Retrain)
             return "retrain mode trains a new network by the run's config: certify a checkpoint basin train wrote, or use checkpoint mode";
@@ -125,14 +121,9 @@ public static class PacBayesCertifier
         return null;
     }
 
-    private static Tensor PriorMean(Model model, TrainingRun? run, Dataset? priorSet, Dataset? test, Tensor trained, IProgress<(string Stage, double Fraction)>? progress)
+    private static Tensor PriorMean(Model model, TrainingRecord? run, Dataset? priorSet, Dataset? test, Tensor trained, IProgress<(string Stage, double Fraction)>? progress)
     {
-        if (priorSet is not null)
-        {
-            using var prior = TrainingRun.Start(run!.Config, priorSet, trained.device);
-            prior.Train(priorSet, test ?? priorSet, progress: new CallbackProgress<TrainProgress>(p => progress?.Report(("prior", ((p.Epoch - 1) + (double)p.Step / p.Steps) / p.Epochs))));
-            return ParameterSelection.Flatten(ParameterSelection.Select(prior.Model.Module, null).Select(p => p.Value.detach()));
-        }
+        if (priorSet is not null) return run!.TrainPrior!(priorSet, test, trained.device, new CallbackProgress<double>(f => progress?.Report(("prior", f))));
         if (run is null) return zeros_like(trained);
         return ParameterSelection.Flatten(ParameterSelection.Select(model.Module, null).Select(p => run.InitialWeights[p.Name].to(trained.device)));
     }

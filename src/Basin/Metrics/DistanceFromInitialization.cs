@@ -14,8 +14,8 @@ public sealed class DistanceFromInitialization() : Metric("norm.frobenius_distan
 
     /// <inheritdoc />
     public override string? NotApplicable(MetricContext context) =>
-        context.Run is null ? "needs the initial weights of the training run: measure from a checkpoint"
-        : context.Parameters.FirstOrDefault(p => !context.Run.InitialWeights.ContainsKey(p.Name)).Name is { } missing ? $"the run has no initial value of '{missing}'"
+        context.Training is null ? "needs the initial weights of the training run: measure from a checkpoint"
+        : context.Parameters.FirstOrDefault(p => !context.Training.InitialWeights.ContainsKey(p.Name)).Name is { } missing ? $"the run has no initial value of '{missing}'"
         : null;
 
     /// <inheritdoc />
@@ -24,7 +24,7 @@ public sealed class DistanceFromInitialization() : Metric("norm.frobenius_distan
         using var scope = NewDisposeScope();
         double sum = 0;
         foreach (var (name, p) in context.Parameters)
-            sum += (p.detach().to(ScalarType.Float64) - context.Run!.InitialWeights[name].to(p.device).to(ScalarType.Float64)).square().sum().item<double>();
+            sum += (p.detach().to(ScalarType.Float64) - context.Training!.InitialWeights[name].to(p.device).to(ScalarType.Float64)).square().sum().item<double>();
         return Result(context, Math.Sqrt(sum), 0, [("parameters", context.Parameters.Length)]);
     }
 }

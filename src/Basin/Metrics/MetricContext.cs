@@ -2,7 +2,6 @@ using Basin.Data;
 using Basin.Estimators;
 using Basin.Models;
 using Basin.Operators;
-using Basin.Training;
 using static TorchSharp.torch;
 
 namespace Basin.Metrics;
@@ -35,11 +34,14 @@ public sealed class MetricContext : IDisposable
     private readonly Lazy<Estimate> ggnLogDeterminant;
     private readonly Lazy<double[]> pacGenRho;
 
-    /// <summary>A context for <paramref name="model"/> measured on <paramref name="samples"/>; <paramref name="run"/>, when given, is the training run that made it (its config and initial weights).</summary>
+    /// <summary>
+    /// A context for <paramref name="model"/> measured on <paramref name="samples"/>; <paramref name="training"/>, when given, is what is known
+    /// of the run that trained it (<c>TrainingRun.Record</c>: initial weights, criterion, log). Measuring reads it and never trains.
+    /// </summary>
     /// <exception cref="ArgumentException">The settings are out of range or the samples do not fit the model.</exception>
-    public MetricContext(Model model, Dataset samples, MeasureSettings settings, TrainingRun? run = null)
+    public MetricContext(Model model, Dataset samples, MeasureSettings settings, TrainingRecord? training = null)
     {
-        Run = run;
+        Training = training;
         settings.Validate();
         Evaluation.CheckFits(model, samples);
         Model = model;
@@ -82,8 +84,8 @@ public sealed class MetricContext : IDisposable
         pacGenRho = Shared(() => PacGen.Rho(this));
     }
 
-    /// <summary>The training run that made the model, when known (<c>bound.pacbayes_optimized</c> needs it).</summary>
-    public TrainingRun? Run { get; }
+    /// <summary>What is known of the training run that made the model, when anything is (the baselines on its log, distance from initialisation, the oracles).</summary>
+    public TrainingRecord? Training { get; }
 
     /// <summary>The model.</summary>
     public Model Model { get; }

@@ -20,14 +20,14 @@ public sealed class NoisyOracle(int percentagePoints) : Metric($"oracle.test_err
     public override MetricRole Role => MetricRole.Oracle;
 
     /// <inheritdoc />
-    public override string? NotApplicable(MetricContext context) => context.Run is null || context.Run.EpochsDone == 0 ? "needs the training run's test error: measure from a checkpoint" : null;
+    public override string? NotApplicable(MetricContext context) => context.Training is null || context.Training.Epochs == 0 ? "needs the training run's test error: measure from a checkpoint" : null;
 
     /// <inheritdoc />
     public override MetricResult Compute(MetricContext context)
     {
-        string key = $"{context.Run!.Config.ToJson()}|{context.Settings.SeedFor(SeedStream.Oracle)}";
+        string key = $"{context.Training!.Config}|{context.Settings.SeedFor(SeedStream.Oracle)}";
         double noise = Noise(key, PercentagePoints) * PercentagePoints / 100.0;
-        double testError = context.Run.FinalLog.TestError;
+        double testError = context.Training.TestError;
         return Result(context, testError + noise, 0, [("noise_sd", PercentagePoints / 100.0), ("seed", "FNV-1a of the run's config and the measure seed")], [("test_error", testError)]);
     }
 

@@ -25,9 +25,9 @@ public sealed class OptimizedPacBayesBoundMetric() : Metric("bound.pacbayes_opti
     public override MetricResult Compute(MetricContext context)
     {
         var settings = new CertifySettings { Mode = CertifyMode.Checkpoint, PriorSplit = 0, PriorSigma = PriorSigma, Seed = context.Settings.Seed, McDraws = Draws };
-        if (PacBayesCertifier.Refusal(context.Model, context.Run is not null, settings) is { } reason)
+        if (PacBayesCertifier.Refusal(context.Model, context.Training, settings) is { } reason)
             return Result(context, double.NaN, double.NaN, [("not_applicable", reason)]);
-        var c = PacBayesCertifier.Certify(context.Model, context.Run, context.Samples, null, settings);
+        var c = PacBayesCertifier.Certify(context.Model, context.Training, context.Samples, null, settings);
         context.Ledger.Charge(new MetricCost(Gradients: (long)settings.Epochs * ((c.PosteriorSamples + settings.BatchSize - 1) / settings.BatchSize), ForwardPasses: settings.McDraws));
         return Result(context, c.Risk, c.RiskStandardError,
             [("error", "the Monte-Carlo standard error of Q's empirical error carried through both kl inversions (the optimisation's seed-to-seed variation not included); the value is a bound that holds with probability ≥ 1 − δ − δ′"), ("mode", "checkpoint"), ("prior", c.Prior), ("objective", c.Objective.Name), ("prior_sigma", c.PriorSigma), ("delta", c.Delta), ("delta_monte_carlo", c.DeltaMonteCarlo), ("mc_draws", c.McDraws)],

@@ -13,18 +13,18 @@ public sealed class StepsToCriterion() : Metric("baseline.steps_to_criterion", "
 
     /// <inheritdoc />
     public override string? NotApplicable(MetricContext context) =>
-        context.Run is null ? "needs the training run's log: measure from a checkpoint"
-        : context.Run.Config.Until is null ? "the run trained a fixed number of epochs (no --until criterion)"
-        : context.Run.Config.TrainSubset == 0 ? "the training-set size is not in the run's config (trained on a whole split)"
+        context.Training is null ? "needs the training run's log: measure from a checkpoint"
+        : context.Training.Criterion is null ? "the run trained a fixed number of epochs (no --until criterion)"
+        : context.Training.TrainingSamples == 0 ? "the training-set size is not in the run's config (trained on a whole split)"
         : null;
 
     /// <inheritdoc />
     public override MetricResult Compute(MetricContext context)
     {
-        var run = context.Run!;
-        int n = run.Config.TrainSubset + run.Config.Confusion;
-        long perEpoch = (n + run.Config.BatchSize - 1) / run.Config.BatchSize;
-        return Result(context, run.EpochsDone * perEpoch, 0, [("criterion", run.Config.Until!), ("training_samples", n), ("batch_size", run.Config.BatchSize)],
-            [("epochs", run.EpochsDone), ("criterion_met", run.ReachedCriterion ? 1 : 0)]);
+        var run = context.Training!;
+        int n = run.TrainingSamples;
+        long perEpoch = (n + run.BatchSize - 1) / run.BatchSize;
+        return Result(context, run.Epochs * perEpoch, 0, [("criterion", run.Criterion!), ("training_samples", n), ("batch_size", run.BatchSize)],
+            [("epochs", run.Epochs), ("criterion_met", run.ReachedCriterion ? 1 : 0)]);
     }
 }

@@ -140,7 +140,7 @@ public static class StudyRunner
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
         using var measured = train.Sample(Math.Min(spec.MeasureSamples, train.Count), config.Seed);
-        using var context = new MetricContext(run.Model, measured, spec.Measure with { Seed = config.Seed }, run);
+        using var context = new MetricContext(run.Model, measured, spec.Measure with { Seed = config.Seed }, run.Record());
         var metrics = MetricRegistry.Select(spec.Metrics);
         var results = MetricRegistry.Measure(context, metrics, (i, m) => progress(StudyStage.Measuring, m.Id, 0.5 + 0.5 * i / metrics.Count)).ToList();
         var result = new ModelResult(model.Name, model.Coordinates, config, run.Log.ToList(), last.TrainLoss, last.TrainError, last.TestLoss, last.TestError,

@@ -1,5 +1,6 @@
 using Basin.Data;
 using Basin.Models;
+using Basin.Operators;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -196,6 +197,20 @@ public sealed class TrainingRun : IDisposable
     private ulong StepSeed(long step) => unchecked((ulong)(Config.Seed * 1_000_003L + step * 7_919L + 12_345L));
 
     private int EpochSeed(int epoch) => unchecked(Config.Seed * 7919 + epoch * 104729 + 17);
+
+    /// <summary>
+    /// What measuring may know of this run, as it stands now (<see cref="TrainingRecord"/>): its initial weights (still owned by the
+    /// run), criterion, log figures, and a trainer of priors by its config.
+    /// </summary>
+    public TrainingRecord Record() => new(InitialWeights, Config.ToJson(), Config.Until, Config.TrainSubset == 0 ? 0 : Config.TrainSubset + Config.Confusion,
+        Config.BatchSize, EpochsDone, ReachedCriterion, EpochsDone == 0 ? double.NaN : FinalLog.TestError, TrainPrior);
+
+    private Tensor TrainPrior(Dataset samples, Dataset? test, Device device, IProgress<double>? progress)
+    {
+        using var prior = Start(Config, samples, device);
+        prior.Train(samples, test ?? samples, progress: new CallbackProgress<TrainProgress>(p => progress?.Report(((p.Epoch - 1) + (double)p.Step / p.Steps) / p.Epochs)));
+        return ParameterSelection.Flatten(ParameterSelection.Select(prior.Model.Module, null).Select(p => p.Value.detach()));
+    }
 
     /// <summary>A detached copy of the model's parameters by name.</summary>
     internal static Dictionary<string, Tensor> Snapshot(Model model) =>

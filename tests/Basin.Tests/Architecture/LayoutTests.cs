@@ -72,6 +72,16 @@ public class LayoutTests
         Assert.Contains("Models", imports); // the check sees imports at all
     }
 
+    /// <summary>Measuring never trains (issue 29): metrics and bounds read a run's <c>TrainingRecord</c>, handed down by the stage that trained it.</summary>
+    [Fact]
+    public void MetricsAndBoundsImportNoTraining()
+    {
+        var imports = Imports();
+        Assert.DoesNotContain("Training", imports["Metrics"]);
+        Assert.DoesNotContain("Training", imports["Bounds"]);
+        Assert.Contains("Models", imports["Metrics"]); // the check sees imports at all
+    }
+
     [Fact]
     public void NoSourceFileIsOver250Lines()
     {

@@ -95,7 +95,7 @@ public class CertificateTests
             foreach (double split in new[] { 0.0, 0.5 })
             {
                 var settings = new CertifySettings { Mode = mode, PriorSplit = split, Epochs = 2, McDraws = 400, Seed = seed, PriorSigma = Math.Pow(10, -0.5) };
-                var c = PacBayesCertifier.Certify(run, train, population, settings);
+                var c = PacBayesCertifier.Certify(run.Model, run.Record(), train, population, settings);
                 Console.Error.WriteLine($"seed {seed} {mode} split {split}: risk {c.Risk:F4} emp {c.EmpiricalError:F4} kl {c.Kl:F1} Q test {c.StochasticTestError:F4} net {c.NetworkTestError:F4}");
                 Assert.True(c.Risk >= c.StochasticTestError, $"seed {seed}, {mode}, split {split}: certificate {c.Risk:F4} below Q's error on fresh data {c.StochasticTestError:F4}");
                 if (split > 0) Assert.True(c.Risk < 0.5, $"seed {seed}, {mode}: vacuous certificate {c.Risk} with a data-dependent prior");
@@ -128,10 +128,10 @@ public class CertificateTests
         var before = run.Model.Module.state_dict().ToDictionary(p => p.Key, p => p.Value.clone());
         // No optimisation: Q's mean is where each mode starts it.
         var start = new CertifySettings { PriorSplit = 0, Epochs = 0, McDraws = 50, PriorSigma = 0.01 };
-        var checkpoint = PacBayesCertifier.Certify(run, train, test, start);
+        var checkpoint = PacBayesCertifier.Certify(run.Model, run.Record(), train, test, start);
         Assert.Equal(0, checkpoint.CheckpointDistance);
         Assert.Equal(checkpoint.NetworkTestError, checkpoint.PosteriorMeanTestError);
-        var retrain = PacBayesCertifier.Certify(run, train, test, start with { Mode = CertifyMode.Retrain });
+        var retrain = PacBayesCertifier.Certify(run.Model, run.Record(), train, test, start with { Mode = CertifyMode.Retrain });
         // Retrain starts at the prior's mean, here the initial weights: the rms distance to the trained weights, computed by hand.
         double sum = 0;
         long count = 0;
@@ -151,11 +151,11 @@ public class CertificateTests
         Assert.Equal(0, retrain.Kl, 6);
         Assert.InRange(checkpoint.Kl / (sum / (2 * 0.01 * 0.01)), 1 - 1e-4, 1 + 1e-4);
         // --fixed-mean: after optimisation too, Q's mean is the checkpoint's weights; only σ moved.
-        var fixedMean = PacBayesCertifier.Certify(run, train, test, start with { Epochs = 2, FixedMean = true });
+        var fixedMean = PacBayesCertifier.Certify(run.Model, run.Record(), train, test, start with { Epochs = 2, FixedMean = true });
         Assert.Equal(0, fixedMean.CheckpointDistance);
         Assert.NotEqual(0.01, fixedMean.PosteriorSigmaMedian, 6);
         Assert.StartsWith("exactly the checkpoint's neighbourhood", fixedMean.Certified);
-        Assert.True(PacBayesCertifier.Certify(run, train, test, start with { Epochs = 2 }).CheckpointDistance > 0, "a free mean moves");
+        Assert.True(PacBayesCertifier.Certify(run.Model, run.Record(), train, test, start with { Epochs = 2 }).CheckpointDistance > 0, "a free mean moves");
         // Certifying changes nothing of the model.
         foreach (var (name, t) in run.Model.Module.state_dict()) Assert.True(t.eq(before[name]).all().item<bool>(), $"{name} changed");
     }
@@ -173,8 +173,8 @@ public class CertificateTests
         run.Train(train, population);
         var before = run.Model.Module.state_dict().ToDictionary(p => p.Key, p => p.Value.clone());
         var settings = new CertifySettings { PriorSplit = 0, Epochs = 1, McDraws = 100, PriorSigma = 0.1 };
-        Assert.Contains("batch-norm", Assert.Throws<ArgumentException>(() => PacBayesCertifier.Certify(run, train, population, settings)).Message);
-        var c = PacBayesCertifier.Certify(run, train, population, settings with { PriorSplit = 0.5 });
+        Assert.Contains("batch-norm", Assert.Throws<ArgumentException>(() => PacBayesCertifier.Certify(run.Model, run.Record(), train, population, settings)).Message);
+        var c = PacBayesCertifier.Certify(run.Model, run.Record(), train, population, settings with { PriorSplit = 0.5 });
         Assert.Equal(150, c.StatisticsSamples);
         Assert.Contains("batch-norm statistics are recomputed", c.Prior);
         Assert.True(c.Risk >= c.StochasticTestError, $"certificate {c.Risk:F4} below Q's error on fresh data {c.StochasticTestError:F4}");

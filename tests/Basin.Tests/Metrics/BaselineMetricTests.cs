@@ -145,13 +145,13 @@ public class BaselineMetricTests
         // Untrained: w = w₀. Then every weight of the first layer moved by 0.5: ‖w − w₀‖ = 0.5·√24.
         var first = run.Model.Module.parameters().First();
         using (no_grad()) first.add_(0.5);
-        using (var context = new MetricContext(run.Model, train, new MeasureSettings(), run))
+        using (var context = new MetricContext(run.Model, train, new MeasureSettings(), run.Record()))
             Assert.Equal(0.5 * Math.Sqrt(24), MetricRegistry.Measure(context, MetricRegistry.Select("norm.frobenius_distance"))[0].Value, 5);
         using (no_grad()) first.sub_(0.5);
         // Any training error ≤ 1 meets the criterion after the first epoch: 1 epoch × ⌈10/4⌉ = 3 steps.
         run.Train(train, data.Test);
         Assert.Equal(1, run.EpochsDone);
-        using (var context = new MetricContext(run.Model, train, new MeasureSettings(), run))
+        using (var context = new MetricContext(run.Model, train, new MeasureSettings(), run.Record()))
         {
             var r = MetricRegistry.Measure(context, MetricRegistry.Select("baseline.steps_to_criterion,oracle.test_error_noisy_1pp,oracle.test_error_noisy_5pp")).ToDictionary(m => m.Id);
             Assert.Equal(3.0, r["baseline.steps_to_criterion"].Value);
@@ -176,7 +176,7 @@ public class BaselineMetricTests
         var noise1 = new List<double>();
         for (int seed = 0; seed < 200; seed++)
         {
-            using var context = new MetricContext(run.Model, train, new MeasureSettings { Seed = seed }, run);
+            using var context = new MetricContext(run.Model, train, new MeasureSettings { Seed = seed }, run.Record());
             var r = MetricRegistry.Measure(context, MetricRegistry.Select("oracle.test_error_noisy_1pp,oracle.test_error_noisy_5pp"));
             noise1.Add(r[0].Value - run.FinalLog.TestError);
             noise5.Add(r[1].Value - run.FinalLog.TestError);

@@ -147,7 +147,7 @@ public class OptimizedPacBayesBoundTests
             var config = new TrainConfig { Model = "mlp:4-16-3", Data = "mixture:d=4,k=3,n=300", Epochs = epochs, BatchSize = 32, LearningRate = 0.05, Seed = 2 };
             using var run = TrainingRun.Start(config, train);
             run.Train(train, train);
-            using var context = new MetricContext(run.Model, train, new MeasureSettings { Seed = 1 }, withRun ? run : null);
+            using var context = new MetricContext(run.Model, train, new MeasureSettings { Seed = 1 }, withRun ? run.Record() : null);
             result = MetricRegistry.Measure(context, MetricRegistry.Select("bound.pacbayes_optimized")).Single();
             return result.Value;
         }

@@ -73,7 +73,7 @@ public sealed class CertifyCommand : ICommand
         using var data = loaded is null ? CheckpointData.ForModel(modelSpec!, args.String("weights"), args, runtime.Device) : CheckpointData.For(loaded.Run, args);
         var (split, train) = (data.Split, data.Train);
         var model = loaded?.Run.Model ?? data.Model!;
-        if (PacBayesCertifier.Refusal(model, loaded is not null, settings) is { } reason) throw new UsageException(reason);
+        if (PacBayesCertifier.Refusal(model, loaded?.Run.Record(), settings) is { } reason) throw new UsageException(reason);
         if (train.Count - (int)(settings.PriorSplit * train.Count) < 2)
             throw new UsageException($"--prior-split {settings.PriorSplit} leaves fewer than 2 of the {train.Count} training samples for the bound: lower it");
         context.Error.WriteLine($"certifying {(settings.Mode == CertifyMode.Checkpoint ? "the neighbourhood of" : "a network retrained from")} {model.Spec} ({model.ParameterCount:N0} parameters) on {train.Name} ({train.Count} samples): "
@@ -81,7 +81,7 @@ public sealed class CertifyCommand : ICommand
             + $", objective {settings.Objective.ToString().ToLowerInvariant()}, δ = {settings.Delta.ToString(CultureInfo.InvariantCulture)}, δ′ = {settings.DeltaMonteCarlo.ToString(CultureInfo.InvariantCulture)}");
         context.Error.WriteLine(CertifyCost.Preview(model, loaded?.Run, train, settings));
         context.Progress.Restart();
-        var certificate = PacBayesCertifier.Certify(model, loaded?.Run, train, split.Test, settings,
+        var certificate = PacBayesCertifier.Certify(model, loaded?.Run.Record(), train, split.Test, settings,
             new CallbackProgress<(string Stage, double Fraction)>(p => context.Progress.Draw(p.Fraction, p.Stage.PadRight(12), "")));
         context.Progress.Clear();
         string json = JsonSerializer.Serialize(new

@@ -87,7 +87,7 @@ public sealed class MeasureCommand : ICommand
         var folder = args.Has("resume") ? UsageException.Check(() => MeasurementFolder.Resume(args.String("out")!, model.Spec, request)) : null;
         if (folder is not null) (settings, indices) = (folder.Header.Settings, folder.Header.Indices);
         var measured = train.Rows(indices);
-        var metricContext = new MetricContext(model, measured, settings, loaded?.Run);
+        var metricContext = new MetricContext(model, measured, settings, loaded?.Run.Record());
         try
         {
             if (metrics.Any(FisherSubsets.NeededBy) && measured.Count < settings.FisherSubsetSize)
@@ -116,7 +116,7 @@ public sealed class MeasureCommand : ICommand
                         indices = train.SampleIndices(Math.Max(fewer, floor), settings.Seed);
                         measured = train.Rows(indices);
                     }
-                    metricContext = new MetricContext(model, measured, settings, loaded?.Run);
+                    metricContext = new MetricContext(model, measured, settings, loaded?.Run.Record());
                     context.Error.WriteLine($"scaled to fit --budget {seconds:G4} s: {measured.Count} samples, probes {settings.TraceProbes}, Lanczos {settings.LanczosSteps}, "
                         + $"SLQ {settings.SlqStarts}×{settings.SlqSteps}, Laplace probes {settings.LaplaceProbes} → {products} products, about {ProgressBar.Format(products * each * measured.Count / before)} "
                         + "(the standard errors below are those of the smaller run)");
