@@ -6,7 +6,9 @@ using static TorchSharp.torch;
 /// <summary>The time of one training step of every step method as a ratio to a plain SGD step, same model, batch and optimiser.</summary>
 internal static class StepCost
 {
-    private static readonly string[] Methods = ["none", "trace", "trace:curvature=hessian", "fisher", "perturbed", "sam", "asam"];
+    /// <summary>Every registered method at its defaults, and once more with each of its non-default words (the trace penalty on the Hessian).</summary>
+    private static readonly string[] Methods = StepMethodRegistry.All
+        .SelectMany(m => m.Keys.Where(k => k.Words is not null).SelectMany(k => k.Words!.Skip(1).Select(w => $"{m.Name}:{k.Name}={w}")).Prepend(m.Name)).ToArray();
 
     public static void Run(IEnumerable<string> models)
     {

@@ -16,7 +16,7 @@ namespace Basin.Benchmark;
 public sealed record BenchmarkDesign
 {
     /// <summary>The study name every benchmark carries (it selects the held-out evaluation of each model).</summary>
-    public const string StudyName = "benchmark";
+    public const string StudyName = Studies.Axes.BenchmarkPopulation.StudyName;
 
     /// <summary>The gap every score is computed against, fixed before any run: held-out error (test split and the unseen
     /// training images pooled) minus training error, in percentage points.</summary>

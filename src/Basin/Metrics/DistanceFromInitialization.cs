@@ -7,8 +7,11 @@ namespace Basin.Metrics;
 /// (Jiang et al. 2020 §C, "distance from initialization"; Nagarajan &amp; Kolter 2019). Needs the run (a checkpoint or a
 /// study); not applicable without it.
 /// </summary>
-public sealed class DistanceFromInitialization() : Metric("norm.frobenius_distance", "distance from the initial weights ‖w − w₀‖₂", "Jiang et al. 2020 §C (dist. from init.)", CostClass.Cheap)
+public sealed class DistanceFromInitialization() : Metric(MetricId, "distance from the initial weights ‖w − w₀‖₂", "Jiang et al. 2020 §C (dist. from init.)", CostClass.Cheap)
 {
+    /// <summary>Its id, <c>norm.frobenius_distance</c>.</summary>
+    public const string MetricId = "norm.frobenius_distance";
+
     /// <inheritdoc />
     public override MetricRole Role => MetricRole.Baseline;
 

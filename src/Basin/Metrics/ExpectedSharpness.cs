@@ -8,8 +8,11 @@ namespace Basin.Metrics;
 /// Monte Carlo with the standard error over draws; σ_i = σ₀ + α|w_i| (α = 0: isotropic σ₀ = 0.01; α > 0:
 /// magnitude-aware).
 /// </summary>
-public sealed class ExpectedSharpness() : Metric("sharpness.expected", "expected loss increase under Gaussian weight noise", "seed 003 eq. 3; Neyshabur et al. 2017", CostClass.Moderate)
+public sealed class ExpectedSharpness() : Metric(MetricId, "expected loss increase under Gaussian weight noise", "seed 003 eq. 3; Neyshabur et al. 2017", CostClass.Moderate)
 {
+    /// <summary>Its id, <c>sharpness.expected</c>.</summary>
+    public const string MetricId = "sharpness.expected";
+
     /// <inheritdoc />
     public override MetricResult Compute(MetricContext context)
     {

@@ -10,8 +10,14 @@ namespace Basin.Metrics;
 /// biased upward (measured 645 vs 395 on 2048 samples); it is an option (<see cref="FisherNormForm.Subsets"/>)
 /// and a term. The Appendix D approximation (1/N) Σ ‖g_i‖⁴ is the term <c>appendix_d</c>.
 /// </summary>
-public sealed class FisherFrobeniusSquared() : Metric("fisher.frobenius_sq", "squared Frobenius norm of the empirical Fisher (unbiased U-statistic)", "seed 001 §7 baselines, Appendix D", CostClass.Expensive)
+public sealed class FisherFrobeniusSquared() : Metric(MetricId, "squared Frobenius norm of the empirical Fisher (unbiased U-statistic)", "seed 001 §7 baselines, Appendix D", CostClass.Expensive)
 {
+    /// <summary>Its id, <c>fisher.frobenius_sq</c>.</summary>
+    public const string MetricId = "fisher.frobenius_sq";
+
+    /// <inheritdoc />
+    public override IReadOnlyList<MetricInput> Inputs(MeasureSettings settings) => [FisherSubsets.Input];
+
     /// <inheritdoc />
     public override MetricResult Compute(MetricContext context)
     {

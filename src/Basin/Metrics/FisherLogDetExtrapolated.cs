@@ -5,11 +5,17 @@ namespace Basin.Metrics;
 /// <c>fisher.logdet_extrapolated</c>: γ(w) ≈ (W/N′) γ̂(w) + W ln W with W = P, the right side of seed 001
 /// eq. 5 (the log-determinant of the full Fisher extrapolated from the sub-sampled Gram matrices).
 /// </summary>
-public sealed class FisherLogDetExtrapolated() : Metric("fisher.logdet_extrapolated", "γ: γ̂ extrapolated to the full Fisher, (W/N′)γ̂ + W ln W", "seed 001 eq. 5", CostClass.Expensive)
+public sealed class FisherLogDetExtrapolated() : Metric(MetricId, "γ: γ̂ extrapolated to the full Fisher, (W/N′)γ̂ + W ln W", "seed 001 eq. 5", CostClass.Expensive)
 {
+    /// <summary>Its id, <c>fisher.logdet_extrapolated</c>.</summary>
+    public const string MetricId = "fisher.logdet_extrapolated";
+
+    /// <inheritdoc />
+    public override IReadOnlyList<MetricInput> Inputs(MeasureSettings settings) => [FisherSubsets.Input];
+
     /// <inheritdoc />
     /// <remarks>an affine function of γ̂.</remarks>
-    public override string? DerivedFrom => "fisher.logdet_subsampled";
+    public override string? DerivedFrom => FisherLogDetSubsampled.MetricId;
 
     /// <inheritdoc />
     public override MetricResult Compute(MetricContext context)

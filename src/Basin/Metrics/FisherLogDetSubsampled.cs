@@ -7,8 +7,14 @@ namespace Basin.Metrics;
 /// ln det by Cholesky of the Gram matrix in float64; a singular Gram matrix has its eigenvalues floored at
 /// ε and is counted (term <c>singular</c>).
 /// </summary>
-public sealed class FisherLogDetSubsampled() : Metric("fisher.logdet_subsampled", "γ̂: mean log-det of per-sample-gradient Gram matrices", "seed 001 eq. 3, 5", CostClass.Expensive)
+public sealed class FisherLogDetSubsampled() : Metric(MetricId, "γ̂: mean log-det of per-sample-gradient Gram matrices", "seed 001 eq. 3, 5", CostClass.Expensive)
 {
+    /// <summary>Its id, <c>fisher.logdet_subsampled</c>.</summary>
+    public const string MetricId = "fisher.logdet_subsampled";
+
+    /// <inheritdoc />
+    public override IReadOnlyList<MetricInput> Inputs(MeasureSettings settings) => [FisherSubsets.Input];
+
     /// <inheritdoc />
     public override MetricResult Compute(MetricContext context)
     {

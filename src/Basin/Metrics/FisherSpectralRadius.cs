@@ -10,8 +10,17 @@ namespace Basin.Metrics;
 /// (1/T) Σ_t ‖J_t‖₂²/N′ is biased upward (18.5 vs 14.7 measured); it is an option
 /// (<see cref="FisherNormForm.Subsets"/>) and always a term.
 /// </summary>
-public sealed class FisherSpectralRadius() : Metric("fisher.spectral_radius", "largest eigenvalue of the empirical Fisher of the measured set", "seed 001 §7 baselines, Appendix D", CostClass.Expensive)
+public sealed class FisherSpectralRadius() : Metric(MetricId, "largest eigenvalue of the empirical Fisher of the measured set", "seed 001 §7 baselines, Appendix D", CostClass.Expensive)
 {
+    /// <summary>Its id, <c>fisher.spectral_radius</c>.</summary>
+    public const string MetricId = "fisher.spectral_radius";
+
+    /// <summary>Its Lanczos run on the empirical Fisher of the measured set.</summary>
+    public static MetricInput LanczosInput { get; } = MetricInput.Products("Fisher Lanczos", s => s.LanczosSteps);
+
+    /// <inheritdoc />
+    public override IReadOnlyList<MetricInput> Inputs(MeasureSettings settings) => settings.FisherNorms == FisherNormForm.Unbiased ? [FisherSubsets.Input, LanczosInput] : [FisherSubsets.Input];
+
     /// <inheritdoc />
     public override MetricResult Compute(MetricContext context)
     {

@@ -26,9 +26,8 @@ public sealed record FisherSubsets(double[] LogDets, int Singular, double[] Spec
     /// <summary>The setting that says so, for the Fisher metrics' results.</summary>
     public (string Key, object Value) MethodSetting => ("per_sample_gradients", Method == PerSampleMethod.Loop ? "loop (layers opaque to the batched method)" : "batched");
 
-    /// <summary>Whether <paramref name="metric"/> reads these subsets (and so needs at least N′ measured samples).</summary>
-    public static bool NeededBy(IMetric metric) =>
-        metric.Id.StartsWith("fisher.", StringComparison.Ordinal) || metric.Id is "norm.fisher_rao" or "bound.fisher_volume";
+    /// <summary>The subsets as a shared input: N′ per-sample gradients for each of T subsets.</summary>
+    public static MetricInput Input { get; } = new("Fisher subsets", (s, _, _) => (0, (long)s.FisherSubsets * s.FisherSubsetSize));
 
     /// <summary>Computes the statistics of <see cref="MeasureSettings.FisherSubsets"/> subsets of <paramref name="samples"/>, charging <paramref name="ledger"/>.</summary>
     public static FisherSubsets Compute(Model model, (string Name, TorchSharp.Modules.Parameter Value)[] parameters, Dataset samples, Tensor weights, MeasureSettings settings, CostLedger ledger)

@@ -6,11 +6,17 @@ namespace Basin.Metrics;
 /// <c>bound.fisher_volume</c>: <see cref="FisherVolumeBound"/> (seed 001 Theorem 1) with ln|I| the extrapolated γ
 /// of <c>fisher.logdet_extrapolated</c>, L₀ the training loss and V a free hyper-parameter (reported).
 /// </summary>
-public sealed class FisherVolumeBoundMetric() : Metric("bound.fisher_volume", "seed 001 Theorem 1 PAC-Bayes bound from the Fisher log-determinant", "seed 001 Theorem 1", CostClass.Expensive)
+public sealed class FisherVolumeBoundMetric() : Metric(MetricId, "seed 001 Theorem 1 PAC-Bayes bound from the Fisher log-determinant", "seed 001 Theorem 1", CostClass.Expensive)
 {
+    /// <summary>Its id, <c>bound.fisher_volume</c>.</summary>
+    public const string MetricId = "bound.fisher_volume";
+
+    /// <inheritdoc />
+    public override IReadOnlyList<MetricInput> Inputs(MeasureSettings settings) => [FisherSubsets.Input];
+
     /// <inheritdoc />
     /// <remarks>a function of γ̂ (through γ) and the training loss.</remarks>
-    public override string? DerivedFrom => "fisher.logdet_subsampled";
+    public override string? DerivedFrom => FisherLogDetSubsampled.MetricId;
 
     /// <inheritdoc />
     public override MetricResult Compute(MetricContext context)

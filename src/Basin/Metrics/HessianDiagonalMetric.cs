@@ -7,11 +7,17 @@ namespace Basin.Metrics;
 /// exact, finite-difference (seed 004 eq. 61) or seed 003's squared-gradient EMA proxy). The value is
 /// Σ h_i; the terms count the negative entries (the local-convexity assumption of seed 003's bounds).
 /// </summary>
-public sealed class HessianDiagonalMetric() : Metric("hessian.diagonal", "Hessian diagonal (value: its sum; negative entries counted)", "seed 003 §7; seed 004 eq. 61", CostClass.Moderate)
+public sealed class HessianDiagonalMetric() : Metric(MetricId, "Hessian diagonal (value: its sum; negative entries counted)", "seed 003 §7; seed 004 eq. 61", CostClass.Moderate)
 {
+    /// <summary>Its id, <c>hessian.diagonal</c>.</summary>
+    public const string MetricId = "hessian.diagonal";
+
+    /// <inheritdoc />
+    public override IReadOnlyList<MetricInput> Inputs(MeasureSettings settings) => settings.Diagonal == DiagonalEstimator.Hutchinson ? [ProbeSummary.HessianInput] : [];
+
     /// <inheritdoc />
     /// <remarks>its value is the diagonal's sum, the trace (from the same probes by default).</remarks>
-    public override string? DerivedFrom => "hessian.trace";
+    public override string? DerivedFrom => HessianTrace.MetricId;
 
     /// <inheritdoc />
     public override MetricResult Compute(MetricContext context)

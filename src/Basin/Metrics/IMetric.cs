@@ -57,6 +57,12 @@ public interface IMetric
     /// </summary>
     string? DerivedFrom => null;
 
+    /// <summary>
+    /// The shared inputs it reads under <paramref name="settings"/> (<see cref="MetricInput"/>: probes, Lanczos and SLQ runs, Fisher
+    /// subsets), from which a <see cref="MeasurementPlan"/> counts its cost; none by default (a few passes over the data).
+    /// </summary>
+    IReadOnlyList<MetricInput> Inputs(MeasureSettings settings) => [];
+
     /// <summary>Why the metric does not apply to the context's model or loss (null when it does); the registry then reports it as not applicable instead of a number.</summary>
     string? NotApplicable(MetricContext context) => null;
 

@@ -10,8 +10,11 @@ namespace Basin.Metrics;
 /// of the softmax output with respect to the input (Sokolic et al. 2017; seed 001 §7.1 baseline). K
 /// backward passes per batch, batch norm in eval mode.
 /// </summary>
-public sealed class InputJacobianRobustness() : Metric("robustness.input_jacobian", "mean spectral norm of the input–output Jacobian of the softmax", "seed 001 §7.1; Sokolic et al. 2017", CostClass.Moderate)
+public sealed class InputJacobianRobustness() : Metric(MetricId, "mean spectral norm of the input–output Jacobian of the softmax", "seed 001 §7.1; Sokolic et al. 2017", CostClass.Moderate)
 {
+    /// <summary>Its id, <c>robustness.input_jacobian</c>.</summary>
+    public const string MetricId = "robustness.input_jacobian";
+
     /// <inheritdoc />
     public override string? NotApplicable(MetricContext context) =>
         context.Model.Loss != LossKind.CrossEntropy || context.Model.Outputs < 2

@@ -9,8 +9,11 @@ namespace Basin.Metrics;
 /// keeping the largest loss seen; default 20 steps, ε = 1e-3, from <see cref="MeasureSettings.KeskarRestarts"/> starts (3: z = 0
 /// and two uniform in the box); the value is the largest over the starts, the error the standard error of their maxima.
 /// </summary>
-public sealed class KeskarSharpness() : Metric("sharpness.keskar", "worst-case loss increase in an ε-box around w (Keskar sharpness)", "seed 002 eq. 2, seed 003 def. 2; Keskar et al. 2017", CostClass.Moderate)
+public sealed class KeskarSharpness() : Metric(MetricId, "worst-case loss increase in an ε-box around w (Keskar sharpness)", "seed 002 eq. 2, seed 003 def. 2; Keskar et al. 2017", CostClass.Moderate)
 {
+    /// <summary>Its id, <c>sharpness.keskar</c>.</summary>
+    public const string MetricId = "sharpness.keskar";
+
     /// <inheritdoc />
     public override MetricResult Compute(MetricContext context)
     {

@@ -12,8 +12,17 @@ namespace Basin.Metrics;
 /// the Laplace posterior N(w, H⁻¹) with Tr H where the exact Gaussian KL has Tr H⁻¹; this implements the
 /// paper's formula.
 /// </summary>
-public sealed class LaplaceApproximate() : Metric("pacbayes.laplace.approx", "seed 000 metric a: mini-batch Tr H + ‖w‖²/2σ²", "seed 000 eq. 7", CostClass.Cheap)
+public sealed class LaplaceApproximate() : Metric(MetricId, "seed 000 metric a: mini-batch Tr H + ‖w‖²/2σ²", "seed 000 eq. 7", CostClass.Cheap)
 {
+    /// <summary>Its id, <c>pacbayes.laplace.approx</c>.</summary>
+    public const string MetricId = "pacbayes.laplace.approx";
+
+    /// <summary>Its probes of the one mini-batch's curvature.</summary>
+    public static MetricInput Probes { get; } = MetricInput.Products("Laplace probes", s => s.LaplaceProbes);
+
+    /// <inheritdoc />
+    public override IReadOnlyList<MetricInput> Inputs(MeasureSettings settings) => [Probes];
+
     /// <inheritdoc />
     public override MetricResult Compute(MetricContext context)
     {

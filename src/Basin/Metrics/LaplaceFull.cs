@@ -8,11 +8,17 @@ namespace Basin.Metrics;
 /// Tr H̃ = Tr G + δP by Hutchinson. The standard error combines those of the log-determinant (starts and
 /// truncation) and the trace.
 /// </summary>
-public sealed class LaplaceFull() : Metric("pacbayes.laplace.full", "seed 000 metric g: L + ½(1+1/N) log|G+δI| + (Tr + ‖w‖²)/2σ²N", "seed 000 eq. 9", CostClass.Expensive)
+public sealed class LaplaceFull() : Metric(MetricId, "seed 000 metric g: L + ½(1+1/N) log|G+δI| + (Tr + ‖w‖²)/2σ²N", "seed 000 eq. 9", CostClass.Expensive)
 {
+    /// <summary>Its id, <c>pacbayes.laplace.full</c>.</summary>
+    public const string MetricId = "pacbayes.laplace.full";
+
+    /// <inheritdoc />
+    public override IReadOnlyList<MetricInput> Inputs(MeasureSettings settings) => [ProbeSummary.GgnInput, LogDeterminant.Slq];
+
     /// <inheritdoc />
     /// <remarks>dominated by ½ log|G + δI|, hessian.logdet's SLQ estimate.</remarks>
-    public override string? DerivedFrom => "hessian.logdet";
+    public override string? DerivedFrom => LogDeterminant.MetricId;
 
     /// <inheritdoc />
     public override MetricResult Compute(MetricContext context)

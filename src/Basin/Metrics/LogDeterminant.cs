@@ -11,8 +11,17 @@ namespace Basin.Metrics;
 /// combines the spread over starts and the quadrature's truncation (term <c>truncation</c>). The offset
 /// P ln δ and the full log|G + δI| are terms.
 /// </summary>
-public sealed class LogDeterminant() : Metric("hessian.logdet", "log det(I + G/δ) by SLQ (the network's part of log|G + δI|)", "seed 000 eq. 6, 9", CostClass.Expensive)
+public sealed class LogDeterminant() : Metric(MetricId, "log det(I + G/δ) by SLQ (the network's part of log|G + δI|)", "seed 000 eq. 6, 9", CostClass.Expensive)
 {
+    /// <summary>Its id, <c>hessian.logdet</c>.</summary>
+    public const string MetricId = "hessian.logdet";
+
+    /// <summary>The SLQ run on the GGN it is read from (shared with <c>pacbayes.laplace.full</c>).</summary>
+    public static MetricInput Slq { get; } = MetricInput.Products("GGN SLQ", s => (long)s.SlqSteps * s.SlqStarts);
+
+    /// <inheritdoc />
+    public override IReadOnlyList<MetricInput> Inputs(MeasureSettings settings) => [Slq];
+
     /// <inheritdoc />
     public override MetricResult Compute(MetricContext context)
     {

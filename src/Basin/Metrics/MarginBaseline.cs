@@ -6,8 +6,11 @@ namespace Basin.Metrics;
 /// measure, in metrics.md's 1/γ form). A larger value predicts a larger gap. γ₁₀ is a term; when γ₁₀ ≤ 0 (more than
 /// a tenth of the samples misclassified) the margin measure is undefined and reported as not applicable.
 /// </summary>
-public sealed class MarginBaseline() : Metric("baseline.margin", "inverse 10th-percentile output margin 1/γ₁₀", "Jiang et al. 2020 eq. 22", CostClass.Cheap)
+public sealed class MarginBaseline() : Metric(MetricId, "inverse 10th-percentile output margin 1/γ₁₀", "Jiang et al. 2020 eq. 22", CostClass.Cheap)
 {
+    /// <summary>Its id, <c>baseline.margin</c>.</summary>
+    public const string MetricId = "baseline.margin";
+
     /// <inheritdoc />
     public override MetricRole Role => MetricRole.Baseline;
 

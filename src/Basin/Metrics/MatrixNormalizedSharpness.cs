@@ -6,8 +6,11 @@ namespace Basin.Metrics;
 /// (eq. 20–22), clipped at 0; 1-D parameters left out. Invariant to rescaling layers (Dinh et al.), not
 /// to rescaling rows and columns.
 /// </summary>
-public sealed class MatrixNormalizedSharpness() : Metric("sharpness.matrix_normalized", "Σ_l √(‖W_l‖_F² · Σ h over W_l), normalized-softmax loss", "seed 004 eq. 13", CostClass.Moderate)
+public sealed class MatrixNormalizedSharpness() : Metric(MetricId, "Σ_l √(‖W_l‖_F² · Σ h over W_l), normalized-softmax loss", "seed 004 eq. 13", CostClass.Moderate)
 {
+    /// <summary>Its id, <c>sharpness.matrix_normalized</c>.</summary>
+    public const string MetricId = "sharpness.matrix_normalized";
+
     /// <inheritdoc />
     public override string? NotApplicable(MetricContext context) => MatrixNormalizedSharpness.Applicability(context);
 

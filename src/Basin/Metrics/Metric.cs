@@ -28,6 +28,9 @@ public abstract class Metric(string id, string description, string source, CostC
     public virtual string? DerivedFrom => null;
 
     /// <inheritdoc />
+    public virtual IReadOnlyList<MetricInput> Inputs(MeasureSettings settings) => [];
+
+    /// <inheritdoc />
     public virtual string? NotApplicable(MetricContext context) => null;
 
     /// <inheritdoc />

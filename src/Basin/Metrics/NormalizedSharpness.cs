@@ -7,8 +7,11 @@ namespace Basin.Metrics;
 /// cross-entropy, clipped at 0; conv kernels summed over spatial positions; 1-D parameters left out.
 /// Invariant to layer rescaling and to row/column rescaling of ReLU networks.
 /// </summary>
-public sealed class NormalizedSharpness() : Metric("sharpness.normalized", "Σ_l min_σ Σ h(σσ′)² + W²/(σσ′)² (normalized sharpness)", "seed 004 eq. 17, Appendix B", CostClass.Moderate)
+public sealed class NormalizedSharpness() : Metric(MetricId, "Σ_l min_σ Σ h(σσ′)² + W²/(σσ′)² (normalized sharpness)", "seed 004 eq. 17, Appendix B", CostClass.Moderate)
 {
+    /// <summary>Its id, <c>sharpness.normalized</c>.</summary>
+    public const string MetricId = "sharpness.normalized";
+
     /// <summary>The solver's relative tolerance.</summary>
     public const double Tolerance = 1e-10;
 

@@ -10,8 +10,11 @@ namespace Basin.Metrics;
 /// on the model it is reported for, and a study can rank models by it. Opt-in (it optimises a posterior); refused with
 /// the reason for batch-norm models, whose statistics a data-free prior cannot supply.
 /// </summary>
-public sealed class OptimizedPacBayesBoundMetric() : Metric("bound.pacbayes_optimized", "PAC-Bayes risk certificate of the model's neighbourhood, optimised against the bound (data-free prior)", "Pérez-Ortiz et al. 2021; Dziugaite & Roy 2017", CostClass.Expensive)
+public sealed class OptimizedPacBayesBoundMetric() : Metric(MetricId, "PAC-Bayes risk certificate of the model's neighbourhood, optimised against the bound (data-free prior)", "Pérez-Ortiz et al. 2021; Dziugaite & Roy 2017", CostClass.Expensive)
 {
+    /// <summary>Its id, <c>bound.pacbayes_optimized</c>.</summary>
+    public const string MetricId = "bound.pacbayes_optimized";
+
     /// <summary>Weight draws of the Monte-Carlo estimate (each on 100 bound samples).</summary>
     public const int Draws = 2000;
 

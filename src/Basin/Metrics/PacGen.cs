@@ -10,8 +10,31 @@ namespace Basin.Metrics;
 /// is estimated with the same probes as at w, so their noise partly cancels). Ψ is averaged over
 /// <see cref="MeasureSettings.PacGenPerturbations"/> perturbations (3), whose spread gives its standard error.
 /// </summary>
-public sealed class PacGen() : Metric("pacgen", "seed 003 Ψ: Σ ln((|w|+κ)·max(√(h+ρ√m κ), 1/κ))", "seed 003 eq. 24", CostClass.Moderate)
+public sealed class PacGen() : Metric(MetricId, "seed 003 Ψ: Σ ln((|w|+κ)·max(√(h+ρ√m κ), 1/κ))", "seed 003 eq. 24", CostClass.Moderate)
 {
+    /// <summary>Its id, <c>pacgen</c>.</summary>
+    public const string MetricId = "pacgen";
+
+    /// <summary>The Hessian diagonal by its own Hutchinson probes at w, when pacGen's estimator differs from the shared one.</summary>
+    public static MetricInput DiagonalAtWeights { get; } = MetricInput.Products("pacGen diagonal at w", s => s.TraceProbes);
+
+    /// <summary>The Hutchinson diagonal at w + u for each of ρ's perturbations.</summary>
+    public static MetricInput PerturbedDiagonals { get; } = MetricInput.Products("pacGen diagonals at w + u", s => (long)s.PacGenPerturbationCount * s.TraceProbes);
+
+    /// <summary>The exact GGN diagonal at w and at each w + u: one per-sample gradient per sample and output factor.</summary>
+    public static MetricInput GgnDiagonals { get; } = new("pacGen GGN diagonals", (s, samples, factors) => (0, (1 + s.PacGenPerturbationCount) * samples * factors));
+
+    /// <summary>What the curvature diagonal h and ρ read (pacGen and Wang et al.'s bounds share them) under <paramref name="settings"/>.</summary>
+    public static IReadOnlyList<MetricInput> CurvatureInputs(MeasureSettings settings) => settings.PacGenDiagonal switch
+    {
+        DiagonalEstimator.Hutchinson => [settings.Diagonal == DiagonalEstimator.Hutchinson ? ProbeSummary.HessianInput : DiagonalAtWeights, PerturbedDiagonals],
+        DiagonalEstimator.Ggn => [GgnDiagonals],
+        _ => [],
+    };
+
+    /// <inheritdoc />
+    public override IReadOnlyList<MetricInput> Inputs(MeasureSettings settings) => CurvatureInputs(settings);
+
     /// <inheritdoc />
     public override MetricResult Compute(MetricContext context)
     {

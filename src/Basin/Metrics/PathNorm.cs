@@ -9,8 +9,11 @@ namespace Basin.Metrics;
 /// product of the squared layers: <c>h ← W² h + b²</c> from h = 1, in float64. Applies to <c>mlp:…:relu</c> and
 /// <c>softmax</c> models only (pooling, normalisation and other activations break the path decomposition).
 /// </summary>
-public sealed class PathNorm() : Metric("norm.path", "path norm f_{w²}(1) of a ReLU network", "Neyshabur et al. 2015; Jiang et al. 2020 §C", CostClass.Cheap)
+public sealed class PathNorm() : Metric(MetricId, "path norm f_{w²}(1) of a ReLU network", "Neyshabur et al. 2015; Jiang et al. 2020 §C", CostClass.Cheap)
 {
+    /// <summary>Its id, <c>norm.path</c>.</summary>
+    public const string MetricId = "norm.path";
+
     /// <inheritdoc />
     public override MetricRole Role => MetricRole.Baseline;
 

@@ -15,6 +15,12 @@ namespace Basin.Metrics;
 /// <param name="Diagonal">diag A.</param>
 public sealed record ProbeSummary(Estimate Trace, Estimate FrobeniusSquared, DiagonalEstimate Diagonal) : IDisposable
 {
+    /// <summary>The Hessian's probes (trace, Tr H², Hutchinson diagonal).</summary>
+    public static MetricInput HessianInput { get; } = MetricInput.Products("Hessian probes", s => s.TraceProbes);
+
+    /// <summary>The GGN's probes (trace, Tr G²).</summary>
+    public static MetricInput GgnInput { get; } = MetricInput.Products("GGN probes", s => s.TraceProbes);
+
     /// <summary>Probes <paramref name="op"/> <see cref="MeasureSettings.TraceProbes"/> times from <paramref name="seed"/>, charging <paramref name="ledger"/>.</summary>
     public static ProbeSummary Compute(ILinearOperator op, MeasureSettings settings, int seed, CostLedger ledger)
     {

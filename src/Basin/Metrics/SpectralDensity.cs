@@ -8,11 +8,20 @@ namespace Basin.Metrics;
 /// the largest Ritz value (the right edge of the density); the terms give the SLQ estimate of Tr H and the
 /// spectral mass on negative eigenvalues. The density itself is what <c>basin spectrum</c> plots.
 /// </summary>
-public sealed class SpectralDensity() : Metric("hessian.spectral_density", "Hessian eigenvalue density by SLQ (value: its right edge)", "seed 000 §4, seed 002 §3; Ghorbani et al. 2019", CostClass.Expensive)
+public sealed class SpectralDensity() : Metric(MetricId, "Hessian eigenvalue density by SLQ (value: its right edge)", "seed 000 §4, seed 002 §3; Ghorbani et al. 2019", CostClass.Expensive)
 {
+    /// <summary>Its id, <c>hessian.spectral_density</c>.</summary>
+    public const string MetricId = "hessian.spectral_density";
+
+    /// <summary>Its SLQ run on the Hessian.</summary>
+    public static MetricInput Slq { get; } = MetricInput.Products("Hessian SLQ", s => (long)s.SlqSteps * s.SlqStarts);
+
+    /// <inheritdoc />
+    public override IReadOnlyList<MetricInput> Inputs(MeasureSettings settings) => [Slq];
+
     /// <inheritdoc />
     /// <remarks>its value is the density's right edge, the top Ritz value.</remarks>
-    public override string? DerivedFrom => "hessian.top_eigenvalue";
+    public override string? DerivedFrom => TopEigenvalue.HessianId;
 
     /// <inheritdoc />
     public override MetricResult Compute(MetricContext context)

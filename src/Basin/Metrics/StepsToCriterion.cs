@@ -6,8 +6,11 @@ namespace Basin.Metrics;
 /// their study). From the training run's log; not applicable without a run or without a criterion. A run that hit its
 /// epoch cap short of the criterion reports its steps with the term <c>criterion_met</c> = 0.
 /// </summary>
-public sealed class StepsToCriterion() : Metric("baseline.steps_to_criterion", "optimisation steps until the training criterion held", "Jiang et al. 2020 §6 (baseline)", CostClass.Cheap)
+public sealed class StepsToCriterion() : Metric(MetricId, "optimisation steps until the training criterion held", "Jiang et al. 2020 §6 (baseline)", CostClass.Cheap)
 {
+    /// <summary>Its id, <c>baseline.steps_to_criterion</c>.</summary>
+    public const string MetricId = "baseline.steps_to_criterion";
+
     /// <inheritdoc />
     public override MetricRole Role => MetricRole.Baseline;
 

@@ -9,10 +9,25 @@ namespace Basin.Metrics;
 /// the Ritz residual ‖Hv − θv‖, which bounds the distance from θ to an eigenvalue of H; the residual and
 /// whether it converged are also terms.
 /// </summary>
-public sealed class TopEigenvalue(bool ggn) : Metric(ggn ? "ggn.top_eigenvalue" : "hessian.top_eigenvalue",
+public sealed class TopEigenvalue(bool ggn) : Metric(ggn ? GgnId : HessianId,
     ggn ? "largest eigenvalue of the generalized Gauss-Newton matrix" : "largest eigenvalue of the Hessian",
     "seed 002 §3 (Lanczos); Ghorbani et al. 2019", CostClass.Moderate)
 {
+    /// <summary>The Hessian's id, <c>hessian.top_eigenvalue</c>.</summary>
+    public const string HessianId = "hessian.top_eigenvalue";
+
+    /// <summary>The GGN's id, <c>ggn.top_eigenvalue</c>.</summary>
+    public const string GgnId = "ggn.top_eigenvalue";
+
+    /// <summary>The Lanczos run on the Hessian.</summary>
+    public static MetricInput HessianLanczos { get; } = MetricInput.Products("Hessian Lanczos", s => s.LanczosSteps);
+
+    /// <summary>The Lanczos run on the GGN.</summary>
+    public static MetricInput GgnLanczos { get; } = MetricInput.Products("GGN Lanczos", s => s.LanczosSteps);
+
+    /// <inheritdoc />
+    public override IReadOnlyList<MetricInput> Inputs(MeasureSettings settings) => [ggn ? GgnLanczos : HessianLanczos];
+
     /// <inheritdoc />
     public override MetricResult Compute(MetricContext context)
     {

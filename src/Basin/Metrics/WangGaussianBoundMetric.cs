@@ -6,8 +6,14 @@ namespace Basin.Metrics;
 /// <c>bound.wang_gaussian</c>: <see cref="WangBounds.Gaussian"/> (seed 003 Lemma 8) with τ = ‖w‖², the 0-1 training
 /// error, the configured Hessian diagonal and pacGen's ρ.
 /// </summary>
-public sealed class WangGaussianBoundMetric() : Metric("bound.wang_gaussian", "seed 003 Lemma 8 PAC-Bayes bound, truncated Gaussian perturbations", "seed 003 Lemma 8", CostClass.Moderate)
+public sealed class WangGaussianBoundMetric() : Metric(MetricId, "seed 003 Lemma 8 PAC-Bayes bound, truncated Gaussian perturbations", "seed 003 Lemma 8", CostClass.Moderate)
 {
+    /// <summary>Its id, <c>bound.wang_gaussian</c>.</summary>
+    public const string MetricId = "bound.wang_gaussian";
+
+    /// <inheritdoc />
+    public override IReadOnlyList<MetricInput> Inputs(MeasureSettings settings) => PacGen.CurvatureInputs(settings);
+
     /// <inheritdoc />
     public override MetricResult Compute(MetricContext context)
     {

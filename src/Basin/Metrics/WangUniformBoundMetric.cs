@@ -7,8 +7,14 @@ namespace Basin.Metrics;
 /// <c>bound.wang_uniform</c>: <see cref="WangBounds.Uniform"/> (seed 003 Lemma 6, Theorem 7) with the 0-1 training
 /// error as the loss in [0, 1], pacGen's curvature diagonal and ρ.
 /// </summary>
-public sealed class WangUniformBoundMetric() : Metric("bound.wang_uniform", "seed 003 Theorem 7 PAC-Bayes bound, uniform perturbations", "seed 003 Lemma 6, Theorem 7", CostClass.Moderate)
+public sealed class WangUniformBoundMetric() : Metric(MetricId, "seed 003 Theorem 7 PAC-Bayes bound, uniform perturbations", "seed 003 Lemma 6, Theorem 7", CostClass.Moderate)
 {
+    /// <summary>Its id, <c>bound.wang_uniform</c>.</summary>
+    public const string MetricId = "bound.wang_uniform";
+
+    /// <inheritdoc />
+    public override IReadOnlyList<MetricInput> Inputs(MeasureSettings settings) => PacGen.CurvatureInputs(settings);
+
     /// <inheritdoc />
     public override MetricResult Compute(MetricContext context)
     {

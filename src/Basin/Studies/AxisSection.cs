@@ -17,7 +17,7 @@ public sealed class AxisSection : IReportSection
     {
         string axis = input.Spec.Name;
         var results = input.Results;
-        if (results.Count < 3 || axis == "loss-to-zero") return;
+        if (results.Count < 3) return;
         var values = new List<double>();
         foreach (var r in results)
         {

@@ -1,10 +1,11 @@
 using System.Globalization;
 using System.Text;
+using Basin.Metrics;
 
 namespace Basin.Studies;
 
 /// <summary>
-/// On the <c>loss-to-zero</c> axis, the curvature against the training loss rather than the gap (seed 002 Theorem 1:
+/// On the <c>loss-to-zero</c> axis (its report's section, <see cref="Axes.LossToZeroAxis"/>), the curvature against the training loss rather than the gap (seed 002 Theorem 1:
 /// for unregularised training of a ReLU network, λ₁ and Tr H go to 0 as the loss does). Kendall τ between each
 /// curvature metric and the training loss over the models, with its permutation p-value (Ranking); τ &gt; 0 says the
 /// metric falls as the loss falls. Then the mean over seeds at each grid point.
@@ -12,13 +13,13 @@ namespace Basin.Studies;
 public sealed class LossToZeroSection : IReportSection
 {
     /// <summary>The curvature metrics the theorem speaks of, and the sharpness peers.</summary>
-    public static readonly string[] Metrics = ["hessian.top_eigenvalue", "hessian.trace", "hessian.frobenius_sq", "ggn.top_eigenvalue", "ggn.trace", "sharpness.keskar"];
+    public static readonly string[] Metrics = [TopEigenvalue.HessianId, HessianTrace.MetricId, HessianFrobeniusSquared.MetricId, TopEigenvalue.GgnId, GgnTrace.MetricId, KeskarSharpness.MetricId];
 
     /// <inheritdoc />
     public void Write(StringBuilder md, ReportInput input)
     {
-        const string axis = "loss-to-zero";
-        if (input.Spec.Name != axis || input.Results.Count < 3) return;
+        string axis = input.Spec.Name;
+        if (input.Results.Count < 3) return;
         var results = input.Results;
         var loss = results.Select(r => r.TrainLoss).ToList();
         md.AppendLine("## Curvature against the training loss (seed 002 Theorem 1)");

@@ -15,15 +15,8 @@ public sealed class MethodEffectsSection : IReportSection
     /// <summary>The label of the baseline point.</summary>
     public const string Baseline = "plain";
 
-    /// <summary>The metrics a method sets out to lower: the trace penalty its trace, R_α the Fisher trace (and γ̂, seed 001 Table 2), Perturbed OPT seed 003's Ψ, SAM/ASAM sharpness.</summary>
-    public static IReadOnlyList<string> OwnMetrics(TrainConfig config) => config.RegularizerSettings switch
-    {
-        { Name: "trace" } s => s.Word("curvature") == "hessian" ? ["hessian.trace", "ggn.trace"] : ["ggn.trace", "hessian.trace"],
-        { Name: "fisher" } => ["fisher.trace", "fisher.logdet_subsampled"],
-        { Name: "perturbed" } => ["pacgen"],
-        { Name: "sam" or "asam" } => ["sharpness.keskar", "hessian.top_eigenvalue"],
-        _ => [],
-    };
+    /// <summary>The metrics the config's step method sets out to lower, as it declares them (<see cref="StepMethodInfo.Lowers"/>).</summary>
+    public static IReadOnlyList<string> OwnMetrics(TrainConfig config) => config.RegularizerSettings.Method.Lowers(config.RegularizerSettings);
 
     /// <inheritdoc />
     public void Write(StringBuilder md, ReportInput input)

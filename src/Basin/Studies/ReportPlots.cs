@@ -1,5 +1,6 @@
 using System.Globalization;
 using Basin.Estimators;
+using Basin.Metrics;
 using Basin.Studies.Plotting;
 using Basin.Training;
 
@@ -49,7 +50,7 @@ public static class ReportPlots
         foreach (var r in new[] { results[0], results[^1] }.Where(r => r.Landscape is not null))
         {
             var l = r.Landscape!;
-            string sharp = string.Join(", ", r.Metrics.Where(m => m.Id is "hessian.top_eigenvalue" or "sharpness.normalized").Select(m => $"{m.Id} {m.Value.ToString("G3", CultureInfo.InvariantCulture)}"));
+            string sharp = string.Join(", ", r.Metrics.Where(m => m.Id is TopEigenvalue.HessianId or NormalizedSharpness.MetricId).Select(m => $"{m.Id} {m.Value.ToString("G3", CultureInfo.InvariantCulture)}"));
             new HeatmapPlot($"training loss around {r.Name}" + (sharp.Length > 0 ? $" ({sharp})" : ""), "direction 1", "direction 2", l.X, l.Y, l.Grid(), logScale: true) { Marker = (l.Center[0], l.Center[1]) }
                 .Save(Path.Combine(folder, "landscape-" + r.Name));
         }

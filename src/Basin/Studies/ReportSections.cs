@@ -31,7 +31,7 @@ public sealed class HeaderSection : IReportSection
             md.AppendLine($"Not finished: {string.Join(", ", spec.Models.Select(m => m.Name).Except(results.Select(r => r.Name)))}.");
         if (StudyRanking.Unranked(results) is { Count: > 0 } unranked)
             md.AppendLine($"Not ranked: {string.Join("; ", unranked.Select(u => $"{u.Metric} ({u.Why})"))}.");
-        if (StudyAxes.Names.TryGetValue(spec.Name, out var what)) md.AppendLine($"Axis: {what}.");
+        if (StudyAxes.Find(spec.Name) is { Listed: true } axis) md.AppendLine($"Axis: {axis.Description}.");
         // Provenance, from the saved results themselves (results saved before 2026-12-01 do not carry it).
         if (results.Any(r => r.Code is not null))
         {

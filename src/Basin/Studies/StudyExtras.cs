@@ -14,7 +14,7 @@ public sealed record MeasuredModel(StudyModel Model, MetricContext Context, Data
 
 /// <summary>
 /// One step a study runs on each model after measuring it, adding to its result: the axis of the study
-/// decides which (<see cref="StudyAxes.Extras"/>), so a new axis or a new per-model analysis plugs in here
+/// decides which (<see cref="IStudyAxis.Extras"/>), so a new axis or a new per-model analysis plugs in here
 /// without touching the runner.
 /// </summary>
 public interface IModelExtra

@@ -2,21 +2,27 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Basin.IO;
+using Basin.Metrics;
 
 namespace Basin.Studies;
 
 /// <summary>
-/// A study's report, rebuilt from its saved results alone: <c>report.md</c> (its <see cref="Sections"/> in
+/// A study's report, rebuilt from its saved results alone: <c>report.md</c> (its axis's sections, <see cref="StudyAxes.Sections"/>, in
 /// order), <c>results.csv</c>, <c>results.json</c>, and plots as PNG and SVG under <c>plots/</c>
 /// (<see cref="ReportPlots"/>). The same results always give the same files.
 /// </summary>
 public static class StudyReport
 {
-    /// <summary>The sections of <c>report.md</c>, in order.</summary>
-    public static IReadOnlyList<IReportSection> Sections { get; } =
-        [new HeaderSection(), new ModelsSection(), new MetricsSection(), new TuningSection(), new MethodEffectsSection(), new LossToZeroSection(), new AxisSection(), new RankingSection(), new TrustSection(), new InferenceSection(), new SubsamplingSection(), new SettingsSection()];
+    /// <summary>
+    /// The sections every study's <c>report.md</c> has, in order — header, models, metrics, what the axis does, ranking, trust
+    /// table, inference, settings — with an axis's own sections <paramref name="early"/> (after the metrics) and
+    /// <paramref name="late"/> (before the settings); <paramref name="axisSection"/> false leaves out what the axis does.
+    /// </summary>
+    public static IReadOnlyList<IReportSection> Standard(IReadOnlyList<IReportSection>? early = null, IReadOnlyList<IReportSection>? late = null, bool axisSection = true) =>
+        [new HeaderSection(), new ModelsSection(), new MetricsSection(), .. early ?? [], .. axisSection ? [new AxisSection()] : Array.Empty<IReportSection>(),
+            new RankingSection(), new TrustSection(), new InferenceSection(), .. late ?? [], new SettingsSection()];
 
-    /// <summary>Writes the report files into <paramref name="folder"/> and returns the ranking.</summary>
+    /// <summary>Writes the report files into <paramref name="folder"/>, with the sections of the study's axis (<see cref="StudyAxes.Sections"/>), and returns the ranking.</summary>
     public static List<MetricRanking> Write(StudySpec spec, IReadOnlyList<ModelResult> results, string folder)
     {
         if (results.Count < 2) throw new InvalidOperationException($"a report needs at least two finished models, the study has {results.Count}");
@@ -25,7 +31,7 @@ public static class StudyReport
         AtomicFile.WriteAllText(Path.Combine(folder, "results.json"), JsonSerializer.Serialize(new { spec.Name, spec.Preset, models = results, rankings }, StudySpec.Options));
         var md = new StringBuilder();
         var input = new ReportInput(spec, results, rankings);
-        foreach (var section in Sections) section.Write(md, input);
+        foreach (var section in StudyAxes.Sections(spec.Name)) section.Write(md, input);
         AtomicFile.WriteAllText(Path.Combine(folder, "report.md"), md.ToString());
         ReportPlots.Write(results, rankings, Path.Combine(folder, "plots"));
         return rankings;
@@ -47,7 +53,7 @@ public static class StudyReport
         var line = new StringBuilder($"reading: at p < 0.05, {like.Count} of {independent.Count} metrics{derived} order the {results.Count} models like their error gap and {reverse} in reverse");
         if (like.Count > 0)
             line.Append($" (strongest: {like[0].Metric}, τ = {Signed(like[0].TauError.Value)}, p {PRelation(like[0].TauError.PValue)})");
-        if (rankings.FirstOrDefault(r => r.Metric == "hessian.top_eigenvalue") is { } top)
+        if (rankings.FirstOrDefault(r => r.Metric == TopEigenvalue.HessianId) is { } top)
             line.Append($"; λ₁: τ = {Signed(top.TauError.Value)}, p {PRelation(top.TauError.PValue)}");
         int capped = results.Count(r => r.HitCap);
         if (capped > 0) line.Append($"; {capped} model(s) stopped at the epoch cap short of the criterion");

@@ -15,7 +15,7 @@ public sealed class StudyModelException(string message, Exception inner) : Argum
 /// finished one), measures its metrics on its training samples, and saves one <c>result.json</c> per
 /// model, atomically. A study killed at any point resumes with no model trained twice and none lost.
 /// Each model goes through stages — train (resuming from its checkpoint), measure (the registry's metrics),
-/// then the extras its axis asks for (<see cref="StudyAxes.Extras"/>) — and the report is built from the
+/// then the extras its axis asks for (<see cref="IStudyAxis.Extras"/>) — and the report is built from the
 /// saved results alone (<see cref="StudyReport"/>).
 /// </summary>
 public static class StudyRunner
@@ -89,7 +89,7 @@ public static class StudyRunner
     /// <exception cref="StudyModelException">A model cannot be built for its data, or its subset is larger than the training set.</exception>
     private static void CheckModels(StudySpec spec, string folder, Dictionary<string, DataSplit> data)
     {
-        bool fisher = MetricRegistry.Select(spec.Metrics).Any(FisherSubsets.NeededBy);
+        var metrics = MetricRegistry.Select(spec.Metrics);
         foreach (var model in spec.Models.Where(m => !File.Exists(Path.Combine(folder, "models", m.Name, "result.json"))))
         {
             if (!data.TryGetValue(model.Config.Data, out var split)) data[model.Config.Data] = split = DataCatalog.Load(model.Config.Data);
@@ -101,8 +101,7 @@ public static class StudyRunner
                 if (model.Config.TrainPool + model.Config.Validation > split.Train.Count)
                     throw new ArgumentException($"a training pool of {model.Config.TrainPool}{(model.Config.Validation > 0 ? $" and a validation split of {model.Config.Validation}" : "")} is more than the {split.Train.Count} training samples");
                 int measured = Math.Min(spec.MeasureSamples, model.Config.TrainSubset > 0 ? model.Config.TrainSubset + model.Config.Confusion : split.Train.Count);
-                if (fisher && measured < spec.Measure.FisherSubsetSize)
-                    throw new ArgumentException($"the Fisher metrics draw subsets of N′ = {spec.Measure.FisherSubsetSize} samples but only {measured} would be measured");
+                if (new MeasurementPlan(metrics, spec.Measure, measured, 1).Refusal is { } refusal) throw new ArgumentException(refusal);
             }
             catch (Exception e) when (e is FormatException or ArgumentException)
             {

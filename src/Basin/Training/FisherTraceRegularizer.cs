@@ -1,4 +1,5 @@
 using Basin.Models;
+using Basin.Metrics;
 using Basin.Operators;
 using static TorchSharp.torch;
 
@@ -20,6 +21,13 @@ namespace Basin.Training;
 /// </remarks>
 internal sealed class FisherTraceRegularizer(RegularizerSettings settings) : StepMethod(settings)
 {
+    /// <summary>Its declaration: it lowers the Fisher trace, and seed 001 Table 2 reads γ̂ too.</summary>
+    public static StepMethodInfo Info { get; } = new("fisher", "Fisher-trace regulariser R_α (seed 001 §6, Algorithm 1)",
+        [new("alpha", 1e-4, 0, 1), new("beta", 50, 0, 1e4), new("m", 8, 1, 1024, Whole: true), new("clip", 5, 0, 1e6)], s => new FisherTraceRegularizer(s))
+    {
+        Lowers = _ => [FisherTrace.MetricId, FisherLogDetSubsampled.MetricId],
+    };
+
     private readonly double alpha = settings.Number("alpha");
     private readonly double beta = settings.Number("beta");
     private readonly int m = (int)settings.Number("m");

@@ -1,3 +1,4 @@
+using Basin.Metrics;
 using Basin.Operators;
 using static TorchSharp.torch;
 
@@ -21,6 +22,13 @@ namespace Basin.Training;
 internal sealed class PerturbedOptimization(RegularizerSettings settings) : StepMethod(settings)
 {
     private static readonly string[] Names = ["h", "h_previous", "w_previous", "g_previous"];
+    /// <summary>Its declaration: it lowers seed 003's Ψ.</summary>
+    public static StepMethodInfo Info { get; } = new("perturbed", "perturbed optimisation around any optimiser (seed 003 §8, Algorithm 1)",
+        [new("eta", 100, 0, 1e9), new("gamma", 0.1, 0, 1e3), new("beta1", 0.999, 0, 0.999999), new("beta2", 0.1, 0, 1e6), new("eps", 1e-5, 0, 1)], s => new PerturbedOptimization(s))
+    {
+        Lowers = _ => [PacGen.MetricId],
+    };
+
     private readonly double eta = settings.Number("eta"), gamma = settings.Number("gamma"), beta1 = settings.Number("beta1"),
         beta2 = settings.Number("beta2"), eps = settings.Number("eps");
     private readonly Dictionary<string, Tensor> state = new(StringComparer.Ordinal);

@@ -1,3 +1,4 @@
+using Basin.Metrics;
 using Basin.Operators;
 using static TorchSharp.torch;
 
@@ -18,9 +19,21 @@ namespace Basin.Training;
 /// </remarks>
 internal sealed class SharpnessAwareStep(RegularizerSettings settings) : StepMethod(settings)
 {
+    /// <summary>SAM's declaration: it lowers the worst loss in a ball, which Keskar's sharpness and λ₁ measure.</summary>
+    public static StepMethodInfo Sam { get; } = new("sam", "sharpness-aware minimisation (Foret et al. 2021)", [new("rho", 0.05, 0, 100)], s => new SharpnessAwareStep(s))
+    {
+        Lowers = _ => [KeskarSharpness.MetricId, TopEigenvalue.HessianId],
+    };
+
+    /// <summary>ASAM's declaration.</summary>
+    public static StepMethodInfo Asam { get; } = new("asam", "adaptive SAM, ascent scaled by |w| + η (Kwon et al. 2021)", [new("rho", 0.5, 0, 100), new("eta", 0.01, 0, 10)], s => new SharpnessAwareStep(s))
+    {
+        Lowers = _ => [KeskarSharpness.MetricId, TopEigenvalue.HessianId],
+    };
+
     private readonly double rho = settings.Number("rho");
-    private readonly bool adaptive = settings.Name == "asam";
-    private readonly double eta = settings.Name == "asam" ? settings.Number("eta") : 0;
+    private readonly bool adaptive = settings.Name == Asam.Name;
+    private readonly double eta = settings.Name == Asam.Name ? settings.Number("eta") : 0;
 
     public override (double Loss, Tensor[] Gradient) Gradient(TrainingStep step)
     {

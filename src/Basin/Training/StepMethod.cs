@@ -114,16 +114,8 @@ public abstract class StepMethod : IDisposable
         if (tensors.Count > 0) throw new InvalidDataException($"regularizer {Settings.Name} keeps no state, but the checkpoint holds '{tensors.Keys.First()}'");
     }
 
-    /// <summary>The method that <paramref name="settings"/> name.</summary>
-    public static StepMethod Create(RegularizerSettings settings) => settings.Name switch
-    {
-        "none" => new PlainStep(settings),
-        "trace" => new TracePenalty(settings),
-        "fisher" => new FisherTraceRegularizer(settings),
-        "perturbed" => new PerturbedOptimization(settings),
-        "sam" or "asam" => new SharpnessAwareStep(settings),
-        _ => throw new ArgumentException($"unknown regularizer '{settings.Name}'"),
-    };
+    /// <summary>The method that <paramref name="settings"/> name, built by its declaration in <see cref="StepMethodRegistry"/>.</summary>
+    public static StepMethod Create(RegularizerSettings settings) => settings.Method.Create(settings);
 
     /// <summary>The gradient of a scalar in the parameters (zeros for a parameter it does not use): the operators' own.</summary>
     protected static Tensor[] Grad(Tensor loss, IReadOnlyList<Tensor> parameters, bool createGraph = false) =>
@@ -145,15 +137,5 @@ public abstract class StepMethod : IDisposable
     /// <summary>Frees long-lived state.</summary>
     protected virtual void Release()
     {
-    }
-}
-
-/// <summary>Plain training: the gradient of the mini-batch loss.</summary>
-internal sealed class PlainStep(RegularizerSettings settings) : StepMethod(settings)
-{
-    public override (double Loss, Tensor[] Gradient) Gradient(TrainingStep step)
-    {
-        var loss = step.Loss();
-        return (loss.to(ScalarType.Float64).item<double>(), Grad(loss, step.Parameters));
     }
 }

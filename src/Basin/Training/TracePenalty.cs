@@ -1,3 +1,4 @@
+using Basin.Metrics;
 using Basin.Operators;
 using static TorchSharp.torch;
 
@@ -18,6 +19,13 @@ namespace Basin.Training;
 /// </remarks>
 internal sealed class TracePenalty(RegularizerSettings settings) : StepMethod(settings)
 {
+    /// <summary>Its declaration: it lowers the trace of its curvature, and so the other trace too.</summary>
+    public static StepMethodInfo Info { get; } = new("trace", "η Tr C_B(w) penalty, one Rademacher probe per step (seed 000 §6)",
+        [new("eta", 3e-4, 0, 1), new("curvature", Words: ["ggn", "hessian"])], s => new TracePenalty(s))
+    {
+        Lowers = s => s.Word("curvature") == "hessian" ? [HessianTrace.MetricId, GgnTrace.MetricId] : [GgnTrace.MetricId, HessianTrace.MetricId],
+    };
+
     private readonly double eta = settings.Number("eta");
     private readonly bool hessian = settings.Word("curvature") == "hessian";
 

@@ -108,7 +108,8 @@ public class MetricContextTests
         {
             var settings = new MeasureSettings { TraceProbes = 8, LanczosSteps = 10, SlqSteps = 5, SlqStarts = 2, FisherSubsets = 3, FisherSubsetSize = 10, LaplaceBatch = 10, LaplaceProbes = 4 };
             var metrics = MetricRegistry.Select("all");
-            var (products, perSample) = MeasureCost.Of(metrics, settings, data.Count, 3);
+            var plan = new MeasurementPlan(metrics, settings, data.Count, 3);
+            var (products, perSample) = (plan.Products, plan.PerSampleGradients);
             // Hessian and GGN probes, Laplace probes, five Lanczos/SLQ runs of 10; pacGen's GGN diagonal: 30 samples × 3 factors, at w
             // and at w + u for each of ρ's 3 perturbations.
             Assert.Equal(8 + 8 + 4 + 10 + 10 + 10 + 10 + 10, products);

@@ -1,3 +1,4 @@
+using Basin.Studies.Axes;
 using System.Text;
 using Basin.Data;
 using Basin.Metrics;
@@ -107,12 +108,12 @@ public class RegularizerStudyTests
         Assert.All(study.Models.Concat(tuning.Models), m => Assert.Equal(basis, m.Config with { Seed = 0, Regularizer = null }));
         Assert.Equal((5000, 50_000, 5000, "train-loss<=0.05", "constant"), (basis.TrainSubset, basis.TrainPool, basis.Validation, basis.Until, basis.Schedule));
         // Each tuned strength is one of its grid's, and every grid holds 3 settings of its own method.
-        foreach (var (method, setting) in StudyAxes.TunedStrengths)
+        foreach (var (method, setting) in RegularizersAxis.TunedStrengths)
         {
-            Assert.Contains(setting, StudyAxes.TuningGrid[method]);
-            Assert.Equal(3, StudyAxes.TuningGrid[method].Length);
-            Assert.All(StudyAxes.TuningGrid[method], s => Assert.Equal(method, RegularizerSettings.Parse(s).Name));
+            Assert.Contains(setting, RegularizersTuningAxis.TuningGrid[method]);
+            Assert.Equal(3, RegularizersTuningAxis.TuningGrid[method].Length);
+            Assert.All(RegularizersTuningAxis.TuningGrid[method], s => Assert.Equal(method, RegularizerSettings.Parse(s).Name));
         }
-        Assert.Equal(StudyAxes.TunedStrengths.Values.Order(), study.Models.Where(m => m.Config.Regularizer is not null).Select(m => m.Config.Regularizer!).Distinct().Order());
+        Assert.Equal(RegularizersAxis.TunedStrengths.Values.Order(), study.Models.Where(m => m.Config.Regularizer is not null).Select(m => m.Config.Regularizer!).Distinct().Order());
     }
 }

@@ -1,3 +1,4 @@
+using Basin.Studies.Axes;
 using Basin.Data;
 using Basin.Metrics;
 using Basin.Operators;
@@ -120,9 +121,9 @@ public class StudyTests
         var reg = StudyAxes.Build("regularizers", "standard", "fashion-mnist", "mlp:784-256-256-10", StudyAxes.DefaultSeeds("regularizers", "standard"));
         Assert.Equal(48, reg.Models.Count);
         Assert.Equal(["plain", "trace", "fisher", "perturbed", "sam", "asam"], reg.Models.Select(m => m.Coordinates["regularizers"]).Distinct());
-        Assert.All(reg.Models, m => Assert.Equal(m.Coordinates["regularizers"] == "plain" ? null : StudyAxes.TunedStrengths[m.Coordinates["regularizers"]], m.Config.Regularizer));
+        Assert.All(reg.Models, m => Assert.Equal(m.Coordinates["regularizers"] == "plain" ? null : RegularizersAxis.TunedStrengths[m.Coordinates["regularizers"]], m.Config.Regularizer));
         Assert.All(reg.Models, m => Assert.Equal(reg.Models[0].Config with { Seed = m.Config.Seed, Regularizer = m.Config.Regularizer }, m.Config));
-        Assert.Equal(StudyAxes.RegularizerMetrics, reg.Metrics);
+        Assert.Equal("ggn.trace,hessian.trace,fisher.trace,fisher.logdet_subsampled,pacgen,sharpness.keskar,hessian.top_eigenvalue,baseline.train_loss,baseline.steps_to_criterion", reg.Metrics);
         var optimizers = StudyAxes.Build("optimizer", "quick", "fashion-mnist", "mlp:784-256-256-10", 1);
         Assert.Equal(7, optimizers.Models.Single(m => m.Coordinates["optimizer"] == "adam+averaging").Config.SwaStart);
         // Standard batch-size, learning-rate and augmentation points compare fitted models: one criterion, a cap, a

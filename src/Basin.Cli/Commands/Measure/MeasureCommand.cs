@@ -90,35 +90,29 @@ public sealed class MeasureCommand : ICommand
         var metricContext = new MetricContext(model, measured, settings, loaded?.Run.Record());
         try
         {
-            if (metrics.Any(FisherSubsets.NeededBy) && measured.Count < settings.FisherSubsetSize)
-                throw new UsageException($"the Fisher metrics draw subsets of N′ = {settings.FisherSubsetSize} samples but only {measured.Count} are measured: raise --samples or leave those metrics out");
+            var plan = MeasurementPlan.For(metrics, settings, measured.Count, model);
+            if (plan.Refusal is { } refusal) throw new UsageException(refusal);
             context.Error.WriteLine($"measuring {metrics.Count} metrics of {model.Spec} (P = {metricContext.P:N0}) on {measured.Count} samples of {train.Name}");
-            if (metrics.Any(FisherSubsets.NeededBy)) FisherMemory.Check(context.Error, model, metricContext, settings);
+            if (plan.ReadsFisherSubsets) FisherMemory.Check(context.Error, model, metricContext, settings);
             // Cost preview: count the products, time one, and say what the curvature part will take; scale to --budget.
-            int factors = model.Loss == Basin.Models.LossKind.Exponential ? 1 : (int)model.Outputs;
-            var (products, perSample) = MeasureCost.Of(metrics, settings, measured.Count, factors);
-            if (products > 0)
+            if (plan.Products > 0)
             {
                 double each = CostPreview.SecondsPerProduct(metricContext.Hessian);
-                context.Error.WriteLine($"cost: about {products} curvature products at {each:F2} s each → {ProgressBar.Format(products * each)}" + (perSample > 0 ? $", plus {perSample:N0} per-sample gradients" : "") + " (other passes not counted)");
-                if (budget is { } seconds && products * each > seconds && folder is null)
+                context.Error.WriteLine($"cost: about {plan.Products} curvature products at {each:F2} s each → {ProgressBar.Format(plan.Products * each)}" + (plan.PerSampleGradients > 0 ? $", plus {plan.PerSampleGradients:N0} per-sample gradients" : "") + " (other passes not counted)");
+                if (budget is { } seconds && folder is null && plan.Within(seconds, each) is var fitted && fitted != plan)
                 {
-                    // Fewer products first (down to the floors of MeasureSettings.Scaled), then fewer samples: a product's cost is linear in them.
-                    settings = settings.Scaled(seconds / (products * each));
-                    products = MeasureCost.Of(metrics, settings, measured.Count, factors).Products;
-                    int fewer = (int)Math.Min(measured.Count, measured.Count * seconds / (products * each));
-                    int floor = Math.Min(measured.Count, Math.Max(256, metrics.Any(FisherSubsets.NeededBy) ? settings.FisherSubsetSize : 0));
+                    settings = fitted.Settings;
                     metricContext.Dispose();
                     int before = measured.Count;
-                    if (fewer < measured.Count)
+                    if (fitted.Samples < measured.Count)
                     {
                         measured.Dispose();
-                        indices = train.SampleIndices(Math.Max(fewer, floor), settings.Seed);
+                        indices = train.SampleIndices(fitted.Samples, settings.Seed);
                         measured = train.Rows(indices);
                     }
                     metricContext = new MetricContext(model, measured, settings, loaded?.Run.Record());
                     context.Error.WriteLine($"scaled to fit --budget {seconds:G4} s: {measured.Count} samples, probes {settings.TraceProbes}, Lanczos {settings.LanczosSteps}, "
-                        + $"SLQ {settings.SlqStarts}×{settings.SlqSteps}, Laplace probes {settings.LaplaceProbes} → {products} products, about {ProgressBar.Format(products * each * measured.Count / before)} "
+                        + $"SLQ {settings.SlqStarts}×{settings.SlqSteps}, Laplace probes {settings.LaplaceProbes} → {fitted.Products} products, about {ProgressBar.Format(fitted.Products * each * measured.Count / before)} "
                         + "(the standard errors below are those of the smaller run)");
                 }
             }

@@ -31,7 +31,9 @@ public sealed class TrainCommand : ICommand
         ("momentum", false, "SGD momentum (default 0.9)"),
         ("nesterov", true, "Nesterov momentum"),
         ("schedule", false, "constant, cosine, linear[:r] (seed 002 eq. 14) or step:E1,E2[:factor] (default constant)"),
-        ("regularizer", false, "step method NAME[:key=value,…]: trace[:eta,curvature=ggn|hessian] (seed 000), fisher[:alpha,beta,m,clip] (seed 001), perturbed[:eta,gamma,beta1,beta2,eps] (seed 003), sam[:rho], asam[:rho,eta] (default none)"),
+        ("regularizer", false, "step method NAME[:key=value,…]: " + string.Join(", ", StepMethodRegistry.Regularizers.Select(m => m.Name + (m.Keys.Count == 0 ? "" : $"[:{string.Join(",", m.Keys.Select(k => k.Words is null ? k.Name : $"{k.Name}={string.Join("|", k.Words)}"))}]")))
+            + $" (default {StepMethodRegistry.Plain.Name}; each key's default and range: basin train --list-regularizers)"),
+        ("list-regularizers", true, "list the step methods with their papers, keys, defaults and ranges, and exit"),
         ("swa-start", false, "average the weights of every epoch from this one on and finish on the average, batch norm recomputed (SWA; default off)"),
         ("swa-lr", false, "with --swa-start: the constant learning rate of the averaged epochs, replacing the schedule there (SWALR; seed 002 eq. 15 uses 2 × --lr; default: keep the schedule)"),
         ("clip", false, "clip the global gradient norm to this value (default off)"),
@@ -49,12 +51,20 @@ public sealed class TrainCommand : ICommand
         .Complete("schedule", ["constant", "cosine", "linear", "step:"])
         .Complete("augment", ["none", "flip", "crop4", "crop4+flip"])
         .Complete("label-noise", ["uniform", "other"])
-        .Complete("regularizer", ["trace", "fisher", "perturbed", "sam", "asam"])
+        .Complete("regularizer", StepMethodRegistry.Regularizers.Select(m => m.Name))
         .Complete("data", ["fashion-mnist", "mnist", "gaussians3", "mixture:d="]);
 
     /// <inheritdoc />
     public int Run(Arguments args, CliContext context)
     {
+        if (args.Has("list-regularizers"))
+        {
+            foreach (var m in StepMethodRegistry.All)
+                context.Out.WriteLine($"{m.Name,-10} {Papers.Cite(m.Summary)}" + string.Concat(m.Keys.Select(k => $"\n           {k.Name}: " + (k.Words is null
+                    ? $"{k.DefaultText} in [{k.Min.ToString(CultureInfo.InvariantCulture)}, {k.Max.ToString(CultureInfo.InvariantCulture)}]{(k.Whole ? ", whole" : "")}"
+                    : string.Join(" | ", k.Words) + $" (default {k.DefaultText})"))));
+            return 0;
+        }
         string? outDir = args.String("out");
         bool resume = args.Has("resume");
         TrainConfig? config = null;
@@ -125,7 +135,7 @@ public sealed class TrainCommand : ICommand
         Seed = args.Int("seed", 0, 0),
         Schedule = args.String("schedule", "constant"),
         ClipNorm = args.Double("clip", 0, 0),
-        Regularizer = args.String("regularizer") is { } r && r != "none" ? r : null,
+        Regularizer = args.String("regularizer") is { } r && r != StepMethodRegistry.Plain.Name ? r : null,
         SwaStart = args.Int("swa-start", 0, 0, 100_000),
         SwaLearningRate = args.Double("swa-lr", 0, 0, 1e6),
         LabelSmoothing = args.Double("label-smoothing", 0, 0, 0.999),
