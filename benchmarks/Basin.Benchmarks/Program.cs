@@ -28,7 +28,7 @@ if (args.Length >= 2 && args[0] == "--precision")
 if (args.Length >= 1 && args[0] == "--perturbed")
 {
     // … -- --perturbed [REGULARIZER] [EPOCHS]: per epoch, the share of weights whose perturbed-OPT σ the curvature sets.
-    PerturbedRegime.Run(args.Length > 1 ? args[1] : "perturbed", args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 20);
+    PerturbedRegime.Run(args.Length > 1 ? args[1] : PerturbedOptimization.Info.Name, args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 20);
     return;
 }
 if (args.Length >= 1 && args[0] == "--steps")

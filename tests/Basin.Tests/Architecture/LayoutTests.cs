@@ -12,6 +12,8 @@ public class LayoutTests
 {
     private const int MaxLines = 250;
 
+    internal static string RootFolder() => Root();
+
     private static string Root()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
