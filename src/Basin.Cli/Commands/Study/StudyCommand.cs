@@ -16,13 +16,21 @@ public sealed class StudyCommand : ICommand
     /// <inheritdoc />
     public string Summary => "train a population along an axis, measure every metric, rank them against the real gap, report";
 
+    /// <summary>"; on AXIS K (quick K′), seeds F…": an axis's own seeds where they differ from the presets'.</summary>
+    private static string SeedsText(IStudyAxis axis)
+    {
+        int quick = axis.DefaultSeeds("quick"), standard = axis.DefaultSeeds("standard");
+        if (quick == 1 && standard == 2 && axis.FirstSeed == 0) return "";
+        return $"; on {axis.Name} {standard}" + (quick != standard ? $", {quick} in its quick preset" : "") + (axis.FirstSeed > 0 ? $", seeds {axis.FirstSeed} and up" : "");
+    }
+
     /// <inheritdoc />
     public Arguments Options() => new Arguments(Name, new (string, bool, string)[]
     {
         ("preset", false, "quick (minutes), standard or paper (default quick)"),
         ("data", false, "data set (default fashion-mnist)"),
         ("model", false, "model spec (default mlp:784-256-256-10)"),
-        ("seeds", false, "models per grid point, seeds 0…K−1 (default: 1 in quick presets, 2 in standard and paper; on the regularizers axis 8, 2 in its quick preset; on regularizers-tuning 2, seeds 100 and 101)"),
+        ("seeds", false, "models per grid point, seeds 0…K−1 (default: 1 in quick presets, 2 in standard and paper" + string.Concat(StudyAxes.All.Where(a => a.Listed).Select(SeedsText)) + ")"),
         ("until", false, "train every model until train-loss<=X or train-error<=X (the preset's epochs become the cap; the report flags models that hit it)"),
         MetricIds.Declaration,
         ("spec", false, "a study spec JSON file (a grid over several axes) instead of AXIS"),
