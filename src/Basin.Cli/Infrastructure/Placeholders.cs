@@ -8,7 +8,7 @@ internal static class Placeholders
         ["N"] = ["samples", "probes", "lanczos-steps", "slq-steps", "slq-starts", "epochs", "batch-size", "top", "points", "seeds", "subset", "fisher-subsets", "laplace-probes", "mc-draws", "swa-start", "threads", "slurm-cpus", "slurm-gpus", "task", "output"],
         ["INT"] = ["seed"],
         ["GB"] = ["max-memory"],
-        ["X"] = ["lr", "wd", "momentum", "clip", "label-smoothing", "random-labels", "radius", "swa-lr", "delta", "prior-sigma", "prior-split"],
+        ["X"] = ["rtol", "lr", "wd", "momentum", "clip", "label-smoothing", "random-labels", "radius", "swa-lr", "delta", "prior-sigma", "prior-split"],
         ["SECONDS"] = ["budget"],
         ["DIR"] = ["out", "checkpoint", "libtorch"],
         ["FILE"] = ["weights", "spec", "indices"],

@@ -14,7 +14,11 @@ internal static class SharedOptions
         ("slq-steps", false, "Lanczos steps per stochastic Lanczos quadrature start (default 100, as seed 000)"),
         ("slq-starts", false, "stochastic Lanczos quadrature starts (default 4)"),
         ("seed", false, "seed of the sample and of every probe, start and draw; the same seed gives the same probes for the same matrix in every command (default 0)"),
+        ("rtol", false, "precision target: stop each estimator once its relative error is within X, the counts (--probes, --lanczos-steps, --slq-steps, --slq-starts) becoming caps (default 0: run every count, as the papers do)"),
     ];
+
+    /// <summary>The precision target of <c>--rtol</c>, in [0, 1).</summary>
+    public static double RelativeTolerance(Arguments args) => args.Has("rtol") ? args.Double("rtol", 0, 0, 0.999) : 0;
 
     /// <summary>The measured rows, in every command that samples the training split (each writes the rows it used as <c>indices.txt</c>).</summary>
     public static readonly (string, bool, string) Indices =

@@ -32,6 +32,21 @@ public sealed class DiagonalAccumulator : IDisposable
         m2.add_(delta * (sample.to(ScalarType.Float64) - mean));
     }
 
+    /// <summary>
+    /// ‖standard error‖ / ‖mean‖ over all entries: the relative error of the diagonal as a vector, what a stopping rule reads
+    /// (infinite before two samples or while the mean is zero).
+    /// </summary>
+    public double RelativeError
+    {
+        get
+        {
+            if (Count < 2) return double.PositiveInfinity;
+            using var scope = NewDisposeScope();
+            double norm = mean.norm().item<double>();
+            return norm > 0 ? (m2 / ((Count - 1.0) * Count)).sum().sqrt().item<double>() / norm : double.PositiveInfinity;
+        }
+    }
+
     /// <summary>The mean (in <paramref name="dtype"/>) and the standard error of the mean (float64); needs two samples.</summary>
     public (Tensor Mean, Tensor StandardError) Result(ScalarType dtype)
     {

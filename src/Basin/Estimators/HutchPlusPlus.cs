@@ -16,8 +16,21 @@ public static class HutchPlusPlus
     public static Estimate Trace(ILinearOperator op, int products, int seed = 0)
     {
         if (products < 6) throw new ArgumentException($"Hutch++ needs at least 6 products, got {products}");
-        int k = products / 3;
-        if (k > op.Dimension) throw new ArgumentException($"Hutch++ with {products} products sketches {k} directions, more than the dimension {op.Dimension}");
+        return Trace(op, new StoppingRule(products, MinIterations: 1), seed);
+    }
+
+    /// <summary>
+    /// Estimates <c>Tr A</c> within <paramref name="rule"/>: its budget (at least 6 products) is split in thirds as above; the
+    /// complement's Hutchinson probes then stop early once the estimate's relative standard error is within the rule's tolerance
+    /// (or its time is spent), so a spectrum the sketch already captures costs two thirds of the budget and a few probes.
+    /// </summary>
+    public static Estimate Trace(ILinearOperator op, StoppingRule rule, int seed = 0)
+    {
+        rule.Validate();
+        if (rule.MaxIterations < 6) throw new ArgumentException($"Hutch++ needs at least 6 products, got {rule.MaxIterations}");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        int k = rule.MaxIterations / 3;
+        if (k > op.Dimension) throw new ArgumentException($"Hutch++ with {rule.MaxIterations} products sketches {k} directions, more than the dimension {op.Dimension}");
         using var scope = NewDisposeScope();
         using var probes = new Probes(op, seed);
         long before = op.Products;
@@ -29,12 +42,23 @@ public static class HutchPlusPlus
         var aq = Columns(op, q);
         double exact = (q * aq).sum().to(ScalarType.Float64).item<double>();
         var complement = g - q.matmul(q.t().matmul(g));
-        var ag = Columns(op, complement);
         var stats = new RunningStatistics();
-        var samples = (complement * ag).sum(dim: 0).to(ScalarType.Float64).data<double>().ToArray();
-        foreach (var x in samples) stats.Add(x);
-        return new Estimate(exact + stats.Mean, stats.StandardError, op.Products - before, k, EstimateStatus.BudgetExhausted,
-            Estimate.With(("estimator", "hutch++"), ("products", 3 * k), ("sketch", k), ("seed", seed)));
+        var status = EstimateStatus.BudgetExhausted;
+        for (int j = 0; j < k; j++)
+        {
+            using var probe = NewDisposeScope();
+            var c = complement[.., j].contiguous();
+            stats.Add(c.dot(op.Apply(c)).to(ScalarType.Float64).item<double>());
+            double relative = stats.Count > 1 ? stats.StandardError / Math.Max(Math.Abs(exact + stats.Mean), 1e-300) : double.PositiveInfinity;
+            if (rule.RelativeTolerance > 0 && j + 1 == k && relative <= rule.RelativeTolerance) status = EstimateStatus.Converged;
+            if (j + 1 < k && rule.Check(j + 1, relative, clock) is { } stop)
+            {
+                status = stop;
+                break;
+            }
+        }
+        return new Estimate(exact + stats.Mean, stats.StandardError, op.Products - before, stats.Count, status,
+            Estimate.With(("estimator", "hutch++"), ("products", op.Products - before), ("sketch", k), ("seed", seed), ("stopping", rule)));
     }
 
     private static Tensor Columns(ILinearOperator op, Tensor vectors)

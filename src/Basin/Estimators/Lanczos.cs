@@ -15,6 +15,19 @@ public sealed record LanczosRun(double[] Alpha, double[] Beta, double StartNorm,
     /// <summary>The number of steps taken.</summary>
     public int Steps => Alpha.Length;
 
+    /// <summary>Why it stopped: its stopping rule's tolerance met (or an invariant subspace found), its step budget, or its time.</summary>
+    public EstimateStatus Status { get; init; } = EstimateStatus.BudgetExhausted;
+
+    /// <summary>
+    /// The largest relative residual <c>‖Av − θv‖ / |θ|</c> of the top <paramref name="k"/> Ritz pairs: what a stopping rule on
+    /// the top eigenvalues reads (a Ritz value is then within that relative distance of an eigenvalue of A).
+    /// </summary>
+    public double TopRelativeResidual(int k = 1)
+    {
+        var (values, _, residuals) = Ritz();
+        return Enumerable.Range(0, values.Length).OrderByDescending(i => values[i]).Take(k).Max(i => residuals[i] / Math.Max(Math.Abs(values[i]), 1e-300));
+    }
+
     /// <summary>
     /// Ritz values (ascending), the squared first components of the Ritz vectors, and the residual norms
     /// <c>max(β_m |s_{m,i}|, ε·max|θ|)</c>: the Lanczos estimate of ‖Av − θv‖, floored at what the working precision resolves.
@@ -81,7 +94,21 @@ public static class Lanczos
     public static LanczosRun Run(ILinearOperator op, int steps, int seed = 0, Tensor? start = null, IProgress<double>? progress = null)
     {
         if (steps < 1) throw new ArgumentException($"Lanczos needs at least one step, got {steps}");
-        steps = (int)Math.Min(steps, op.Dimension);
+        return Run(op, new StoppingRule(steps, MinIterations: 1), seed, start, progress);
+    }
+
+    /// <summary>
+    /// Runs Lanczos steps from <paramref name="start"/> (a seeded Rademacher vector when null) until <paramref name="rule"/> stops it:
+    /// at its step budget (at most the dimension), its time, or — with a tolerance — once <paramref name="relativeError"/> of the run
+    /// so far is within it, checked after every step from the rule's minimum on. The default error is the top Ritz pair's relative
+    /// residual (<see cref="LanczosRun.TopRelativeResidual"/>); SLQ passes its quadrature's change instead. An invariant subspace
+    /// (breakdown) stops it as converged.
+    /// </summary>
+    public static LanczosRun Run(ILinearOperator op, StoppingRule rule, int seed = 0, Tensor? start = null, IProgress<double>? progress = null, Func<LanczosRun, double>? relativeError = null)
+    {
+        rule.Validate();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        int steps = (int)Math.Min(rule.MaxIterations, op.Dimension);
         using var scope = NewDisposeScope();
         long before = op.Products;
         Tensor v;
@@ -106,6 +133,8 @@ public static class Lanczos
         var alpha = new List<double>();
         var beta = new List<double>();
         bool breakdown = false;
+        var status = EstimateStatus.BudgetExhausted;
+        double epsilon = Epsilon(op.DType);
         for (int j = 0; j < steps; j++)
         {
             using var step = NewDisposeScope();
@@ -119,15 +148,29 @@ public static class Lanczos
             double b = w.norm().item<double>();
             beta.Add(b);
             progress?.Report((j + 1.0) / steps);
-            if (j == steps - 1) break;
             if (b <= 1e-10 * Math.Max(Math.Abs(a), 1e-30) || b == 0)
             {
-                breakdown = true;
+                breakdown = j < steps - 1;
+                status = EstimateStatus.Converged;
+                break;
+            }
+            // The rule reads the run so far (T's eigenproblem is m × m: nothing beside a product); its budget is the loop's.
+            double error = rule.RelativeTolerance > 0 && j + 1 >= rule.MinIterations
+                ? (relativeError ?? (r => r.TopRelativeResidual()))(new LanczosRun(alpha.ToArray(), beta.ToArray(), startNorm, op.Products - before, false, epsilon))
+                : double.PositiveInfinity;
+            if (j + 1 < steps && rule.Check(j + 1, error, clock) is { } stop)
+            {
+                status = stop;
+                break;
+            }
+            if (j == steps - 1)
+            {
+                status = rule.RelativeTolerance > 0 && error <= rule.RelativeTolerance ? EstimateStatus.Converged : EstimateStatus.BudgetExhausted;
                 break;
             }
             basis[j + 1].copy_(w.div(b));
         }
-        return new LanczosRun(alpha.ToArray(), beta.ToArray(), startNorm, op.Products - before, breakdown, Epsilon(op.DType));
+        return new LanczosRun(alpha.ToArray(), beta.ToArray(), startNorm, op.Products - before, breakdown, epsilon) { Status = status };
     }
 
     /// <summary><c>w − Q(Qᵀw)</c> in float64 for the first <paramref name="rows"/> basis vectors Q, taken in blocks of at most 2²⁴ entries.</summary>
@@ -159,6 +202,18 @@ public static class Lanczos
     {
         if (k < 1) throw new ArgumentException($"k must be positive, got {k}");
         return TopEigenvalues(Run(op, Math.Max(steps, k + 1), seed, progress: progress), k, tolerance, seed);
+    }
+
+    /// <summary>
+    /// The <paramref name="k"/> largest eigenvalues, stepping until every one's relative residual ‖Av − θv‖/|θ| is within the
+    /// rule's tolerance (or its budget or time is spent); <see cref="EigenEstimate.Settings"/> says why it stopped.
+    /// </summary>
+    public static EigenEstimate TopEigenvalues(ILinearOperator op, int k, StoppingRule rule, int seed = 0, IProgress<double>? progress = null)
+    {
+        if (k < 1) throw new ArgumentException($"k must be positive, got {k}");
+        var run = Run(op, rule with { MaxIterations = Math.Max(rule.MaxIterations, k + 1), MinIterations = Math.Max(rule.MinIterations, k + 1) }, seed, progress: progress, relativeError: r => r.TopRelativeResidual(k));
+        var estimate = TopEigenvalues(run, k, rule.RelativeTolerance > 0 ? rule.RelativeTolerance : 1e-6, seed);
+        return estimate with { Settings = new Dictionary<string, string>(estimate.Settings) { ["stopping"] = rule.ToString(), ["stopped"] = run.Status.ToString() } };
     }
 
     /// <summary>

@@ -47,8 +47,14 @@ public sealed class StochasticLanczosQuadrature
     /// <summary>Operator products spent.</summary>
     public long Products { get; }
 
-    /// <summary>Lanczos steps per start.</summary>
+    /// <summary>Lanczos steps per start (the most any start took, when a stopping rule ended some earlier).</summary>
     public int Steps { get; }
+
+    /// <summary>Why the starts stopped: their tolerance met, their budget, or their time.</summary>
+    public EstimateStatus Status { get; private init; } = EstimateStatus.BudgetExhausted;
+
+    /// <summary>The Lanczos steps each start took.</summary>
+    public IReadOnlyList<int> StepsPerStart { get; private init; } = [];
 
     /// <summary>The seed of the starts.</summary>
     public int Seed { get; }
@@ -57,25 +63,67 @@ public sealed class StochasticLanczosQuadrature
     public static StochasticLanczosQuadrature Run(ILinearOperator op, int steps = 100, int starts = 1, int seed = 0, IProgress<double>? progress = null)
     {
         if (starts < 1) throw new ArgumentException($"SLQ needs at least one start, got {starts}");
+        if (steps < 1) throw new ArgumentException($"Lanczos needs at least one step, got {steps}");
+        return Run(op, new StoppingRule(steps, MinIterations: 1), new StoppingRule(starts, MinIterations: 1), seed, null, progress);
+    }
+
+    /// <summary>
+    /// Runs Lanczos processes from Rademacher starts until <paramref name="startRule"/> stops adding them, each stepping until
+    /// <paramref name="stepRule"/> stops it. With a target <paramref name="f"/> and a tolerance, a start stops once its quadrature of
+    /// f changed by at most the tolerance (relative) from its leading half (the truncation estimate <see cref="Trace"/> reports),
+    /// and starts stop once the standard error of Tr f(A) over them is within the tolerance (relative); without f, a start stops on
+    /// its top Ritz pair's relative residual (the density's right edge) and the starts run to their budget.
+    /// </summary>
+    public static StochasticLanczosQuadrature Run(ILinearOperator op, StoppingRule stepRule, StoppingRule startRule, int seed = 0, Func<double, double>? f = null, IProgress<double>? progress = null)
+    {
+        startRule.Validate();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var runs = new List<LanczosRun>();
         var rules = new List<(double[], double[], double)>();
         var halfRules = new List<(double[], double[], double)>();
+        var traces = new RunningStatistics();
         long products = 0;
+        var status = EstimateStatus.BudgetExhausted;
+        int starts = startRule.MaxIterations;
+        Func<LanczosRun, double>? change = f is null ? null : r =>
+        {
+            double full = Quadrature(Rule(r, r.Steps), f), half = Quadrature(Rule(r, (r.Steps + 1) / 2), f);
+            return Math.Abs(full - half) / Math.Max(Math.Abs(full), 1e-300);
+        };
         using var probes = new Probes(op, seed);
         for (int s = 0; s < starts; s++)
         {
             using var start = probes.Rademacher();
             int index = s;
-            var run = Lanczos.Run(op, steps, start: start, progress: progress is null ? null : new CallbackProgress<double>(p => progress.Report((index + p) / starts)));
+            var run = Lanczos.Run(op, stepRule, start: start, progress: progress is null ? null : new CallbackProgress<double>(p => progress.Report((index + p) / starts)), relativeError: change);
             runs.Add(run);
             var (nodes, weights, _) = run.Ritz();
             rules.Add((nodes, weights, run.StartNorm * run.StartNorm));
             var (halfNodes, halfWeights, _) = run.Ritz((run.Steps + 1) / 2);
             halfRules.Add((halfNodes, halfWeights, run.StartNorm * run.StartNorm));
             products += run.Products;
+            if (f is not null) traces.Add(Quadrature(rules[^1], f));
+            double error = f is null ? double.PositiveInfinity : traces.RelativeError;
+            if (s + 1 < starts && startRule.Check(s + 1, error, clock) is { } stop)
+            {
+                status = stop;
+                break;
+            }
+            if (s + 1 == starts) status = startRule.RelativeTolerance > 0 && error <= startRule.RelativeTolerance ? EstimateStatus.Converged : EstimateStatus.BudgetExhausted;
         }
-        return new StochasticLanczosQuadrature(runs, rules, halfRules, op.Dimension, products, steps, seed);
+        // Without a tolerance the steps are the budget asked for (what the settings have always said); with one, the most a start took.
+        int steps = stepRule.RelativeTolerance > 0 ? runs.Max(r => r.Steps) : stepRule.MaxIterations;
+        return new StochasticLanczosQuadrature(runs, rules, halfRules, op.Dimension, products, steps, seed) { Status = status, StepsPerStart = runs.Select(r => r.Steps).ToArray() };
     }
+
+    private static (double[] Nodes, double[] Weights, double StartNormSquared) Rule(LanczosRun run, int steps)
+    {
+        var (nodes, weights, _) = run.Ritz(steps);
+        return (nodes, weights, run.StartNorm * run.StartNorm);
+    }
+
+    private static double Quadrature((double[] Nodes, double[] Weights, double StartNormSquared) rule, Func<double, double> f) =>
+        rule.StartNormSquared * rule.Nodes.Zip(rule.Weights, (t, w) => w * f(t)).Sum();
 
     /// <summary>
     /// <c>Tr f(A)</c> with its error: over starts, and from truncating the quadrature (see the remarks), added
@@ -83,8 +131,6 @@ public sealed class StochasticLanczosQuadrature
     /// </summary>
     public Estimate Trace(Func<double, double> f, string name = "f")
     {
-        static double Quadrature((double[] Nodes, double[] Weights, double StartNormSquared) rule, Func<double, double> f) =>
-            rule.StartNormSquared * rule.Nodes.Zip(rule.Weights, (t, w) => w * f(t)).Sum();
         var stats = new RunningStatistics();
         var change = new RunningStatistics();
         for (int s = 0; s < Rules.Count; s++)
@@ -95,7 +141,7 @@ public sealed class StochasticLanczosQuadrature
         }
         double truncation = Math.Abs(change.Mean);
         double error = Rules.Count > 1 ? Math.Sqrt(stats.StandardError * stats.StandardError + truncation * truncation) : double.NaN;
-        return new Estimate(stats.Mean, error, Products, Rules.Count, EstimateStatus.BudgetExhausted,
+        return new Estimate(stats.Mean, error, Products, Rules.Count, Status,
             Estimate.With(("estimator", "slq"), ("function", name), ("steps", Steps), ("starts", Rules.Count), ("seed", Seed), ("error", "starts and truncation (m/2 → m)")))
         {
             Truncation = truncation,

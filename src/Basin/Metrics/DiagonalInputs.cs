@@ -24,7 +24,7 @@ public static class DiagonalInputs
             DiagonalEstimator.Exact => context.Ledger.Counted(op, () => ExactDiagonal.Compute(op)),
             DiagonalEstimator.FiniteDifference => FiniteDifference(context, op),
             DiagonalEstimator.SquaredGradient => SquaredGradient(context, op),
-            _ => context.Ledger.Counted(op, () => HutchinsonDiagonal.Compute(op, s.TraceProbes, s.SeedFor(SeedStream.HessianProbes))),
+            _ => context.Ledger.Counted(op, () => HutchinsonDiagonal.Compute(op, s.Rule(s.TraceProbes, MeasureSettings.Minimums.Probes), s.SeedFor(SeedStream.HessianProbes))),
         };
         return estimate.Detached();
     }

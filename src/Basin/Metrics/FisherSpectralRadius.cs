@@ -31,7 +31,9 @@ public sealed class FisherSpectralRadius() : Metric(MetricId, "largest eigenvalu
             return Result(context, subset, subsetError, [("form", "subsets"), ("subset_size", f.SubsetSize), ("subsets", f.SpectralNormsSquared.Length)], [("subset_form", subset)]);
         using var op = new EmpiricalFisherOperator(context.Model, context.Data);
         int seed = s.SeedFor(SeedStream.FisherSpectralRadius);
-        var top = context.Ledger.Counted(op, () => Lanczos.TopEigenvalues(op, 1, s.LanczosSteps, tolerance: 1e-3, seed: seed));
+        var top = context.Ledger.Counted(op, () => s.RelativeTolerance > 0
+            ? Lanczos.TopEigenvalues(op, 1, s.Rule(s.LanczosSteps, MeasureSettings.Minimums.LanczosSteps), seed)
+            : Lanczos.TopEigenvalues(op, 1, s.LanczosSteps, tolerance: 1e-3, seed: seed));
         return Result(context, top.Values[0], top.Residuals[0],
             [("form", "lanczos"), ("estimator", "lanczos"), ("steps", s.LanczosSteps), ("seed", seed), ("samples", context.N), ("error", "Ritz residual bound")],
             [("residual", top.Residuals[0]), ("converged", top.Converged[0] ? 1 : 0), ("subset_form", subset)]);

@@ -35,7 +35,8 @@ public sealed class LogDeterminant() : Metric(MetricId, "log det(I + G/δ) by SL
     internal static Estimate Run(MetricContext context)
     {
         var s = context.Settings;
-        var slq = context.Ledger.Counted(context.Ggn, () => StochasticLanczosQuadrature.Run(context.Ggn, s.SlqSteps, s.SlqStarts, s.SeedFor(SeedStream.GgnSpectrum)));
+        var slq = context.Ledger.Counted(context.Ggn, () => StochasticLanczosQuadrature.Run(context.Ggn, s.Rule(s.SlqSteps, MeasureSettings.Minimums.SlqSteps),
+            s.Rule(s.SlqStarts, MeasureSettings.Minimums.SlqStarts), s.SeedFor(SeedStream.GgnSpectrum), t => Math.Log(1 + Math.Max(t, 0) / s.Damping)));
         return slq.RelativeLogDeterminant(s.Damping);
     }
 }

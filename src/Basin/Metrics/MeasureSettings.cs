@@ -128,6 +128,26 @@ public sealed record MeasureSettings
     /// <summary>Volume V of the level set in the Fisher bound (seed 001 Theorem 1; a free hyper-parameter).</summary>
     public double FisherBoundVolume { get; init; } = 1;
 
+    /// <summary>
+    /// The precision asked for, as a relative error. 0 (the default) runs every estimator to its count, as the papers do; a positive
+    /// target stops each once its own error is within it, the counts becoming caps (<see cref="Rule"/>): the Hessian and GGN probes on
+    /// the larger relative standard error of Tr A and Tr A² (the Hutchinson diagonal shares whatever probes they took), the
+    /// stand-alone diagonals on ‖se‖/‖diag‖, Hutch++ on its complement's, Lanczos on λ₁'s relative residual, each SLQ start on its
+    /// quadrature's change from its leading half (of log(1 + t/δ): the log-determinant's function, and the density's, which weighs
+    /// the bulk and the outliers alike), and SLQ's starts on the relative standard error of that trace over them.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public double RelativeTolerance { get; init; }
+
+    /// <summary>
+    /// The least an estimator spends under a precision target before its error is trusted: 8 probes (a standard error from fewer is
+    /// itself too noisy to stop on), 10 Lanczos steps per SLQ start, 2 starts, 5 Lanczos steps for λ₁ (its residual is a bound, not an estimate).
+    /// </summary>
+    public static (int Probes, int SlqSteps, int SlqStarts, int LanczosSteps) Minimums { get; } = (8, 10, 2, 5);
+
+    /// <summary>The stopping rule of an estimator capped at <paramref name="count"/> under <see cref="RelativeTolerance"/>, spending at least <paramref name="minimum"/> (or the count).</summary>
+    public Estimators.StoppingRule Rule(int count, int minimum) => new(count, RelativeTolerance, MinIterations: Math.Min(count, minimum));
+
     /// <summary>Throws <see cref="ArgumentException"/> with one clear line for the first bad setting.</summary>
     public void Validate()
     {
@@ -138,6 +158,7 @@ public sealed record MeasureSettings
             throw new ArgumentException("pacGen perturbations and Keskar starts must be between 1 and 1000");
         if (!(Damping > 0) || !(PriorVariance > 0) || !(KeskarEpsilon > 0) || !(ExpectedSharpnessSigma >= 0) || !(BoundDelta > 0 && BoundDelta < 1))
             throw new ArgumentException("damping, prior variance and ε must be positive, σ ≥ 0, and 0 < δ < 1");
+        if (!(RelativeTolerance >= 0 && RelativeTolerance < 1)) throw new ArgumentException($"the relative tolerance must be in [0, 1) (0: run every estimator to its count), got {RelativeTolerance}");
         if (!Enum.IsDefined(Diagonal) || !Enum.IsDefined(PacGenDiagonal)) throw new ArgumentException($"unknown diagonal estimator {(int)Diagonal}");
     }
 

@@ -27,30 +27,37 @@ public sealed record ProbeSummary(Estimate Trace, Estimate FrobeniusSquared, Dia
         var trace = new RunningStatistics();
         var square = new RunningStatistics();
         long before = op.Products;
+        var rule = settings.Rule(settings.TraceProbes, MeasureSettings.Minimums.Probes);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         using var probes = new Probes(op, seed);
         using var diagonal = new DiagonalAccumulator(op.Dimension, op.Device);
-        for (int i = 0; i < settings.TraceProbes; i++)
+        EstimateStatus? status = null;
+        while (status is null)
         {
-            using var scope = NewDisposeScope();
-            var v = probes.Rademacher();
-            var av = op.Apply(v);
-            trace.Add(v.dot(av).to(ScalarType.Float64).item<double>());
-            square.Add(av.dot(av).to(ScalarType.Float64).item<double>());
-            diagonal.Add(v * av);
+            using (NewDisposeScope())
+            {
+                var v = probes.Rademacher();
+                var av = op.Apply(v);
+                trace.Add(v.dot(av).to(ScalarType.Float64).item<double>());
+                square.Add(av.dot(av).to(ScalarType.Float64).item<double>());
+                diagonal.Add(v * av);
+            }
+            status = rule.Check(trace.Count, Math.Max(trace.RelativeError, square.RelativeError), clock);
         }
         long products = op.Products - before;
         ledger.Charge(new MetricCost(CurvatureProducts: products));
-        var described = Estimate.With(("estimator", "hutchinson"), ("probes", settings.TraceProbes), ("seed", seed));
+        var described = Estimate.With(("estimator", "hutchinson"), ("probes", trace.Count), ("seed", seed));
+        if (settings.RelativeTolerance > 0) described = new Dictionary<string, string>(described) { ["stopping"] = rule.ToString(), ["stopped"] = status.Value.ToString() };
         var (mean, se) = diagonal.Result(op.DType);
         var traceEstimate = settings.HutchPlusPlus
-            ? ledger.Counted(op, () => HutchPlusPlus.Trace(op, Math.Max(6, settings.TraceProbes), seed))
-            : Summarise(trace, products, described);
-        return new ProbeSummary(traceEstimate, Summarise(square, products, described),
-            new DiagonalEstimate(mean, se, products, settings.TraceProbes, EstimateStatus.BudgetExhausted, described).Detached());
+            ? ledger.Counted(op, () => HutchPlusPlus.Trace(op, settings.Rule(Math.Max(6, settings.TraceProbes), MeasureSettings.Minimums.Probes), seed))
+            : Summarise(trace, products, described, status.Value);
+        return new ProbeSummary(traceEstimate, Summarise(square, products, described, status.Value),
+            new DiagonalEstimate(mean, se, products, trace.Count, status.Value, described).Detached());
     }
 
-    private static Estimate Summarise(RunningStatistics stats, long products, IReadOnlyDictionary<string, string> settings) =>
-        new(stats.Mean, stats.StandardError, products, stats.Count, EstimateStatus.BudgetExhausted, settings);
+    private static Estimate Summarise(RunningStatistics stats, long products, IReadOnlyDictionary<string, string> settings, EstimateStatus status) =>
+        new(stats.Mean, stats.StandardError, products, stats.Count, status, settings);
 
     /// <inheritdoc />
     public void Dispose() => Diagonal.Dispose();

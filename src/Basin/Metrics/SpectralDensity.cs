@@ -40,6 +40,8 @@ public sealed class SpectralDensity() : Metric(MetricId, "Hessian eigenvalue den
     internal static StochasticLanczosQuadrature Run(MetricContext context)
     {
         var s = context.Settings;
-        return context.Ledger.Counted(context.Hessian, () => StochasticLanczosQuadrature.Run(context.Hessian, s.SlqSteps, s.SlqStarts, s.SeedFor(SeedStream.HessianSpectrum)));
+        // Under a precision target the starts and steps stop on log(1 + |t|/δ): it weighs the bulk and the outliers alike (a negative node too).
+        return context.Ledger.Counted(context.Hessian, () => StochasticLanczosQuadrature.Run(context.Hessian, s.Rule(s.SlqSteps, MeasureSettings.Minimums.SlqSteps),
+            s.Rule(s.SlqStarts, MeasureSettings.Minimums.SlqStarts), s.SeedFor(SeedStream.HessianSpectrum), t => Math.Log(1 + Math.Abs(t) / s.Damping)));
     }
 }

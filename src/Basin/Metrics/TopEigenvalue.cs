@@ -33,9 +33,14 @@ public sealed class TopEigenvalue(bool ggn) : Metric(ggn ? GgnId : HessianId,
     {
         ILinearOperator op = ggn ? context.Ggn : context.Hessian;
         long before = op.Products;
-        var top = Lanczos.TopEigenvalues(op, 1, context.Settings.LanczosSteps, tolerance: 1e-3, seed: context.Settings.SeedFor(SeedStream.TopEigenvalue));
+        var s = context.Settings;
+        var top = s.RelativeTolerance > 0
+            ? Lanczos.TopEigenvalues(op, 1, s.Rule(s.LanczosSteps, MeasureSettings.Minimums.LanczosSteps), s.SeedFor(SeedStream.TopEigenvalue))
+            : Lanczos.TopEigenvalues(op, 1, s.LanczosSteps, tolerance: 1e-3, seed: s.SeedFor(SeedStream.TopEigenvalue));
         context.Ledger.Charge(new MetricCost(CurvatureProducts: op.Products - before));
-        return Result(context, top.Values[0], top.Residuals[0], [("estimator", "lanczos"), ("steps", context.Settings.LanczosSteps), ("seed", context.Settings.SeedFor(SeedStream.TopEigenvalue)), ("error", "Ritz residual bound")],
+        var settings = new List<(string, object)> { ("estimator", "lanczos"), ("steps", s.RelativeTolerance > 0 ? top.Settings["steps"] : s.LanczosSteps), ("seed", s.SeedFor(SeedStream.TopEigenvalue)), ("error", "Ritz residual bound") };
+        if (s.RelativeTolerance > 0) settings.Add(("stopped", top.Settings["stopped"]));
+        return Result(context, top.Values[0], top.Residuals[0], settings,
             [("residual", top.Residuals[0]), ("converged", top.Converged[0] ? 1 : 0)]);
     }
 }

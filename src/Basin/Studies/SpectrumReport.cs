@@ -15,7 +15,13 @@ namespace Basin.Studies;
 /// <param name="SlqSteps">Lanczos steps per SLQ start (seed 000: 100).</param>
 /// <param name="SlqStarts">SLQ starts n_v.</param>
 /// <param name="Seed">Seed of every probe and start.</param>
-public sealed record SpectrumSettings(int Top = 5, int LanczosSteps = 40, int TraceProbes = 32, int SlqSteps = 100, int SlqStarts = 4, int Seed = 0)
+/// <param name="RelativeTolerance">
+/// A precision target (<see cref="MeasureSettings.RelativeTolerance"/>): 0 runs every count; a positive value stops the probes on
+/// the trace's relative standard error, SLQ's steps and starts on log(1 + |t|/δ) as <c>measure</c> does, and the top eigenvalues on
+/// their relative residuals, the counts becoming caps.
+/// </param>
+public sealed record SpectrumSettings(int Top = 5, int LanczosSteps = 40, int TraceProbes = 32, int SlqSteps = 100, int SlqStarts = 4, int Seed = 0,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)] double RelativeTolerance = 0)
 {
     /// <summary>Throws <see cref="ArgumentException"/> for out-of-range settings.</summary>
     public void Validate()
@@ -24,6 +30,7 @@ public sealed record SpectrumSettings(int Top = 5, int LanczosSteps = 40, int Tr
         if (LanczosSteps <= Top) throw new ArgumentException($"Lanczos needs more steps ({LanczosSteps}) than eigenvalues asked for ({Top})");
         if (TraceProbes < 2) throw new ArgumentException($"at least 2 trace probes are needed, got {TraceProbes}");
         if (SlqSteps < 2 || SlqStarts < 1) throw new ArgumentException("SLQ needs at least 2 steps and 1 start");
+        if (!(RelativeTolerance >= 0 && RelativeTolerance < 1)) throw new ArgumentException($"--rtol must be in [0, 1), got {RelativeTolerance}");
     }
 
     /// <summary>
@@ -38,8 +45,9 @@ public sealed record SpectrumSettings(int Top = 5, int LanczosSteps = 40, int Tr
 
     /// <summary>What the products go to, in words.</summary>
     public string Plan() =>
-        $"{Products} products ({(TopFromSlq ? "" : $"Lanczos {LanczosSteps}, ")}Hutchinson {TraceProbes} for Tr and Tr A², SLQ {SlqStarts}×{SlqSteps}"
-        + (TopFromSlq ? "; the top eigenvalues from the first SLQ start" : "") + ")";
+        $"{(RelativeTolerance > 0 ? "at most " : "")}{Products} products ({(TopFromSlq ? "" : $"Lanczos {LanczosSteps}, ")}Hutchinson {TraceProbes} for Tr and Tr A², SLQ {SlqStarts}×{SlqSteps}"
+        + (TopFromSlq ? "; the top eigenvalues from the first SLQ start" : "") + ")"
+        + (RelativeTolerance > 0 ? $"; each stops at a relative error of {RelativeTolerance:G3}" : "");
 
     /// <summary>
     /// The settings with every count scaled by <paramref name="factor"/> ≤ 1 (to fit a time budget), keeping what the
@@ -88,11 +96,19 @@ public sealed record SpectrumReport(
         double total = settings.Products;
         // One progress over the whole run: each stage's fraction is weighted by its share of the products.
         IProgress<double> Stage(string name, double before, double count) => new CallbackProgress<double>(p => progress?.Invoke(name, (before + p * count) / total));
-        var (trace, square) = Hutchinson.TraceAndTraceOfSquare(op, new StoppingRule(settings.TraceProbes), settings.Seed + (int)probeStream, Stage("Tr, Tr A² (Hutchinson)", 0, settings.TraceProbes));
-        var slq = StochasticLanczosQuadrature.Run(op, settings.SlqSteps, settings.SlqStarts, settings.Seed + (int)spectrumStream, Stage("density (SLQ)", settings.TraceProbes, (double)settings.SlqSteps * settings.SlqStarts));
-        var top = settings.TopFromSlq
+        var targets = new MeasureSettings { RelativeTolerance = settings.RelativeTolerance };
+        var minimums = MeasureSettings.Minimums;
+        var (trace, square) = Hutchinson.TraceAndTraceOfSquare(op, targets.Rule(settings.TraceProbes, settings.RelativeTolerance > 0 ? minimums.Probes : 2), settings.Seed + (int)probeStream, Stage("Tr, Tr A² (Hutchinson)", 0, settings.TraceProbes));
+        var slq = StochasticLanczosQuadrature.Run(op, targets.Rule(settings.SlqSteps, minimums.SlqSteps), targets.Rule(settings.SlqStarts, minimums.SlqStarts),
+            settings.Seed + (int)spectrumStream, t => Math.Log(1 + Math.Abs(t) / targets.Damping), Stage("density (SLQ)", settings.TraceProbes, (double)settings.SlqSteps * settings.SlqStarts));
+        // Under a target the first start's run serves the top eigenvalues only if it already resolved them to it.
+        bool fromSlq = settings.TopFromSlq && (settings.RelativeTolerance == 0 || slq.Runs[0].TopRelativeResidual(Math.Min(settings.Top, slq.Runs[0].Steps)) <= settings.RelativeTolerance);
+        var topStage = Stage("top eigenvalues (Lanczos)", total - settings.LanczosSteps, settings.LanczosSteps);
+        var top = fromSlq
             ? Lanczos.TopEigenvalues(slq.Runs[0], settings.Top, seed: settings.Seed + (int)spectrumStream)
-            : Lanczos.TopEigenvalues(op, settings.Top, settings.LanczosSteps, seed: settings.Seed + (int)SeedStream.TopEigenvalue, progress: Stage("top eigenvalues (Lanczos)", total - settings.LanczosSteps, settings.LanczosSteps));
+            : settings.RelativeTolerance > 0
+            ? Lanczos.TopEigenvalues(op, settings.Top, targets.Rule(settings.LanczosSteps, minimums.LanczosSteps), settings.Seed + (int)SeedStream.TopEigenvalue, topStage)
+            : Lanczos.TopEigenvalues(op, settings.Top, settings.LanczosSteps, seed: settings.Seed + (int)SeedStream.TopEigenvalue, progress: topStage);
         return new SpectrumReport(matrix, op.Dimension, samples, top, trace, square, slq, clock.Elapsed.TotalSeconds, settings);
     }
 

@@ -71,6 +71,7 @@ public sealed class MeasureCommand : ICommand
                 var other => throw new UsageException($"--fisher-norms must be unbiased or subsets, got '{other}'"),
             },
             FisherSubsets = args.Int("fisher-subsets", 100, 1, 100_000),
+            RelativeTolerance = SharedOptions.RelativeTolerance(args),
         };
         UsageException.Check(settings.Validate);
         if (args.String("out") is { } target) OutputFolder.CheckWritable(target);
@@ -98,7 +99,8 @@ public sealed class MeasureCommand : ICommand
             if (plan.Products > 0)
             {
                 double each = CostPreview.SecondsPerProduct(metricContext.Hessian);
-                context.Error.WriteLine($"cost: about {plan.Products} curvature products at {each:F2} s each → {ProgressBar.Format(plan.Products * each)}" + (plan.PerSampleGradients > 0 ? $", plus {plan.PerSampleGradients:N0} per-sample gradients" : "") + " (other passes not counted)");
+                string bound = settings.RelativeTolerance > 0 ? $"at most {plan.Products} curvature products (the precision target {settings.RelativeTolerance:G3} may stop each estimator sooner)" : $"about {plan.Products} curvature products";
+                context.Error.WriteLine($"cost: {bound} at {each:F2} s each → {(settings.RelativeTolerance > 0 ? "up to " : "")}{ProgressBar.Format(plan.Products * each)}" + (plan.PerSampleGradients > 0 ? $", plus {plan.PerSampleGradients:N0} per-sample gradients" : "") + " (other passes not counted)");
                 if (budget is { } seconds && folder is null && plan.Within(seconds, each) is var fitted && fitted != plan)
                 {
                     settings = fitted.Settings;

@@ -51,7 +51,7 @@ public sealed class SpectrumCommand : ICommand
         };
         int seed = args.Int("seed", 0, 0);
         var settings = new SpectrumSettings(args.Int("top", 5, 1, 1000), args.Int("lanczos-steps", SharedOptions.LanczosSteps, 2, 10_000), args.Int("probes", SharedOptions.Probes, 2, 100_000),
-            args.Int("slq-steps", SharedOptions.SlqSteps, 2, 10_000), args.Int("slq-starts", SharedOptions.SlqStarts, 1, 1000), seed);
+            args.Int("slq-steps", SharedOptions.SlqSteps, 2, 10_000), args.Int("slq-starts", SharedOptions.SlqStarts, 1, 1000), seed, SharedOptions.RelativeTolerance(args));
         UsageException.Check(settings.Validate);
         double? budget = args.Has("budget") ? args.Double("budget", 0, 1e-3, 1e9) : null;
         string outDir = args.String("out") ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file!))!, "spectrum");
