@@ -138,8 +138,8 @@ public sealed class Arguments
     /// <summary>A string option or null.</summary>
     public string? String(string name) => given.TryGetValue(name, out var v) ? v : null;
 
-    /// <summary>An integer option within [<paramref name="min"/>, <paramref name="max"/>].</summary>
-    public int Int(string name, int fallback, int min = int.MinValue, int max = int.MaxValue)
+    /// <summary>An integer option within [<paramref name="min"/>, <paramref name="max"/>]: what an <see cref="IntOption"/> reads (commands read their typed options, never this).</summary>
+    internal int Int(string name, int fallback, int min = int.MinValue, int max = int.MaxValue)
     {
         if (!given.TryGetValue(name, out var v) || v is null) return fallback;
         if (!int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value))
@@ -148,8 +148,8 @@ public sealed class Arguments
         return value;
     }
 
-    /// <summary>A finite number option within [<paramref name="min"/>, <paramref name="max"/>].</summary>
-    public double Double(string name, double fallback, double min = double.MinValue, double max = double.MaxValue)
+    /// <summary>A finite number option within [<paramref name="min"/>, <paramref name="max"/>]: what a <see cref="NumberOption"/> reads.</summary>
+    internal double Double(string name, double fallback, double min = double.MinValue, double max = double.MaxValue)
     {
         if (!given.TryGetValue(name, out var v) || v is null) return fallback;
         if (!double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || !double.IsFinite(value))

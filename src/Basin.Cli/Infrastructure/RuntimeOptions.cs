@@ -5,13 +5,17 @@ namespace Basin.Cli.Infrastructure;
 /// <summary>The options every command that computes shares: the device and where libtorch comes from.</summary>
 public static class RuntimeOptions
 {
+    private static readonly IntOption Threads = new("threads", "CPU threads for tensor work", 1, 1, 4096, "the cores available, or BASIN_THREADS");
+
+    private static readonly NumberOption MaxMemory = new("max-memory", "GB a command may plan to hold; one that would need more says so and stops before work", 0, 1e-3, 1e6, "what the kernel reports available");
+
     /// <summary>The option declarations.</summary>
     public static readonly (string, bool, string)[] Declarations =
     [
         ("device", false, "auto (CUDA when available), cpu or cuda; default auto"),
         ("libtorch", false, "lib folder of an existing PyTorch install to use instead of the bundled CPU libtorch (or set BASIN_LIBTORCH)"),
-        ("threads", false, "CPU threads for tensor work (default: the cores available, or BASIN_THREADS)"),
-        ("max-memory", false, "GB a command may plan to hold; one that would need more says so and stops before work (default: what the kernel reports available)"),
+        Threads.Declaration,
+        MaxMemory.Declaration,
     ];
 
     private static int ThreadsFromEnvironment()
@@ -32,8 +36,8 @@ public static class RuntimeOptions
         string? libtorch = args.String("libtorch") ?? (Environment.GetEnvironmentVariable("BASIN_LIBTORCH") is { } env && !string.IsNullOrWhiteSpace(env) ? env : null);
         if (libtorch is not null && !Directory.Exists(libtorch))
             throw new UsageException($"{(args.Has("libtorch") ? "--libtorch" : "BASIN_LIBTORCH")} '{libtorch}' is not a folder (expected e.g. …/site-packages/torch/lib)");
-        int threads = args.Has("threads") ? args.Int("threads", 1, 1, 4096) : ThreadsFromEnvironment();
-        MachineMemory.Limit = args.Has("max-memory") ? (long)(args.Double("max-memory", 0, 1e-3, 1e6) * 1e9) : null;
+        int threads = args.Has(Threads.Name) ? Threads.Read(args) : ThreadsFromEnvironment();
+        MachineMemory.Limit = MaxMemory.ReadOrNull(args) is { } gigabytes ? (long)(gigabytes * 1e9) : null;
         UsageException.Check(() => Basin.Operators.GraphMemory.Budget); // BASIN_GRAPH_MEMORY, checked before any work
         var status = TorchRuntime.Initialize(new TorchRuntimeOptions(libtorch, device));
         TorchSharp.torch.set_num_threads(threads);

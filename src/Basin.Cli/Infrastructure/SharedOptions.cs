@@ -1,3 +1,5 @@
+using Basin.Metrics;
+
 namespace Basin.Cli.Infrastructure;
 
 /// <summary>
@@ -6,33 +8,47 @@ namespace Basin.Cli.Infrastructure;
 /// </summary>
 internal static class SharedOptions
 {
-    /// <summary>The curvature estimators' sizes, in <c>measure</c> and <c>spectrum</c>.</summary>
-    public static readonly (string, bool, string)[] Curvature =
-    [
-        ("probes", false, "Rademacher probes for traces, Tr A² and diagonals, one product each (default 32)"),
-        ("lanczos-steps", false, "Lanczos steps for the top eigenvalues (default 40; spectrum takes them from its first SLQ start when --slq-steps is at least this)"),
-        ("slq-steps", false, "Lanczos steps per stochastic Lanczos quadrature start (default 100, as seed 000)"),
-        ("slq-starts", false, "stochastic Lanczos quadrature starts (default 4)"),
-        ("seed", false, "seed of the sample and of every probe, start and draw; the same seed gives the same probes for the same matrix in every command (default 0)"),
-        ("rtol", false, "precision target: stop each estimator once its relative error is within X, the counts (--probes, --lanczos-steps, --slq-steps, --slq-starts) becoming caps (default 0: run every count, as the papers do)"),
-    ];
+    /// <summary>The library's defaults, the one place they are written.</summary>
+    private static readonly MeasureSettings Defaults = new();
 
-    /// <summary>The precision target of <c>--rtol</c>, in [0, 1).</summary>
-    public static double RelativeTolerance(Arguments args) => args.Has("rtol") ? args.Double("rtol", 0, 0, 0.999) : 0;
+    /// <summary>Rademacher probes.</summary>
+    public static readonly IntOption Probes = new("probes", "Rademacher probes for traces, Tr A² and diagonals, one product each", Defaults.TraceProbes, 2, 100_000);
+
+    /// <summary>Lanczos steps of the top eigenvalues.</summary>
+    public static readonly IntOption LanczosSteps = new("lanczos-steps", "Lanczos steps for the top eigenvalues (default {default}; spectrum takes them from its first SLQ start when --slq-steps is at least this)", Defaults.LanczosSteps, 2, 10_000);
+
+    /// <summary>Lanczos steps per SLQ start.</summary>
+    public static readonly IntOption SlqSteps = new("slq-steps", "Lanczos steps per stochastic Lanczos quadrature start (default {default}, as seed 000)", Defaults.SlqSteps, 2, 10_000);
+
+    /// <summary>SLQ starts.</summary>
+    public static readonly IntOption SlqStarts = new("slq-starts", "stochastic Lanczos quadrature starts", Defaults.SlqStarts, 1, 1000);
+
+    /// <summary>The seed of the sample and of every random draw.</summary>
+    public static readonly IntOption Seed = new("seed", "seed of the sample and of every probe, start and draw; the same seed gives the same probes for the same matrix in every command", Defaults.Seed, 0);
+
+    /// <summary>The precision target (<see cref="MeasureSettings.RelativeTolerance"/>).</summary>
+    public static readonly NumberOption RelativeTolerance = new("rtol", "precision target: stop each estimator once its relative error is within X, the counts (--probes, --lanczos-steps, --slq-steps, --slq-starts) becoming caps",
+        Defaults.RelativeTolerance, 0, 0.999, "0: run every count, as the papers do");
+
+    /// <summary>The curvature estimators' sizes, in <c>measure</c> and <c>spectrum</c>.</summary>
+    public static readonly (string, bool, string)[] Curvature = [Probes.Declaration, LanczosSteps.Declaration, SlqSteps.Declaration, SlqStarts.Declaration, Seed.Declaration, RelativeTolerance.Declaration];
 
     /// <summary>The measured rows, in every command that samples the training split (each writes the rows it used as <c>indices.txt</c>).</summary>
     public static readonly (string, bool, string) Indices =
         ("indices", false, "take exactly these rows of the training split: a file of 0-based row numbers, one per line (e.g. an indices.txt a command wrote); replaces --samples");
 
-    /// <summary>Defaults of <see cref="Curvature"/>.</summary>
-    public const int Probes = 32, LanczosSteps = 40, SlqSteps = 100, SlqStarts = 4;
+    /// <summary>CPUs per Slurm task.</summary>
+    public static readonly IntOption SlurmCpus = new("slurm-cpus", "CPUs per task", 2, 1, 1024);
+
+    /// <summary>GPUs per Slurm task.</summary>
+    public static readonly IntOption SlurmGpus = new("slurm-gpus", "GPUs per task (default {default}; with GPUs the tasks run on CUDA)", 0, 0, 64);
 
     /// <summary>The Slurm job array's resources, in <c>study</c> and <c>benchmark</c>.</summary>
     public static readonly (string, bool, string)[] Slurm =
     [
         ("slurm", true, "plan, then write slurm.sbatch (a job array, one index per model) into --out and print the sbatch command"),
-        ("slurm-cpus", false, "CPUs per task (default 2)"),
-        ("slurm-gpus", false, "GPUs per task (default 0; with GPUs the tasks run on CUDA)"),
+        SlurmCpus.Declaration,
+        SlurmGpus.Declaration,
         ("slurm-time", false, "time limit per task, e.g. 04:00:00 or 1-00:00:00 (default 04:00:00)"),
         ("slurm-partition", false, "partition (default: the cluster's)"),
         ("slurm-mem", false, "memory per task, e.g. 8G (default: the cluster's)"),

@@ -53,6 +53,9 @@ public sealed class StochasticLanczosQuadrature
     /// <summary>Why the starts stopped: their tolerance met, their budget, or their time.</summary>
     public EstimateStatus Status { get; private init; } = EstimateStatus.BudgetExhausted;
 
+    /// <summary>Whether a precision target stopped its steps or starts (then its estimates say why they stopped).</summary>
+    public bool Adaptive { get; private init; }
+
     /// <summary>The Lanczos steps each start took.</summary>
     public IReadOnlyList<int> StepsPerStart { get; private init; } = [];
 
@@ -112,8 +115,11 @@ public sealed class StochasticLanczosQuadrature
             if (s + 1 == starts) status = startRule.RelativeTolerance > 0 && error <= startRule.RelativeTolerance ? EstimateStatus.Converged : EstimateStatus.BudgetExhausted;
         }
         // Without a tolerance the steps are the budget asked for (what the settings have always said); with one, the most a start took.
+        bool adaptive = stepRule.RelativeTolerance > 0 || startRule.RelativeTolerance > 0;
         int steps = stepRule.RelativeTolerance > 0 ? runs.Max(r => r.Steps) : stepRule.MaxIterations;
-        return new StochasticLanczosQuadrature(runs, rules, halfRules, op.Dimension, products, steps, seed) { Status = status, StepsPerStart = runs.Select(r => r.Steps).ToArray() };
+        // Converged only if the starts met their target and every start's quadrature met its own: more starts cannot fix truncation.
+        if (status == EstimateStatus.Converged && stepRule.RelativeTolerance > 0 && runs.Any(r => r.Status != EstimateStatus.Converged)) status = EstimateStatus.BudgetExhausted;
+        return new StochasticLanczosQuadrature(runs, rules, halfRules, op.Dimension, products, steps, seed) { Status = status, StepsPerStart = runs.Select(r => r.Steps).ToArray(), Adaptive = adaptive };
     }
 
     private static (double[] Nodes, double[] Weights, double StartNormSquared) Rule(LanczosRun run, int steps)
@@ -141,8 +147,9 @@ public sealed class StochasticLanczosQuadrature
         }
         double truncation = Math.Abs(change.Mean);
         double error = Rules.Count > 1 ? Math.Sqrt(stats.StandardError * stats.StandardError + truncation * truncation) : double.NaN;
-        return new Estimate(stats.Mean, error, Products, Rules.Count, Status,
-            Estimate.With(("estimator", "slq"), ("function", name), ("steps", Steps), ("starts", Rules.Count), ("seed", Seed), ("error", "starts and truncation (m/2 → m)")))
+        var settings = Estimate.With(("estimator", "slq"), ("function", name), ("steps", Steps), ("starts", Rules.Count), ("seed", Seed), ("error", "starts and truncation (m/2 → m)"));
+        if (Adaptive) settings = new Dictionary<string, string>(settings) { ["stopped"] = Status.ToString(), ["steps_per_start"] = string.Join(" ", StepsPerStart) };
+        return new Estimate(stats.Mean, error, Products, Rules.Count, Status, settings)
         {
             Truncation = truncation,
         };

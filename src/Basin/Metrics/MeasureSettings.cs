@@ -141,9 +141,10 @@ public sealed record MeasureSettings
 
     /// <summary>
     /// The least an estimator spends under a precision target before its error is trusted: 8 probes (a standard error from fewer is
-    /// itself too noisy to stop on), 10 Lanczos steps per SLQ start, 2 starts, 5 Lanczos steps for λ₁ (its residual is a bound, not an estimate).
+    /// itself too noisy to stop on), 10 Lanczos steps per SLQ start, 3 starts (a standard error over 2 has one degree of freedom),
+    /// 5 Lanczos steps for λ₁ (its residual is a bound, not an estimate).
     /// </summary>
-    public static (int Probes, int SlqSteps, int SlqStarts, int LanczosSteps) Minimums { get; } = (8, 10, 2, 5);
+    public static (int Probes, int SlqSteps, int SlqStarts, int LanczosSteps) Minimums { get; } = (8, 10, 3, 5);
 
     /// <summary>The stopping rule of an estimator capped at <paramref name="count"/> under <see cref="RelativeTolerance"/>, spending at least <paramref name="minimum"/> (or the count).</summary>
     public Estimators.StoppingRule Rule(int count, int minimum) => new(count, RelativeTolerance, MinIterations: Math.Min(count, minimum));

@@ -20,7 +20,7 @@ public class CommandLineAndDataTests
     [InlineData(2, "--lr must be between", "train", "--lr", "-1")]
     [InlineData(2, "--epochs must be between 1 and", "train", "--epochs", "0")]
     [InlineData(2, "--lr needs a value", "train", "--lr")]
-    [InlineData(2, "unknown optimizer 'nadam'", "train", "--data", Mixture, "--optimizer", "nadam")]
+    [InlineData(2, "--optimizer must be sgd, adam or adamw, got 'nadam'", "train", "--data", Mixture, "--optimizer", "nadam")]
     [InlineData(2, "unknown schedule 'warmup'", "train", "--data", Mixture, "--schedule", "warmup")]
     [InlineData(2, "unknown augmentation 'rotate'", "train", "--data", Mixture, "--augment", "rotate")]
     [InlineData(2, "--device must be auto, cpu or cuda", "train", "--data", Mixture, "--model", "mlp:4-3", "--device", "tpu")]

@@ -32,7 +32,7 @@ public class MoreBadInputTests
 
     [Theory]
     [InlineData(2, "unknown study axis 'dropout'", "dropout")]
-    [InlineData(2, "unknown preset 'huge'", "weight-decay", "--preset", "huge")]
+    [InlineData(2, "--preset must be quick, standard or paper, got 'huge'", "weight-decay", "--preset", "huge")]
     [InlineData(2, "--seeds must be between 1 and 100", "weight-decay", "--seeds", "0")]
     [InlineData(2, "name a study axis", "--preset", "quick")]
     [InlineData(2, "--spec: /no/such/spec.json does not exist", "--spec", "/no/such/spec.json")]

@@ -91,7 +91,7 @@ public class MeasureCommandTests
 
     [Theory]
     [InlineData(2, "unknown metric 'hessian.tracee'", "--metrics", "hessian.tracee")]
-    [InlineData(2, "unknown diagonal estimator", "--diagonal", "magic")]
+    [InlineData(2, "--diagonal must be hutchinson", "--diagonal", "magic")]
     [InlineData(2, "--budget must be between", "--budget", "0")]
     [InlineData(2, "has samples of 784 but model mlp:6-8-3:relu takes 6", "--data", "mixture:d=784,k=3,n=20")]
     [InlineData(2, "has 5 classes but model mlp:6-8-3:relu has 3 outputs", "--data", "mixture:d=6,k=5,n=20")]

@@ -63,6 +63,26 @@ public class OptionVocabularyTests
     }
 
     [Fact]
+    public void EveryNumberIsReadThroughATypedOptionWhoseDefaultIsTheLibrarys()
+    {
+        // Commands read numbers only through IntOption / NumberOption (Arguments.Int and Double are internal to them), so a default
+        // is written once: in the typed option, most often taken from the library's settings record.
+        string commands = Path.Combine(Architecture.LayoutTests.RootFolder(), "src", "Basin.Cli", "Commands");
+        var raw = Directory.EnumerateFiles(commands, "*.cs", SearchOption.AllDirectories)
+            .Where(f => System.Text.RegularExpressions.Regex.IsMatch(File.ReadAllText(f), @"args\.(Int|Double)\(")).Select(Path.GetFileName).ToList();
+        Assert.True(raw.Count == 0, $"numbers read without a typed option in: {string.Join(", ", raw)}");
+        // The help shows the library's own defaults, which a change there changes in the help too.
+        var measure = All().Where(o => o.Command == "measure").ToDictionary(o => o.Name, o => o.Help);
+        var defaults = new Basin.Metrics.MeasureSettings();
+        Assert.EndsWith($"(default {defaults.TraceProbes})", measure["probes"]);
+        Assert.Contains($"(default {defaults.LanczosSteps};", measure["lanczos-steps"]);
+        Assert.Contains($"(default {defaults.FisherSubsets}; subset size N′ = {defaults.FisherSubsetSize})", measure["fisher-subsets"]);
+        var train = All().Where(o => o.Command == "train").ToDictionary(o => o.Name, o => o.Help);
+        Assert.EndsWith($"(default {new Basin.Training.TrainConfig().BatchSize})", train["batch-size"]);
+        Assert.Contains("--threads must be between 1 and 4096", CliRunner.Run("info", "--threads", "0").Error);
+    }
+
+    [Fact]
     public void HelpAndTheMetricListCitePapersByAuthorAndYear()
     {
         // The declarations still say "seed 000" (the code's short name); what a user reads must not.

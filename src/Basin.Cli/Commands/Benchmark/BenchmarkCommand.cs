@@ -22,19 +22,21 @@ public sealed class BenchmarkCommand : ICommand
     /// <inheritdoc />
     public Arguments Options() => new Arguments(Name, new (string, bool, string)[]
     {
-        ("preset", false, "quick (main job, minutes), standard (256 models, about an hour) or paper (Slurm or GPU); default quick"),
+        Preset.Declaration,
         ("spec", false, "a benchmark design JSON file (data, axes with levels, fixed, seeds, criterion, epochs, pools, metrics, measure_samples, measure) instead of --preset"),
         ("out", false, "benchmark folder (default runs/benchmark-PRESET); a killed benchmark resumes there"),
         ("report-only", true, "rebuild the verdict from the saved results, training nothing"),
         ("verdict", false, "also write the verdict markdown to this file (e.g. docs/results/verdict.md)"),
         ("plan", true, "write the benchmark and its task list into --out and run nothing (run tasks with basin study --out DIR --task I)"),
         ("json", true, "print the verdict as JSON (verdict.json) instead of the table"),
-    }.Concat(SharedOptions.Slurm).Concat(RuntimeOptions.Declarations)).Complete("preset", BenchmarkDesign.Presets.Keys);
+    }.Concat(SharedOptions.Slurm).Concat(RuntimeOptions.Declarations)).Complete("preset", Preset.Choices);
+
+    private static readonly ChoiceOption Preset = new("preset", "quick (main job, minutes), standard (256 models, about an hour) or paper (Slurm or GPU)", "quick", [.. BenchmarkDesign.Presets.Keys]);
 
     /// <inheritdoc />
     public int Run(Arguments args, CliContext context)
     {
-        string preset = args.String("preset", "quick");
+        string preset = Preset.Read(args);
         BenchmarkDesign? design = null;
         if (args.String("spec") is { } specFile)
         {

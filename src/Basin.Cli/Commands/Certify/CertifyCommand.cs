@@ -22,20 +22,44 @@ public sealed class CertifyCommand : ICommand
     {
         ("checkpoint", false, "run folder or checkpoint.safetensors written by basin train (or give --model and --data)"),
         ("data", false, "certify on this data set's training and test splits instead of the checkpoint's"),
-        ("mode", false, "checkpoint: Q is centred at the checkpoint's own weights, the certificate is of its neighbourhood (default); retrain: Pérez-Ortiz et al.'s pipeline, Q's mean starts at the prior's and is trained anew, a new network"),
-        ("prior-split", false, "fraction of the training set that trains a data-dependent prior by the run's config, the bound using the rest (default 0.5 for a checkpoint; 0: a data-free prior at the initial weights, at zero for --model)"),
+        Mode.Declaration,
+        PriorSplit.Declaration,
         ("fixed-mean", true, "checkpoint mode: keep Q's mean at the checkpoint's weights, optimise only its noise (exactly the checkpoint's neighbourhood)"),
-        ("objective", false, "quad, classic or kl (default quad)"),
-        ("delta", false, "confidence δ of the PAC-Bayes bound (default 0.025; δ′ = 0.01 for the Monte-Carlo estimate)"),
-        ("mc-draws", false, "weight draws of the final Monte-Carlo estimate (default 10000, each on 100 random bound-set samples)"),
-        ("epochs", false, "epochs of posterior optimisation (default 5)"),
-        ("prior-sigma", false, "prior standard deviation σ_P, where the posterior's starts: 10^(k/4 − 4) for k = 0 … 16, e.g. 0.001, 0.00316, 0.01, 0.0316, 0.1 (default 0.0316)"),
-        ("lr", false, "Adam learning rate of the posterior optimisation (default 3e-4)"),
-        ("seed", false, "seed of the split and every draw (default 0)"),
+        Objective.Declaration,
+        Delta.Declaration,
+        McDraws.Declaration,
+        Epochs.Declaration,
+        PriorSigma.Declaration,
+        LearningRate.Declaration,
+        Seed.Declaration,
         ("json", true, "print the certificate as JSON"),
         ("out", false, "also keep the certificate in this folder: certificate.json (what --json prints), written atomically"),
     }.Concat(CheckpointData.ModelDeclarations).Concat(DataOptions.Declarations).Concat(RuntimeOptions.Declarations))
-        .Complete("mode", ["checkpoint", "retrain"]).Complete("objective", ["quad", "classic", "kl"]);
+        .Complete("mode", Mode.Choices).Complete("objective", Objective.Choices);
+
+    /// <summary>The library's defaults, the one place they are written.</summary>
+    private static readonly CertifySettings Defaults = new();
+
+    private static readonly ChoiceOption Mode = new("mode", "checkpoint: Q is centred at the checkpoint's own weights, the certificate is of its neighbourhood; retrain: Pérez-Ortiz et al.'s pipeline, Q's mean starts at the prior's and is trained anew, a new network",
+        "checkpoint", ["checkpoint", "retrain"]);
+
+    private static readonly NumberOption PriorSplit = new("prior-split", "fraction of the training set that trains a data-dependent prior by the run's config, the bound using the rest (default {default} for a checkpoint; 0: a data-free prior at the initial weights, at zero for --model)",
+        Defaults.PriorSplit, 0, 0.99);
+
+    private static readonly ChoiceOption Objective = new("objective", "quad, classic or kl", "quad", ["quad", "classic", "kl"]);
+
+    private static readonly NumberOption Delta = new("delta", $"confidence δ of the PAC-Bayes bound (default {{default}}; δ′ = {Defaults.DeltaMonteCarlo} for the Monte-Carlo estimate)", Defaults.Delta, 1e-12, 0.5);
+
+    private static readonly IntOption McDraws = new("mc-draws", $"weight draws of the final Monte-Carlo estimate (default {{default}}, each on {Defaults.McSubset} random bound-set samples)", Defaults.McDraws, 1, 10_000_000);
+
+    private static readonly IntOption Epochs = new("epochs", "epochs of posterior optimisation", Defaults.Epochs, 0, 10_000);
+
+    private static readonly NumberOption PriorSigma = new("prior-sigma", "prior standard deviation σ_P, where the posterior's starts: 10^(k/4 − 4) for k = 0 … 16, e.g. 0.001, 0.00316, 0.01, 0.0316, 0.1",
+        Defaults.PriorSigma, 1e-4, 1, "0.0316");
+
+    private static readonly NumberOption LearningRate = new("lr", "Adam learning rate of the posterior optimisation", Defaults.LearningRate, 1e-12, 100);
+
+    private static readonly IntOption Seed = new("seed", "seed of the split and every draw", Defaults.Seed, 0);
 
     /// <inheritdoc />
     public int Run(Arguments args, CliContext context)
@@ -44,27 +68,21 @@ public sealed class CertifyCommand : ICommand
         string? file = modelSpec is null ? CheckpointArgument.Resolve(args) : null;
         var settings = new CertifySettings
         {
-            Mode = args.String("mode", "checkpoint") switch
-            {
-                "checkpoint" => CertifyMode.Checkpoint,
-                "retrain" => CertifyMode.Retrain,
-                var other => throw new UsageException($"--mode must be checkpoint or retrain, got '{other}'"),
-            },
+            Mode = Mode.Read(args) == "retrain" ? CertifyMode.Retrain : CertifyMode.Checkpoint,
             FixedMean = args.Has("fixed-mean"),
-            PriorSplit = args.Double("prior-split", modelSpec is null ? 0.5 : 0, 0, 0.99),
-            Objective = args.String("objective", "quad") switch
+            PriorSplit = modelSpec is null ? PriorSplit.Read(args) : args.Has(PriorSplit.Name) ? PriorSplit.Read(args) : 0,
+            Objective = Objective.Read(args) switch
             {
-                "quad" => PacBayesObjective.Quad,
                 "classic" => PacBayesObjective.Classic,
                 "kl" => PacBayesObjective.Kl,
-                var other => throw new UsageException($"--objective must be quad, classic or kl, got '{other}'"),
+                _ => PacBayesObjective.Quad,
             },
-            Delta = args.Double("delta", 0.025, 1e-12, 0.5),
-            McDraws = args.Int("mc-draws", 10_000, 1, 10_000_000),
-            Epochs = args.Int("epochs", 5, 0, 10_000),
-            PriorSigma = args.Double("prior-sigma", 0.0316227766016838, 1e-4, 1),
-            LearningRate = args.Double("lr", 3e-4, 1e-12, 100),
-            Seed = args.Int("seed", 0, 0),
+            Delta = Delta.Read(args),
+            McDraws = McDraws.Read(args),
+            Epochs = Epochs.Read(args),
+            PriorSigma = PriorSigma.Read(args),
+            LearningRate = LearningRate.Read(args),
+            Seed = Seed.Read(args),
         };
         UsageException.Check(settings.Validate);
         if (args.String("out") is { } target) OutputFolder.CheckWritable(target);

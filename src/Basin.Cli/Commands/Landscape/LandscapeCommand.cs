@@ -28,21 +28,29 @@ public sealed class LandscapeCommand : ICommand
         ("checkpoint", false, "run folder or checkpoint.safetensors (or --toy, or --model with --data and --out)"),
         ("data", false, "with --model: the data set whose training split the loss is evaluated on"),
         ("toy", true, "train seed 003's shared-sigmoid model on gaussians3 and map the loss over its two parameters"),
-        ("points", false, "grid points a side (default 21)"),
-        ("radius", false, "extent along each direction, in units of the filter norms (default 1)"),
-        ("samples", false, "training samples the loss is evaluated on (default 2048)"),
-        ("seed", false, "seed of the directions and the sample (default 0)"),
+        Points.Declaration,
+        Radius.Declaration,
+        Samples.Declaration,
+        Seed.Declaration,
         SharedOptions.Indices,
         ("out", false, "folder for landscape.csv, landscape.png, landscape.svg and indices.txt, the rows evaluated (default CHECKPOINT/landscape or runs/landscape-toy)"),
     }.Concat(CheckpointData.ModelDeclarations).Concat(DataOptions.Declarations).Concat(RuntimeOptions.Declarations));
 
+    private static readonly IntOption Points = new("points", "grid points a side", 21, 2, 201);
+
+    private static readonly NumberOption Radius = new("radius", "extent along each direction, in units of the filter norms", 1, 1e-6, 1e6);
+
+    private static readonly IntOption Samples = new("samples", "training samples the loss is evaluated on", 2048, 2);
+
+    private static readonly IntOption Seed = new("seed", "seed of the directions and the sample", 0, 0);
+
     /// <inheritdoc />
     public int Run(Arguments args, CliContext context)
     {
-        int points = args.Int("points", 21, 2, 201);
-        double radius = args.Double("radius", 1, 1e-6, 1e6);
-        int samples = args.Int("samples", 2048, 2);
-        int seed = args.Int("seed", 0, 0);
+        int points = Points.Read(args);
+        double radius = Radius.Read(args);
+        int samples = Samples.Read(args);
+        int seed = Seed.Read(args);
         var runtime = RuntimeOptions.Initialize(args);
         Studies.Landscape landscape;
         string title, outDir;

@@ -22,24 +22,45 @@ public sealed class MeasureCommand : ICommand
     {
         ("checkpoint", false, "run folder or checkpoint.safetensors written by basin train (or give --model and --data)"),
         ("data", false, "measure on this data set's training split instead of the checkpoint's"),
-        ("samples", false, "training samples to measure on, drawn with the seed (default 10000; 0 = all)"),
+        Samples.Declaration,
         MetricIds.Declaration,
         ("list", true, "list the metrics and exit"),
-        ("diagonal", false, "Hessian diagonal of hessian.diagonal: hutchinson, exact, finite-difference, sqgrad (default hutchinson)"),
-        ("pacgen-diagonal", false, "non-negative curvature diagonal of pacgen and seed 003's bounds: ggn (exact GGN diagonal), sqgrad, or a Hessian one as for --diagonal (default ggn)"),
-        ("laplace-probes", false, "Rademacher probes of pacbayes.laplace.approx (default 8; seed 000 uses 1)"),
-        ("fisher-norms", false, "unbiased (default: U-statistic, Lanczos on the Fisher) or subsets (seed 001's biased subset forms)"),
-        ("fisher-subsets", false, "subsets T of the Fisher metrics (default 100; subset size N′ = 100)"),
-        ("budget", false, "seconds the curvature products may take: after timing one, scale probes, Lanczos and SLQ down (to floors), then the samples, to fit"),
+        Diagonal.Declaration,
+        PacGenDiagonal.Declaration,
+        LaplaceProbes.Declaration,
+        FisherNorms.Declaration,
+        FisherSubsets.Declaration,
+        Budget.Declaration,
         ("json", true, "print the results as JSON"),
         ("out", false, "keep the measurement in this folder as it goes: measure.json, indices.txt (the measured rows), metrics/ID.json as each finishes, results.json and results.csv at the end"),
         ("resume", true, "with --out: continue a killed measurement there, reading back the metrics it finished"),
         SharedOptions.Indices,
     }.Concat(SharedOptions.Curvature).Concat(CheckpointData.ModelDeclarations).Concat(DataOptions.Declarations).Concat(RuntimeOptions.Declarations))
         .Complete("metrics", MetricIds.Completions)
-        .Complete("diagonal", Basin.IO.EnumNames.All<DiagonalEstimator>().Where(n => n != DiagonalEstimator.Ggn.Name()))
-        .Complete("pacgen-diagonal", Basin.IO.EnumNames.All<DiagonalEstimator>())
-        .Complete("fisher-norms", Basin.IO.EnumNames.All<FisherNormForm>());
+        .Complete("diagonal", Diagonal.Choices)
+        .Complete("pacgen-diagonal", PacGenDiagonal.Choices)
+        .Complete("fisher-norms", FisherNorms.Choices);
+
+    /// <summary>The library's defaults, the one place they are written.</summary>
+    private static readonly MeasureSettings Defaults = new();
+
+    private static readonly IntOption Samples = new("samples", "training samples to measure on, drawn with the seed (default {default}; 0 = all)", 10_000, 0);
+
+    private static readonly ChoiceOption Diagonal = new("diagonal", "Hessian diagonal of hessian.diagonal", Defaults.Diagonal.Name(),
+        [.. Basin.IO.EnumNames.All<DiagonalEstimator>().Where(n => n != DiagonalEstimator.Ggn.Name())]);
+
+    private static readonly ChoiceOption PacGenDiagonal = new("pacgen-diagonal", "non-negative curvature diagonal of pacgen and seed 003's bounds: ggn (exact GGN diagonal), sqgrad, or a Hessian one as for --diagonal",
+        Defaults.PacGenDiagonal.Name(), Basin.IO.EnumNames.All<DiagonalEstimator>());
+
+    private static readonly IntOption LaplaceProbes = new("laplace-probes", "Rademacher probes of pacbayes.laplace.approx (default {default}; seed 000 uses 1)", Defaults.LaplaceProbes, 2, 100_000);
+
+    private static readonly ChoiceOption FisherNorms = new("fisher-norms", "unbiased (U-statistic, Lanczos on the Fisher) or subsets (seed 001's biased subset forms)",
+        Basin.IO.EnumNames.Name(Defaults.FisherNorms), Basin.IO.EnumNames.All<FisherNormForm>());
+
+    private static readonly IntOption FisherSubsets = new("fisher-subsets", $"subsets T of the Fisher metrics (default {{default}}; subset size N′ = {Defaults.FisherSubsetSize})", Defaults.FisherSubsets, 1, 100_000);
+
+    private static readonly NumberOption Budget = new("budget", "seconds the curvature products may take: after timing one, scale probes, Lanczos and SLQ down (to floors), then the samples, to fit",
+        0, 1e-3, 1e9, "none");
 
     /// <inheritdoc />
     public int Run(Arguments args, CliContext context)
@@ -52,26 +73,21 @@ public sealed class MeasureCommand : ICommand
         var metrics = UsageException.Check(() => MetricRegistry.Select(args.String("metrics", "all")));
         string? modelSpec = CheckpointData.ModelArgument(args);
         string? file = modelSpec is null ? CheckpointArgument.Resolve(args) : null;
-        int samples = args.Int("samples", 10_000, 0);
-        double? budget = args.Has("budget") ? args.Double("budget", 0, 1e-3, 1e9) : null;
+        int samples = Samples.Read(args);
+        double? budget = Budget.ReadOrNull(args);
         var settings = new MeasureSettings
         {
-            Seed = args.Int("seed", 0, 0),
-            TraceProbes = args.Int("probes", SharedOptions.Probes, 2, 100_000),
-            Diagonal = DiagonalEstimators.Parse(args.String("diagonal", "hutchinson")),
-            PacGenDiagonal = DiagonalEstimators.Parse(args.String("pacgen-diagonal", "ggn")),
-            LanczosSteps = args.Int("lanczos-steps", SharedOptions.LanczosSteps, 2, 10_000),
-            SlqSteps = args.Int("slq-steps", SharedOptions.SlqSteps, 2, 10_000),
-            SlqStarts = args.Int("slq-starts", SharedOptions.SlqStarts, 1, 1000),
-            LaplaceProbes = args.Int("laplace-probes", 8, 2, 100_000),
-            FisherNorms = args.String("fisher-norms", "unbiased") switch
-            {
-                "unbiased" => FisherNormForm.Unbiased,
-                "subsets" => FisherNormForm.Subsets,
-                var other => throw new UsageException($"--fisher-norms must be unbiased or subsets, got '{other}'"),
-            },
-            FisherSubsets = args.Int("fisher-subsets", 100, 1, 100_000),
-            RelativeTolerance = SharedOptions.RelativeTolerance(args),
+            Seed = SharedOptions.Seed.Read(args),
+            TraceProbes = SharedOptions.Probes.Read(args),
+            Diagonal = DiagonalEstimators.Parse(Diagonal.Read(args)),
+            PacGenDiagonal = DiagonalEstimators.Parse(PacGenDiagonal.Read(args)),
+            LanczosSteps = SharedOptions.LanczosSteps.Read(args),
+            SlqSteps = SharedOptions.SlqSteps.Read(args),
+            SlqStarts = SharedOptions.SlqStarts.Read(args),
+            LaplaceProbes = LaplaceProbes.Read(args),
+            FisherNorms = Basin.IO.EnumNames.Parse<FisherNormForm>(FisherNorms.Read(args), "fisher-norms"),
+            FisherSubsets = FisherSubsets.Read(args),
+            RelativeTolerance = SharedOptions.RelativeTolerance.Read(args),
         };
         UsageException.Check(settings.Validate);
         if (args.String("out") is { } target) OutputFolder.CheckWritable(target);

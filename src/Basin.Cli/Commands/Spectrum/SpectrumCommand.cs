@@ -23,17 +23,26 @@ public sealed class SpectrumCommand : ICommand
     {
         ("checkpoint", false, "run folder or checkpoint.safetensors written by basin train (or give --model, --data and --out)"),
         ("data", false, "the data set whose training split to use (default: the checkpoint's own training set)"),
-        ("samples", false, "training samples the curvature is averaged over, drawn with the seed (default 2048; 0 = all)"),
+        Samples.Declaration,
         SharedOptions.Indices,
-        ("matrix", false, "the curvature matrix: hessian, ggn (generalized Gauss-Newton) or fisher (empirical Fisher, seed 001 eq. 2); default hessian"),
-        ("top", false, "number of largest eigenvalues (default 5)"),
+        Matrix.Declaration,
+        Top.Declaration,
         ("layer", false, "only the parameters of this layer, e.g. 1 or layer2.0.conv1"),
         ("batch-norm-train", true, "batch norm in train mode (batch statistics) instead of eval mode"),
-        ("budget", false, "seconds the run may take: after timing one product, scale steps, probes and starts down to fit"),
+        Budget.Declaration,
         ("out", false, "folder for spectrum.json (the results), spectrum.csv, spectrum-nodes.csv, spectrum.png, spectrum.svg and indices.txt, the rows measured (default CHECKPOINT/spectrum)"),
         ("json", true, "print the results as JSON"),
     }.Concat(SharedOptions.Curvature).Concat(CheckpointData.ModelDeclarations).Concat(DataOptions.Declarations).Concat(RuntimeOptions.Declarations))
-        .Complete("matrix", ["hessian", "ggn", "fisher"]);
+        .Complete("matrix", Matrix.Choices);
+
+    private static readonly IntOption Samples = new("samples", "training samples the curvature is averaged over, drawn with the seed (default {default}; 0 = all)", 2048, 0);
+
+    private static readonly ChoiceOption Matrix = new("matrix", "the curvature matrix: hessian, ggn (generalized Gauss-Newton) or fisher (empirical Fisher, seed 001 eq. 2)",
+        "hessian", ["hessian", "ggn", "fisher"]);
+
+    private static readonly IntOption Top = new("top", "number of largest eigenvalues", new SpectrumSettings().Top, 1, 1000);
+
+    private static readonly NumberOption Budget = new("budget", "seconds the run may take: after timing one product, scale steps, probes and starts down to fit", 0, 1e-3, 1e9, "none");
 
     /// <inheritdoc />
     public int Run(Arguments args, CliContext context)
@@ -41,19 +50,18 @@ public sealed class SpectrumCommand : ICommand
         string? modelSpec = CheckpointData.ModelArgument(args);
         if (modelSpec is not null && !args.Has("out")) throw new UsageException("--model needs --out, the folder for the spectrum's files");
         string? file = modelSpec is null ? CheckpointArgument.Resolve(args) : null;
-        int samples = args.Int("samples", 2048, 0);
-        var kind = args.String("matrix", "hessian") switch
+        int samples = Samples.Read(args);
+        var kind = Matrix.Read(args) switch
         {
-            "hessian" => CurvatureMatrix.Hessian,
             "ggn" => CurvatureMatrix.Ggn,
             "fisher" => CurvatureMatrix.Fisher,
-            var other => throw new UsageException($"--matrix must be hessian, ggn or fisher, got '{other}'"),
+            _ => CurvatureMatrix.Hessian,
         };
-        int seed = args.Int("seed", 0, 0);
-        var settings = new SpectrumSettings(args.Int("top", 5, 1, 1000), args.Int("lanczos-steps", SharedOptions.LanczosSteps, 2, 10_000), args.Int("probes", SharedOptions.Probes, 2, 100_000),
-            args.Int("slq-steps", SharedOptions.SlqSteps, 2, 10_000), args.Int("slq-starts", SharedOptions.SlqStarts, 1, 1000), seed, SharedOptions.RelativeTolerance(args));
+        int seed = SharedOptions.Seed.Read(args);
+        var settings = new SpectrumSettings(Top.Read(args), SharedOptions.LanczosSteps.Read(args), SharedOptions.Probes.Read(args),
+            SharedOptions.SlqSteps.Read(args), SharedOptions.SlqStarts.Read(args), seed, SharedOptions.RelativeTolerance.Read(args));
         UsageException.Check(settings.Validate);
-        double? budget = args.Has("budget") ? args.Double("budget", 0, 1e-3, 1e9) : null;
+        double? budget = Budget.ReadOrNull(args);
         string outDir = args.String("out") ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file!))!, "spectrum");
         OutputFolder.CheckWritable(outDir);
         var runtime = RuntimeOptions.Initialize(args);

@@ -8,13 +8,16 @@ internal static class ClusterTasks
 {
     private static readonly string[] TaskOptions = ["out", "task", "device", "libtorch", "threads"];
 
+    /// <summary>The task to run.</summary>
+    public static readonly IntOption Task = new("task", "run exactly one model of the study planned in --out: the 0-based index of tasks.tsv (a done task exits at once)", 0, 0, 1_000_000, DefaultWords: "");
+
     /// <summary>Plans the study in <paramref name="folder"/>; with <c>--slurm</c> also writes the job script and prints how to submit it.</summary>
     public static int Plan(StudySpec spec, string folder, Arguments args, CliContext context)
     {
         SlurmResources? resources = null;
         if (args.Has("slurm"))
         {
-            resources = new SlurmResources(args.Int("slurm-cpus", 2, 1, 1024), args.Int("slurm-gpus", 0, 0, 64), args.String("slurm-time", "04:00:00"),
+            resources = new SlurmResources(SharedOptions.SlurmCpus.Read(args), SharedOptions.SlurmGpus.Read(args), args.String("slurm-time", "04:00:00"),
                 args.String("slurm-partition"), args.String("slurm-mem"));
             UsageException.Check(resources.Validate);
             UsageException.Check(() => SlurmScript.CheckFolder(folder));
@@ -58,7 +61,7 @@ internal static class ClusterTasks
             throw new UsageException($"--task runs one model of the study planned in --out; drop --{other}");
         if (args.String("axis") is { } axis) throw new UsageException($"--task runs one model of the study planned in --out; drop the axis '{axis}'");
         string folder = args.String("out") ?? throw new UsageException("--task needs --out, the folder of a planned study");
-        int index = args.Int("task", 0, 0, 1_000_000);
+        int index = Task.Read(args);
         var runtime = RuntimeOptions.Initialize(args);
         try
         {

