@@ -21,7 +21,7 @@ public sealed class FisherFrobeniusSquared() : Metric(MetricId, "squared Frobeni
     /// <inheritdoc />
     public override MetricResult Compute(MetricContext context)
     {
-        var f = context.Fisher;
+        var f = context.Get(FisherSubsets.Input);
         double n = f.SubsetSize;
         var (unbiased, unbiasedError) = RunningStatistics.MeanAndError(f.GramOffDiagonalSquared.Select(x => x / (n * (n - 1))));
         var (subset, subsetError) = RunningStatistics.MeanAndError(f.GramFrobeniusSquared.Select(x => x / (n * n)));

@@ -20,7 +20,7 @@ public sealed class FisherLogDetExtrapolated() : Metric(MetricId, "γ: γ̂ extr
     /// <inheritdoc />
     public override MetricResult Compute(MetricContext context)
     {
-        var f = context.Fisher;
+        var f = context.Get(FisherSubsets.Input);
         double w = context.P;
         var (gamma, se, gammaHat) = Gamma(f, w);
         return Result(context, gamma, se, [("subset_size", f.SubsetSize), ("subsets", f.LogDets.Length), ("W", w)],

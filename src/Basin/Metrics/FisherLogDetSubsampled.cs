@@ -18,7 +18,7 @@ public sealed class FisherLogDetSubsampled() : Metric(MetricId, "γ̂: mean log-
     /// <inheritdoc />
     public override MetricResult Compute(MetricContext context)
     {
-        var f = context.Fisher;
+        var f = context.Get(FisherSubsets.Input);
         var (mean, se) = RunningStatistics.MeanAndError(f.LogDets);
         return Result(context, mean, se, [("subset_size", f.SubsetSize), ("subsets", f.LogDets.Length), ("labels", "true"), ("floor", context.Settings.GramFloor), f.MethodSetting],
             [("singular", f.Singular)]);

@@ -16,7 +16,7 @@ public sealed class FisherRaoNorm() : Metric(MetricId, "Fisher-Rao norm baseline
     /// <inheritdoc />
     public override MetricResult Compute(MetricContext context)
     {
-        var f = context.Fisher;
+        var f = context.Get(FisherSubsets.Input);
         var (mean, se) = RunningStatistics.MeanAndError(f.FisherRao);
         return Result(context, mean, se, [("samples", f.FisherRao.Length)]);
     }

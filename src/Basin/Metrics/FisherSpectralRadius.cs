@@ -25,7 +25,7 @@ public sealed class FisherSpectralRadius() : Metric(MetricId, "largest eigenvalu
     public override MetricResult Compute(MetricContext context)
     {
         var s = context.Settings;
-        var f = context.Fisher;
+        var f = context.Get(FisherSubsets.Input);
         var (subset, subsetError) = RunningStatistics.MeanAndError(f.SpectralNormsSquared.Select(x => x / f.SubsetSize));
         if (s.FisherNorms == FisherNormForm.Subsets)
             return Result(context, subset, subsetError, [("form", "subsets"), ("subset_size", f.SubsetSize), ("subsets", f.SpectralNormsSquared.Length)], [("subset_form", subset)]);

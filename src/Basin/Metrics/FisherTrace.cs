@@ -13,7 +13,7 @@ public sealed class FisherTrace() : Metric(MetricId, "trace of the empirical Fis
     /// <inheritdoc />
     public override MetricResult Compute(MetricContext context)
     {
-        var f = context.Fisher;
+        var f = context.Get(FisherSubsets.Input);
         var (mean, se) = RunningStatistics.MeanAndError(f.SquaredNorms);
         return Result(context, mean, se, [("samples", f.SquaredNorms.Length), ("labels", "true"), f.MethodSetting]);
     }

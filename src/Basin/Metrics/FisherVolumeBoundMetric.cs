@@ -22,7 +22,7 @@ public sealed class FisherVolumeBoundMetric() : Metric(MetricId, "seed 001 Theor
     public override MetricResult Compute(MetricContext context)
     {
         var s = context.Settings;
-        var f = context.Fisher;
+        var f = context.Get(FisherSubsets.Input);
         double w = context.P;
         var (gamma, gammaSe, _) = FisherLogDetExtrapolated.Gamma(f, w);
         var bound = FisherVolumeBound.Compute(context.Loss, gamma, w, context.N, s.FisherBoundVolume, s.BoundDelta);

@@ -12,7 +12,7 @@ public sealed class GgnFrobeniusSquared() : Metric(MetricId, "squared Frobenius 
     /// <inheritdoc />
     public override MetricResult Compute(MetricContext context)
     {
-        var t = context.GgnProbes.FrobeniusSquared;
+        var t = context.Get(ProbeSummary.GgnInput).FrobeniusSquared;
         return Result(context, t.Value, t.StandardError, t.Settings.Select(s => (s.Key, (object)s.Value)));
     }
 }

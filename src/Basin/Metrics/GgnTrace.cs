@@ -12,7 +12,7 @@ public sealed class GgnTrace() : Metric(MetricId, "trace of the generalized Gaus
     /// <inheritdoc />
     public override MetricResult Compute(MetricContext context)
     {
-        var t = context.GgnProbes.Trace;
+        var t = context.Get(ProbeSummary.GgnInput).Trace;
         return Result(context, t.Value, t.StandardError, t.Settings.Select(s => (s.Key, (object)s.Value)));
     }
 }

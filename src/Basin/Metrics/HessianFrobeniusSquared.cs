@@ -12,7 +12,7 @@ public sealed class HessianFrobeniusSquared() : Metric(MetricId, "squared Froben
     /// <inheritdoc />
     public override MetricResult Compute(MetricContext context)
     {
-        var t = context.HessianProbes.FrobeniusSquared;
+        var t = context.Get(ProbeSummary.HessianInput).FrobeniusSquared;
         return Result(context, t.Value, t.StandardError, t.Settings.Select(s => (s.Key, (object)s.Value)));
     }
 }

@@ -15,7 +15,7 @@ public sealed class HessianTrace() : Metric(MetricId, "trace of the Hessian of t
     /// <inheritdoc />
     public override MetricResult Compute(MetricContext context)
     {
-        var t = context.HessianProbes.Trace;
+        var t = context.Get(ProbeSummary.HessianInput).Trace;
         return Result(context, t.Value, t.StandardError, t.Settings.Select(s => (s.Key, (object)s.Value)));
     }
 }

@@ -16,7 +16,7 @@ public sealed class HessianTraceNormalized() : Metric(MetricId, "trace of the He
     /// <inheritdoc />
     public override MetricResult Compute(MetricContext context)
     {
-        var t = context.HessianProbes.Trace;
+        var t = context.Get(ProbeSummary.HessianInput).Trace;
         return Result(context, t.Value / context.P, t.StandardError / context.P, [("probes", t.Samples), ("parameters", context.P)]);
     }
 }

@@ -25,9 +25,9 @@ public sealed class LaplaceFull() : Metric(MetricId, "seed 000 metric g: L + ½(
     {
         var s = context.Settings;
         double n = context.N;
-        var logdet = context.GgnLogDeterminant;
+        var logdet = context.Get(LogDeterminant.Slq);
         double offset = context.P * Math.Log(s.Damping);
-        var trace = context.GgnProbes.Trace;
+        var trace = context.Get(ProbeSummary.GgnInput).Trace;
         double traceDamped = trace.Value + s.Damping * context.P;
         double logTerm = 0.5 * (1 + 1 / n) * (logdet.Value + offset);
         double complexity = (traceDamped + context.WeightNormSquared) / (2 * s.PriorVariance * n);

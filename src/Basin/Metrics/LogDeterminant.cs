@@ -17,7 +17,7 @@ public sealed class LogDeterminant() : Metric(MetricId, "log det(I + G/δ) by SL
     public const string MetricId = "hessian.logdet";
 
     /// <summary>The SLQ run on the GGN it is read from (shared with <c>pacbayes.laplace.full</c>).</summary>
-    public static MetricInput Slq { get; } = MetricInput.Products("GGN SLQ", s => (long)s.SlqSteps * s.SlqStarts);
+    public static SharedInput<Estimate> Slq { get; } = new("GGN SLQ", (s, _, _) => ((long)s.SlqSteps * s.SlqStarts, 0), Run);
 
     /// <inheritdoc />
     public override IReadOnlyList<MetricInput> Inputs(MeasureSettings settings) => [Slq];
@@ -25,13 +25,13 @@ public sealed class LogDeterminant() : Metric(MetricId, "log det(I + G/δ) by SL
     /// <inheritdoc />
     public override MetricResult Compute(MetricContext context)
     {
-        var estimate = context.GgnLogDeterminant;
+        var estimate = context.Get(LogDeterminant.Slq);
         double offset = context.P * Math.Log(context.Settings.Damping);
         return Result(context, estimate.Value, estimate.StandardError, estimate.Settings.Select(s => (s.Key, (object)s.Value)),
             [("offset_P_ln_delta", offset), ("logdet_damped", estimate.Value + offset), ("truncation", estimate.Truncation)]);
     }
 
-    /// <summary>log det(I + G/δ) of the context's GGN (computed once per context, see <see cref="MetricContext.GgnLogDeterminant"/>).</summary>
+    /// <summary>log det(I + G/δ) of the context's GGN (computed once per context: <see cref="Slq"/>).</summary>
     internal static Estimate Run(MetricContext context)
     {
         var s = context.Settings;

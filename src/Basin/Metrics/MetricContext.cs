@@ -8,15 +8,15 @@ namespace Basin.Metrics;
 
 /// <summary>
 /// Everything one <c>measure</c> call shares between metrics: the model, the measured samples, the
-/// settings, the cost ledger, and typed inputs computed on first use and reused — the curvature operators,
-/// the Hessian and GGN probes (<see cref="ProbeSummary"/>: trace, Tr A² and Hutchinson diagonal from one set
-/// of probes), the per-sample gradient subsets of every Fisher metric (<see cref="FisherSubsets"/>), the
-/// diagonals (<see cref="DiagonalInputs"/>), the SLQ runs and pacGen's ρ. Each input's cost is charged to
-/// the metric that first needs it.
+/// settings, the cost ledger, the curvature operators and the quantities every kind of metric reads (loss, weights,
+/// margins, the curvature diagonals of <see cref="DiagonalInputs"/>), and the shared inputs each declared by its own
+/// code (<see cref="SharedInput{T}"/>: the Hessian and GGN probes, the Fisher subsets, the SLQ runs, pacGen's ρ), computed
+/// on first use by <see cref="Get{T}"/> and reused. Each input's cost is charged to the metric that first needs it.
 /// </summary>
 public sealed class MetricContext : IDisposable
 {
     private readonly List<IDisposable> owned = [];
+    private readonly Dictionary<MetricInput, object?> computed = new(ReferenceEqualityComparer.Instance);
     private readonly Lazy<HessianOperator> hessian;
     private readonly Lazy<GgnOperator> ggn;
     private readonly Lazy<HessianOperator> normalizedHessian;
@@ -24,15 +24,9 @@ public sealed class MetricContext : IDisposable
     private readonly Lazy<double> weightNormSquared;
     private readonly Lazy<double> zeroOneError;
     private readonly Lazy<double[]> margins;
-    private readonly Lazy<ProbeSummary> hessianProbes;
-    private readonly Lazy<ProbeSummary> ggnProbes;
     private readonly Lazy<DiagonalEstimate> hessianDiagonal;
     private readonly Lazy<DiagonalEstimate> curvatureDiagonal;
     private readonly Lazy<NormalizedDiagonals> normalizedDiagonal;
-    private readonly Lazy<FisherSubsets> fisher;
-    private readonly Lazy<StochasticLanczosQuadrature> hessianSpectrum;
-    private readonly Lazy<Estimate> ggnLogDeterminant;
-    private readonly Lazy<double[]> pacGenRho;
 
     /// <summary>
     /// A context for <paramref name="model"/> measured on <paramref name="samples"/>; <paramref name="training"/>, when given, is what is known
@@ -73,15 +67,9 @@ public sealed class MetricContext : IDisposable
             Ledger.Charge(new MetricCost(ForwardPasses: 1));
             return OutputMargins.Of(Model, Samples, Settings.BatchSize);
         });
-        hessianProbes = Shared(() => ProbeSummary.Compute(Hessian, Settings, Settings.SeedFor(SeedStream.HessianProbes), Ledger));
-        ggnProbes = Shared(() => ProbeSummary.Compute(Ggn, Settings, Settings.SeedFor(SeedStream.GgnProbes), Ledger));
-        hessianDiagonal = new(() => Settings.Diagonal == DiagonalEstimator.Hutchinson ? HessianProbes.Diagonal : Own(DiagonalInputs.Of(this, Hessian)));
+        hessianDiagonal = new(() => Settings.Diagonal == DiagonalEstimator.Hutchinson ? Get(ProbeSummary.HessianInput).Diagonal : Own(DiagonalInputs.Of(this, Hessian)));
         curvatureDiagonal = new(() => Settings.PacGenDiagonal == Settings.Diagonal ? HessianDiagonal : Own(DiagonalInputs.Of(this, Hessian, Settings.PacGenDiagonal)));
         normalizedDiagonal = Shared(() => DiagonalInputs.Normalized(this));
-        fisher = Shared(() => FisherSubsets.Compute(Model, Parameters, Samples, Weights, Settings, Ledger));
-        hessianSpectrum = Shared(() => SpectralDensity.Run(this));
-        ggnLogDeterminant = Shared(() => LogDeterminant.Run(this));
-        pacGenRho = Shared(() => PacGen.Rho(this));
     }
 
     /// <summary>What is known of the training run that made the model, when anything is (the baselines on its log, distance from initialisation, the oracles).</summary>
@@ -135,12 +123,6 @@ public sealed class MetricContext : IDisposable
     /// <summary>The flat weights w [P] as they were when the context was made (a detached copy): what every metric measures at.</summary>
     public Tensor Weights { get; }
 
-    /// <summary>Tr H, Tr H² and the Hutchinson diagonal of H from one set of probes.</summary>
-    public ProbeSummary HessianProbes => hessianProbes.Value;
-
-    /// <summary>Tr G, Tr G² and the Hutchinson diagonal of G from one set of probes.</summary>
-    public ProbeSummary GgnProbes => ggnProbes.Value;
-
     /// <summary>The Hessian diagonal by the configured estimator (<see cref="MeasureSettings.Diagonal"/>).</summary>
     public DiagonalEstimate HessianDiagonal => hessianDiagonal.Value;
 
@@ -150,20 +132,21 @@ public sealed class MetricContext : IDisposable
     /// <summary>The finite-difference (or exact) diagonal of the normalized-loss Hessian, clipped at 0 (seed 004 Algorithm 1), with its probe groups.</summary>
     public NormalizedDiagonals NormalizedDiagonal => normalizedDiagonal.Value;
 
-    /// <summary>The per-sample gradient subsets of the Fisher metrics.</summary>
-    public FisherSubsets Fisher => fisher.Value;
+    /// <summary>
+    /// The shared input <paramref name="input"/>, computed on first use by its own code (<see cref="SharedInput{T}.Compute"/>, charged
+    /// to the metric being computed) and the same value for every later metric; kept until the context is disposed.
+    /// </summary>
+    public T Get<T>(SharedInput<T> input)
+    {
+        if (computed.TryGetValue(input, out var value)) return (T)value!;
+        var result = input.Compute(this);
+        if (result is IDisposable disposable) owned.Add(disposable);
+        computed[input] = result;
+        return result;
+    }
 
-    /// <summary>The SLQ run on the Hessian (its spectral density).</summary>
-    public StochasticLanczosQuadrature HessianSpectrum => hessianSpectrum.Value;
-
-    /// <summary>Whether <see cref="HessianSpectrum"/> has been computed (a study saves its nodes only then).</summary>
-    public bool HasHessianSpectrum => hessianSpectrum.IsValueCreated;
-
-    /// <summary>The log-determinant estimate of <c>hessian.logdet</c> (SLQ on the GGN).</summary>
-    public Estimate GgnLogDeterminant => ggnLogDeterminant.Value;
-
-    /// <summary>pacGen's local Hessian-Lipschitz constant ρ, one estimate per perturbation (<see cref="MeasureSettings.PacGenPerturbations"/>).</summary>
-    public IReadOnlyList<double> PacGenRho => pacGenRho.Value;
+    /// <summary>Whether <paramref name="input"/> has been computed in this context (a study saves the density's nodes only then).</summary>
+    public bool Has(MetricInput input) => computed.ContainsKey(input);
 
     /// <summary>
     /// Runs <paramref name="compute"/> with the trainable weights set to <paramref name="flat"/> [P], then

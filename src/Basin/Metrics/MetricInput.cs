@@ -10,8 +10,20 @@ namespace Basin.Metrics;
 /// What it spends under settings, on a number of measured samples of a model with a number of output-Hessian factors (its
 /// outputs; 1 for the exponential loss): curvature products and per-sample gradients.
 /// </param>
-public sealed record MetricInput(string Name, Func<MeasureSettings, long, int, (long Products, long PerSampleGradients)> Cost)
+public record MetricInput(string Name, Func<MeasureSettings, long, int, (long Products, long PerSampleGradients)> Cost)
 {
     /// <summary>An input that costs <paramref name="products"/> curvature products under the settings.</summary>
     public static MetricInput Products(string name, Func<MeasureSettings, long> products) => new(name, (s, _, _) => (products(s), 0));
 }
+
+/// <summary>
+/// A shared input that a context computes: declared once, with its cost and its computation, in the file of the code that
+/// computes it; <see cref="MetricContext.Get{T}"/> computes it on first use (charging the metric that asked) and hands the same
+/// value to every later metric.
+/// </summary>
+/// <typeparam name="T">What it is (a probe summary, an SLQ run, the Fisher subsets, …); owned by the context when disposable.</typeparam>
+/// <param name="Name">What it is, for previews and messages.</param>
+/// <param name="Cost">What it spends (see <see cref="MetricInput"/>).</param>
+/// <param name="Compute">How a context computes it.</param>
+public sealed record SharedInput<T>(string Name, Func<MeasureSettings, long, int, (long Products, long PerSampleGradients)> Cost, Func<MetricContext, T> Compute)
+    : MetricInput(Name, Cost);

@@ -18,18 +18,26 @@ public sealed class PacGen() : Metric(MetricId, "seed 003 Ψ: Σ ln((|w|+κ)·ma
     /// <summary>The Hessian diagonal by its own Hutchinson probes at w, when pacGen's estimator differs from the shared one.</summary>
     public static MetricInput DiagonalAtWeights { get; } = MetricInput.Products("pacGen diagonal at w", s => s.TraceProbes);
 
-    /// <summary>The Hutchinson diagonal at w + u for each of ρ's perturbations.</summary>
-    public static MetricInput PerturbedDiagonals { get; } = MetricInput.Products("pacGen diagonals at w + u", s => (long)s.PacGenPerturbationCount * s.TraceProbes);
+    /// <summary>The exact GGN diagonal at w: one per-sample gradient per sample and output factor.</summary>
+    public static MetricInput GgnDiagonalAtWeights { get; } = new("pacGen GGN diagonal at w", (_, samples, factors) => (0, samples * factors));
 
-    /// <summary>The exact GGN diagonal at w and at each w + u: one per-sample gradient per sample and output factor.</summary>
-    public static MetricInput GgnDiagonals { get; } = new("pacGen GGN diagonals", (s, samples, factors) => (0, (1 + s.PacGenPerturbationCount) * samples * factors));
+    /// <summary>
+    /// ρ, one per perturbation u: the curvature diagonal again at each w + u, by Hutchinson probes or by the exact GGN diagonal's
+    /// per-sample gradients (the other estimators' passes are not counted).
+    /// </summary>
+    public static SharedInput<double[]> RhoInput { get; } = new("pacGen ρ", (s, samples, factors) => s.PacGenDiagonal switch
+    {
+        DiagonalEstimator.Hutchinson => ((long)s.PacGenPerturbationCount * s.TraceProbes, 0),
+        DiagonalEstimator.Ggn => (0, s.PacGenPerturbationCount * samples * factors),
+        _ => (0, 0),
+    }, Rho);
 
     /// <summary>What the curvature diagonal h and ρ read (pacGen and Wang et al.'s bounds share them) under <paramref name="settings"/>.</summary>
     public static IReadOnlyList<MetricInput> CurvatureInputs(MeasureSettings settings) => settings.PacGenDiagonal switch
     {
-        DiagonalEstimator.Hutchinson => [settings.Diagonal == DiagonalEstimator.Hutchinson ? ProbeSummary.HessianInput : DiagonalAtWeights, PerturbedDiagonals],
-        DiagonalEstimator.Ggn => [GgnDiagonals],
-        _ => [],
+        DiagonalEstimator.Hutchinson => [settings.Diagonal == DiagonalEstimator.Hutchinson ? ProbeSummary.HessianInput : DiagonalAtWeights, RhoInput],
+        DiagonalEstimator.Ggn => [GgnDiagonalAtWeights, RhoInput],
+        _ => [RhoInput],
     };
 
     /// <inheritdoc />
@@ -40,7 +48,7 @@ public sealed class PacGen() : Metric(MetricId, "seed 003 Ψ: Σ ln((|w|+κ)·ma
     {
         var s = context.Settings;
         var h = context.CurvatureDiagonal.Values;
-        var rhos = context.PacGenRho;
+        var rhos = context.Get(RhoInput);
         using var scope = NewDisposeScope();
         var w = context.Weights.to(ScalarType.Float64).abs();
         var kappa = w * s.PacGenGamma + s.PacGenEpsilon;
@@ -49,7 +57,7 @@ public sealed class PacGen() : Metric(MetricId, "seed 003 Ψ: Σ ln((|w|+κ)·ma
         var psi = rhos.Select(rho => ((w + kappa) * maximum((h64 + kappa * (rho * sqrtM)).clamp_min(0).sqrt(), kappa.reciprocal())).log().sum().item<double>()).ToArray();
         var (mean, se) = Estimators.RunningStatistics.MeanAndError(psi);
         return Result(context, mean, se, [("gamma", s.PacGenGamma), ("epsilon", s.PacGenEpsilon), ("diagonal", s.PacGenDiagonal.Name()), ("seed", s.SeedFor(SeedStream.PacGenPerturbation)),
-                ("perturbations", rhos.Count), ("error", ErrorNote(rhos.Count))],
+                ("perturbations", rhos.Length), ("error", ErrorNote(rhos.Length))],
             [("rho", rhos.Average()), ("rho_min", rhos.Min()), ("rho_max", rhos.Max()), ("negative_h", h.lt(0).sum().item<long>()), ("clipped_fraction", h.lt(0).to(ScalarType.Float64).mean().item<double>())]);
     }
 
@@ -58,7 +66,7 @@ public sealed class PacGen() : Metric(MetricId, "seed 003 Ψ: Σ ln((|w|+κ)·ma
         ? $"over the {perturbations} perturbations u of ρ (the curvature diagonal held: exact for ggn; see hessian.diagonal for the stochastic ones)"
         : "not estimated: one perturbation for ρ";
 
-    /// <summary>ρ for each perturbation (computed once per context, see <see cref="MetricContext.PacGenRho"/>); the first uses the seed alone, as before replicates.</summary>
+    /// <summary>ρ for each perturbation (computed once per context: <see cref="RhoInput"/>); the first uses the seed alone, as before replicates.</summary>
     internal static double[] Rho(MetricContext context)
     {
         var s = context.Settings;

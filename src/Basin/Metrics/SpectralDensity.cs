@@ -14,7 +14,7 @@ public sealed class SpectralDensity() : Metric(MetricId, "Hessian eigenvalue den
     public const string MetricId = "hessian.spectral_density";
 
     /// <summary>Its SLQ run on the Hessian.</summary>
-    public static MetricInput Slq { get; } = MetricInput.Products("Hessian SLQ", s => (long)s.SlqSteps * s.SlqStarts);
+    public static SharedInput<StochasticLanczosQuadrature> Slq { get; } = new("Hessian SLQ", (s, _, _) => ((long)s.SlqSteps * s.SlqStarts, 0), Run);
 
     /// <inheritdoc />
     public override IReadOnlyList<MetricInput> Inputs(MeasureSettings settings) => [Slq];
@@ -26,7 +26,7 @@ public sealed class SpectralDensity() : Metric(MetricId, "Hessian eigenvalue den
     /// <inheritdoc />
     public override MetricResult Compute(MetricContext context)
     {
-        var slq = context.HessianSpectrum;
+        var slq = context.Get(Slq);
         var nodes = slq.Nodes().ToList();
         double negative = nodes.Where(n => n.Node < 0).Sum(n => n.Weight);
         var trace = slq.Trace(t => t, "t");
@@ -36,7 +36,7 @@ public sealed class SpectralDensity() : Metric(MetricId, "Hessian eigenvalue den
             [("trace_slq", trace.Value), ("negative_mass", negative), ("min_node", nodes.Min(n => n.Node))]);
     }
 
-    /// <summary>The SLQ run on the context's Hessian (computed once per context, see <see cref="MetricContext.HessianSpectrum"/>).</summary>
+    /// <summary>The SLQ run on the context's Hessian (computed once per context: <see cref="Slq"/>).</summary>
     internal static StochasticLanczosQuadrature Run(MetricContext context)
     {
         var s = context.Settings;

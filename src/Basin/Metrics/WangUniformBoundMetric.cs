@@ -30,7 +30,7 @@ public sealed class WangUniformBoundMetric() : Metric(MetricId, "seed 003 Theore
     internal static WangInputs[] Inputs(MetricContext context)
     {
         var s = context.Settings;
-        var rhos = context.PacGenRho;
+        var rhos = context.Get(PacGen.RhoInput);
         var diagonal = context.CurvatureDiagonal.Values;
         using var scope = NewDisposeScope();
         var w = context.Weights.to(ScalarType.Float64).abs().data<double>().ToArray();

@@ -33,8 +33,8 @@ public sealed class DensityExtra : IModelExtra
     public string Name => "spectral density";
 
     /// <inheritdoc />
-    public ModelResult Apply(ModelResult result, MeasuredModel model) => model.Context.HasHessianSpectrum
-        ? result with { Density = model.Context.HessianSpectrum.Nodes().Select(n => new[] { n.Node, n.Weight }).ToList() }
+    public ModelResult Apply(ModelResult result, MeasuredModel model) => model.Context.Has(SpectralDensity.Slq)
+        ? result with { Density = model.Context.Get(SpectralDensity.Slq).Nodes().Select(n => new[] { n.Node, n.Weight }).ToList() }
         : result;
 }
 

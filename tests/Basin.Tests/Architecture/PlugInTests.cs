@@ -48,7 +48,7 @@ public class PlugInTests
         public const string MetricId = "test.weight_l1";
 
         public override MetricResult Compute(MetricContext context) =>
-            Result(context, context.Parameters.Sum(p => p.Value.detach().to(ScalarType.Float64).abs().sum().item<double>()), 0);
+            Result(context, context.Parameters.Sum(p => p.Value.detach().to(ScalarType.Float64).abs().sum().item<double>()), 0, [("error", "deterministic")]);
     }
 
     /// <summary>The learning rate of signSGD, with a report section of its own.</summary>

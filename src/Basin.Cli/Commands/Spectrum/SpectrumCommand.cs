@@ -42,7 +42,7 @@ public sealed class SpectrumCommand : ICommand
 
     private static readonly IntOption Top = new("top", "number of largest eigenvalues", new SpectrumSettings().Top, 1, 1000);
 
-    private static readonly NumberOption Budget = new("budget", "seconds the run may take: after timing one product, scale steps, probes and starts down to fit", 0, 1e-3, 1e9, "none");
+    private static readonly NumberOption Budget = new("budget", "seconds the run may take: after timing one product, scale steps, probes and starts down to fit", 0, 1e-3, 1e9, "off");
 
     /// <inheritdoc />
     public int Run(Arguments args, CliContext context)
