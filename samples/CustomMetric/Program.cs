@@ -15,7 +15,7 @@ using var split = DataCatalog.Load(config.Data);
 using var run = TrainingRun.Start(config, split.Train);
 run.Train(split.Train, split.Test);
 using var context = new MetricContext(run.Model, split.Train, new MeasureSettings { Seed = 3 });
-var results = MetricRegistry.Measure(context, MetricRegistry.Select("custom.spectral_norm_product,norm.spectral_product,hessian.trace")).ToList();
+var results = MetricRegistry.Measure(context, MetricRegistry.Select($"{SpectralNormProduct.MetricId},{NormProduct.SpectralId},{HessianTrace.MetricId}")).ToList();
 foreach (var r in results) Console.WriteLine($"{r.Id,-26} {r.Display}");
 
 // By hand: the product of the weight matrices' largest singular values.
@@ -30,8 +30,10 @@ return ok ? 0 : 1;
 /// The product of the spectral norms of the weight matrices, <c>Π_l ‖W_l‖₂</c> (Bartlett et al. 2017's scale
 /// term): a norm-based baseline, deterministic, so its standard error is not estimated.
 /// </summary>
-internal sealed class SpectralNormProduct() : Metric("custom.spectral_norm_product", "product of the weight matrices' spectral norms", "Bartlett et al. 2017", CostClass.Cheap)
+internal sealed class SpectralNormProduct() : Metric(SpectralNormProduct.MetricId, "product of the weight matrices' spectral norms", "Bartlett et al. 2017", CostClass.Cheap)
 {
+    public const string MetricId = "custom.spectral_norm_product";
+
     public override MetricResult Compute(MetricContext context)
     {
         double product = 1;

@@ -65,7 +65,7 @@ internal sealed class FloodLevelAxis : IStudyAxis
 
     public string Description => "flooding level b (Ishida et al. 2020): plain training, b = 0.2, b = 0.4";
 
-    public string Metrics => $"{LossQuantile.MetricId},baseline.train_loss";
+    public string Metrics => $"{LossQuantile.MetricId},{TrainLossBaseline.MetricId}";
 
     public IEnumerable<(string Label, TrainConfig Config)> Points(string preset, TrainConfig basis)
     {

@@ -31,7 +31,7 @@ using var samples = new Dataset("formula", x, arange(n, dtype: ScalarType.Int64)
 
 // Metrics by id, as `basin measure --metrics` takes them, each with its standard error and cost.
 using var context = new MetricContext(model, samples, new MeasureSettings { TraceProbes = 400 });
-var results = MetricRegistry.Measure(context, MetricRegistry.Select("hessian.trace,hessian.top_eigenvalue,baseline.train_loss"));
+var results = MetricRegistry.Measure(context, MetricRegistry.Select($"{HessianTrace.MetricId},{TopEigenvalue.HessianId},{TrainLossBaseline.MetricId}"));
 foreach (var result in results) Console.WriteLine($"{result.Id,-24} {result.Display,-22} {result.Cost}");
 var measured = results.ToDictionary(r => r.Id);
 
@@ -42,12 +42,12 @@ Console.WriteLine($"Hutch++ Tr H ≈ {hutchPlusPlus.Value:G6} ± {hutchPlusPlus.
 
 double trace = reference.GetProperty("hessian_trace").GetDouble(), top = reference.GetProperty("hessian_top_eigenvalue").GetDouble(), loss = reference.GetProperty("loss").GetDouble();
 Console.WriteLine($"PyTorch: Tr H = {trace:G6}, λ₁ = {top:G6}, loss = {loss:G6}");
-var t = measured["hessian.trace"];
+var t = measured[HessianTrace.MetricId];
 // Hutchinson's error bar is wide here (one eigenvalue above the trace, negative ones below): within 4 standard errors, and
 // the bar itself under a quarter of the trace; Hutch++ removes the dominant directions first and lands within 1%.
 bool ok = Math.Abs(t.Value - trace) <= 4 * t.StandardError && t.StandardError <= 0.25 * trace
-    && Math.Abs(measured["hessian.top_eigenvalue"].Value - top) <= 1e-6 * top
-    && Math.Abs(measured["baseline.train_loss"].Value - loss) <= 1e-9 * loss
+    && Math.Abs(measured[TopEigenvalue.HessianId].Value - top) <= 1e-6 * top
+    && Math.Abs(measured[TrainLossBaseline.MetricId].Value - loss) <= 1e-9 * loss
     && Math.Abs(hutchPlusPlus.Value - trace) <= 0.01 * trace;
 Console.WriteLine(ok ? "agrees with PyTorch" : "DISAGREES with PyTorch");
 return ok ? 0 : 1;

@@ -10,10 +10,22 @@ namespace Basin.Metrics;
 /// measures, γ₁₀ the 10th-percentile output margin). Spectral norms by an SVD in float64. Exact: standard error 0.
 /// </summary>
 public sealed class NormProduct(bool spectral, bool overMargin) : Metric(
-    $"norm.{(spectral ? "spectral" : "frobenius")}_product{(overMargin ? "_over_margin" : "")}",
+    (spectral, overMargin) switch { (false, false) => FrobeniusId, (true, false) => SpectralId, (false, true) => FrobeniusOverMarginId, _ => SpectralOverMarginId },
     $"log product of the layers' squared {(spectral ? "spectral" : "Frobenius")} norms{(overMargin ? " over the squared 10th-percentile margin" : "")}",
     "Jiang et al. 2020 §C (norm-based measures)", CostClass.Cheap)
 {
+    /// <summary>The id of the Frobenius form, <c>norm.frobenius_product</c>.</summary>
+    public const string FrobeniusId = "norm.frobenius_product";
+
+    /// <summary>The id of the spectral form, <c>norm.spectral_product</c>.</summary>
+    public const string SpectralId = "norm.spectral_product";
+
+    /// <summary>The id of the margin-normalised Frobenius form.</summary>
+    public const string FrobeniusOverMarginId = "norm.frobenius_product_over_margin";
+
+    /// <summary>The id of the margin-normalised spectral form.</summary>
+    public const string SpectralOverMarginId = "norm.spectral_product_over_margin";
+
     /// <inheritdoc />
     public override MetricRole Role => MetricRole.Baseline;
 

@@ -26,11 +26,11 @@ public class RegistryLiteralTests
         [("src/Basin/Metrics/KeskarSharpness.cs", "none")] = "prose: \"none: one deterministic ascent\"",
     };
 
-    /// <summary>Every string literal of the library, the CLI and the benchmarks, by file (relative, with forward slashes).</summary>
+    /// <summary>Every string literal of the library, the CLI, the benchmarks and the samples, by file (relative, with forward slashes).</summary>
     private static Dictionary<string, List<string>> Literals()
     {
         string root = LayoutTests.RootFolder();
-        return new[] { "src", "benchmarks" }.SelectMany(folder => Directory.EnumerateFiles(Path.Combine(root, folder), "*.cs", SearchOption.AllDirectories))
+        return new[] { "src", "benchmarks", "samples" }.SelectMany(folder => Directory.EnumerateFiles(Path.Combine(root, folder), "*.cs", SearchOption.AllDirectories))
             .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}") && !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}"))
             .ToDictionary(f => Path.GetRelativePath(root, f).Replace('\\', '/'),
                 f => Regex.Matches(File.ReadAllText(f), "\"((?:[^\"\\\\]|\\\\.)*)\"").Select(m => m.Groups[1].Value).ToList());
