@@ -17,6 +17,31 @@ public static class CostPreview
         return Seconds(() => op.Apply(probe).Dispose(), timed);
     }
 
+    /// <summary>
+    /// The pace of every kind of pass <paramref name="cost"/> counts, timed on <paramref name="context"/>'s samples before the work: a
+    /// curvature product (<see cref="SecondsPerProduct"/>), a gradient and a loss over the samples, and a per-sample gradient (a batch
+    /// of up to 16 by the method the model allows, divided); a kind the plan does not use is not timed.
+    /// </summary>
+    public static Basin.Metrics.MeasurementPlan.PassTimes Pace(Basin.Metrics.MetricContext context, Basin.Metrics.MetricCost cost)
+    {
+        double product = cost.CurvatureProducts > 0 ? SecondsPerProduct(context.Hessian) : 0;
+        double gradient = cost.Gradients > 0 ? Seconds(() => context.Hessian.Gradient().Dispose()) : 0;
+        double forward = cost.ForwardPasses > 0 ? Seconds(() => context.Hessian.Loss()) : 0;
+        double perSample = 0;
+        if (cost.PerSampleGradients > 0)
+        {
+            int n = Math.Min(16, context.N);
+            perSample = Seconds(() =>
+            {
+                using var scope = TorchSharp.torch.NewDisposeScope();
+                var index = TorchSharp.torch.arange(n);
+                PerSampleGradients.Compute(context.Model, context.Parameters, context.Samples.Features.index_select(0, index).to(context.Weights.dtype).to(context.Weights.device),
+                    context.Samples.Labels.index_select(0, index).to(context.Weights.device));
+            }) / n;
+        }
+        return new(product, gradient, forward, perSample);
+    }
+
     /// <summary>The fastest of <paramref name="timed"/> timed runs of <paramref name="action"/>, after one untimed run that warms it up.</summary>
     public static double Seconds(Action action, int timed = 1)
     {

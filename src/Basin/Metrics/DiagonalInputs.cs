@@ -29,6 +29,16 @@ public static class DiagonalInputs
         return estimate.Detached();
     }
 
+    /// <summary>The finite-difference diagonal of the normalized-loss Hessian: two gradients per probe of each group (the exact one's products are not counted).</summary>
+    public static MetricInput NormalizedInput { get; } = new("normalized-loss diagonal", (s, _, _) =>
+        s.Diagonal == DiagonalEstimator.Exact ? new MetricCost() : new MetricCost(Gradients: 2L * Groups(s).Probes * Groups(s).Count));
+
+    private static (int Count, int Probes) Groups(MeasureSettings s)
+    {
+        int groups = s.FiniteDifferenceProbes >= 8 ? 4 : s.FiniteDifferenceProbes >= 4 ? 2 : 1;
+        return (groups, Math.Max(2, s.FiniteDifferenceProbes / groups));
+    }
+
     /// <summary>
     /// The finite-difference diagonal of the normalized-loss Hessian (exact when the settings ask for exact),
     /// clipped at 0 (seed 004 Algorithm 1), from independent groups of probes (4 groups from 8 probes up, 2 from
@@ -43,8 +53,7 @@ public static class DiagonalInputs
             using var exact = context.Ledger.Counted(op, () => ExactDiagonal.Compute(op));
             return new NormalizedDiagonals(exact.Values.clamp_min(0).DetachFromDisposeScope(), []);
         }
-        int groups = s.FiniteDifferenceProbes >= 8 ? 4 : s.FiniteDifferenceProbes >= 4 ? 2 : 1;
-        int probes = Math.Max(2, s.FiniteDifferenceProbes / groups);
+        var (groups, probes) = Groups(s);
         var means = new List<Tensor>();
         using var scope = NewDisposeScope();
         for (int g = 0; g < groups; g++)

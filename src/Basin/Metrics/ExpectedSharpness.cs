@@ -13,6 +13,12 @@ public sealed class ExpectedSharpness() : Metric(MetricId, "expected loss increa
     /// <summary>Its id, <c>sharpness.expected</c>.</summary>
     public const string MetricId = "sharpness.expected";
 
+    /// <summary>Its weight draws: one loss over the samples each.</summary>
+    public static MetricInput Draws { get; } = new("expected-sharpness draws", (s, _, _) => new MetricCost(ForwardPasses: s.ExpectedSharpnessDraws));
+
+    /// <inheritdoc />
+    public override IReadOnlyList<MetricInput> Inputs(MeasureSettings settings) => [Draws];
+
     /// <inheritdoc />
     public override MetricResult Compute(MetricContext context)
     {

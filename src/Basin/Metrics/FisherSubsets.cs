@@ -27,7 +27,7 @@ public sealed record FisherSubsets(double[] LogDets, int Singular, double[] Spec
     public (string Key, object Value) MethodSetting => ("per_sample_gradients", Method == PerSampleMethod.Loop ? "loop (layers opaque to the batched method)" : "batched");
 
     /// <summary>The subsets as a shared input: N′ per-sample gradients for each of T subsets.</summary>
-    public static SharedInput<FisherSubsets> Input { get; } = new("Fisher subsets", (s, _, _) => (0, (long)s.FisherSubsets * s.FisherSubsetSize),
+    public static SharedInput<FisherSubsets> Input { get; } = new("Fisher subsets", (s, _, _) => new MetricCost(PerSampleGradients: (long)s.FisherSubsets * s.FisherSubsetSize),
         c => Compute(c.Model, c.Parameters, c.Samples, c.Weights, c.Settings, c.Ledger));
 
     /// <summary>Computes the statistics of <see cref="MeasureSettings.FisherSubsets"/> subsets of <paramref name="samples"/>, charging <paramref name="ledger"/>.</summary>

@@ -15,6 +15,12 @@ public sealed class InputJacobianRobustness() : Metric(MetricId, "mean spectral 
     /// <summary>Its id, <c>robustness.input_jacobian</c>.</summary>
     public const string MetricId = "robustness.input_jacobian";
 
+    /// <summary>One forward pass and one backward per output over the samples.</summary>
+    public static MetricInput Jacobian { get; } = new("input Jacobian", (_, _, factors) => new MetricCost(ForwardPasses: 1, Gradients: factors));
+
+    /// <inheritdoc />
+    public override IReadOnlyList<MetricInput> Inputs(MeasureSettings settings) => [Jacobian];
+
     /// <inheritdoc />
     public override string? NotApplicable(MetricContext context) =>
         context.Model.Loss != LossKind.CrossEntropy || context.Model.Outputs < 2

@@ -14,6 +14,12 @@ public sealed class KeskarSharpness() : Metric(MetricId, "worst-case loss increa
     /// <summary>Its id, <c>sharpness.keskar</c>.</summary>
     public const string MetricId = "sharpness.keskar";
 
+    /// <summary>Its ascent: per start, a gradient and a loss at each step; a loss to compare each further start.</summary>
+    public static MetricInput Ascent { get; } = new("Keskar ascent", (s, _, _) => new MetricCost(ForwardPasses: (long)s.KeskarStartCount * s.KeskarSteps + s.KeskarStartCount - 1, Gradients: (long)s.KeskarStartCount * s.KeskarSteps));
+
+    /// <inheritdoc />
+    public override IReadOnlyList<MetricInput> Inputs(MeasureSettings settings) => [Ascent];
+
     /// <inheritdoc />
     public override MetricResult Compute(MetricContext context)
     {

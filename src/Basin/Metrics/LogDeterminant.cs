@@ -17,7 +17,7 @@ public sealed class LogDeterminant() : Metric(MetricId, "log det(I + G/δ) by SL
     public const string MetricId = "hessian.logdet";
 
     /// <summary>The SLQ run on the GGN it is read from (shared with <c>pacbayes.laplace.full</c>).</summary>
-    public static SharedInput<Estimate> Slq { get; } = new("GGN SLQ", (s, _, _) => ((long)s.SlqSteps * s.SlqStarts, 0), Run);
+    public static SharedInput<Estimate> Slq { get; } = new("GGN SLQ", (s, _, _) => new MetricCost(CurvatureProducts: (long)s.SlqSteps * s.SlqStarts), Run);
 
     /// <inheritdoc />
     public override IReadOnlyList<MetricInput> Inputs(MeasureSettings settings) => [Slq];

@@ -12,6 +12,9 @@ public sealed class MatrixNormalizedSharpness() : Metric(MetricId, "Σ_l √(‖
     public const string MetricId = "sharpness.matrix_normalized";
 
     /// <inheritdoc />
+    public override IReadOnlyList<MetricInput> Inputs(MeasureSettings settings) => [DiagonalInputs.NormalizedInput];
+
+    /// <inheritdoc />
     public override string? NotApplicable(MetricContext context) => MatrixNormalizedSharpness.Applicability(context);
 
     /// <inheritdoc />

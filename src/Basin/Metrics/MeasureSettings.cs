@@ -164,9 +164,10 @@ public sealed record MeasureSettings
     }
 
     /// <summary>
-    /// The settings with every product count scaled by <paramref name="factor"/> ≤ 1, to fit a time budget: SLQ loses
+    /// The settings with every count scaled by <paramref name="factor"/> ≤ 1, to fit a time budget: SLQ loses
     /// starts first (down to 2), then steps (not below 30, where the quadrature still resolves the bulk); Lanczos keeps
-    /// at least 20 steps, the probes at least 8 (4 for the Laplace metric). The standard errors then grow as they should.
+    /// at least 20 steps, the probes at least 8 (4 for the Laplace metric); the Fisher subsets at least 10, Keskar's ascent
+    /// 5 steps, the weight draws 8, the finite-difference probes 4. The standard errors then grow as they should.
     /// </summary>
     /// <exception cref="ArgumentException">A factor that is not positive.</exception>
     public MeasureSettings Scaled(double factor)
@@ -181,6 +182,10 @@ public sealed record MeasureSettings
         return this with
         {
             TraceProbes = Floor(TraceProbes, factor, 8),
+            FisherSubsets = Floor(FisherSubsets, factor, 10),
+            KeskarSteps = Floor(KeskarSteps, factor, 5),
+            ExpectedSharpnessDraws = Floor(ExpectedSharpnessDraws, factor, 8),
+            FiniteDifferenceProbes = Floor(FiniteDifferenceProbes, factor, 4),
             LanczosSteps = Floor(LanczosSteps, factor, 20),
             LaplaceProbes = Floor(LaplaceProbes, factor, 4),
             SlqStarts = starts,

@@ -6,7 +6,8 @@ namespace Basin.Metrics;
 /// What measuring <see cref="Metrics"/> on <see cref="Samples"/> samples will read and spend, counted from the settings before
 /// any work: the shared inputs (<see cref="MetricInput"/>, each counted once however many metrics read it), the curvature
 /// products and per-sample gradients they cost, whether the samples suffice, and the smaller plan that fits a time budget.
-/// A preview, not a bound: passes over the data for losses, finite differences and Keskar's ascent are left out.
+/// Every pass a metric declares is counted: curvature products, gradients and forward passes over the samples (Keskar's ascent,
+/// finite differences, weight draws) and per-sample gradients; a preview, not a bound (a bracket search's evaluations are its usual count).
 /// <c>measure</c>, <c>study</c> and the benchmark plan with it.
 /// </summary>
 /// <param name="Metrics">The metrics to measure.</param>
@@ -15,6 +16,17 @@ namespace Basin.Metrics;
 /// <param name="Factors">The model's output-Hessian factors (its outputs; 1 for the exponential loss): per-sample GGN diagonals cost one gradient each.</param>
 public sealed record MeasurementPlan(IReadOnlyList<IMetric> Metrics, MeasureSettings Settings, int Samples, int Factors)
 {
+    /// <summary>Seconds per pass, measured on one machine before the work: a curvature product, a gradient and a forward pass over the measured samples, one per-sample gradient.</summary>
+    /// <param name="Product">One curvature product.</param>
+    /// <param name="Gradient">One gradient of the mean loss over the measured samples.</param>
+    /// <param name="Forward">One forward pass over the measured samples.</param>
+    /// <param name="PerSampleGradient">One per-sample gradient (of the Fisher subsets' batches).</param>
+    public sealed record PassTimes(double Product, double Gradient, double Forward, double PerSampleGradient)
+    {
+        /// <summary>The full passes' times at <paramref name="factor"/> times the samples (a per-sample gradient does not change).</summary>
+        public PassTimes Scaled(double factor) => this with { Product = Product * factor, Gradient = Gradient * factor, Forward = Forward * factor };
+    }
+
     /// <summary>Samples a budget never goes below: 256, or N′ when the Fisher subsets are read (fewer if fewer are measured).</summary>
     public const int MinimumSamples = 256;
 
@@ -25,11 +37,21 @@ public sealed record MeasurementPlan(IReadOnlyList<IMetric> Metrics, MeasureSett
     /// <summary>The shared inputs the metrics read, each once, in the order first read.</summary>
     public IReadOnlyList<MetricInput> Inputs => Metrics.SelectMany(m => m.Inputs(Settings)).Distinct().ToList();
 
+    /// <summary>What the inputs cost together, each counted once.</summary>
+    public MetricCost Cost => Inputs.Aggregate(new MetricCost(), (sum, i) => sum + i.Cost(Settings, Samples, Factors));
+
     /// <summary>Curvature products the inputs cost.</summary>
-    public long Products => Inputs.Sum(i => i.Cost(Settings, Samples, Factors).Products);
+    public long Products => Cost.CurvatureProducts;
 
     /// <summary>Per-sample gradients the inputs cost.</summary>
-    public long PerSampleGradients => Inputs.Sum(i => i.Cost(Settings, Samples, Factors).PerSampleGradients);
+    public long PerSampleGradients => Cost.PerSampleGradients;
+
+    /// <summary>Seconds the plan takes at <paramref name="pace"/>: every counted pass, each at its measured time.</summary>
+    public double Seconds(PassTimes pace)
+    {
+        var c = Cost;
+        return c.CurvatureProducts * pace.Product + c.Gradients * pace.Gradient + c.ForwardPasses * pace.Forward + c.PerSampleGradients * pace.PerSampleGradient;
+    }
 
     /// <summary>Whether a metric reads the Fisher subsets (and so needs at least N′ samples and their memory).</summary>
     public bool ReadsFisherSubsets => Inputs.Contains(FisherSubsets.Input);
@@ -40,16 +62,25 @@ public sealed record MeasurementPlan(IReadOnlyList<IMetric> Metrics, MeasureSett
         : null;
 
     /// <summary>
-    /// The plan that fits <paramref name="seconds"/> of curvature products at <paramref name="secondsPerProduct"/> each at this plan's
-    /// samples: fewer products first (down to the floors of <see cref="MeasureSettings.Scaled"/>), then fewer samples (a product's
-    /// cost is linear in them, never below <see cref="MinimumSamples"/> or N′); this plan when it fits already.
+    /// The plan that fits <paramref name="seconds"/> at <paramref name="pace"/> (measured at this plan's samples): fewer products,
+    /// subsets, ascent steps and draws first (down to the floors of <see cref="MeasureSettings.Scaled"/>), then fewer samples (every
+    /// full pass costs in proportion to them; the Fisher subsets' per-sample gradients do not), never below <see cref="MinimumSamples"/>
+    /// or N′; this plan when it fits already. The result may still need more than <paramref name="seconds"/> — its floors: compare
+    /// its <see cref="Seconds"/> with the budget and say so.
     /// </summary>
-    public MeasurementPlan Within(double seconds, double secondsPerProduct)
+    public MeasurementPlan Within(double seconds, PassTimes pace)
     {
-        if (Products * secondsPerProduct <= seconds) return this;
-        var scaled = this with { Settings = Settings.Scaled(seconds / (Products * secondsPerProduct)) };
-        int fewer = (int)Math.Min(Samples, Samples * seconds / (scaled.Products * secondsPerProduct));
+        double full = Seconds(pace);
+        if (full <= seconds) return this;
+        var scaled = this with { Settings = Settings.Scaled(seconds / full) };
+        // A full pass costs in proportion to the samples; a fixed number of per-sample gradients (the Fisher subsets) does not.
+        double fixedSeconds = scaled.ReadsFisherSubsets ? (double)scaled.Settings.FisherSubsets * scaled.Settings.FisherSubsetSize * pace.PerSampleGradient : 0;
+        double proportional = scaled.Seconds(pace) - fixedSeconds;
+        int fewer = proportional > 0 ? (int)Math.Min(Samples, Samples * Math.Max(0, seconds - fixedSeconds) / proportional) : Samples;
         int floor = Math.Min(Samples, Math.Max(MinimumSamples, scaled.ReadsFisherSubsets ? scaled.Settings.FisherSubsetSize : 0));
         return fewer < Samples ? scaled with { Samples = Math.Max(fewer, floor) } : scaled;
     }
+
+    /// <summary>The seconds of this plan at <paramref name="pace"/>, measured at <paramref name="measuredAt"/> samples: full passes scale with the samples.</summary>
+    public double SecondsAt(PassTimes pace, int measuredAt) => Seconds(pace.Scaled((double)Samples / Math.Max(1, measuredAt)));
 }

@@ -8,12 +8,13 @@ namespace Basin.Metrics;
 /// <param name="Name">What it is, for previews and messages.</param>
 /// <param name="Cost">
 /// What it spends under settings, on a number of measured samples of a model with a number of output-Hessian factors (its
-/// outputs; 1 for the exponential loss): curvature products and per-sample gradients.
+/// outputs; 1 for the exponential loss): curvature products, per-sample gradients, and full passes over the measured samples
+/// (gradients, forward passes).
 /// </param>
-public record MetricInput(string Name, Func<MeasureSettings, long, int, (long Products, long PerSampleGradients)> Cost)
+public record MetricInput(string Name, Func<MeasureSettings, long, int, MetricCost> Cost)
 {
     /// <summary>An input that costs <paramref name="products"/> curvature products under the settings.</summary>
-    public static MetricInput Products(string name, Func<MeasureSettings, long> products) => new(name, (s, _, _) => (products(s), 0));
+    public static MetricInput Products(string name, Func<MeasureSettings, long> products) => new(name, (s, _, _) => new MetricCost(CurvatureProducts: products(s)));
 }
 
 /// <summary>
@@ -25,5 +26,5 @@ public record MetricInput(string Name, Func<MeasureSettings, long, int, (long Pr
 /// <param name="Name">What it is, for previews and messages.</param>
 /// <param name="Cost">What it spends (see <see cref="MetricInput"/>).</param>
 /// <param name="Compute">How a context computes it.</param>
-public sealed record SharedInput<T>(string Name, Func<MeasureSettings, long, int, (long Products, long PerSampleGradients)> Cost, Func<MetricContext, T> Compute)
+public sealed record SharedInput<T>(string Name, Func<MeasureSettings, long, int, MetricCost> Cost, Func<MetricContext, T> Compute)
     : MetricInput(Name, Cost);

@@ -12,6 +12,9 @@ public sealed class NormalizedSharpness() : Metric(MetricId, "Σ_l min_σ Σ h(�
     /// <summary>Its id, <c>sharpness.normalized</c>.</summary>
     public const string MetricId = "sharpness.normalized";
 
+    /// <inheritdoc />
+    public override IReadOnlyList<MetricInput> Inputs(MeasureSettings settings) => [DiagonalInputs.NormalizedInput];
+
     /// <summary>The solver's relative tolerance.</summary>
     public const double Tolerance = 1e-10;
 

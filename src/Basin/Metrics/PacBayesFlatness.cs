@@ -30,6 +30,12 @@ public sealed class PacBayesFlatness(bool magnitudeAware) : Metric(magnitudeAwar
     /// <summary>Log-space bisection steps after the bracket.</summary>
     public const int Bisections = 7;
 
+    /// <summary>Its search: about 12 noise scales (the bracket, usually 4–6, then the bisections), each a loss per weight draw.</summary>
+    public static MetricInput SearchCost { get; } = new("PAC-Bayes flatness search", (s, _, _) => new MetricCost(ForwardPasses: (Bisections + 5L) * s.ExpectedSharpnessDraws));
+
+    /// <inheritdoc />
+    public override IReadOnlyList<MetricInput> Inputs(MeasureSettings settings) => [SearchCost];
+
     /// <inheritdoc />
     public override MetricResult Compute(MetricContext context)
     {

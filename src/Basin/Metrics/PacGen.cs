@@ -19,7 +19,7 @@ public sealed class PacGen() : Metric(MetricId, "seed 003 Ψ: Σ ln((|w|+κ)·ma
     public static MetricInput DiagonalAtWeights { get; } = MetricInput.Products("pacGen diagonal at w", s => s.TraceProbes);
 
     /// <summary>The exact GGN diagonal at w: one per-sample gradient per sample and output factor.</summary>
-    public static MetricInput GgnDiagonalAtWeights { get; } = new("pacGen GGN diagonal at w", (_, samples, factors) => (0, samples * factors));
+    public static MetricInput GgnDiagonalAtWeights { get; } = new("pacGen GGN diagonal at w", (_, samples, factors) => new MetricCost(PerSampleGradients: samples * factors));
 
     /// <summary>
     /// ρ, one per perturbation u: the curvature diagonal again at each w + u, by Hutchinson probes or by the exact GGN diagonal's
@@ -27,9 +27,9 @@ public sealed class PacGen() : Metric(MetricId, "seed 003 Ψ: Σ ln((|w|+κ)·ma
     /// </summary>
     public static SharedInput<double[]> RhoInput { get; } = new("pacGen ρ", (s, samples, factors) => s.PacGenDiagonal switch
     {
-        DiagonalEstimator.Hutchinson => ((long)s.PacGenPerturbationCount * s.TraceProbes, 0),
-        DiagonalEstimator.Ggn => (0, s.PacGenPerturbationCount * samples * factors),
-        _ => (0, 0),
+        DiagonalEstimator.Hutchinson => new MetricCost(CurvatureProducts: (long)s.PacGenPerturbationCount * s.TraceProbes),
+        DiagonalEstimator.Ggn => new MetricCost(PerSampleGradients: s.PacGenPerturbationCount * samples * factors),
+        _ => new MetricCost(),
     }, Rho);
 
     /// <summary>What the curvature diagonal h and ρ read (pacGen and Wang et al.'s bounds share them) under <paramref name="settings"/>.</summary>

@@ -17,11 +17,11 @@ public sealed record ProbeSummary(Estimate Trace, Estimate FrobeniusSquared, Dia
 {
     /// <summary>The Hessian's probes (trace, Tr H², Hutchinson diagonal), shared by every metric that reads them.</summary>
     public static SharedInput<ProbeSummary> HessianInput { get; } =
-        new("Hessian probes", (s, _, _) => (s.TraceProbes, 0), c => Compute(c.Hessian, c.Settings, c.Settings.SeedFor(SeedStream.HessianProbes), c.Ledger));
+        new("Hessian probes", (s, _, _) => new MetricCost(CurvatureProducts: s.TraceProbes), c => Compute(c.Hessian, c.Settings, c.Settings.SeedFor(SeedStream.HessianProbes), c.Ledger));
 
     /// <summary>The GGN's probes (trace, Tr G²).</summary>
     public static SharedInput<ProbeSummary> GgnInput { get; } =
-        new("GGN probes", (s, _, _) => (s.TraceProbes, 0), c => Compute(c.Ggn, c.Settings, c.Settings.SeedFor(SeedStream.GgnProbes), c.Ledger));
+        new("GGN probes", (s, _, _) => new MetricCost(CurvatureProducts: s.TraceProbes), c => Compute(c.Ggn, c.Settings, c.Settings.SeedFor(SeedStream.GgnProbes), c.Ledger));
 
     /// <summary>Probes <paramref name="op"/> <see cref="MeasureSettings.TraceProbes"/> times from <paramref name="seed"/>, charging <paramref name="ledger"/>.</summary>
     public static ProbeSummary Compute(ILinearOperator op, MeasureSettings settings, int seed, CostLedger ledger)

@@ -118,6 +118,10 @@ public class MetricContextTests
             var spent = MetricRegistry.Measure(context, metrics);
             Assert.Equal(products, spent.Sum(r => r.Cost.CurvatureProducts));
             Assert.Equal(perSample, spent.Sum(r => r.Cost.PerSampleGradients));
+            // Full gradients: Keskar's ascent (3 starts × 20 steps), the input Jacobian (one per output, 3), the normalized-loss
+            // finite differences (4 groups × 4 probes × 2) — the passes a budget also counts.
+            Assert.Equal(3 * 20 + 3 + 32, plan.Cost.Gradients);
+            Assert.Equal(plan.Cost.Gradients, spent.Sum(r => r.Cost.Gradients));
         }
     }
 }

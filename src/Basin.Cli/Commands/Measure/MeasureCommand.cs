@@ -111,14 +111,17 @@ public sealed class MeasureCommand : ICommand
             if (plan.Refusal is { } refusal) throw new UsageException(refusal);
             context.Error.WriteLine($"measuring {metrics.Count} metrics of {model.Spec} (P = {metricContext.P:N0}) on {measured.Count} samples of {train.Name}");
             if (plan.ReadsFisherSubsets) FisherMemory.Check(context.Error, model, metricContext, settings);
-            // Cost preview: count the products, time one, and say what the curvature part will take; scale to --budget.
-            if (plan.Products > 0)
+            // Cost preview: count every pass, time one of each kind, and say what the run will take; scale to --budget.
+            var cost = plan.Cost;
+            if (cost.CurvatureProducts + cost.Gradients + cost.ForwardPasses + cost.PerSampleGradients > 0)
             {
-                double each = CostPreview.SecondsPerProduct(metricContext.Hessian);
-                string bound = settings.RelativeTolerance > 0 ? $"at most {plan.Products} curvature products (the precision target {settings.RelativeTolerance:G3} may stop each estimator sooner)" : $"about {plan.Products} curvature products";
-                context.Error.WriteLine($"cost: {bound} at {each:F2} s each → {(settings.RelativeTolerance > 0 ? "up to " : "")}{ProgressBar.Format(plan.Products * each)}" + (plan.PerSampleGradients > 0 ? $", plus {plan.PerSampleGradients:N0} per-sample gradients" : "") + " (other passes not counted)");
-                if (budget is { } seconds && folder is null && plan.Within(seconds, each) is var fitted && fitted != plan)
+                var pace = CostPreview.Pace(metricContext, cost);
+                double seconds = plan.Seconds(pace);
+                string upTo = settings.RelativeTolerance > 0 ? $"at most (the precision target {settings.RelativeTolerance:G3} may stop each estimator sooner) " : "about ";
+                context.Error.WriteLine($"cost: {upTo}{ProgressBar.Format(seconds)} — {Passes(cost, pace)}");
+                if (budget is { } limit && folder is null && seconds > limit)
                 {
+                    var fitted = plan.Within(limit, pace);
                     settings = fitted.Settings;
                     metricContext.Dispose();
                     int before = measured.Count;
@@ -129,9 +132,12 @@ public sealed class MeasureCommand : ICommand
                         measured = train.Rows(indices);
                     }
                     metricContext = new MetricContext(model, measured, settings, loaded?.Run.Record());
-                    context.Error.WriteLine($"scaled to fit --budget {seconds:G4} s: {measured.Count} samples, probes {settings.TraceProbes}, Lanczos {settings.LanczosSteps}, "
-                        + $"SLQ {settings.SlqStarts}×{settings.SlqSteps}, Laplace probes {settings.LaplaceProbes} → {fitted.Products} products, about {ProgressBar.Format(fitted.Products * each * measured.Count / before)} "
+                    double predicted = fitted.SecondsAt(pace, before);
+                    context.Error.WriteLine($"scaled to fit --budget {limit:G4} s: {measured.Count} samples, probes {settings.TraceProbes}, Lanczos {settings.LanczosSteps}, "
+                        + $"SLQ {settings.SlqStarts}×{settings.SlqSteps}, Laplace probes {settings.LaplaceProbes}, Fisher subsets {settings.FisherSubsets}, Keskar steps {settings.KeskarSteps} → about {ProgressBar.Format(predicted)} "
                         + "(the standard errors below are those of the smaller run)");
+                    if (predicted > 1.05 * limit)
+                        context.Error.WriteLine($"note: the floors need about {ProgressBar.Format(predicted)}, more than --budget {limit:G4} s allows; measuring at the floors (leave metrics out with --metrics to go below)");
                 }
             }
             if (args.String("out") is { } outPath && folder is null)
@@ -177,4 +183,13 @@ public sealed class MeasureCommand : ICommand
     }
 
     private static double? Finite(double x) => double.IsFinite(x) ? x : null;
+
+    /// <summary>"944 curvature products at 0.25 s, 60 gradients at 0.4 s, …": each kind of pass the plan counts, with its measured pace.</summary>
+    private static string Passes(MetricCost cost, MeasurementPlan.PassTimes pace) => string.Join(", ", new[]
+    {
+        cost.CurvatureProducts > 0 ? $"{cost.CurvatureProducts} curvature products at {pace.Product:F2} s" : null,
+        cost.Gradients > 0 ? $"{cost.Gradients} gradients at {pace.Gradient:F2} s" : null,
+        cost.ForwardPasses > 0 ? $"{cost.ForwardPasses} forward passes at {pace.Forward:F2} s" : null,
+        cost.PerSampleGradients > 0 ? $"{cost.PerSampleGradients:N0} per-sample gradients at {1000 * pace.PerSampleGradient:F1} ms" : null,
+    }.OfType<string>());
 }

@@ -1,0 +1,49 @@
+using Basin.Metrics;
+using Xunit;
+
+namespace Basin.Tests.Metrics;
+
+/// <summary>
+/// A budget counts every pass (issue 27): products, gradients and forward passes over the samples, per-sample gradients; the plan
+/// that fits it keeps the floors, and its own prediction says when even they do not fit.
+/// </summary>
+public class MeasurementPlanTests
+{
+    private static readonly MeasurementPlan.PassTimes Pace = new(Product: 0.2, Gradient: 0.1, Forward: 0.04, PerSampleGradient: 0.002);
+
+    [Fact]
+    public void ThePlansSecondsAreEveryPassAtItsPace()
+    {
+        var plan = new MeasurementPlan(MetricRegistry.Select("hessian.trace,sharpness.keskar,fisher.trace"), new MeasureSettings(), 10_000, 10);
+        // 32 probes; Keskar 3 starts × 20 steps: 60 gradients and 62 losses; the Fisher subsets 100 × 100 per-sample gradients.
+        Assert.Equal(32, plan.Products);
+        Assert.Equal(60, plan.Cost.Gradients);
+        Assert.Equal(62, plan.Cost.ForwardPasses);
+        Assert.Equal(10_000, plan.PerSampleGradients);
+        Assert.Equal(32 * 0.2 + 60 * 0.1 + 62 * 0.04 + 10_000 * 0.002, plan.Seconds(Pace), 9);
+    }
+
+    [Fact]
+    public void ABudgetScalesTheCountsThenTheSamplesAndFitsWhenTheFloorsAllow()
+    {
+        var plan = new MeasurementPlan(MetricRegistry.Select("all"), new MeasureSettings(), 10_000, 10);
+        double full = plan.Seconds(Pace);
+        double budget = full / 20;
+        var fitted = plan.Within(budget, Pace);
+        double predicted = fitted.SecondsAt(Pace, plan.Samples);
+        Assert.True(predicted <= budget * 1.0001, $"fitted plan predicts {predicted:F1} s for a budget of {budget:F1} s (full {full:F1} s)");
+        Assert.True(fitted.Samples < plan.Samples && fitted.Samples >= MeasurementPlan.MinimumSamples, $"{fitted.Samples} samples");
+        Assert.True(fitted.Settings.TraceProbes >= 8 && fitted.Settings.FisherSubsets >= 10 && fitted.Settings.KeskarSteps >= 5, "a floor was crossed");
+        Assert.Same(plan, plan.Within(full * 2, Pace));
+    }
+
+    [Fact]
+    public void ABudgetBelowTheFloorsKeepsTheFloorsAndPredictsMoreThanTheBudget()
+    {
+        var plan = new MeasurementPlan(MetricRegistry.Select("all"), new MeasureSettings(), 10_000, 10);
+        var fitted = plan.Within(0.5, Pace);
+        Assert.Equal(MeasurementPlan.MinimumSamples, fitted.Samples);
+        Assert.Equal((8, 20, 10, 5), (fitted.Settings.TraceProbes, fitted.Settings.LanczosSteps, fitted.Settings.FisherSubsets, fitted.Settings.KeskarSteps));
+        Assert.True(fitted.SecondsAt(Pace, plan.Samples) > 0.5, "the floors cannot fit half a second: the plan must say so");
+    }
+}
