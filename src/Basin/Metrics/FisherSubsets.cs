@@ -27,8 +27,13 @@ public sealed record FisherSubsets(double[] LogDets, int Singular, double[] Spec
     public (string Key, object Value) MethodSetting => ("per_sample_gradients", Method == PerSampleMethod.Loop ? "loop (layers opaque to the batched method)" : "batched");
 
     /// <summary>The subsets as a shared input: N′ per-sample gradients for each of T subsets.</summary>
-    public static SharedInput<FisherSubsets> Input { get; } = new("Fisher subsets", (s, _, _) => new MetricCost(PerSampleGradients: (long)s.FisherSubsets * s.FisherSubsetSize),
-        c => Compute(c.Model, c.Parameters, c.Samples, c.Weights, c.Settings, c.Ledger));
+    /// <remarks>
+    /// It holds one subset's N′ × P gradients (the loop writes them into one matrix; the batched method briefly holds its per-layer
+    /// pieces beside it) and three P-vectors (the parameters' gradient and the float64 blocks of the Gram matrix).
+    /// </remarks>
+    public static SharedInput<FisherSubsets> Input { get; } = new SharedInput<FisherSubsets>("Fisher subsets", (s, _, _) => new MetricCost(PerSampleGradients: (long)s.FisherSubsets * s.FisherSubsetSize),
+        c => Compute(c.Model, c.Parameters, c.Samples, c.Weights, c.Settings, c.Ledger))
+        .Holding((s, shape) => (shape.PerSampleLoop ? 1 : 2) * (long)s.FisherSubsetSize * shape.Parameters * shape.ValueBytes + 3 * shape.Parameters * shape.ValueBytes);
 
     /// <summary>Computes the statistics of <see cref="MeasureSettings.FisherSubsets"/> subsets of <paramref name="samples"/>, charging <paramref name="ledger"/>.</summary>
     public static FisherSubsets Compute(Model model, (string Name, TorchSharp.Modules.Parameter Value)[] parameters, Dataset samples, Tensor weights, MeasureSettings settings, CostLedger ledger)

@@ -17,7 +17,8 @@ public sealed class LogDeterminant() : Metric(MetricId, "log det(I + G/δ) by SL
     public const string MetricId = "hessian.logdet";
 
     /// <summary>The SLQ run on the GGN it is read from (shared with <c>pacbayes.laplace.full</c>).</summary>
-    public static SharedInput<Estimate> Slq { get; } = new("GGN SLQ", (s, _, _) => new MetricCost(CurvatureProducts: (long)s.SlqSteps * s.SlqStarts), Run);
+    public static SharedInput<Estimate> Slq { get; } = new SharedInput<Estimate>("GGN SLQ", (s, _, _) => new MetricCost(CurvatureProducts: (long)s.SlqSteps * s.SlqStarts), Run)
+        .Holding((s, shape) => Lanczos.BasisBytes(s.SlqSteps, shape.Parameters, shape.ValueBytes));
 
     /// <inheritdoc />
     public override IReadOnlyList<MetricInput> Inputs(MeasureSettings settings) => [Slq];

@@ -53,6 +53,10 @@ public sealed record MeasurementPlan(IReadOnlyList<IMetric> Metrics, MeasureSett
         return c.CurvatureProducts * pace.Product + c.Gradients * pace.Gradient + c.ForwardPasses * pace.Forward + c.PerSampleGradients * pace.PerSampleGradient;
     }
 
+    /// <summary>The input that holds the most memory while it is computed, and how much (inputs are computed one at a time); null with none.</summary>
+    public (MetricInput Input, long Bytes)? LargestMemory(ModelShape shape) => Inputs.Select(i => (Input: i, Bytes: i.Memory(Settings, shape))).Where(m => m.Bytes > 0)
+        .OrderByDescending(m => m.Bytes).Select(m => ((MetricInput, long)?)m).FirstOrDefault();
+
     /// <summary>Whether a metric reads the Fisher subsets (and so needs at least N′ samples and their memory).</summary>
     public bool ReadsFisherSubsets => Inputs.Contains(FisherSubsets.Input);
 

@@ -13,9 +13,25 @@ namespace Basin.Metrics;
 /// </param>
 public record MetricInput(string Name, Func<MeasureSettings, long, int, MetricCost> Cost)
 {
+    /// <summary>
+    /// The bytes it holds while it is computed, beyond the model and its operators (a Lanczos basis, a per-sample gradient matrix),
+    /// under settings for a model of a shape: what a memory preview compares with the machine's; nothing by default.
+    /// </summary>
+    public Func<MeasureSettings, ModelShape, long> Memory { get; init; } = (_, _) => 0;
+
     /// <summary>An input that costs <paramref name="products"/> curvature products under the settings.</summary>
     public static MetricInput Products(string name, Func<MeasureSettings, long> products) => new(name, (s, _, _) => new MetricCost(CurvatureProducts: products(s)));
+
+    /// <summary>An input of Lanczos runs of <paramref name="steps"/> steps (one at a time): it costs a product a step and holds their basis.</summary>
+    public static MetricInput LanczosRuns(string name, Func<MeasureSettings, long> products, Func<MeasureSettings, int> steps) =>
+        Products(name, products) with { Memory = (s, shape) => Estimators.Lanczos.BasisBytes(steps(s), shape.Parameters, shape.ValueBytes) };
 }
+
+/// <summary>What a memory preview needs of the model: its trainable parameters P, the bytes of one of its values, and whether its per-sample gradients come by the loop.</summary>
+/// <param name="Parameters">P.</param>
+/// <param name="ValueBytes">4 for float32, 8 for float64.</param>
+/// <param name="PerSampleLoop">Whether per-sample gradients are taken one sample at a time (opaque layers: no batched copy beside the matrix).</param>
+public sealed record ModelShape(long Parameters, int ValueBytes, bool PerSampleLoop);
 
 /// <summary>
 /// A shared input that a context computes: declared once, with its cost and its computation, in the file of the code that
@@ -27,4 +43,8 @@ public record MetricInput(string Name, Func<MeasureSettings, long, int, MetricCo
 /// <param name="Cost">What it spends (see <see cref="MetricInput"/>).</param>
 /// <param name="Compute">How a context computes it.</param>
 public sealed record SharedInput<T>(string Name, Func<MeasureSettings, long, int, MetricCost> Cost, Func<MetricContext, T> Compute)
-    : MetricInput(Name, Cost);
+    : MetricInput(Name, Cost)
+{
+    /// <summary>The same input holding <paramref name="memory"/> bytes while it is computed.</summary>
+    public SharedInput<T> Holding(Func<MeasureSettings, ModelShape, long> memory) => this with { Memory = memory };
+}

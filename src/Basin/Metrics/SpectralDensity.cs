@@ -14,7 +14,8 @@ public sealed class SpectralDensity() : Metric(MetricId, "Hessian eigenvalue den
     public const string MetricId = "hessian.spectral_density";
 
     /// <summary>Its SLQ run on the Hessian.</summary>
-    public static SharedInput<StochasticLanczosQuadrature> Slq { get; } = new("Hessian SLQ", (s, _, _) => new MetricCost(CurvatureProducts: (long)s.SlqSteps * s.SlqStarts), Run);
+    public static SharedInput<StochasticLanczosQuadrature> Slq { get; } = new SharedInput<StochasticLanczosQuadrature>("Hessian SLQ", (s, _, _) => new MetricCost(CurvatureProducts: (long)s.SlqSteps * s.SlqStarts), Run)
+        .Holding((s, shape) => Lanczos.BasisBytes(s.SlqSteps, shape.Parameters, shape.ValueBytes));
 
     /// <inheritdoc />
     public override IReadOnlyList<MetricInput> Inputs(MeasureSettings settings) => [Slq];

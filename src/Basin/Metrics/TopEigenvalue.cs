@@ -20,10 +20,10 @@ public sealed class TopEigenvalue(bool ggn) : Metric(ggn ? GgnId : HessianId,
     public const string GgnId = "ggn.top_eigenvalue";
 
     /// <summary>The Lanczos run on the Hessian.</summary>
-    public static MetricInput HessianLanczos { get; } = MetricInput.Products("Hessian Lanczos", s => s.LanczosSteps);
+    public static MetricInput HessianLanczos { get; } = MetricInput.LanczosRuns("Hessian Lanczos", s => s.LanczosSteps, s => s.LanczosSteps);
 
     /// <summary>The Lanczos run on the GGN.</summary>
-    public static MetricInput GgnLanczos { get; } = MetricInput.Products("GGN Lanczos", s => s.LanczosSteps);
+    public static MetricInput GgnLanczos { get; } = MetricInput.LanczosRuns("GGN Lanczos", s => s.LanczosSteps, s => s.LanczosSteps);
 
     /// <inheritdoc />
     public override IReadOnlyList<MetricInput> Inputs(MeasureSettings settings) => [ggn ? GgnLanczos : HessianLanczos];

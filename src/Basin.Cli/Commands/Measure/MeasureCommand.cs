@@ -110,7 +110,7 @@ public sealed class MeasureCommand : ICommand
             var plan = MeasurementPlan.For(metrics, settings, measured.Count, model);
             if (plan.Refusal is { } refusal) throw new UsageException(refusal);
             context.Error.WriteLine($"measuring {metrics.Count} metrics of {model.Spec} (P = {metricContext.P:N0}) on {measured.Count} samples of {train.Name}");
-            if (plan.ReadsFisherSubsets) FisherMemory.Check(context.Error, model, metricContext, settings);
+            MemoryPreview.Check(context.Error, plan, metricContext);
             // Cost preview: count every pass, time one of each kind, and say what the run will take; scale to --budget.
             var cost = plan.Cost;
             if (cost.CurvatureProducts + cost.Gradients + cost.ForwardPasses + cost.PerSampleGradients > 0)
