@@ -25,7 +25,7 @@ public sealed class LaplaceFull() : Metric(MetricId, "seed 000 metric g: L + ½(
     {
         var s = context.Settings;
         double n = context.N;
-        var logdet = context.Get(LogDeterminant.Slq);
+        var logdet = context.Get(LogDeterminant.Slq).RelativeLogDeterminant(context.Settings.Damping);
         double offset = context.P * Math.Log(s.Damping);
         var trace = context.Get(ProbeSummary.GgnInput).Trace;
         double traceDamped = trace.Value + s.Damping * context.P;

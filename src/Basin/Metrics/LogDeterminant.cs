@@ -17,7 +17,7 @@ public sealed class LogDeterminant() : Metric(MetricId, "log det(I + G/δ) by SL
     public const string MetricId = "hessian.logdet";
 
     /// <summary>The SLQ run on the GGN it is read from (shared with <c>pacbayes.laplace.full</c>).</summary>
-    public static SharedInput<Estimate> Slq { get; } = new SharedInput<Estimate>("GGN SLQ", (s, _, _) => new MetricCost(CurvatureProducts: (long)s.SlqSteps * s.SlqStarts), Run)
+    public static SharedInput<StochasticLanczosQuadrature> Slq { get; } = new SharedInput<StochasticLanczosQuadrature>("GGN SLQ", (s, _, _) => new MetricCost(CurvatureProducts: (long)s.SlqSteps * s.SlqStarts), Run)
         .Holding((s, shape) => Lanczos.BasisBytes(s.SlqSteps, shape.Parameters, shape.ValueBytes));
 
     /// <inheritdoc />
@@ -26,18 +26,18 @@ public sealed class LogDeterminant() : Metric(MetricId, "log det(I + G/δ) by SL
     /// <inheritdoc />
     public override MetricResult Compute(MetricContext context)
     {
-        var estimate = context.Get(LogDeterminant.Slq);
+        var estimate = context.Get(Slq).RelativeLogDeterminant(context.Settings.Damping);
         double offset = context.P * Math.Log(context.Settings.Damping);
         return Result(context, estimate.Value, estimate.StandardError, estimate.Settings.Select(s => (s.Key, (object)s.Value)),
             [("offset_P_ln_delta", offset), ("logdet_damped", estimate.Value + offset), ("truncation", estimate.Truncation)]);
     }
 
-    /// <summary>log det(I + G/δ) of the context's GGN (computed once per context: <see cref="Slq"/>).</summary>
-    internal static Estimate Run(MetricContext context)
+    /// <summary>The SLQ run on the context's GGN (computed once per context: <see cref="Slq"/>), stopping on log(1 + t/δ) under a precision target.</summary>
+    internal static StochasticLanczosQuadrature Run(MetricContext context)
     {
         var s = context.Settings;
         var slq = context.Ledger.Counted(context.Ggn, () => StochasticLanczosQuadrature.Run(context.Ggn, s.Rule(s.SlqSteps, MeasureSettings.Minimums.SlqSteps),
             s.Rule(s.SlqStarts, MeasureSettings.Minimums.SlqStarts), s.SeedFor(SeedStream.GgnSpectrum), t => Math.Log(1 + Math.Max(t, 0) / s.Damping)));
-        return slq.RelativeLogDeterminant(s.Damping);
+        return slq;
     }
 }

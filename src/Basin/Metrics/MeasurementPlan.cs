@@ -35,7 +35,11 @@ public sealed record MeasurementPlan(IReadOnlyList<IMetric> Metrics, MeasureSett
         new(metrics, settings, samples, model.Loss == LossKind.Exponential ? 1 : (int)model.Outputs);
 
     /// <summary>The shared inputs the metrics read, each once, in the order first read.</summary>
-    public IReadOnlyList<MetricInput> Inputs => Metrics.SelectMany(m => m.Inputs(Settings)).Distinct().ToList();
+    public IReadOnlyList<MetricInput> Inputs => Served(Metrics.SelectMany(m => m.Inputs(Settings)).Distinct().ToList(), Settings);
+
+    /// <summary><paramref name="inputs"/> less those another of them serves (<see cref="MetricInput.ServedBy"/>) under <paramref name="settings"/>.</summary>
+    public static IReadOnlyList<MetricInput> Served(IReadOnlyList<MetricInput> inputs, MeasureSettings settings) =>
+        inputs.Where(i => i.ServedBy is not var (by, when) || !when(settings) || !inputs.Contains(by)).ToList();
 
     /// <summary>What the inputs cost together, each counted once.</summary>
     public MetricCost Cost => Inputs.Aggregate(new MetricCost(), (sum, i) => sum + i.Cost(Settings, Samples, Factors));

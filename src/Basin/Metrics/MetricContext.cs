@@ -17,6 +17,7 @@ public sealed class MetricContext : IDisposable
 {
     private readonly List<IDisposable> owned = [];
     private readonly Dictionary<MetricInput, object?> computed = new(ReferenceEqualityComparer.Instance);
+    private readonly HashSet<MetricInput> expected = new(ReferenceEqualityComparer.Instance);
     private readonly Lazy<HessianOperator> hessian;
     private readonly Lazy<GgnOperator> ggn;
     private readonly Lazy<HessianOperator> normalizedHessian;
@@ -144,6 +145,21 @@ public sealed class MetricContext : IDisposable
         computed[input] = result;
         return result;
     }
+
+    /// <summary>
+    /// Records that <paramref name="metrics"/> will be measured in this context, so that an input another serves is read from that
+    /// one (<see cref="MetricInput.ServedBy"/>); <see cref="MetricRegistry.Measure"/> records what it is given.
+    /// </summary>
+    public void Expect(IEnumerable<IMetric> metrics)
+    {
+        foreach (var input in metrics.SelectMany(m => m.Inputs(Settings))) expected.Add(input);
+    }
+
+    /// <summary>Whether a metric recorded by <see cref="Expect"/> reads <paramref name="input"/>.</summary>
+    public bool Expects(MetricInput input) => expected.Contains(input);
+
+    /// <summary>Whether <paramref name="input"/> is served by another the context expects to compute (<see cref="MetricInput.ServedBy"/>).</summary>
+    public bool Served(MetricInput input) => input.ServedBy is var (by, when) && when(Settings) && Expects(by);
 
     /// <summary>Whether <paramref name="input"/> has been computed in this context (a study saves the density's nodes only then).</summary>
     public bool Has(MetricInput input) => computed.ContainsKey(input);

@@ -19,6 +19,12 @@ public record MetricInput(string Name, Func<MeasureSettings, long, int, MetricCo
     /// </summary>
     public Func<MeasureSettings, ModelShape, long> Memory { get; init; } = (_, _) => 0;
 
+    /// <summary>
+    /// Another input that serves this one when both are read and the condition holds under the settings (the first start of an SLQ
+    /// run is a Lanczos run carried further): a plan then counts only the other, and the metric reads it instead.
+    /// </summary>
+    public (MetricInput By, Func<MeasureSettings, bool> When)? ServedBy { get; init; }
+
     /// <summary>An input that costs <paramref name="products"/> curvature products under the settings.</summary>
     public static MetricInput Products(string name, Func<MeasureSettings, long> products) => new(name, (s, _, _) => new MetricCost(CurvatureProducts: products(s)));
 

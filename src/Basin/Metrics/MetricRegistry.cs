@@ -99,6 +99,7 @@ public static class MetricRegistry
     public static IReadOnlyList<MetricResult> Measure(MetricContext context, IReadOnlyList<IMetric> metrics, Action<int, IMetric>? starting = null)
     {
         var results = new List<MetricResult>();
+        context.Expect(metrics);
         for (int i = 0; i < metrics.Count; i++)
         {
             starting?.Invoke(i, metrics[i]);

@@ -20,10 +20,16 @@ public sealed class TopEigenvalue(bool ggn) : Metric(ggn ? GgnId : HessianId,
     public const string GgnId = "ggn.top_eigenvalue";
 
     /// <summary>The Lanczos run on the Hessian.</summary>
-    public static MetricInput HessianLanczos { get; } = MetricInput.LanczosRuns("Hessian Lanczos", s => s.LanczosSteps, s => s.LanczosSteps);
+    public static MetricInput HessianLanczos { get; } = MetricInput.LanczosRuns("Hessian Lanczos", s => s.LanczosSteps, s => s.LanczosSteps) with { ServedBy = (SpectralDensity.Slq, FromSlq) };
 
     /// <summary>The Lanczos run on the GGN.</summary>
-    public static MetricInput GgnLanczos { get; } = MetricInput.LanczosRuns("GGN Lanczos", s => s.LanczosSteps, s => s.LanczosSteps);
+    public static MetricInput GgnLanczos { get; } = MetricInput.LanczosRuns("GGN Lanczos", s => s.LanczosSteps, s => s.LanczosSteps) with { ServedBy = (LogDeterminant.Slq, FromSlq) };
+
+    /// <summary>
+    /// Whether λ₁ comes from the first start of the same matrix's SLQ run when that run is made anyway: the same algorithm from a
+    /// random start, carried at least as far (without a precision target, whose SLQ stops on another function).
+    /// </summary>
+    private static bool FromSlq(MeasureSettings s) => s.SlqSteps >= s.LanczosSteps && s.RelativeTolerance == 0;
 
     /// <inheritdoc />
     public override IReadOnlyList<MetricInput> Inputs(MeasureSettings settings) => [ggn ? GgnLanczos : HessianLanczos];
@@ -31,9 +37,18 @@ public sealed class TopEigenvalue(bool ggn) : Metric(ggn ? GgnId : HessianId,
     /// <inheritdoc />
     public override MetricResult Compute(MetricContext context)
     {
+        var s = context.Settings;
+        var input = ggn ? GgnLanczos : HessianLanczos;
+        if (context.Served(input))
+        {
+            // The SLQ run charges its products to whichever metric asks for it first.
+            var run = context.Get(ggn ? LogDeterminant.Slq : SpectralDensity.Slq).Runs[0];
+            var shared = Lanczos.TopEigenvalues(run, 1, tolerance: 1e-3, seed: s.SeedFor(ggn ? SeedStream.GgnSpectrum : SeedStream.HessianSpectrum));
+            return Result(context, shared.Values[0], shared.Residuals[0], [("estimator", "lanczos"), ("steps", run.Steps), ("seed", s.SeedFor(ggn ? SeedStream.GgnSpectrum : SeedStream.HessianSpectrum)),
+                ("from", "the first start of the SLQ run"), ("error", "Ritz residual bound")], [("residual", shared.Residuals[0]), ("converged", shared.Converged[0] ? 1 : 0)]);
+        }
         ILinearOperator op = ggn ? context.Ggn : context.Hessian;
         long before = op.Products;
-        var s = context.Settings;
         var top = s.RelativeTolerance > 0
             ? Lanczos.TopEigenvalues(op, 1, s.Rule(s.LanczosSteps, MeasureSettings.Minimums.LanczosSteps), s.SeedFor(SeedStream.TopEigenvalue))
             : Lanczos.TopEigenvalues(op, 1, s.LanczosSteps, tolerance: 1e-3, seed: s.SeedFor(SeedStream.TopEigenvalue));

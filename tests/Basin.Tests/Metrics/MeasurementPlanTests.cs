@@ -47,3 +47,34 @@ public class MeasurementPlanTests
         Assert.True(fitted.SecondsAt(Pace, plan.Samples) > 0.5, "the floors cannot fit half a second: the plan must say so");
     }
 }
+
+/// <summary>One Lanczos run serves λ₁ and the top of the density (issue 27): measured together, λ₁ is read from the SLQ run's first start.</summary>
+public class SharedLanczosTests
+{
+    [Fact]
+    public void TopEigenvalueComesFromTheDensitysFirstStartWhenBothAreMeasured()
+    {
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        var (model, data) = MetricTestModels.TanhMlp();
+        using (model)
+        using (data)
+        {
+            var settings = new MeasureSettings { LanczosSteps = 10, SlqSteps = 20, SlqStarts = 2 };
+            var both = MetricRegistry.Select($"{TopEigenvalue.HessianId},{SpectralDensity.MetricId}");
+            // The plan counts the SLQ run only: 2 × 20 products, not 10 more for a Lanczos run of λ₁'s own.
+            Assert.Equal(40, new MeasurementPlan(both, settings, data.Count, 3).Products);
+            Assert.Equal(10, new MeasurementPlan(MetricRegistry.Select(TopEigenvalue.HessianId), settings, data.Count, 3).Products);
+            using var context = new MetricContext(model, data, settings);
+            var results = MetricRegistry.Measure(context, both);
+            Assert.Equal(40, results.Sum(r => r.Cost.CurvatureProducts));
+            Assert.Equal("the first start of the SLQ run", results[0].Settings["from"]);
+            // λ₁ against the dense float64 Hessian's largest eigenvalue, within the Ritz residual the metric reports.
+            // An independent Hessian: autograd's double backward on the plain loss, written without Basin's operators.
+            var hessian = Basin.Tests.Operators.DenseReference.Hessian(model, data.Features, data.Labels);
+            double exact = TorchSharp.torch.linalg.eigvalsh(hessian.to(TorchSharp.torch.ScalarType.Float64)).max().item<double>();
+            Assert.True(Math.Abs(results[0].Value - exact) <= results[0].StandardError + 1e-9 * Math.Abs(exact), $"λ₁ {results[0].Value:R} vs dense {exact:R} (residual {results[0].StandardError:G3})");
+            // Without a precision target only: an SLQ run that stops on another function does not serve it.
+            Assert.Equal(50, new MeasurementPlan(both, settings with { RelativeTolerance = 0.1 }, data.Count, 3).Products);
+        }
+    }
+}

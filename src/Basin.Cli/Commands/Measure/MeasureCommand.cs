@@ -105,6 +105,7 @@ public sealed class MeasureCommand : ICommand
         if (folder is not null) (settings, indices) = (folder.Header.Settings, folder.Header.Indices);
         var measured = train.Rows(indices);
         var metricContext = new MetricContext(model, measured, settings, loaded?.Run.Record());
+        metricContext.Expect(metrics);
         try
         {
             var plan = MeasurementPlan.For(metrics, settings, measured.Count, model);
@@ -132,6 +133,7 @@ public sealed class MeasureCommand : ICommand
                         measured = train.Rows(indices);
                     }
                     metricContext = new MetricContext(model, measured, settings, loaded?.Run.Record());
+                    metricContext.Expect(metrics);
                     double predicted = fitted.SecondsAt(pace, before);
                     context.Error.WriteLine($"scaled to fit --budget {limit:G4} s: {measured.Count} samples, probes {settings.TraceProbes}, Lanczos {settings.LanczosSteps}, "
                         + $"SLQ {settings.SlqStarts}×{settings.SlqSteps}, Laplace probes {settings.LaplaceProbes}, Fisher subsets {settings.FisherSubsets}, Keskar steps {settings.KeskarSteps} → about {ProgressBar.Format(predicted)} "
