@@ -38,6 +38,20 @@ public class CommandLineTests
     }
 
     [Fact]
+    public void APrecisionTargetReachesAStudysMeasureSettingsAndIsAbsentWithoutOne()
+    {
+        // --rtol on a study or benchmark sets the measure settings every model is measured with; without it study.json keeps the
+        // form it always had (no tolerance key), so that committed and running studies still resume and rebuild byte for byte.
+        using var tmp = new TempFolder();
+        Assert.Equal(0, CliRunner.Run("study", "weight-decay", "--preset", "quick", "--plan", "--out", tmp.File("a"), "--rtol", "0.05").Code);
+        var measure = System.Text.Json.JsonDocument.Parse(File.ReadAllText(tmp.File("a/study.json"))).RootElement.GetProperty("measure");
+        Assert.Equal(0.05, measure.GetProperty("relative_tolerance").GetDouble());
+        Assert.Equal(0, CliRunner.Run("study", "weight-decay", "--preset", "quick", "--plan", "--out", tmp.File("b")).Code);
+        Assert.DoesNotContain("tolerance", File.ReadAllText(tmp.File("b/study.json")), StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("--rtol must be between 0 and 0.999", CliRunner.Run("benchmark", "--plan", "--out", tmp.File("c"), "--rtol", "2").Error);
+    }
+
+    [Fact]
     public void ResponseFilesAreRead()
     {
         using var tmp = new TempFolder();

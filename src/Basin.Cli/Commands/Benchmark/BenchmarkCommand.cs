@@ -23,6 +23,7 @@ public sealed class BenchmarkCommand : ICommand
     public Arguments Options() => new Arguments(Name, new (string, bool, string)[]
     {
         Preset.Declaration,
+        SharedOptions.RelativeTolerance.Declaration,
         ("spec", false, "a benchmark design JSON file (data, axes with levels, fixed, seeds, criterion, epochs, pools, metrics, measure_samples, measure) instead of --preset"),
         ("out", false, "benchmark folder (default runs/benchmark-PRESET); a killed benchmark resumes there"),
         ("report-only", true, "rebuild the verdict from the saved results, training nothing"),
@@ -65,6 +66,7 @@ public sealed class BenchmarkCommand : ICommand
             return Report(saved, finished, folder, command, args, context);
         }
         var spec = UsageException.Check(() => (design ?? BenchmarkDesign.FromPreset(preset)).Build());
+        if (args.Has(SharedOptions.RelativeTolerance.Name)) spec = spec with { Measure = spec.Measure with { RelativeTolerance = SharedOptions.RelativeTolerance.Read(args) } };
         OutputFolder.CheckWritable(folder);
         if (args.Has("plan") || args.Has("slurm")) return ClusterTasks.Plan(spec, folder, args, context);
         var runtime = RuntimeOptions.Initialize(args);

@@ -43,6 +43,7 @@ public sealed class StudyCommand : ICommand
         Seeds.Declaration,
         ("until", false, "train every model until train-loss<=X or train-error<=X (the preset's epochs become the cap; the report flags models that hit it)"),
         MetricIds.Declaration,
+        SharedOptions.RelativeTolerance.Declaration,
         ("spec", false, "a study spec JSON file (a grid over several axes) instead of AXIS"),
         ("out", false, "study folder (default runs/study-AXIS-PRESET); a killed study resumes there"),
         ("report-only", true, "rebuild the report from the saved results, training nothing (from whatever has finished; the rest is listed)"),
@@ -93,6 +94,7 @@ public sealed class StudyCommand : ICommand
             catch (ArgumentException e) { throw new InvalidDataException($"{args.String("spec")}: {e.Message}", e); }
         }
         if (args.String("metrics") is { } metrics) spec = spec with { Metrics = metrics };
+        if (args.Has(SharedOptions.RelativeTolerance.Name)) spec = spec with { Measure = spec.Measure with { RelativeTolerance = SharedOptions.RelativeTolerance.Read(args) } };
         if (args.String("until") is { } until)
             spec = spec with { Models = spec.Models.Select(m => m with { Config = m.Config with { Until = until } }).ToList() };
         UsageException.Check(spec.Validate);
