@@ -36,7 +36,10 @@ public static class Lanczos
     /// fits <c>Float64BasisBytes</c>, else the operator's values of <paramref name="valueBytes"/>) and four float64 working vectors.
     /// </summary>
     public static long BasisBytes(int steps, long dimension, int valueBytes) =>
-        ((long)steps * dimension * 8 <= Float64BasisBytes ? (long)steps * dimension * 8 : (long)steps * dimension * valueBytes) + 4 * dimension * 8;
+        (long)steps * dimension * (Float64Basis(steps, dimension) ? 8 : valueBytes) + 4 * dimension * 8;
+
+    /// <summary>Whether a basis of <paramref name="steps"/> vectors of <paramref name="dimension"/> is kept in float64 (it fits <c>Float64BasisBytes</c>).</summary>
+    private static bool Float64Basis(int steps, long dimension) => (long)steps * dimension * 8 <= Float64BasisBytes;
 
     /// <summary>Runs <paramref name="steps"/> Lanczos steps from <paramref name="start"/> (a seeded Rademacher vector when null).</summary>
     public static LanczosRun Run(ILinearOperator op, int steps, int seed = 0, Tensor? start = null, IProgress<double>? progress = null)
@@ -75,7 +78,7 @@ public static class Lanczos
         if (!(startNorm > 0)) throw new ArgumentException("the Lanczos start vector is zero");
         // The basis lives in one preallocated [m, P] matrix: re-orthogonalising against blocks of its first
         // rows allocates nothing of size m·P per step.
-        var basisType = (long)steps * op.Dimension * 8 <= Float64BasisBytes ? ScalarType.Float64 : op.DType;
+        var basisType = Float64Basis(steps, op.Dimension) ? ScalarType.Float64 : op.DType;
         var basis = empty([steps, op.Dimension], basisType, op.Device);
         basis[0].copy_(v64.div(startNorm));
         var alpha = new List<double>();

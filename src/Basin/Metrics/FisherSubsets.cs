@@ -33,7 +33,7 @@ public sealed record FisherSubsets(double[] LogDets, int Singular, double[] Spec
     /// </remarks>
     public static SharedInput<FisherSubsets> Input { get; } = new SharedInput<FisherSubsets>("Fisher subsets", (s, _, _) => new MetricCost(PerSampleGradients: (long)s.FisherSubsets * s.FisherSubsetSize),
         c => Compute(c.Model, c.Parameters, c.Samples, c.Weights, c.Settings, c.Ledger))
-        .Holding((s, shape) => (shape.PerSampleLoop ? 1 : 2) * (long)s.FisherSubsetSize * shape.Parameters * shape.ValueBytes + 3 * shape.Parameters * shape.ValueBytes);
+        .Holding((s, shape) => (shape.PerSampleLoop ? 1 : 2) * Bytes(s.FisherSubsetSize, shape.Parameters, shape.ValueBytes) + Bytes(3, shape.Parameters, shape.ValueBytes));
 
     /// <summary>Computes the statistics of <see cref="MeasureSettings.FisherSubsets"/> subsets of <paramref name="samples"/>, charging <paramref name="ledger"/>.</summary>
     public static FisherSubsets Compute(Model model, (string Name, TorchSharp.Modules.Parameter Value)[] parameters, Dataset samples, Tensor weights, MeasureSettings settings, CostLedger ledger)
@@ -84,8 +84,8 @@ public sealed record FisherSubsets(double[] LogDets, int Singular, double[] Spec
         return new FisherSubsets(logDets, singular, spectral, frobenius, offDiagonal, norms.ToArray(), fisherRao.ToArray(), subsetSize) { Method = method };
     }
 
-    /// <summary>The bytes the per-sample gradients of one subset take (N′ × P in the weights' type, float32 for a trained model).</summary>
-    public static long Bytes(int subsetSize, long parameters, ScalarType dtype) => (long)subsetSize * parameters * (dtype == ScalarType.Float64 ? 8 : 4);
+    /// <summary>The bytes <paramref name="rows"/> per-sample gradients take: rows × P values of <paramref name="valueBytes"/> (4 for float32, a trained model's).</summary>
+    public static long Bytes(int rows, long parameters, int valueBytes) => (long)rows * parameters * valueBytes;
 
     /// <summary><c>J Jᵀ</c> and the rows of <c>(J ⊙ w)²</c> summed, in float64, accumulated over column blocks of <paramref name="j"/>.</summary>
     internal static (Tensor Gram, Tensor FisherRao) GramInBlocks(Tensor j, Tensor weights64, long blockBytes = 64L << 20)

@@ -35,11 +35,15 @@ public sealed record MeasurementPlan(IReadOnlyList<IMetric> Metrics, MeasureSett
         new(metrics, settings, samples, model.Loss == LossKind.Exponential ? 1 : (int)model.Outputs);
 
     /// <summary>The shared inputs the metrics read, each once, in the order first read.</summary>
-    public IReadOnlyList<MetricInput> Inputs => Served(Metrics.SelectMany(m => m.Inputs(Settings)).Distinct().ToList(), Settings);
-
-    /// <summary><paramref name="inputs"/> less those another of them serves (<see cref="MetricInput.ServedBy"/>) under <paramref name="settings"/>.</summary>
-    public static IReadOnlyList<MetricInput> Served(IReadOnlyList<MetricInput> inputs, MeasureSettings settings) =>
-        inputs.Where(i => i.ServedBy is not var (by, when) || !when(settings) || !inputs.Contains(by)).ToList();
+    public IReadOnlyList<MetricInput> Inputs
+    {
+        get
+        {
+            // Inputs are the same declared instances wherever they are read: identity, as MetricContext keeps them.
+            var read = Metrics.SelectMany(m => m.Inputs(Settings)).Distinct(ReferenceEqualityComparer.Instance).Cast<MetricInput>().ToList();
+            return read.Where(i => !i.IsServed(Settings, other => read.Any(r => ReferenceEquals(r, other)))).ToList();
+        }
+    }
 
     /// <summary>What the inputs cost together, each counted once.</summary>
     public MetricCost Cost => Inputs.Aggregate(new MetricCost(), (sum, i) => sum + i.Cost(Settings, Samples, Factors));
@@ -62,7 +66,7 @@ public sealed record MeasurementPlan(IReadOnlyList<IMetric> Metrics, MeasureSett
         .OrderByDescending(m => m.Bytes).Select(m => ((MetricInput, long)?)m).FirstOrDefault();
 
     /// <summary>Whether a metric reads the Fisher subsets (and so needs at least N′ samples and their memory).</summary>
-    public bool ReadsFisherSubsets => Inputs.Contains(FisherSubsets.Input);
+    public bool ReadsFisherSubsets => Inputs.Any(i => ReferenceEquals(i, FisherSubsets.Input));
 
     /// <summary>Why the plan cannot run on its samples, in one line (the Fisher subsets need N′ of them); null when it can.</summary>
     public string? Refusal => ReadsFisherSubsets && Samples < Settings.FisherSubsetSize
@@ -82,7 +86,7 @@ public sealed record MeasurementPlan(IReadOnlyList<IMetric> Metrics, MeasureSett
         if (full <= seconds) return this;
         var scaled = this with { Settings = Settings.Scaled(seconds / full) };
         // A full pass costs in proportion to the samples; a fixed number of per-sample gradients (the Fisher subsets) does not.
-        double fixedSeconds = scaled.ReadsFisherSubsets ? (double)scaled.Settings.FisherSubsets * scaled.Settings.FisherSubsetSize * pace.PerSampleGradient : 0;
+        double fixedSeconds = scaled.ReadsFisherSubsets ? FisherSubsets.Input.Cost(scaled.Settings, Samples, Factors).PerSampleGradients * pace.PerSampleGradient : 0;
         double proportional = scaled.Seconds(pace) - fixedSeconds;
         int fewer = proportional > 0 ? (int)Math.Min(Samples, Samples * Math.Max(0, seconds - fixedSeconds) / proportional) : Samples;
         int floor = Math.Min(Samples, Math.Max(MinimumSamples, scaled.ReadsFisherSubsets ? scaled.Settings.FisherSubsetSize : 0));

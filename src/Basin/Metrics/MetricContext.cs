@@ -159,7 +159,7 @@ public sealed class MetricContext : IDisposable
     public bool Expects(MetricInput input) => expected.Contains(input);
 
     /// <summary>Whether <paramref name="input"/> is served by another the context expects to compute (<see cref="MetricInput.ServedBy"/>).</summary>
-    public bool Served(MetricInput input) => input.ServedBy is var (by, when) && when(Settings) && Expects(by);
+    public bool Served(MetricInput input) => input.IsServed(Settings, Expects);
 
     /// <summary>Whether <paramref name="input"/> has been computed in this context (a study saves the density's nodes only then).</summary>
     public bool Has(MetricInput input) => computed.ContainsKey(input);

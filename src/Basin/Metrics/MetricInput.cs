@@ -25,6 +25,9 @@ public record MetricInput(string Name, Func<MeasureSettings, long, int, MetricCo
     /// </summary>
     public (MetricInput By, Func<MeasureSettings, bool> When)? ServedBy { get; init; }
 
+    /// <summary>Whether another input serves this one under <paramref name="settings"/> when <paramref name="present"/> says which inputs are read.</summary>
+    public bool IsServed(MeasureSettings settings, Func<MetricInput, bool> present) => ServedBy is var (by, when) && when(settings) && present(by);
+
     /// <summary>An input that costs <paramref name="products"/> curvature products under the settings.</summary>
     public static MetricInput Products(string name, Func<MeasureSettings, long> products) => new(name, (s, _, _) => new MetricCost(CurvatureProducts: products(s)));
 

@@ -125,6 +125,6 @@ public class FisherMetricTests
         var j64 = j.to(ScalarType.Float64);
         Assert.True((gram - j64.matmul(j64.t())).abs().max().item<double>() < 1e-9, "Gram differs from J Jᵀ");
         Assert.True((rao - (j64 * w).pow(2).sum(1)).abs().max().item<double>() < 1e-9, "Fisher-Rao terms differ");
-        Assert.Equal(100L * 11_000_000 * 4, FisherSubsets.Bytes(100, 11_000_000, ScalarType.Float32));
+        Assert.Equal(100L * 11_000_000 * 4, FisherSubsets.Bytes(100, 11_000_000, 4));
     }
 }

@@ -59,7 +59,7 @@ public sealed class MeasureCommand : ICommand
 
     private static readonly IntOption FisherSubsets = new("fisher-subsets", $"subsets T of the Fisher metrics (default {{default}}; subset size N′ = {Defaults.FisherSubsetSize})", Defaults.FisherSubsets, 1, 100_000);
 
-    private static readonly NumberOption Budget = new("budget", "seconds the curvature products may take: after timing one, scale probes, Lanczos and SLQ down (to floors), then the samples, to fit",
+    private static readonly NumberOption Budget = new("budget", "seconds the run may take: after timing one pass of each kind (products, gradients, forward passes, per-sample gradients), scale probes, steps, subsets and draws down (to floors), then the samples, to fit; it says when even the floors do not fit",
         0, 1e-3, 1e9, "off");
 
     /// <inheritdoc />
