@@ -15,8 +15,10 @@ namespace Basin.Estimators;
 /// The standard error over starts measures only the sampling of v. The quadrature itself is truncated
 /// at m nodes; Basin estimates that error as the change of the estimate between the first m/2 steps (T's
 /// leading block, the rule the same run had at m/2) and all m, and adds it in quadrature to the sampling
-/// error: <c>se = √(se_starts² + Δ²)</c>, Δ = |mean over starts of (Q_m − Q_{m/2})|. Gauss quadrature converges
-/// fast, so Δ overstates the error left at m: the reported error errs on the safe side.
+/// error: <c>se = √(se_starts² + Δ²)</c>, Δ = |mean over starts of (Q_m − Q_{m/2})|. Where the spectrum has a known
+/// lower end and f the derivative signs of a logarithm (<see cref="GaussRadau"/>: log-determinants of the GGN), each start's
+/// quadratic form is bracketed instead, between its Gauss–Radau and Gauss rules: the estimate is the bracket's midpoint and Δ
+/// the mean half-width, a bound rather than a guess.
 /// </remarks>
 public sealed class StochasticLanczosQuadrature
 {
@@ -62,6 +64,9 @@ public sealed class StochasticLanczosQuadrature
     /// <summary>The seed of the starts.</summary>
     public int Seed { get; }
 
+    /// <summary>A number at or below every eigenvalue of the operator (0 for a positive semi-definite one), when the caller knew one: log-determinants are then bracketed (<see cref="GaussRadau"/>).</summary>
+    public double? LowerEnd { get; private init; }
+
     /// <summary>Runs <paramref name="starts"/> Lanczos processes of <paramref name="steps"/> steps.</summary>
     public static StochasticLanczosQuadrature Run(ILinearOperator op, int steps = 100, int starts = 1, int seed = 0, IProgress<double>? progress = null)
     {
@@ -75,9 +80,12 @@ public sealed class StochasticLanczosQuadrature
     /// <paramref name="stepRule"/> stops it. With a target <paramref name="f"/> and a tolerance, a start stops once its quadrature of
     /// f changed by at most the tolerance (relative) from its leading half (the truncation estimate <see cref="Trace"/> reports),
     /// and starts stop once the standard error of Tr f(A) over them is within the tolerance (relative); without f, a start stops on
-    /// its top Ritz pair's relative residual (the density's right edge) and the starts run to their budget.
+    /// its top Ritz pair's relative residual (the density's right edge) and the starts run to their budget. With
+    /// <paramref name="lowerEnd"/> (a number at or below the operator's spectrum, for an f with a logarithm's derivative signs) a start's
+    /// truncation is its Gauss–Radau bracket's half-width relative to the bracket's midpoint instead.
     /// </summary>
-    public static StochasticLanczosQuadrature Run(ILinearOperator op, StoppingRule stepRule, StoppingRule startRule, int seed = 0, Func<double, double>? f = null, IProgress<double>? progress = null)
+    public static StochasticLanczosQuadrature Run(ILinearOperator op, StoppingRule stepRule, StoppingRule startRule, int seed = 0, Func<double, double>? f = null,
+        IProgress<double>? progress = null, double? lowerEnd = null)
     {
         startRule.Validate();
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -90,8 +98,8 @@ public sealed class StochasticLanczosQuadrature
         int starts = startRule.MaxIterations;
         Func<LanczosRun, double>? change = f is null ? null : r =>
         {
-            double full = Quadrature(Rule(r, r.Steps), f), half = Quadrature(Rule(r, (r.Steps + 1) / 2), f);
-            return Math.Abs(full - half) / Math.Max(Math.Abs(full), 1e-300);
+            var (value, change) = StartQuadrature(r, f, lowerEnd);
+            return Math.Abs(change) / Math.Max(Math.Abs(value), 1e-300);
         };
         using var probes = new Probes(op, seed);
         for (int s = 0; s < starts; s++)
@@ -105,7 +113,7 @@ public sealed class StochasticLanczosQuadrature
             var (halfNodes, halfWeights, _) = run.Ritz((run.Steps + 1) / 2);
             halfRules.Add((halfNodes, halfWeights, run.StartNorm * run.StartNorm));
             products += run.Products;
-            if (f is not null) traces.Add(Quadrature(rules[^1], f));
+            if (f is not null) traces.Add(StartQuadrature(run, f, lowerEnd).Value);
             double error = f is null ? double.PositiveInfinity : traces.RelativeError;
             if (s + 1 < starts && startRule.Check(s + 1, error, clock) is { } stop)
             {
@@ -119,7 +127,22 @@ public sealed class StochasticLanczosQuadrature
         int steps = stepRule.RelativeTolerance > 0 ? runs.Max(r => r.Steps) : stepRule.MaxIterations;
         // Converged only if the starts met their target and every start's quadrature met its own: more starts cannot fix truncation.
         if (status == EstimateStatus.Converged && stepRule.RelativeTolerance > 0 && runs.Any(r => r.Status != EstimateStatus.Converged)) status = EstimateStatus.BudgetExhausted;
-        return new StochasticLanczosQuadrature(runs, rules, halfRules, op.Dimension, products, steps, seed) { Status = status, StepsPerStart = runs.Select(r => r.Steps).ToArray(), Adaptive = adaptive };
+        return new StochasticLanczosQuadrature(runs, rules, halfRules, op.Dimension, products, steps, seed)
+        {
+            Status = status, StepsPerStart = runs.Select(r => r.Steps).ToArray(), Adaptive = adaptive, LowerEnd = lowerEnd,
+        };
+    }
+
+    /// <summary>
+    /// One start's quadrature of f and its truncation: the Gauss–Radau bracket's midpoint and half-width where
+    /// <paramref name="lowerEnd"/> is known and the bracket exists, else the Gauss rule and its (signed) change since m/2 steps.
+    /// </summary>
+    private static (double Value, double Change) StartQuadrature(LanczosRun run, Func<double, double> f, double? lowerEnd)
+    {
+        if (lowerEnd is { } a && GaussRadau.Bracket(run, f, a) is { } bracket)
+            return ((bracket.Lower + bracket.Upper) / 2, (bracket.Upper - bracket.Lower) / 2);
+        double full = Quadrature(Rule(run, run.Steps), f);
+        return (full, full - Quadrature(Rule(run, (run.Steps + 1) / 2), f));
     }
 
     private static (double[] Nodes, double[] Weights, double StartNormSquared) Rule(LanczosRun run, int steps)
@@ -134,20 +157,24 @@ public sealed class StochasticLanczosQuadrature
     /// <summary>
     /// <c>Tr f(A)</c> with its error: over starts, and from truncating the quadrature (see the remarks), added
     /// in quadrature; <see cref="Estimate.Truncation"/> holds the truncation part. NaN with a single start.
+    /// With <paramref name="lowerEnd"/> (at or below the spectrum; f with a logarithm's derivative signs, the caller's promise) each
+    /// start's Gauss–Radau bracket gives its value and truncation (<see cref="GaussRadau"/>).
     /// </summary>
-    public Estimate Trace(Func<double, double> f, string name = "f")
+    public Estimate Trace(Func<double, double> f, string name = "f", double? lowerEnd = null)
     {
+        // Bracketed only if every start's bracket exists: one rule of error for the whole estimate.
+        bool bracketed = lowerEnd is { } a && Runs.All(r => GaussRadau.Bracket(r, f, a) is not null);
         var stats = new RunningStatistics();
         var change = new RunningStatistics();
-        for (int s = 0; s < Rules.Count; s++)
+        foreach (var (value, startChange) in Runs.Select(r => StartQuadrature(r, f, bracketed ? lowerEnd : null)))
         {
-            double full = Quadrature(Rules[s], f);
-            stats.Add(full);
-            change.Add(full - Quadrature(HalfRules[s], f));
+            stats.Add(value);
+            change.Add(startChange);
         }
         double truncation = Math.Abs(change.Mean);
         double error = Rules.Count > 1 ? Math.Sqrt(stats.StandardError * stats.StandardError + truncation * truncation) : double.NaN;
-        var settings = Estimate.With(("estimator", "slq"), ("function", name), ("steps", Steps), ("starts", Rules.Count), ("seed", Seed), ("error", "starts and truncation (m/2 → m)"));
+        var settings = Estimate.With(("estimator", "slq"), ("function", name), ("steps", Steps), ("starts", Rules.Count), ("seed", Seed),
+            ("error", bracketed ? "starts and truncation (Gauss–Radau bracket, half-width)" : "starts and truncation (m/2 → m)"));
         if (Adaptive) settings = new Dictionary<string, string>(settings) { ["stopped"] = Status.ToString(), ["steps_per_start"] = string.Join(" ", StepsPerStart) };
         return new Estimate(stats.Mean, error, Products, Rules.Count, Status, settings)
         {
@@ -156,14 +183,14 @@ public sealed class StochasticLanczosQuadrature
     }
 
     /// <summary>
-    /// <c>log det(A + δI)</c> = <c>Tr log(A + δI)</c>.
+    /// <c>log det(A + δI)</c> = <c>Tr log(A + δI)</c>; bracketed per start where the run was given its spectrum's lower end (<see cref="LowerEnd"/>).
     /// </summary>
     /// <exception cref="ArithmeticException">A node of A + δI is not positive: A is not positive definite enough for this damping (use the GGN or a larger δ).</exception>
     public Estimate LogDeterminant(double damping) => Damped(damping, t => Math.Log(t + damping), $"log(t + {damping:G3})");
 
     /// <summary>
     /// <c>log det(I + A/δ)</c> = <c>Tr log(1 + A/δ)</c> = <c>log det(A + δI) − P ln δ</c>: the part of the damped
-    /// log-determinant that depends on A (the offset P ln δ swamps it when δ is small).
+    /// log-determinant that depends on A (the offset P ln δ swamps it when δ is small); bracketed as <see cref="LogDeterminant"/>.
     /// </summary>
     /// <exception cref="ArithmeticException">A node of A + δI is not positive.</exception>
     public Estimate RelativeLogDeterminant(double damping) => Damped(damping, t => Math.Log(1 + t / damping), $"log(1 + t / {damping:G3})");
@@ -172,7 +199,7 @@ public sealed class StochasticLanczosQuadrature
     {
         double min = Rules.Min(r => r.Nodes.Min()) + damping;
         if (!(min > 0)) throw new ArithmeticException($"log-determinant of A + {damping:G3}·I: a Ritz value is {min:G3} ≤ 0 (the matrix is not positive definite; use the GGN or a larger damping)");
-        var estimate = Trace(f, name);
+        var estimate = Trace(f, name, LowerEnd);
         return estimate with { Settings = new Dictionary<string, string>(estimate.Settings) { ["damping"] = damping.ToString("G6", System.Globalization.CultureInfo.InvariantCulture) } };
     }
 

@@ -8,7 +8,8 @@ namespace Basin.Metrics;
 /// and hides it. H̃ = G: the spec's id says "hessian", but the matrix is the GGN, the positive
 /// semi-definite stand-in for H that the Laplace posterior needs (a trained network's Hessian has negative
 /// eigenvalues); δ = 1e-4 by default. Stochastic Lanczos quadrature with f(t) = log(1 + t/δ); the error
-/// combines the spread over starts and the quadrature's truncation (term <c>truncation</c>). The offset
+/// combines the spread over starts and the quadrature's truncation (term <c>truncation</c>: the mean half-width of each start's
+/// Gauss–Radau bracket, a bound, since G is positive semi-definite). The offset
 /// P ln δ and the full log|G + δI| are terms.
 /// </summary>
 public sealed class LogDeterminant() : Metric(MetricId, "log det(I + G/δ) by SLQ (the network's part of log|G + δI|)", "seed 000 eq. 6, 9", CostClass.Expensive)
@@ -32,12 +33,15 @@ public sealed class LogDeterminant() : Metric(MetricId, "log det(I + G/δ) by SL
             [("offset_P_ln_delta", offset), ("logdet_damped", estimate.Value + offset), ("truncation", estimate.Truncation)]);
     }
 
-    /// <summary>The SLQ run on the context's GGN (computed once per context: <see cref="Slq"/>), stopping on log(1 + t/δ) under a precision target.</summary>
+    /// <summary>
+    /// The SLQ run on the context's GGN (computed once per context: <see cref="Slq"/>), stopping on log(1 + t/δ) under a precision target.
+    /// The GGN is positive semi-definite, so 0 is a lower end of its spectrum and each start's log-determinant is bracketed between its
+    /// Gauss–Radau and Gauss rules (<see cref="GaussRadau"/>).
+    /// </summary>
     internal static StochasticLanczosQuadrature Run(MetricContext context)
     {
         var s = context.Settings;
-        var slq = context.Ledger.Counted(context.Ggn, () => StochasticLanczosQuadrature.Run(context.Ggn, s.Rule(s.SlqSteps, MeasureSettings.Minimums.SlqSteps),
-            s.Rule(s.SlqStarts, MeasureSettings.Minimums.SlqStarts), s.SeedFor(SeedStream.GgnSpectrum), t => Math.Log(1 + Math.Max(t, 0) / s.Damping)));
-        return slq;
+        return context.Ledger.Counted(context.Ggn, () => StochasticLanczosQuadrature.Run(context.Ggn, s.Rule(s.SlqSteps, MeasureSettings.Minimums.SlqSteps),
+            s.Rule(s.SlqStarts, MeasureSettings.Minimums.SlqStarts), s.SeedFor(SeedStream.GgnSpectrum), t => Math.Log(1 + t / s.Damping), lowerEnd: 0));
     }
 }
