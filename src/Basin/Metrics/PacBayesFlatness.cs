@@ -30,11 +30,20 @@ public sealed class PacBayesFlatness(bool magnitudeAware) : Metric(magnitudeAwar
     /// <summary>Log-space bisection steps after the bracket.</summary>
     public const int Bisections = 7;
 
-    /// <summary>Its search: about 12 noise scales (the bracket, usually 4–6, then the bisections), each a loss per weight draw.</summary>
-    public static MetricInput SearchCost { get; } = new("PAC-Bayes flatness search", (s, _, _) => new MetricCost(ForwardPasses: (Bisections + 5L) * s.ExpectedSharpnessDraws));
+    /// <summary>
+    /// The isotropic measure's search: about 12 noise scales (the bracket, usually 4–6, then the bisections), each a loss per weight
+    /// draw. Each measure searches its own scale, so each has its own input (one shared input counted them once: a preview of 479
+    /// forward passes for a LeNet-5 measure that made 865).
+    /// </summary>
+    public static MetricInput IsotropicSearch { get; } = SearchInput("PAC-Bayes flatness search (σ)");
+
+    /// <summary>The magnitude-aware measure's search, as <see cref="IsotropicSearch"/>.</summary>
+    public static MetricInput MagnitudeSearch { get; } = SearchInput("PAC-Bayes flatness search (α)");
+
+    private static MetricInput SearchInput(string name) => new(name, (s, _, _) => new MetricCost(ForwardPasses: (Bisections + 5L) * s.ExpectedSharpnessDraws));
 
     /// <inheritdoc />
-    public override IReadOnlyList<MetricInput> Inputs(MeasureSettings settings) => [SearchCost];
+    public override IReadOnlyList<MetricInput> Inputs(MeasureSettings settings) => [magnitudeAware ? MagnitudeSearch : IsotropicSearch];
 
     /// <inheritdoc />
     public override MetricResult Compute(MetricContext context)
