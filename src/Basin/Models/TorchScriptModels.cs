@@ -6,7 +6,9 @@ namespace Basin.Models;
 /// Any PyTorch model saved as TorchScript (<c>torch.jit.script(model).save(path)</c> or <c>torch.jit.trace</c>) as a
 /// Basin <see cref="Model"/>: the model spec <c>torchscript:PATH</c>. Its parameters, train/eval mode and forward
 /// are the script's own, so every operator, estimator and metric runs on it through autograd; per-sample gradients
-/// fall back to the loop (a script's layers are opaque to the batched method). The loss is softmax cross-entropy.
+/// fall back to the loop (a script's layers are opaque to the batched method) — except for a script recognised as
+/// torchvision's ResNet, which runs as native layers with its weights once they are checked to compute its outputs
+/// (<see cref="ScriptedResNet"/>; <c>BASIN_SCRIPT_NATIVE=off</c> keeps the script). The loss is softmax cross-entropy.
 /// A script whose forward returns a tuple or list is read at one position, <c>torchscript:PATH#output=INDEX</c>
 /// (<c>--output INDEX</c>); a dict output is not readable through TorchSharp, and the message says how to export a
 /// wrapper that returns the logits.
@@ -66,7 +68,14 @@ public static class TorchScriptModels
             }
             if (shape.Length != 2 || shape[1] != classes)
                 throw new FormatException($"torchscript: {path} maps one sample of {string.Join("×", sampleShape)} to [{string.Join(", ", shape)}], not to the {classes} logits the data's classes need");
-            return model;
+            if (!NativeTwins(Environment.GetEnvironmentVariable("BASIN_SCRIPT_NATIVE")) || ScriptedResNet.TryRebuild(script, sampleShape, module.forward) is not { } twin) return model;
+            var native = new Model(twin, model.Spec, LossKind.CrossEntropy, $"the TorchScript module in {Path.GetFileName(path)}, recognised as torchvision's ResNet and run as native layers with its weights (outputs checked equal)")
+            {
+                InputShape = model.InputShape,
+                Outputs = classes,
+            };
+            model.Dispose();
+            return native;
         }
         catch (Exception e) when (e is InvalidCastException or ArgumentOutOfRangeException or NotImplementedException or InvalidOperationException)
         {
@@ -86,6 +95,17 @@ public static class TorchScriptModels
             throw;
         }
     }
+
+    /// <summary>
+    /// Reads <c>BASIN_SCRIPT_NATIVE</c>: unset or <c>on</c> runs a script recognised as a known architecture as native layers
+    /// (<see cref="ScriptedResNet"/>: batched per-sample gradients, GEMM convolutions); <c>off</c> keeps the script.
+    /// </summary>
+    internal static bool NativeTwins(string? setting) => setting switch
+    {
+        null or "" or "on" => true,
+        "off" => false,
+        _ => throw new FormatException($"BASIN_SCRIPT_NATIVE must be 'on' or 'off', got '{setting}'"),
+    };
 
     /// <summary>A TorchScript module as a TorchSharp module: the script is its only child (its parameters are <c>script.*</c>).</summary>
     private sealed class ScriptedModule : nn.Module<Tensor, Tensor>
