@@ -137,12 +137,17 @@ public sealed class StochasticLanczosQuadrature
     /// One start's quadrature of f and its truncation: the Gauss–Radau bracket's midpoint and half-width where
     /// <paramref name="lowerEnd"/> is known and the bracket exists, else the Gauss rule and its (signed) change since m/2 steps.
     /// </summary>
-    private static (double Value, double Change) StartQuadrature(LanczosRun run, Func<double, double> f, double? lowerEnd)
+    private static (double Value, double Change) StartQuadrature(LanczosRun run, Func<double, double> f, double? lowerEnd) =>
+        lowerEnd is { } a && GaussRadau.Bracket(run, f, a) is { } bracket ? Midpoint(bracket) : Gauss(Rule(run, run.Steps), Rule(run, (run.Steps + 1) / 2), f);
+
+    /// <summary>A bracket's midpoint and half-width.</summary>
+    private static (double Value, double Change) Midpoint((double Lower, double Upper) bracket) => ((bracket.Lower + bracket.Upper) / 2, (bracket.Upper - bracket.Lower) / 2);
+
+    /// <summary>The Gauss rule's quadrature of f and its signed change since the leading half's rule.</summary>
+    private static (double Value, double Change) Gauss((double[], double[], double) full, (double[], double[], double) half, Func<double, double> f)
     {
-        if (lowerEnd is { } a && GaussRadau.Bracket(run, f, a) is { } bracket)
-            return ((bracket.Lower + bracket.Upper) / 2, (bracket.Upper - bracket.Lower) / 2);
-        double full = Quadrature(Rule(run, run.Steps), f);
-        return (full, full - Quadrature(Rule(run, (run.Steps + 1) / 2), f));
+        double value = Quadrature(full, f);
+        return (value, value - Quadrature(half, f));
     }
 
     private static (double[] Nodes, double[] Weights, double StartNormSquared) Rule(LanczosRun run, int steps)
@@ -162,12 +167,14 @@ public sealed class StochasticLanczosQuadrature
     /// </summary>
     public Estimate Trace(Func<double, double> f, string name = "f", double? lowerEnd = null)
     {
-        // Bracketed only if every start's bracket exists: one rule of error for the whole estimate.
-        bool bracketed = lowerEnd is { } a && Runs.All(r => GaussRadau.Bracket(r, f, a) is not null);
+        // Each start's bracket computed once; used only if every start has one: one rule of error for the whole estimate.
+        var brackets = Runs.Select(r => lowerEnd is { } a ? GaussRadau.Bracket(r, f, a) : null).ToArray();
+        bool bracketed = lowerEnd is not null && brackets.All(b => b is not null);
         var stats = new RunningStatistics();
         var change = new RunningStatistics();
-        foreach (var (value, startChange) in Runs.Select(r => StartQuadrature(r, f, bracketed ? lowerEnd : null)))
+        for (int s = 0; s < Rules.Count; s++)
         {
+            var (value, startChange) = bracketed ? Midpoint(brackets[s]!.Value) : Gauss(Rules[s], HalfRules[s], f);
             stats.Add(value);
             change.Add(startChange);
         }

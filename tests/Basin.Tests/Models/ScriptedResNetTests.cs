@@ -13,7 +13,7 @@ namespace Basin.Tests.Models;
 /// </summary>
 public class ScriptedResNetTests
 {
-    private static string Fixture(string name) => Path.Combine(Repository.Root(), "tests", "fixtures", "torchscript", name);
+    private static string Fixture(string name) => TorchScriptTests.Fixture(name);
 
     private static (Tensor X, Tensor Y) Batch(int n)
     {

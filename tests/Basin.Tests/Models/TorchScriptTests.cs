@@ -15,7 +15,8 @@ namespace Basin.Tests.Models;
 /// </summary>
 public class TorchScriptTests
 {
-    private static string Fixture(string name) => Path.Combine(Repository.Root(), "tests", "fixtures", "torchscript", name);
+    /// <summary>A file of tests/fixtures/torchscript.</summary>
+    internal static string Fixture(string name) => Path.Combine(Repository.Root(), "tests", "fixtures", "torchscript", name);
 
     /// <summary>The fixed batch of tools/make_fixtures.py: x[n, 0, i, j] = sin(0.37 n + 0.011 (28 i + j)), y[n] = 3n mod 10.</summary>
     private static (Tensor X, Tensor Y) Batch(int n)
