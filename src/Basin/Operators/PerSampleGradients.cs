@@ -39,32 +39,78 @@ public static class PerSampleGradients
     /// (each sample's value may depend only on its own row: the loop calls it one sample at a time).
     /// </summary>
     public static (Tensor Gradients, PerSampleMethod Method) Compute(Model model, IReadOnlyList<(string Name, Parameter Value)> parameters, Tensor inputs, Tensor labels,
-        Func<Tensor, Tensor, Tensor> loss, bool forceLoop = false) => Run(model, parameters, inputs, labels, loss, forceLoop, squared: false);
+        Func<Tensor, Tensor, Tensor> loss, bool forceLoop = false)
+    {
+        var (result, method) = Run(model, parameters, inputs, labels, loss, forceLoop, Reduction.Matrix, null);
+        return (result[0], method);
+    }
 
     /// <summary>
     /// <c>Σ_i g_i ⊙ g_i</c> [P], the sum over the batch of the squared per-sample gradients of <paramref name="loss"/>, without the
-    /// [B, P] matrix where a layer allows: for a linear layer on [B, in] inputs it is <c>(δ ⊙ δ)ᵀ (a ⊙ a)</c>, one product.
+    /// [B, P] matrix where a layer allows (<see cref="LayerPerSample.SquaredSum"/>): for a linear layer on [B, in] inputs it is
+    /// <c>(δ ⊙ δ)ᵀ (a ⊙ a)</c>, one product.
     /// </summary>
     public static (Tensor SquaredSum, PerSampleMethod Method) SquaredSum(Model model, IReadOnlyList<(string Name, Parameter Value)> parameters, Tensor inputs, Tensor labels,
-        Func<Tensor, Tensor, Tensor> loss, bool forceLoop = false) => Run(model, parameters, inputs, labels, loss, forceLoop, squared: true);
+        Func<Tensor, Tensor, Tensor> loss, bool forceLoop = false)
+    {
+        var (result, method) = Run(model, parameters, inputs, labels, loss, forceLoop, Reduction.SquaredSum, null);
+        return (result[0], method);
+    }
 
-    private static (Tensor Result, PerSampleMethod Method) Run(Model model, IReadOnlyList<(string Name, Parameter Value)> parameters, Tensor inputs, Tensor labels,
-        Func<Tensor, Tensor, Tensor> loss, bool forceLoop, bool squared)
+    /// <summary>
+    /// The Gram matrix <c>g_iᵀ g_j</c> [B, B] of the per-sample gradients of the loss and the Fisher-Rao terms <c>‖w ⊙ g_i‖²</c> [B]
+    /// (<paramref name="weights64"/>: the parameters flattened, float64), both float64, accumulated layer by layer
+    /// (<see cref="LayerPerSample.AddGram"/>): never the [B, P] matrix where the batched method applies (the loop writes it).
+    /// </summary>
+    public static (Tensor Gram, Tensor FisherRao, PerSampleMethod Method) Gram(Model model, IReadOnlyList<(string Name, Parameter Value)> parameters, Tensor inputs, Tensor labels,
+        Tensor weights64, bool forceLoop = false)
+    {
+        var (result, method) = Run(model, parameters, inputs, labels, (output, y) => Losses.PerSample(model.Loss, output, y), forceLoop, Reduction.Gram, weights64);
+        if (method == PerSampleMethod.Batched) return (result[0], result[1], method);
+        using var scope = NewDisposeScope();
+        var (gram, rao) = GramInBlocks(result[0], weights64);
+        result[0].Dispose();
+        return (gram.MoveToOuterDisposeScope(), rao.MoveToOuterDisposeScope(), method);
+    }
+
+    /// <summary><c>J Jᵀ</c> and the rows of <c>(J ⊙ w)²</c> summed, in float64, accumulated over column blocks of <paramref name="j"/> [B, P].</summary>
+    internal static (Tensor Gram, Tensor FisherRao) GramInBlocks(Tensor j, Tensor weights64, long blockBytes = LayerPerSample.BlockBytes)
+    {
+        long rows = j.shape[0], columns = j.shape[1];
+        long block = Math.Max(1, blockBytes / (8 * Math.Max(1, rows)));
+        var gram = zeros([rows, rows], dtype: ScalarType.Float64, device: j.device);
+        var rao = zeros([rows], dtype: ScalarType.Float64, device: j.device);
+        for (long start = 0; start < columns; start += block)
+        {
+            using var scope = NewDisposeScope();
+            long width = Math.Min(block, columns - start);
+            var part = j.narrow(1, start, width).to(ScalarType.Float64);
+            gram.add_(part.matmul(part.t()));
+            rao.add_(part.mul(weights64.narrow(0, start, width)).pow_(2).sum(1));
+        }
+        return (gram, rao);
+    }
+
+    private enum Reduction { Matrix, SquaredSum, Gram }
+
+    private static (Tensor[] Result, PerSampleMethod Method) Run(Model model, IReadOnlyList<(string Name, Parameter Value)> parameters, Tensor inputs, Tensor labels,
+        Func<Tensor, Tensor, Tensor> loss, bool forceLoop, Reduction reduction, Tensor? weights64)
     {
         if (!inputs.shape[1..].SequenceEqual(model.InputShape))
             throw new ArgumentException($"inputs of {string.Join("×", inputs.shape[1..])} for model {model.Spec}, which takes {string.Join("×", model.InputShape)}");
         using var scope = NewDisposeScope();
-        Tensor result;
+        Tensor[] result;
         PerSampleMethod method;
-        if (!forceLoop && Owners(model, parameters) is { } owners && TryBatched(model, parameters, owners, inputs, labels, loss, squared, out var batched))
+        if (!forceLoop && Owners(model, parameters) is { } owners && TryBatched(model, parameters, owners, inputs, labels, loss, reduction, weights64, out var batched))
         {
             (result, method) = (batched!, PerSampleMethod.Batched);
         }
         else
         {
-            (result, method) = (Loop(model, parameters, inputs, labels, loss, squared), PerSampleMethod.Loop);
+            (result, method) = ([Loop(model, parameters, inputs, labels, loss, reduction == Reduction.SquaredSum)], PerSampleMethod.Loop);
         }
-        return (result.MoveToOuterDisposeScope(), method);
+        foreach (var t in result) t.MoveToOuterDisposeScope();
+        return (result, method);
     }
 
     /// <summary>
@@ -116,7 +162,7 @@ public static class PerSampleGradients
     }
 
     private static bool TryBatched(Model model, IReadOnlyList<(string Name, Parameter Value)> parameters, (nn.Module Module, string Kind)[] owners, Tensor inputs, Tensor labels,
-        Func<Tensor, Tensor, Tensor> lossOf, bool squared, out Tensor? result)
+        Func<Tensor, Tensor, Tensor> lossOf, Reduction reduction, Tensor? weights64, out Tensor[]? result)
     {
         result = null;
         var records = new Dictionary<nn.Module, (Tensor Input, Tensor Probe)>(ReferenceEqualityComparer.Instance);
@@ -145,25 +191,23 @@ public static class PerSampleGradients
             long total = parameters.Sum(p => p.Value.numel());
             // One [B, P] allocation, each block written in place: the output is memory-bound, so
             // temporaries the size of a layer's per-sample gradients would double the cost.
-            result = squared ? empty([total], inputs.dtype, inputs.device) : empty([batch, total], inputs.dtype, inputs.device);
+            result = reduction switch
+            {
+                Reduction.Matrix => [empty([batch, total], inputs.dtype, inputs.device)],
+                Reduction.SquaredSum => [empty([total], inputs.dtype, inputs.device)],
+                _ => [zeros([batch, batch], ScalarType.Float64, inputs.device), zeros([batch], ScalarType.Float64, inputs.device)],
+            };
             long offset = 0;
             for (int i = 0; i < parameters.Count; i++)
             {
                 var (module, kind) = owners[i];
                 long n = parameters[i].Value.numel();
-                var (a, d) = (records[module].Input, delta[module]);
+                var layer = new LayerPerSample(module, kind, records[module].Input, delta[module]);
                 // Each layer's temporaries freed before the next: kept to the end they added up to a second B × P matrix.
                 using var layerScope = NewDisposeScope();
-                if (!squared) WriteGradient(module, kind, a, d, result.narrow(1, offset, n));
-                else if (module is Linear && a.dim() == 2) result.narrow(0, offset, n).copy_(kind == "bias" ? d.square().sum([0]) : d.square().t().matmul(a.square()).reshape(-1));
-                // A convolution's per-sample weight gradients are fresh: squared in place, with no [B, n] copy beside them.
-                else if (module is Conv2d conv && kind == "weight") result.narrow(0, offset, n).copy_(ConvWeightGradients(conv, a, d).pow_(2).sum([0]).reshape(-1));
-                else
-                {
-                    using var block = empty([batch, n], inputs.dtype, inputs.device);
-                    WriteGradient(module, kind, a, d, block);
-                    result.narrow(0, offset, n).copy_(block.square().sum([0]));
-                }
+                if (reduction == Reduction.Matrix) layer.Write(result[0].narrow(1, offset, n));
+                else if (reduction == Reduction.SquaredSum) result[0].narrow(0, offset, n).copy_(layer.SquaredSum());
+                else layer.AddGram(result[0], result[1], weights64!.narrow(0, offset, n));
                 offset += n;
             }
             return true;
@@ -187,59 +231,6 @@ public static class PerSampleGradients
     {
         get => convByUnfold;
         set => convByUnfold = value;
-    }
-
-    /// <summary>
-    /// Per-sample weight gradients of a convolution, [B, O, C, kh, kw]:
-    /// <c>g_b[o, c, i, j] = Σ_{y,x} δ_b[o, y, x] · a_b[c, s·y + i − p, s·x + j − p]</c>, computed as one grouped
-    /// convolution of the inputs (samples as channels) with the output gradients as kernels, dilated by the
-    /// stride (Rochette et al. 2019); or unfold + batched GEMM (always for dilated convolutions; see <see cref="ConvByUnfold"/>).
-    /// </summary>
-    private static Tensor ConvWeightGradients(Conv2d conv, Tensor a, Tensor d)
-    {
-        long b = a.shape[0], c = a.shape[1], o = d.shape[1], kh = conv.kernel_size[0], kw = conv.kernel_size[1];
-        if (conv.dilation[0] != 1 || conv.dilation[1] != 1 || (ConvByUnfold ?? Basin.Native.OneDnn.Enabled != true))
-        {
-            return d.reshape(b, o, -1).bmm(GemmConvolutions.Patches(conv, a).transpose(1, 2)).reshape(b, o, c, kh, kw);
-        }
-        var input = a.transpose(0, 1);                                 // [C, B, H, W]: samples become channels
-        var kernels = d.reshape(b * o, 1, d.shape[2], d.shape[3]);      // [B·O, 1, Ho, Wo]
-        var g = nn.functional.conv2d(input, kernels, padding: [conv.padding![0], conv.padding[1]], dilation: [conv.stride[0], conv.stride[1]], groups: b);
-        return g.narrow(2, 0, kh).narrow(3, 0, kw).reshape(c, b, o, kh, kw).permute(1, 2, 0, 3, 4);
-    }
-
-    /// <summary>Writes the per-sample gradients of one parameter into <paramref name="destination"/> [B, numel].</summary>
-    private static void WriteGradient(nn.Module module, string kind, Tensor a, Tensor d, Tensor destination)
-    {
-        long b = a.shape[0];
-        Tensor left, right;
-        switch (module)
-        {
-            case Linear:
-                var d3 = d.reshape(b, -1, d.shape[^1]);
-                if (kind == "bias") { destination.copy_(d3.sum(1)); return; }
-                (left, right) = (d3.transpose(1, 2), a.reshape(b, -1, a.shape[^1]));
-                break;
-            case Conv2d conv:
-                if (kind == "bias") { destination.copy_(d.sum([2, 3])); return; }
-                destination.copy_(ConvWeightGradients(conv, a, d).reshape(b, -1));
-                return;
-            case BatchNorm2d bn:
-                if (kind == "bias") { destination.copy_(d.sum([2, 3])); return; }
-                var xhat = (a - bn.running_mean!.view(1, -1, 1, 1)) / (bn.running_var!.view(1, -1, 1, 1) + bn.eps).sqrt();
-                destination.copy_((d * xhat).sum([2, 3]));
-                return;
-            default:
-                throw new NotSupportedException(module.GetType().Name);
-        }
-        // Linear: g_i = δ_iᵀ a_i is as large as the layer; written into row i of the destination in place.
-        for (long i = 0; i < b; i++)
-        {
-            using var row = destination[i].view(left.shape[1], right.shape[2]);
-            using var l = left[i];
-            using var r = right[i];
-            row.addmm_(l, r, beta: 0, alpha: 1);
-        }
     }
 }
 

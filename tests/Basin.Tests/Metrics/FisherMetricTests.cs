@@ -121,7 +121,7 @@ public class FisherMetricTests
         using var scope = NewDisposeScope();
         var j = randn(7, 1003, generator: new TorchSharp.torch.Generator(3));
         var w = randn(1003, dtype: ScalarType.Float64, generator: new TorchSharp.torch.Generator(4));
-        var (gram, rao) = FisherSubsets.GramInBlocks(j, w, blockBytes: 3 * 8 * 7);
+        var (gram, rao) = PerSampleGradients.GramInBlocks(j, w, blockBytes: 3 * 8 * 7);
         var j64 = j.to(ScalarType.Float64);
         Assert.True((gram - j64.matmul(j64.t())).abs().max().item<double>() < 1e-9, "Gram differs from J Jᵀ");
         Assert.True((rao - (j64 * w).pow(2).sum(1)).abs().max().item<double>() < 1e-9, "Fisher-Rao terms differ");

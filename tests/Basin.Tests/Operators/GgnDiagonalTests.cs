@@ -1,4 +1,6 @@
 using Basin.Models;
+using Basin.Training;
+using TorchSharp;
 using Basin.Operators;
 using Xunit;
 using static TorchSharp.torch;
@@ -61,5 +63,53 @@ public class SquaredSumTests
         Assert.Equal(train ? PerSampleMethod.Loop : PerSampleMethod.Batched, method);
         double err = DenseReference.RelativeError(squares, rows.square().sum([0]));
         Assert.True(err < 1e-12, $"Σ g_i² without the matrix vs from it ({method}), rel err {err:G3}");
+    }
+}
+
+/// <summary>The per-sample reductions of <see cref="LayerPerSample"/>, factored and in blocks, against the loop's matrix.</summary>
+public class LayerPerSampleTests
+{
+    /// <summary>Convolutions with 36, 9 and 1 output positions, batch norm and a linear head, in float64.</summary>
+    private static Model Positions()
+    {
+        var module = nn.Sequential(("0", nn.Conv2d(1, 3, 3, padding: 1)), ("1", nn.Tanh()), ("2", nn.Conv2d(3, 4, 3, stride: 2, padding: 1)), ("3", nn.BatchNorm2d(4)),
+            ("4", nn.Tanh()), ("5", nn.Conv2d(4, 5, 3)), ("6", nn.Flatten()), ("7", nn.Linear(5, 3)));
+        SeededInit.Apply(module, 11);
+        module.to(ScalarType.Float64);
+        module.eval();
+        return new Model(module, "positions", LossKind.CrossEntropy, "test model") { InputShape = [1, 6, 6], Outputs = 3 };
+    }
+
+    [Theory]
+    [InlineData(true, null)]
+    [InlineData(false, null)]
+    [InlineData(false, 200L)]
+    [InlineData(null, null)]
+    public void GramAndSquaredSumsEqualThoseOfTheLoopsMatrix(bool? factored, long? blockBytes)
+    {
+        using var scope = NewDisposeScope();
+        using var model = Positions();
+        var (x, y) = DenseReference.Batch(9, [1, 6, 6], 3, seed: 4);
+        var named = model.Module.named_parameters().Select(p => (p.name, p.parameter)).ToArray();
+        var w = cat(named.Select(p => p.parameter.flatten()).ToArray()).detach();
+        var (rows, _) = PerSampleGradients.Compute(model, named, x, y, forceLoop: true);
+        LayerPerSample.Overrides = (factored, blockBytes);
+        try
+        {
+            var (gram, rao, method) = PerSampleGradients.Gram(model, named, x, y, w);
+            var (squares, _) = PerSampleGradients.SquaredSum(model, named, x, y, (f, l) => Losses.PerSample(model.Loss, f, l));
+            Assert.Equal(PerSampleMethod.Batched, method);
+            string form = $"factored {factored?.ToString() ?? "by cost"}, blocks of {blockBytes?.ToString() ?? "64 MiB"}";
+            double gramErr = DenseReference.RelativeError(gram, rows.matmul(rows.t()));
+            Assert.True(gramErr < 1e-12, $"Gram g_iᵀg_j layer by layer ({form}) vs J Jᵀ of the loop, rel err {gramErr:G3}");
+            double raoErr = DenseReference.RelativeError(rao, (rows * w).square().sum([1]));
+            Assert.True(raoErr < 1e-12, $"‖w ⊙ g_i‖² ({form}) vs the loop's rows, rel err {raoErr:G3}");
+            double squareErr = DenseReference.RelativeError(squares, rows.square().sum([0]));
+            Assert.True(squareErr < 1e-12, $"Σ g_i² ({form}) vs the loop's rows, rel err {squareErr:G3}");
+        }
+        finally
+        {
+            LayerPerSample.Overrides = (null, null);
+        }
     }
 }
