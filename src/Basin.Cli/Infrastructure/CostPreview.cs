@@ -18,28 +18,43 @@ public static class CostPreview
     }
 
     /// <summary>
-    /// The pace of every kind of pass <paramref name="cost"/> counts, timed on <paramref name="context"/>'s samples before the work: a
-    /// curvature product (<see cref="SecondsPerProduct"/>), a gradient and a loss over the samples, and a per-sample gradient (a batch
-    /// of up to 16 by the method the model allows, divided); a kind the plan does not use is not timed.
+    /// The pace of every kind of pass <paramref name="plan"/> counts, timed on <paramref name="context"/>'s samples before the work: a
+    /// curvature product (<see cref="SecondsPerProduct"/>), a gradient and a loss over the samples, and the two kinds of per-sample
+    /// gradient as they are used — the Fisher subsets' Gram matrix on N′ samples, a GGN diagonal's squared passes (every output
+    /// factor through one forward pass) on up to 64 — each divided by its samples (and factors); a kind the plan does not use is not timed.
     /// </summary>
-    public static Basin.Metrics.MeasurementPlan.PassTimes Pace(Basin.Metrics.MetricContext context, Basin.Metrics.MetricCost cost)
+    public static Basin.Metrics.MeasurementPlan.PassTimes Pace(Basin.Metrics.MetricContext context, Basin.Metrics.MeasurementPlan plan)
     {
+        var cost = plan.Cost;
+        long fisher = plan.FisherPerSampleGradients;
         double product = cost.CurvatureProducts > 0 ? SecondsPerProduct(context.Hessian) : 0;
         double gradient = cost.Gradients > 0 ? Seconds(() => context.Hessian.Gradient().Dispose()) : 0;
         double forward = cost.ForwardPasses > 0 ? Seconds(() => context.Hessian.Loss()) : 0;
-        double perSample = 0;
-        if (cost.PerSampleGradients > 0)
+        double perSample = fisher > 0 ? PerSample(context, Math.Min(plan.Settings.FisherSubsetSize, context.N), (x, y) =>
         {
-            int n = Math.Min(16, context.N);
-            perSample = Seconds(() =>
-            {
-                using var scope = TorchSharp.torch.NewDisposeScope();
-                var index = TorchSharp.torch.arange(n);
-                PerSampleGradients.Compute(context.Model, context.Parameters, context.Samples.Features.index_select(0, index).to(context.Weights.dtype).to(context.Weights.device),
-                    context.Samples.Labels.index_select(0, index).to(context.Weights.device));
-            }) / n;
-        }
-        return new(product, gradient, forward, perSample);
+            using var w = context.Weights.to(TorchSharp.torch.ScalarType.Float64);
+            PerSampleGradients.Gram(context.Model, context.Parameters, x, y, w);
+            return 1;
+        }) : 0;
+        double squared = cost.PerSampleGradients > fisher ? PerSample(context, Math.Min(64, context.N), (x, y) =>
+        {
+            PerSampleGradients.SquaredSum(context.Model, context.Parameters, x, y, (f, labels) => GgnDiagonal.PseudoLosses(context.Model, f, labels));
+            return plan.Factors;
+        }) : 0;
+        return new(product, gradient, forward, perSample, squared);
+    }
+
+    /// <summary>Seconds per sample of <paramref name="pass"/> on the first <paramref name="n"/> samples, divided also by the factor it returns.</summary>
+    private static double PerSample(Basin.Metrics.MetricContext context, int n, Func<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor, int> pass)
+    {
+        int factors = 1;
+        double seconds = Seconds(() =>
+        {
+            using var scope = TorchSharp.torch.NewDisposeScope();
+            var index = TorchSharp.torch.arange(n);
+            factors = pass(context.Samples.Features.index_select(0, index).to(context.Weights.dtype).to(context.Weights.device), context.Samples.Labels.index_select(0, index).to(context.Weights.device));
+        });
+        return seconds / (n * Math.Max(1, factors));
     }
 
     /// <summary>The fastest of <paramref name="timed"/> timed runs of <paramref name="action"/>, after one untimed run that warms it up.</summary>

@@ -29,12 +29,13 @@ public sealed record FisherSubsets(double[] LogDets, int Singular, double[] Spec
     /// <summary>The subsets as a shared input: N′ per-sample gradients for each of T subsets.</summary>
     /// <remarks>
     /// The batched method holds one layer's per-sample block at a time (at most <see cref="Operators.LayerPerSample.BlockBytes"/>, with its
-    /// float64 copy and products: four of them); the loop writes a subset's N′ × P gradients into one matrix. Both hold three P-vectors
+    /// float64 copy and products: four of them, or three times J_t where that is less); the loop writes a subset's N′ × P gradients into one matrix. Both hold three P-vectors
     /// (the parameters, their gradient and a float64 copy).
     /// </remarks>
     public static SharedInput<FisherSubsets> Input { get; } = new SharedInput<FisherSubsets>("Fisher subsets", (s, _, _) => new MetricCost(PerSampleGradients: (long)s.FisherSubsets * s.FisherSubsetSize),
         c => Compute(c.Model, c.Parameters, c.Samples, c.Weights, c.Settings, c.Ledger))
-        .Holding((s, shape) => (shape.PerSampleLoop ? Bytes(s.FisherSubsetSize, shape.Parameters, shape.ValueBytes) : 4 * Operators.LayerPerSample.BlockBytes)
+        .Holding((s, shape) => (shape.PerSampleLoop ? Bytes(s.FisherSubsetSize, shape.Parameters, shape.ValueBytes)
+            : Math.Min(4 * Operators.LayerPerSample.BlockBytes, 3 * Bytes(s.FisherSubsetSize, shape.Parameters, shape.ValueBytes)))
             + Bytes(3, shape.Parameters, shape.ValueBytes));
 
     /// <summary>Computes the statistics of <see cref="MeasureSettings.FisherSubsets"/> subsets of <paramref name="samples"/>, charging <paramref name="ledger"/>.</summary>

@@ -1,3 +1,4 @@
+using Basin.Models;
 using static TorchSharp.torch;
 
 namespace Basin.Operators;
@@ -30,16 +31,15 @@ public static class GgnDiagonal
                 var y = batch.Labels.narrow(0, start, n);
                 long columns;
                 using (no_grad()) columns = OutputHessian.Factors(model.Loss, model.Module.forward(x.narrow(0, 0, 1)), y.narrow(0, 0, 1)).shape[1];
-                for (long c = 0; c < columns; c++)
-                {
-                    long column = c;
-                    var (squares, _) = PerSampleGradients.SquaredSum(model, named, x, y,
-                        (f, labels) => f.mul(OutputHessian.Factors(model.Loss, f.detach(), labels).select(1, column)).sum(1));
-                    sum.add_(squares.to(ScalarType.Float64));
-                    passes += n;
-                }
+                // The C pseudo-losses f_i · s_ic as the columns of one [n, C] loss: one forward pass, C backward passes.
+                var (squares, _) = PerSampleGradients.SquaredSum(model, named, x, y, (f, labels) => PseudoLosses(model, f, labels));
+                sum.add_(squares.to(ScalarType.Float64));
+                passes += n * columns;
             }
         }
         return (sum.div_(op.Data.Count).to(op.DType).MoveToOuterDisposeScope(), passes);
     }
+
+    /// <summary>The pseudo-losses <c>f_i · s_ic</c> [b, C] of outputs <paramref name="f"/> [b, K] (s detached): their per-sample gradients are <c>J_iᵀ s_ic</c>.</summary>
+    public static Tensor PseudoLosses(Model model, Tensor f, Tensor labels) => f.unsqueeze(1).mul(OutputHessian.Factors(model.Loss, f.detach(), labels)).sum(2);
 }

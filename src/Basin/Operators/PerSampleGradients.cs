@@ -48,7 +48,8 @@ public static class PerSampleGradients
     /// <summary>
     /// <c>Σ_i g_i ⊙ g_i</c> [P], the sum over the batch of the squared per-sample gradients of <paramref name="loss"/>, without the
     /// [B, P] matrix where a layer allows (<see cref="LayerPerSample.SquaredSum"/>): for a linear layer on [B, in] inputs it is
-    /// <c>(δ ⊙ δ)ᵀ (a ⊙ a)</c>, one product.
+    /// <c>(δ ⊙ δ)ᵀ (a ⊙ a)</c>, one product. A loss of [b, C] values sums the squares of all C columns' gradients, one backward pass
+    /// each through one forward pass.
     /// </summary>
     public static (Tensor SquaredSum, PerSampleMethod Method) SquaredSum(Model model, IReadOnlyList<(string Name, Parameter Value)> parameters, Tensor inputs, Tensor labels,
         Func<Tensor, Tensor, Tensor> loss, bool forceLoop = false)
@@ -99,18 +100,32 @@ public static class PerSampleGradients
         if (!inputs.shape[1..].SequenceEqual(model.InputShape))
             throw new ArgumentException($"inputs of {string.Join("×", inputs.shape[1..])} for model {model.Spec}, which takes {string.Join("×", model.InputShape)}");
         using var scope = NewDisposeScope();
-        Tensor[] result;
-        PerSampleMethod method;
-        if (!forceLoop && Owners(model, parameters) is { } owners && TryBatched(model, parameters, owners, inputs, labels, loss, reduction, weights64, out var batched))
+        if (!forceLoop && PerSampleHooks.Owners(model, parameters) is { } owners)
         {
-            (result, method) = (batched!, PerSampleMethod.Batched);
+            long batch = inputs.shape[0], total = parameters.Sum(p => p.Value.numel());
+            // One [B, P] allocation, each block written in place: the output is memory-bound, so temporaries the size of a layer's
+            // per-sample gradients would double the cost.
+            Tensor[] r = reduction switch
+            {
+                Reduction.Matrix => [empty([batch, total], inputs.dtype, inputs.device)],
+                Reduction.SquaredSum => [zeros([total], inputs.dtype, inputs.device)],
+                _ => [zeros([batch, batch], ScalarType.Float64, inputs.device), zeros([batch], ScalarType.Float64, inputs.device)],
+            };
+            Action<LayerPerSample, long, long> reduce = reduction switch
+            {
+                Reduction.Matrix => (layer, offset, n) => layer.Write(r[0].narrow(1, offset, n)),
+                Reduction.SquaredSum => (layer, offset, n) => r[0].narrow(0, offset, n).add_(layer.SquaredSum()),
+                _ => (layer, offset, n) => layer.AddGram(r[0], r[1], weights64!.narrow(0, offset, n)),
+            };
+            if (PerSampleHooks.TryRun(model, owners, inputs, labels, loss, reduction == Reduction.SquaredSum, layers => PerSampleHooks.EachParameter(parameters, layers, reduce)))
+            {
+                foreach (var t in r) t.MoveToOuterDisposeScope();
+                return (r, PerSampleMethod.Batched);
+            }
+            foreach (var t in r) t.Dispose();
         }
-        else
-        {
-            (result, method) = ([Loop(model, parameters, inputs, labels, loss, reduction == Reduction.SquaredSum)], PerSampleMethod.Loop);
-        }
-        foreach (var t in result) t.MoveToOuterDisposeScope();
-        return (result, method);
+        var looped = Loop(model, parameters, inputs, labels, loss, reduction == Reduction.SquaredSum).MoveToOuterDisposeScope();
+        return ([looped], PerSampleMethod.Loop);
     }
 
     /// <summary>
@@ -126,97 +141,21 @@ public static class PerSampleGradients
         for (long i = 0; i < n; i++)
         {
             using var inner = NewDisposeScope();
-            var loss = lossOf(model.Module.forward(inputs.narrow(0, i, 1)), labels.narrow(0, i, 1)).sum();
-            var g = ParameterSelection.Flatten(CurvatureOperatorAccess.Grad(loss, ps));
-            if (squared) result.add_(g.square());
-            else result[i].copy_(g);
+            var losses = lossOf(model.Module.forward(inputs.narrow(0, i, 1)), labels.narrow(0, i, 1));
+            long columns = PerSampleHooks.Columns(losses, squared);
+            for (long c = 0; c < columns; c++)
+            {
+                var loss = (losses.dim() == 1 ? losses : losses.select(1, c)).sum();
+                var g = ParameterSelection.Flatten(CurvatureOperatorAccess.Grad(loss, ps, retainGraph: c < columns - 1));
+                if (squared) result.add_(g.square());
+                else result[i].copy_(g);
+            }
         }
         return result;
     }
 
     /// <summary>Whether <see cref="Compute(Model, IReadOnlyList{ValueTuple{string, Parameter}}, Tensor, Tensor, bool)"/> takes the loop for these parameters (a layer the batched method does not know, a script).</summary>
-    public static bool Loops(Model model, IReadOnlyList<(string Name, Parameter Value)> parameters) => Owners(model, parameters) is null;
-
-    /// <summary>The module owning each parameter, or null if one is not a supported layer.</summary>
-    private static (nn.Module Module, string Kind)[]? Owners(Model model, IReadOnlyList<(string Name, Parameter Value)> parameters)
-    {
-        var modules = model.Module.named_modules().ToDictionary(m => m.name, m => m.module);
-        var owners = new (nn.Module, string)[parameters.Count];
-        for (int i = 0; i < parameters.Count; i++)
-        {
-            string name = parameters[i].Name;
-            int dot = name.LastIndexOf('.');
-            if (dot < 0 || !modules.TryGetValue(name[..dot], out var module)) return null;
-            string kind = name[(dot + 1)..];
-            bool supported = module switch
-            {
-                Linear => true,
-                Conv2d c => GemmConvolutions.Supports(c),
-                BatchNorm2d => !module.training,
-                _ => false,
-            };
-            if (!supported || kind is not ("weight" or "bias")) return null;
-            owners[i] = (module, kind);
-        }
-        return owners;
-    }
-
-    private static bool TryBatched(Model model, IReadOnlyList<(string Name, Parameter Value)> parameters, (nn.Module Module, string Kind)[] owners, Tensor inputs, Tensor labels,
-        Func<Tensor, Tensor, Tensor> lossOf, Reduction reduction, Tensor? weights64, out Tensor[]? result)
-    {
-        result = null;
-        var records = new Dictionary<nn.Module, (Tensor Input, Tensor Probe)>(ReferenceEqualityComparer.Instance);
-        bool reused = false;
-        var removers = new List<Action>();
-        foreach (var module in owners.Select(o => o.Module).Distinct(ReferenceEqualityComparer.Instance).Cast<nn.Module<Tensor, Tensor>>())
-        {
-            var remover = module.register_forward_hook((m, input, output) =>
-            {
-                if (records.ContainsKey(m)) reused = true;
-                var probe = zeros_like(output).requires_grad_(true);
-                records[m] = (input.detach(), probe);
-                return output + probe;
-            });
-            removers.Add(remover.remove);
-        }
-        try
-        {
-            var loss = lossOf(model.Module.forward(inputs), labels).sum();
-            if (reused || records.Count != removers.Count) return false;
-            var modules = records.Keys.ToArray();
-            var deltas = CurvatureOperatorAccess.Grad(loss, modules.Select(m => records[m].Probe).ToArray());
-            var delta = new Dictionary<nn.Module, Tensor>(ReferenceEqualityComparer.Instance);
-            for (int i = 0; i < modules.Length; i++) delta[modules[i]] = deltas[i];
-            long batch = inputs.shape[0];
-            long total = parameters.Sum(p => p.Value.numel());
-            // One [B, P] allocation, each block written in place: the output is memory-bound, so
-            // temporaries the size of a layer's per-sample gradients would double the cost.
-            result = reduction switch
-            {
-                Reduction.Matrix => [empty([batch, total], inputs.dtype, inputs.device)],
-                Reduction.SquaredSum => [empty([total], inputs.dtype, inputs.device)],
-                _ => [zeros([batch, batch], ScalarType.Float64, inputs.device), zeros([batch], ScalarType.Float64, inputs.device)],
-            };
-            long offset = 0;
-            for (int i = 0; i < parameters.Count; i++)
-            {
-                var (module, kind) = owners[i];
-                long n = parameters[i].Value.numel();
-                var layer = new LayerPerSample(module, kind, records[module].Input, delta[module]);
-                // Each layer's temporaries freed before the next: kept to the end they added up to a second B × P matrix.
-                using var layerScope = NewDisposeScope();
-                if (reduction == Reduction.Matrix) layer.Write(result[0].narrow(1, offset, n));
-                else if (reduction == Reduction.SquaredSum) result[0].narrow(0, offset, n).copy_(layer.SquaredSum());
-                else layer.AddGram(result[0], result[1], weights64!.narrow(0, offset, n));
-                offset += n;
-            }
-            return true;
-        }
-        finally
-        {
-            foreach (var remove in removers) remove();
-        }
-    }
+    public static bool Loops(Model model, IReadOnlyList<(string Name, Parameter Value)> parameters) => PerSampleHooks.Owners(model, parameters) is null;
 
     [ThreadStatic]
     private static bool? convByUnfold;
@@ -237,5 +176,5 @@ public static class PerSampleGradients
 /// <summary>Shares the gradient helper of <see cref="CurvatureOperator"/> with static services.</summary>
 internal static class CurvatureOperatorAccess
 {
-    public static Tensor[] Grad(Tensor output, IReadOnlyList<Tensor> inputs) => CurvatureOperator.Grad(output, inputs);
+    public static Tensor[] Grad(Tensor output, IReadOnlyList<Tensor> inputs, bool retainGraph = false) => CurvatureOperator.Grad(output, inputs, retainGraph: retainGraph);
 }

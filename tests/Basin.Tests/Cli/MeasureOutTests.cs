@@ -41,13 +41,13 @@ public class MeasureOutTests
     [Fact]
     public void TheLargestInputSaysWhatMemoryItNeedsAndStopsBeforeMoreThanIsAllowed()
     {
-        // 100 per-sample gradients of the 269 322 parameters in float32, twice while the batched method assembles them,
-        // and three P-vectors: 2·100·269 322·4 + 3·269 322·4 B = 0.2187 GB on top of the process.
+        // Per-sample blocks of at most 64 MiB (a block, its float64 copy, products: 4 · 64 MiB = 0.2684 GB, less than three times
+        // the 100 per-sample gradients of 269 322 float32 parameters, 0.3232 GB) and three P-vectors (0.0032 GB): 0.2716 GB.
         string[] measure = ["measure", "--model", "mlp:784-256-256-10", "--data", "mixture:d=784,k=10,n=200", "--samples", "0", "--metrics", "fisher.trace"];
         BadInputAssert.OneLine(BasinProcess.Run([.. measure, "--max-memory", "0.1"]), 2, "more than the 0.10 GB --max-memory allows");
         var fits = BasinProcess.Run([.. measure, "--max-memory", "2"]);
         Assert.True(fits.Code == 0, fits.Error);
-        Assert.Contains("memory: the largest input, Fisher subsets, adds about 0.22 GB", fits.Error);
+        Assert.Contains("memory: the largest input, Fisher subsets, adds about 0.27 GB", fits.Error);
         Assert.Contains("(2.00 GB allowed)", fits.Error);
         // A Lanczos run holds its basis: 40 steps × 269 322 float64 values plus four float64 working vectors = 0.0948 GB.
         var lanczos = BasinProcess.Run(["measure", "--model", "mlp:784-256-256-10", "--data", "mixture:d=784,k=10,n=200", "--samples", "0", "--metrics", "hessian.top_eigenvalue", "--max-memory", "2"]);

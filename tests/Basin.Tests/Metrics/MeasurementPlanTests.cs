@@ -9,7 +9,7 @@ namespace Basin.Tests.Metrics;
 /// </summary>
 public class MeasurementPlanTests
 {
-    private static readonly MeasurementPlan.PassTimes Pace = new(Product: 0.2, Gradient: 0.1, Forward: 0.04, PerSampleGradient: 0.002);
+    private static readonly MeasurementPlan.PassTimes Pace = new(Product: 0.2, Gradient: 0.1, Forward: 0.04, PerSampleGradient: 0.002, SquaredGradient: 0.002);
 
     [Fact]
     public void ThePlansSecondsAreEveryPassAtItsPace()

@@ -112,4 +112,25 @@ public class LayerPerSampleTests
             LayerPerSample.Overrides = (null, null);
         }
     }
+
+    [Fact]
+    public void FactoredProductsEqualThoseOfTheLoopsMatrix()
+    {
+        using var scope = NewDisposeScope();
+        using var model = Positions();
+        var (x, y) = DenseReference.Batch(9, [1, 6, 6], 3, seed: 5);
+        var named = model.Module.named_parameters().Select(p => (p.name, p.parameter)).ToArray();
+        var (rows, _) = PerSampleGradients.Compute(model, named, x, y, forceLoop: true);
+        using var factors = PerSampleFactors.TryCreate(model, named, x, y);
+        Assert.NotNull(factors);
+        using var g = new Generator(8);
+        var v = randn([rows.shape[1]], ScalarType.Float64, generator: g);
+        var u = randn([9], ScalarType.Float64, generator: g);
+        var pieces = ParameterSelection.Split(v, named.Select(p => (Tensor)p.parameter).ToArray());
+        double jv = DenseReference.RelativeError(factors!.Project(pieces), rows.mv(v));
+        Assert.True(jv < 1e-12, $"J v from each layer's input and output gradient vs the loop's rows, rel err {jv:G3}");
+        var combined = ParameterSelection.Flatten(factors.Combine(u, named.Select(p => (Tensor)p.parameter).ToArray()));
+        double jtu = DenseReference.RelativeError(combined, rows.t().mv(u));
+        Assert.True(jtu < 1e-12, $"Jᵀ u from the factors vs the loop's rows, rel err {jtu:G3}");
+    }
 }

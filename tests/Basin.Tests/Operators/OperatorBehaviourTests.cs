@@ -50,17 +50,24 @@ public class OperatorBehaviourTests
         using var streamedF = new EmpiricalFisherOperator(model, CurvatureData.FromDataset(data, batchSize: 16));
         Assert.True(DenseReference.RelativeError(streamedF.Apply(v), wholeF.Apply(v)) < 1e-12, "Fisher streamed vs concatenated");
 
-        // One batch too large to keep its per-sample gradients: the cached double-backward graph, twice (reused).
+        // One batch too large to keep its per-sample gradients: kept factored (each layer's input and output gradient), or the
+        // cached double-backward graph; each twice (reused).
         long limit = EmpiricalFisherOperator.MaxCachedElements;
         try
         {
             EmpiricalFisherOperator.MaxCachedElements = 0;
-            using var graphF = new EmpiricalFisherOperator(model, CurvatureData.FromBatch(x, y));
-            Assert.True(DenseReference.RelativeError(graphF.Apply(v), wholeF.Apply(v)) < 1e-12, "Fisher by the cached Jacobian graph vs per-sample gradients");
-            Assert.True(DenseReference.RelativeError(graphF.Apply(v * 2), wholeF.Apply(v * 2)) < 1e-12, "Fisher by the cached graph, second product");
+            foreach (bool factored in new[] { true, false })
+            {
+                EmpiricalFisherOperator.Factored = factored;
+                string form = factored ? "factored per-sample gradients" : "the cached Jacobian graph";
+                using var bigF = new EmpiricalFisherOperator(model, CurvatureData.FromBatch(x, y));
+                Assert.True(DenseReference.RelativeError(bigF.Apply(v), wholeF.Apply(v)) < 1e-12, $"Fisher by {form} vs per-sample gradients");
+                Assert.True(DenseReference.RelativeError(bigF.Apply(v * 2), wholeF.Apply(v * 2)) < 1e-12, $"Fisher by {form}, second product");
+            }
         }
         finally
         {
+            EmpiricalFisherOperator.Factored = true;
             EmpiricalFisherOperator.MaxCachedElements = limit;
         }
     }

@@ -19,10 +19,12 @@ public class StreamedCacheTests
     [InlineData("ggn")]
     [InlineData("fisher")]
     [InlineData("fisher-graphs")]
+    [InlineData("fisher-factors")]
     public void CachingEveryBatchGivesTheProductsOfTheUncachedOperatorAndFollowsWeightChanges(string kind)
     {
         GraphMemory.ThreadBudget = 1L << 30;
-        if (kind == "fisher-graphs") EmpiricalFisherOperator.MaxCachedElements = 0; // the Jacobian-graph path instead of per-sample gradients
+        // Too large for the per-sample matrix: the Jacobian graphs, or the per-sample gradients kept factored.
+        if (kind is "fisher-graphs" or "fisher-factors") (EmpiricalFisherOperator.MaxCachedElements, EmpiricalFisherOperator.Factored) = (0, kind == "fisher-factors");
         try
         {
             using var model = DenseReference.TinyCnn(seed: 5);
@@ -54,6 +56,7 @@ public class StreamedCacheTests
         {
             GraphMemory.ThreadBudget = null;
             EmpiricalFisherOperator.MaxCachedElements = 1L << 26;
+            EmpiricalFisherOperator.Factored = true;
         }
     }
 
