@@ -11,16 +11,22 @@ public class PacBayesFlatnessTests
     [Fact]
     public void SearchFindsTheCrossingOfAClosedForm()
     {
-        // Increase s² crosses 0.1 at √0.1 = 0.316228: bracketed upward from 0.01, then 7 bisections leave a bracket of
-        // ratio 2^(1/128); the answer is its lower end. The delta-method error: 0.001 / slope, slope ≈ 2·√0.1.
-        var (s, error, lo, hi, _) = PacBayesFlatness.Search(x => (x * x, 0.001), 0.1, 7);
+        // Increase s² crosses 0.1 at √0.1 = 0.316228: guessed from the increase at 0.01 (exactly, the increase being quadratic),
+        // bracketed and bisected to a bracket of ratio 2^(1/128); the answer is its lower end. The delta-method error:
+        // 0.001 / slope, slope ≈ 2·√0.1. Nine evaluations: 0.01, the guess, its neighbour, six bisections of a ratio of √2.
+        var (s, error, lo, hi, evaluations) = PacBayesFlatness.Search(x => (x * x, 0.001), 0.1, 7);
+        Assert.Equal(9, evaluations);
         double truth = Math.Sqrt(0.1);
         Assert.True(s <= truth && s >= truth / Math.Pow(2, 1.0 / 128), $"s′ = {s} vs {truth}");
         Assert.True(hi / lo <= Math.Pow(2, 1.0 / 128) * (1 + 1e-12), $"bracket {lo} … {hi}");
         Assert.True(Math.Abs(error - 0.001 / (2 * truth)) < 0.01 * 0.001 / (2 * truth), $"error {error}");
-        // Downward from 0.01: 1000·s crosses 0.1 at 1e-4.
-        var (down, _, _, _, _) = PacBayesFlatness.Search(x => (1000 * x, 0), 0.1, 7);
+        // Downward from 0.01: 1000·s crosses 0.1 at 1e-4 (a linear increase: the quadratic guess, 10^-3, is ten times too large).
+        var (down, _, downLo, downHi, _) = PacBayesFlatness.Search(x => (1000 * x, 0), 0.1, 7);
         Assert.True(down <= 1e-4 && down >= 1e-4 / Math.Pow(2, 1.0 / 128), $"s′ = {down}");
+        Assert.True(downHi / downLo <= Math.Pow(2, 1.0 / 128) * (1 + 1e-9), $"bracket {downLo} … {downHi}");
+        // A crossing at a guess exactly (s⁴ at 0.01 is 10⁻⁸; the guess √(0.1/10⁻⁸)·0.01 = 31.6 overshoots 0.1^(1/4) = 0.562).
+        var (quartic, _, _, _, _) = PacBayesFlatness.Search(x => (x * x * x * x, 0), 0.1, 7);
+        Assert.True(quartic <= Math.Pow(0.1, 0.25) && quartic >= Math.Pow(0.1, 0.25) / Math.Pow(2, 1.0 / 128), $"s′ = {quartic}");
         // No crossing: NaN.
         Assert.True(double.IsNaN(PacBayesFlatness.Search(_ => (0, 0), 0.1, 7).Scale));
     }
