@@ -165,9 +165,10 @@ public sealed record MeasureSettings
 
     /// <summary>
     /// The settings with every count scaled by <paramref name="factor"/> ≤ 1, to fit a time budget: SLQ loses
-    /// starts first (down to 2), then steps (not below 30, where the quadrature still resolves the bulk); Lanczos keeps
-    /// at least 20 steps, the probes at least 8 (4 for the Laplace metric); the Fisher subsets at least 10, Keskar's ascent
-    /// 5 steps, the weight draws 8, the finite-difference probes 4. The standard errors then grow as they should.
+    /// starts first (down to 2), then steps (not below 20: the log-determinant's Gauss–Radau bracket reports what the
+    /// quadrature then leaves unresolved); Lanczos keeps at least 20 steps, the probes at least 8 (4 for the Laplace metric);
+    /// the Fisher subsets at least 10, Keskar's ascent 5 steps and 2 starts, pacGen 2 perturbations (2: a spread for its
+    /// error), the weight draws 8, the finite-difference probes 4. The standard errors then grow as they should.
     /// </summary>
     /// <exception cref="ArgumentException">A factor that is not positive.</exception>
     public MeasureSettings Scaled(double factor)
@@ -178,12 +179,14 @@ public sealed record MeasureSettings
         long slq = (long)Math.Max(1, SlqSteps * (long)SlqStarts * factor);
         int starts = SlqStarts, steps = SlqSteps;
         while (starts > Math.Min(2, SlqStarts) && (long)starts * steps > slq) starts--;
-        if ((long)starts * steps > slq) steps = Floor(steps, (double)slq / ((long)starts * steps), 30);
+        if ((long)starts * steps > slq) steps = Floor(steps, (double)slq / ((long)starts * steps), 20);
         return this with
         {
             TraceProbes = Floor(TraceProbes, factor, 8),
             FisherSubsets = Floor(FisherSubsets, factor, 10),
             KeskarSteps = Floor(KeskarSteps, factor, 5),
+            KeskarRestarts = KeskarRestarts is { } restarts ? Floor(restarts, factor, 2) : null,
+            PacGenPerturbations = PacGenPerturbations is { } perturbations ? Floor(perturbations, factor, 2) : null,
             ExpectedSharpnessDraws = Floor(ExpectedSharpnessDraws, factor, 8),
             FiniteDifferenceProbes = Floor(FiniteDifferenceProbes, factor, 4),
             LanczosSteps = Floor(LanczosSteps, factor, 20),

@@ -54,6 +54,7 @@ public class MeasurementPlanTests
         var fitted = plan.Within(0.5, Pace);
         Assert.Equal(MeasurementPlan.MinimumSamples, fitted.Samples);
         Assert.Equal((8, 20, 10, 5), (fitted.Settings.TraceProbes, fitted.Settings.LanczosSteps, fitted.Settings.FisherSubsets, fitted.Settings.KeskarSteps));
+        Assert.Equal((2, 20, 2, 2), (fitted.Settings.SlqStarts, fitted.Settings.SlqSteps, fitted.Settings.KeskarStartCount, fitted.Settings.PacGenPerturbationCount));
         Assert.True(fitted.SecondsAt(Pace, plan.Samples) > 0.5, "the floors cannot fit half a second: the plan must say so");
     }
 }

@@ -136,7 +136,7 @@ public sealed class MeasureCommand : ICommand
                     // Passes do not cost in proportion to the samples (a ResNet-18's product: 2.06 s at 512, 1.6 s at 256): timed again.
                     double predicted = fitted.Seconds(CostPreview.Pace(metricContext, fitted));
                     context.Error.WriteLine($"scaled to fit --budget {limit:G4} s: {measured.Count} samples, probes {settings.TraceProbes}, Lanczos {settings.LanczosSteps}, "
-                        + $"SLQ {settings.SlqStarts}×{settings.SlqSteps}, Laplace probes {settings.LaplaceProbes}, Fisher subsets {settings.FisherSubsets}, Keskar steps {settings.KeskarSteps} → about {ProgressBar.Format(predicted)} "
+                        + $"SLQ {settings.SlqStarts}×{settings.SlqSteps}, Laplace probes {settings.LaplaceProbes}, Fisher subsets {settings.FisherSubsets}, Keskar {settings.KeskarStartCount}×{settings.KeskarSteps}, pacGen perturbations {settings.PacGenPerturbationCount} → about {ProgressBar.Format(predicted)} "
                         + "(the standard errors below are those of the smaller run)");
                     if (predicted > 1.05 * limit)
                         context.Error.WriteLine($"note: the floors need about {ProgressBar.Format(predicted)}, more than --budget {limit:G4} s allows; measuring at the floors (leave metrics out with --metrics to go below)");
