@@ -48,12 +48,13 @@ public class MeasureCommandTests
     [Theory]
     [InlineData(1.0, 32, 40, 4, 100, 8)]
     [InlineData(0.5, 16, 20, 2, 100, 4)]
-    [InlineData(0.1, 8, 20, 2, 30, 4)]
-    [InlineData(0.001, 8, 20, 2, 30, 4)]
+    [InlineData(0.15, 8, 20, 2, 30, 4)]
+    [InlineData(0.1, 8, 20, 2, 20, 4)]
+    [InlineData(0.001, 8, 20, 2, 20, 4)]
     public void ScaledMeasureSettingsFitTheFactorDownToTheirFloors(double factor, int probes, int lanczos, int starts, int steps, int laplace)
     {
-        // Defaults: 32 probes, Lanczos 40, SLQ 4 × 100, 8 Laplace probes. At 0.1 SLQ wants 40 of 400 products: 2 starts, and
-        // 100 × 0.2 = 20 steps would fall under the floor of 30.
+        // Defaults: 32 probes, Lanczos 40, SLQ 4 × 100, 8 Laplace probes. At 0.15 SLQ wants 60 of 400 products: 2 starts × 30
+        // steps; at 0.1, 40: 2 × 20, the floor of steps, which 0.001 keeps.
         var scaled = new MeasureSettings().Scaled(factor);
         Assert.Equal((probes, lanczos, starts, steps, laplace), (scaled.TraceProbes, scaled.LanczosSteps, scaled.SlqStarts, scaled.SlqSteps, scaled.LaplaceProbes));
         Assert.Throws<ArgumentException>(() => new MeasureSettings().Scaled(0));
