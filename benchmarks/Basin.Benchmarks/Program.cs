@@ -18,6 +18,7 @@ using static TorchSharp.torch;
 //        … -- --memory MODEL N [ggn] [--libtorch-conv]   (resident memory of a cached graph on N samples, per byte of activations)
 //        … -- --conv-grid | --conv-truth          (float32 conv input gradients against float64 and central differences)
 //        … -- --perturbed [REGULARIZER] [EPOCHS]  (per epoch, the share of weights whose perturbed-OPT σ is set by curvature, not κ)
+//        … -- --reductions MODEL|torchscript:PATH [N]   (per-sample squared sums, Gram, GGN factors and Fisher products, each form against the other)
 var runtime = TorchRuntime.Initialize();
 if (args.Contains("--libtorch-conv")) GemmConvolutions.Force = false;
 if (args.Length >= 2 && args[0] == "--precision")
@@ -29,6 +30,11 @@ if (args.Length >= 1 && args[0] == "--perturbed")
 {
     // … -- --perturbed [REGULARIZER] [EPOCHS]: per epoch, the share of weights whose perturbed-OPT σ the curvature sets.
     PerturbedRegime.Run(args.Length > 1 ? args[1] : PerturbedOptimization.Info.Name, args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 20);
+    return;
+}
+if (args.Length >= 2 && args[0] == "--reductions")
+{
+    Reductions.Run(args[1], args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 256);
     return;
 }
 if (args.Length >= 1 && args[0] == "--steps")

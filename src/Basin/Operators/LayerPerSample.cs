@@ -37,8 +37,17 @@ internal readonly record struct LayerPerSample(nn.Module Module, string Kind, Te
 
     private long Batch => Input.shape[0];
 
-    /// <summary>δ [B, L, O] and p [B, L, I] of a linear or convolution weight; null for biases and batch norm.</summary>
-    private (Tensor Delta, Tensor Inputs)? Factors()
+    /// <summary>The values of the parameter: a batch norm's, a convolution's output channels, a linear layer's output features (its bias), or O × I (a weight).</summary>
+    public long Size => Module switch
+    {
+        BatchNorm2d bn => bn.num_features,
+        Conv2d c => Kind == "bias" ? c.out_channels : c.weight!.numel(),
+        Linear l => Kind == "bias" ? l.bias!.numel() : l.weight!.numel(),
+        _ => throw new NotSupportedException(Module.GetType().Name),
+    };
+
+    /// <summary>δ [B, L, O] and p [B, L, I] of a linear or convolution weight (views); null for biases and batch norm.</summary>
+    public (Tensor Delta, Tensor Inputs)? Factors()
     {
         if (Kind != "weight") return null;
         return Module switch
@@ -101,22 +110,6 @@ internal readonly record struct LayerPerSample(nn.Module Module, string Kind, Te
         }
     }
 
-    /// <summary><c>g_bᵀ v</c> [B] for <paramref name="v"/> shaped as the parameter: for a weight <c>Σ_l δ_blᵀ V p_bl</c>, a forward pass's product.</summary>
-    public Tensor Dot(Tensor v)
-    {
-        if (Factors() is var (d, p)) return p.matmul(v.reshape(d.shape[2], p.shape[2]).t()).mul_(d).sum([1, 2]);
-        using var block = Blocks().Single();
-        return block.matmul(v.reshape(-1));
-    }
-
-    /// <summary><c>Σ_b u_b g_b</c> [n] for weights <paramref name="u"/> [B]: for a weight <c>Σ_b Σ_l u_b δ_bl p_blᵀ</c>, a weight gradient's product.</summary>
-    public Tensor Combine(Tensor u)
-    {
-        if (Factors() is var (d, p)) return d.mul(u.view(-1, 1, 1)).reshape(-1, d.shape[2]).t().matmul(p.reshape(-1, p.shape[2])).reshape(-1);
-        using var block = Blocks().Single();
-        return u.matmul(block);
-    }
-
     /// <summary>The products δ_bl ⊙ δ_bl′ [B, pairs, O] and p_bl ⊙ p_bl′ [B, pairs, I] over l ≤ l′, the first doubled off the diagonal when <paramref name="weighted"/>.</summary>
     private static (Tensor Deltas, Tensor Inputs) PairProducts(Tensor d, Tensor p, bool weighted)
     {
@@ -144,7 +137,7 @@ internal readonly record struct LayerPerSample(nn.Module Module, string Kind, Te
             }
             yield break;
         }
-        var block = empty([b, Module switch { BatchNorm2d bn => bn.num_features, Conv2d c => c.out_channels, _ => Delta.shape[^1] }], Input.dtype, Input.device);
+        var block = empty([b, Size], Input.dtype, Input.device);
         Write(block);
         yield return block;
     }
