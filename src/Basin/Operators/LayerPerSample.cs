@@ -66,14 +66,15 @@ internal readonly record struct LayerPerSample(nn.Module Module, string Kind, Te
     /// <summary><c>Σ_b g_b ⊙ g_b</c>, [n] in the parameter's dtype.</summary>
     public Tensor SquaredSum()
     {
-        if (Factors() is var (d, p) && (overrides.Factored ?? ((double)Batch * Pairs(d.shape[1]) * d.shape[2] * p.shape[2] <= MaterialiseCost(Batch, d.shape[1], d.shape[2], p.shape[2])
+        var factors = Factors();
+        if (factors is var (d, p) && (overrides.Factored ?? ((double)Batch * Pairs(d.shape[1]) * d.shape[2] * p.shape[2] <= MaterialiseCost(Batch, d.shape[1], d.shape[2], p.shape[2])
             && Batch * Pairs(d.shape[1]) * (d.shape[2] + p.shape[2]) * Input.element_size() <= 4 * BlockBytes)))
         {
             var (dd, pp) = PairProducts(d, p, weighted: true);
             return dd.reshape(-1, d.shape[2]).t().matmul(pp.reshape(-1, p.shape[2])).reshape(-1);
         }
         var sums = new List<Tensor>();
-        foreach (var block in Blocks())
+        foreach (var block in Blocks(factors))
         {
             sums.Add(block.pow_(2).sum([0]));
             block.Dispose();
@@ -84,7 +85,8 @@ internal readonly record struct LayerPerSample(nn.Module Module, string Kind, Te
     /// <summary>Adds this parameter's <c>g_bᵀ g_c</c> to <paramref name="gram"/> [B, B] and <c>‖w ⊙ g_b‖²</c> to <paramref name="rao"/> [B] (float64; <paramref name="weights64"/> the parameter's values flattened).</summary>
     public void AddGram(Tensor gram, Tensor rao, Tensor weights64)
     {
-        if (Factors() is var (d, p))
+        var factors = Factors();
+        if (factors is var (d, p))
         {
             long b = Batch, l = d.shape[1], o = d.shape[2], i = p.shape[2];
             double factored = (double)b * Pairs(l) * o * i + (double)(b * l) * (b * l) * (o + i);
@@ -100,7 +102,7 @@ internal readonly record struct LayerPerSample(nn.Module Module, string Kind, Te
             }
         }
         long column = 0;
-        foreach (var block in Blocks())
+        foreach (var block in Blocks(factors))
         {
             using var b64 = block.to(ScalarType.Float64);
             gram.addmm_(b64, b64.t());
@@ -122,11 +124,11 @@ internal readonly record struct LayerPerSample(nn.Module Module, string Kind, Te
         return (dd, p.index_select(1, first).mul_(p.index_select(1, second)));
     }
 
-    /// <summary>The per-sample gradients [B, w] in column blocks of at most <see cref="BlockBytes"/> (whole output rows of a weight), in order; the caller disposes each.</summary>
-    private IEnumerable<Tensor> Blocks()
+    /// <summary>The per-sample gradients [B, w] in column blocks of at most <see cref="BlockBytes"/> (whole output rows of a weight), in order, from <paramref name="factors"/> (<see cref="Factors"/>, computed once); the caller disposes each.</summary>
+    private IEnumerable<Tensor> Blocks((Tensor Delta, Tensor Inputs)? factors)
     {
         long b = Batch;
-        if (Factors() is var (d, p))
+        if (factors is var (d, p))
         {
             long o = d.shape[2], i = p.shape[2];
             long rows = Math.Max(1, Block / Math.Max(1, b * i * Input.element_size()));
