@@ -70,7 +70,7 @@ internal readonly record struct LayerPerSample(nn.Module Module, string Kind, Te
         if (factors is var (d, p) && (overrides.Factored ?? ((double)Batch * Pairs(d.shape[1]) * d.shape[2] * p.shape[2] <= MaterialiseCost(Batch, d.shape[1], d.shape[2], p.shape[2])
             && Batch * Pairs(d.shape[1]) * (d.shape[2] + p.shape[2]) * Input.element_size() <= 4 * BlockBytes)))
         {
-            var (dd, pp) = PairProducts(d, p, weighted: true);
+            var (dd, pp) = PairProducts(d, p);
             return dd.reshape(-1, d.shape[2]).t().matmul(pp.reshape(-1, p.shape[2])).reshape(-1);
         }
         var sums = new List<Tensor>();
@@ -92,10 +92,10 @@ internal readonly record struct LayerPerSample(nn.Module Module, string Kind, Te
             double factored = (double)b * Pairs(l) * o * i + (double)(b * l) * (b * l) * (o + i);
             if (overrides.Factored ?? (factored <= MaterialiseCost(b, l, o, i) && (b * l) * (b * l) * 8 <= BlockBytes && b * Pairs(l) * (o + i) * 8 <= 4 * BlockBytes))
             {
-                var d64 = d.to(ScalarType.Float64).reshape(b * l, o);
-                var p64 = p.to(ScalarType.Float64).reshape(b * l, i);
-                gram.add_(d64.matmul(d64.t()).mul_(p64.matmul(p64.t())).reshape(b, l, b, l).sum([1, 3]));
-                var (dd, pp) = PairProducts(d.to(ScalarType.Float64), p.to(ScalarType.Float64), weighted: true);
+                var (d64, p64) = (d.to(ScalarType.Float64), p.to(ScalarType.Float64));
+                var (dRows, pRows) = (d64.reshape(b * l, o), p64.reshape(b * l, i));
+                gram.add_(dRows.matmul(dRows.t()).mul_(pRows.matmul(pRows.t())).reshape(b, l, b, l).sum([1, 3]));
+                var (dd, pp) = PairProducts(d64, p64);
                 // ‖w ⊙ g_b‖² = Σ_{l≤l′} (2 − [l = l′]) (δ_bl ⊙ δ_bl′)ᵀ (w ⊙ w) (p_bl ⊙ p_bl′)
                 rao.add_(pp.matmul(weights64.view(o, i).square().t()).mul_(dd).sum([1, 2]));
                 return;
@@ -112,15 +112,15 @@ internal readonly record struct LayerPerSample(nn.Module Module, string Kind, Te
         }
     }
 
-    /// <summary>The products δ_bl ⊙ δ_bl′ [B, pairs, O] and p_bl ⊙ p_bl′ [B, pairs, I] over l ≤ l′, the first doubled off the diagonal when <paramref name="weighted"/>.</summary>
-    private static (Tensor Deltas, Tensor Inputs) PairProducts(Tensor d, Tensor p, bool weighted)
+    /// <summary>The products δ_bl ⊙ δ_bl′ [B, pairs, O] and p_bl ⊙ p_bl′ [B, pairs, I] over l ≤ l′, the first doubled off the diagonal (l &lt; l′).</summary>
+    private static (Tensor Deltas, Tensor Inputs) PairProducts(Tensor d, Tensor p)
     {
         long l = d.shape[1];
         if (l == 1) return (d.square(), p.square());
         var index = triu_indices(l, l, device: d.device);
         var (first, second) = (index[0], index[1]);
         var dd = d.index_select(1, first).mul_(d.index_select(1, second));
-        if (weighted) dd.mul_(where(first.eq(second), 1.0, 2.0).to(d.dtype).view(1, -1, 1));
+        dd.mul_(where(first.eq(second), 1.0, 2.0).to(d.dtype).view(1, -1, 1));
         return (dd, p.index_select(1, first).mul_(p.index_select(1, second)));
     }
 
