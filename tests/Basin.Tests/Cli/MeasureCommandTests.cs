@@ -68,6 +68,7 @@ public class MeasureCommandTests
         var run = CliRunner.Run("measure", "--checkpoint", tmp.Path, "--samples", "0", "--metrics", "hessian.trace,hessian.top_eigenvalue", "--budget", "0.001", "--json");
         Assert.True(run.Code == 0, run.Error);
         Assert.Contains("scaled to fit --budget 0.001 s: 200 samples, probes 8, Lanczos 20", run.Error);
+        Assert.Contains("s of it spent loading and timing", run.Error);
         var metrics = JsonDocument.Parse(run.Out).RootElement.GetProperty("metrics").EnumerateArray().ToList();
         Assert.Equal(8, metrics[0].GetProperty("cost").GetProperty("curvature_products").GetInt64());
         Assert.Equal(20, metrics[1].GetProperty("cost").GetProperty("curvature_products").GetInt64());
