@@ -30,10 +30,11 @@ public static class CostPreview
         double product = cost.CurvatureProducts > 0 ? SecondsPerProduct(context.Hessian) : 0;
         double gradient = cost.Gradients > 0 ? Seconds(() => context.Hessian.Gradient().Dispose()) : 0;
         double forward = cost.ForwardPasses > 0 ? Seconds(() => context.Hessian.Loss()) : 0;
+        // The Fisher subsets convert the weights to float64 once, not per subset: nor does the timed pass.
+        using var weights64 = fisher > 0 ? context.Weights.to(TorchSharp.torch.ScalarType.Float64) : null;
         double perSample = fisher > 0 ? PerSample(context, Math.Min(plan.Settings.FisherSubsetSize, context.N), (x, y) =>
         {
-            using var w = context.Weights.to(TorchSharp.torch.ScalarType.Float64);
-            PerSampleGradients.Gram(context.Model, context.Parameters, x, y, w);
+            PerSampleGradients.Gram(context.Model, context.Parameters, x, y, weights64!);
             return 1;
         }) : 0;
         double squared = cost.PerSampleGradients > fisher ? PerSample(context, Math.Min(64, context.N), (x, y) =>

@@ -51,6 +51,9 @@ public abstract class CurvatureOperator : ILinearOperator, IDisposable
     /// <summary>The selected parameters, in order.</summary>
     public IReadOnlyList<Parameter> Parameters { get; }
 
+    /// <summary>The selected parameters with their names, as the per-sample methods (<see cref="PerSampleGradients"/>) take them.</summary>
+    internal (string Name, Parameter Value)[] NamedParameters => ParameterNames.Zip(Parameters, (n, p) => (n, p)).ToArray();
+
     /// <inheritdoc />
     public long Dimension { get; }
 

@@ -118,15 +118,14 @@ public sealed class EmpiricalFisherOperator : CurvatureOperator
 
     private PerSampleFactors? Factors(Batch batch, Tensor y)
     {
-        var factors = PerSampleFactors.TryCreate(Model, ParameterNames.Zip(Parameters, (n, p) => (n, p)).ToArray(), batch.Inputs, y);
+        var factors = PerSampleFactors.TryCreate(Model, NamedParameters, batch.Inputs, y);
         if (factors is not null) Method = PerSampleMethod.Batched;
         return factors;
     }
 
     private Tensor PerSample(Batch batch, Tensor y)
     {
-        var selected = ParameterNames.Zip(Parameters, (n, p) => (n, p)).ToArray();
-        var (gradients, method) = PerSampleGradients.Compute(Model, selected, batch.Inputs, y);
+        var (gradients, method) = PerSampleGradients.Compute(Model, NamedParameters, batch.Inputs, y);
         Method = method;
         return gradients;
     }

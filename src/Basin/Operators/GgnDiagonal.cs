@@ -18,7 +18,7 @@ public static class GgnDiagonal
     {
         using var scope = NewDisposeScope();
         var model = op.Model;
-        var named = op.ParameterNames.Zip(op.Parameters).Select(p => (p.First, p.Second)).ToArray();
+        var named = op.NamedParameters;
         var sum = zeros(op.Dimension, ScalarType.Float64, op.Device);
         long passes = 0;
         foreach (var batch in op.Data.Batches(op.Device, op.DType))

@@ -93,11 +93,11 @@ internal static class PerSampleHooks
         }
     }
 
-    /// <summary>The columns of per-sample losses [b] or [b, C]: C only for a squared sum, whose columns' squares are all summed.</summary>
-    public static long Columns(Tensor losses, bool squared) => losses.dim() switch
+    /// <summary>The columns of per-sample losses [b], or [b, C] where <paramref name="columnsAllowed"/> (a squared sum, whose columns' squares are all summed).</summary>
+    public static long Columns(Tensor losses, bool columnsAllowed) => losses.dim() switch
     {
         1 => 1,
-        2 when squared => losses.shape[1],
-        _ => throw new ArgumentException($"per-sample losses must be [b]{(squared ? " or [b, C]" : "")}, got [{string.Join(", ", losses.shape)}]"),
+        2 when columnsAllowed => losses.shape[1],
+        _ => throw new ArgumentException($"per-sample losses must be [b]{(columnsAllowed ? " or [b, C]" : "")}, got [{string.Join(", ", losses.shape)}]"),
     };
 }
