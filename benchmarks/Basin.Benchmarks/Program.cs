@@ -4,6 +4,7 @@ using Basin.Models;
 using Basin.Native;
 using Basin.Operators;
 using Basin.Training;
+using TorchSharp;
 using static TorchSharp.torch;
 
 // Cost of curvature products relative to one gradient, measured in one process on the same batch.
@@ -19,6 +20,7 @@ using static TorchSharp.torch;
 //        … -- --conv-grid | --conv-truth          (float32 conv input gradients against float64 and central differences)
 //        … -- --perturbed [REGULARIZER] [EPOCHS]  (per epoch, the share of weights whose perturbed-OPT σ is set by curvature, not κ)
 //        … -- --reductions MODEL|torchscript:PATH [N]   (per-sample squared sums, Gram, GGN factors and Fisher products, each form against the other)
+//        … -- --each-metric MODEL [N]   (every metric on the CPU and on the runtime's device, CUDA with --libtorch: failures and differences)
 var runtime = TorchRuntime.Initialize();
 if (args.Contains("--libtorch-conv")) GemmConvolutions.Force = false;
 if (args.Length >= 2 && args[0] == "--precision")
@@ -35,6 +37,11 @@ if (args.Length >= 1 && args[0] == "--perturbed")
 if (args.Length >= 2 && args[0] == "--reductions")
 {
     Reductions.Run(args[1], args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 256);
+    return;
+}
+if (args.Length >= 2 && args[0] == "--each-metric")
+{
+    EachMetric.Run(args[1], args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 256);
     return;
 }
 if (args.Length >= 1 && args[0] == "--steps")
@@ -163,14 +170,17 @@ foreach (var (spec, shape, batch) in new[] { ("mlp:784-256-256-10", new long[] {
 
 static void Run(string spec, long[] shape, int batchSize, int repeats)
 {
+    // On the device the runtime chose (CUDA through --libtorch / BASIN_LIBTORCH); the data are drawn on the CPU, the same there.
+    var device = TorchRuntime.Device;
     using var model = ModelZoo.Create(spec, shape, 10, seed: 0);
+    model.Module.to(device);
     using var g = new Generator(1);
-    using var x = randn([batchSize, .. shape], generator: g);
-    using var y = randint(0, 10, [batchSize], ScalarType.Int64, generator: g);
+    using var x = randn([batchSize, .. shape], generator: g).to(device);
+    using var y = randint(0, 10, [batchSize], ScalarType.Int64, generator: g).to(device);
     var data = CurvatureData.FromBatch(x, y);
     using var hessian = new HessianOperator(model, data);
     using var ggn = new GgnOperator(model, data);
-    using var v = randn([hessian.Dimension], generator: g);
+    using var v = randn([hessian.Dimension], generator: g).to(device);
     var parameters = model.Module.parameters().ToArray();
     model.Module.eval();
 

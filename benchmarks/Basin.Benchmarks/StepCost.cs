@@ -1,3 +1,4 @@
+using TorchSharp;
 using System.Globalization;
 using Basin.Models;
 using Basin.Training;
@@ -14,16 +15,18 @@ internal static class StepCost
     {
         Console.WriteLine("# Step cost of the training methods");
         Console.WriteLine();
-        Console.WriteLine($"{get_num_threads()} threads, batch 128, SGD momentum 0.9, {DateTime.UtcNow:yyyy-MM-dd}; median of 40 steps per method after 2 warm-up rounds, the methods taking turns step by step, all in one process");
+        Console.WriteLine($"device {Basin.Native.TorchRuntime.Device.type.ToString().ToLowerInvariant()}, {get_num_threads()} threads, batch 128, SGD momentum 0.9, {DateTime.UtcNow:yyyy-MM-dd}; median of 40 steps per method after 2 warm-up rounds, the methods taking turns step by step, all in one process");
         Console.WriteLine();
         Console.WriteLine("| model | " + string.Join(" | ", Methods) + " |");
         Console.WriteLine("| --- |" + string.Concat(Enumerable.Repeat(" --- |", Methods.Length)));
         foreach (var spec in models)
         {
+            var device = Basin.Native.TorchRuntime.Device;
             using var model = ModelZoo.Create(spec, [1, 28, 28], 10, seed: 0);
+            model.Module.to(device);
             using var g = new Generator(1);
-            using var x = randn([128, 1, 28, 28], generator: g);
-            using var y = randint(0, 10, [128], ScalarType.Int64, generator: g);
+            using var x = randn([128, 1, 28, 28], generator: g).to(device);
+            using var y = randint(0, 10, [128], ScalarType.Int64, generator: g).to(device);
             model.Module.train();
             var times = Interleaved(model, x, y, rounds: 40);
             Console.WriteLine($"| {spec} | {times[0].ToString("F1", CultureInfo.InvariantCulture)} ms | " +
@@ -54,6 +57,7 @@ internal static class StepCost
                     for (int i = 0; i < parameters.Length; i++) parameters[i].grad = gradient[i];
                     optimizer.Step(1e-3);
                 }
+                Timing.Sync();
                 if (round >= 0) samples[m].Add(clock.Elapsed.TotalMilliseconds);
             }
         }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Basin.Native;
 
 /// <summary>Wall-clock timing for the benchmarks.</summary>
 internal static class Timing
@@ -8,14 +9,19 @@ internal static class Timing
     {
         action();
         action();
+        Sync();
         var times = new double[repeats];
         for (int i = 0; i < repeats; i++)
         {
             var clock = Stopwatch.StartNew();
             action();
+            Sync();
             times[i] = clock.Elapsed.TotalMilliseconds;
         }
         Array.Sort(times);
         return times[repeats / 2];
     }
+
+    /// <summary>Waits for the GPU's queued work, so that a CUDA timing counts the kernels and not only their launch.</summary>
+    public static void Sync() => TorchRuntime.Synchronize();
 }

@@ -65,6 +65,8 @@ public static class Program
         {
             context.Progress.Clear();
             context.Error.WriteLine($"basin: {(code == 70 ? $"internal error ({e.GetType().Name})" : "error")}: {OneLine(e.Message)}");
+            // An internal error is a bug: BASIN_TRACE=1 adds where it arose, for the report.
+            if (code == 70 && Environment.GetEnvironmentVariable("BASIN_TRACE") == "1") context.Error.WriteLine(e.ToString());
             return code;
         }
     }

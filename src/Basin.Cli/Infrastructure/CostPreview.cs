@@ -58,15 +58,20 @@ public static class CostPreview
         return seconds / (n * Math.Max(1, factors));
     }
 
-    /// <summary>The fastest of <paramref name="timed"/> timed runs of <paramref name="action"/>, after one untimed run that warms it up.</summary>
+    /// <summary>
+    /// The fastest of <paramref name="timed"/> timed runs of <paramref name="action"/>, after one untimed run that warms it up; each
+    /// run waits for the device's queued kernels (<see cref="Basin.Native.TorchRuntime.Synchronize"/>), so that CUDA's are counted.
+    /// </summary>
     public static double Seconds(Action action, int timed = 1)
     {
         action();
+        Basin.Native.TorchRuntime.Synchronize();
         double best = double.PositiveInfinity;
         for (int i = 0; i < Math.Max(1, timed); i++)
         {
             var clock = System.Diagnostics.Stopwatch.StartNew();
             action();
+            Basin.Native.TorchRuntime.Synchronize();
             best = Math.Min(best, clock.Elapsed.TotalSeconds);
         }
         return best;

@@ -58,8 +58,8 @@ public sealed record FisherSubsets(double[] LogDets, int Singular, double[] Spec
         {
             using var scope = NewDisposeScope();
             var index = tensor(Shuffle.Permutation(n, settings.FisherSubsetSeed(t))[..subsetSize]);
-            var x = samples.Features.index_select(0, index).to(weights.dtype);
-            var y = samples.Labels.index_select(0, index);
+            var x = samples.Features.index_select(0, index).to(weights.dtype, weights.device);
+            var y = samples.Labels.index_select(0, index).to(weights.device);
             // The Gram matrix ξ_t = J_t J_tᵀ and the Fisher-Rao terms in float64, layer by layer: never J_t itself where the batched
             // method applies (a ResNet-18's 100 × 11.2 M float32 J_t was 4.5 GB, and twice that while it was assembled).
             var (gram, rao, used) = PerSampleGradients.Gram(model, parameters, x, y, weights64);
