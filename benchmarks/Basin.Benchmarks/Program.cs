@@ -23,31 +23,14 @@ using static TorchSharp.torch;
 //        … -- --each-metric MODEL [N]   (every metric on the CPU and on the runtime's device, CUDA with --libtorch: failures and differences)
 var runtime = TorchRuntime.Initialize();
 if (args.Contains("--libtorch-conv")) GemmConvolutions.Force = false;
-if (args.Length >= 2 && args[0] == "--precision")
+int Count(int at, int otherwise) => args.Length > at ? int.Parse(args[at], CultureInfo.InvariantCulture) : otherwise;
+switch (args.FirstOrDefault())
 {
-    Precision.Run(args[1], args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 2048);
-    return;
-}
-if (args.Length >= 1 && args[0] == "--perturbed")
-{
-    // … -- --perturbed [REGULARIZER] [EPOCHS]: per epoch, the share of weights whose perturbed-OPT σ the curvature sets.
-    PerturbedRegime.Run(args.Length > 1 ? args[1] : PerturbedOptimization.Info.Name, args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 20);
-    return;
-}
-if (args.Length >= 2 && args[0] == "--reductions")
-{
-    Reductions.Run(args[1], args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 256);
-    return;
-}
-if (args.Length >= 2 && args[0] == "--each-metric")
-{
-    EachMetric.Run(args[1], args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 256);
-    return;
-}
-if (args.Length >= 1 && args[0] == "--steps")
-{
-    StepCost.Run(args.Length > 1 ? args[1].Split(',') : ["mlp:784-256-256-10", "lenet5"]);
-    return;
+    case "--precision" when args.Length >= 2: Precision.Run(args[1], Count(2, 2048)); return;
+    case "--perturbed": PerturbedRegime.Run(args.Length > 1 ? args[1] : PerturbedOptimization.Info.Name, Count(2, 20)); return;
+    case "--reductions" when args.Length >= 2: Reductions.Run(args[1], Count(2, 256)); return;
+    case "--each-metric" when args.Length >= 2: EachMetric.Run(args[1], Count(2, 256)); return;
+    case "--steps": StepCost.Run(args.Length > 1 ? args[1].Split(',') : ["mlp:784-256-256-10", "lenet5"]); return;
 }
 if (args.Length >= 2 && args[0] == "--products")
 {
