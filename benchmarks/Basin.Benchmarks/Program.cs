@@ -13,7 +13,7 @@ using static TorchSharp.torch;
 //          (Lanczos top-5 of a trained model's float32 Hessian against the same Lanczos on its float64 copy)
 //        dotnet run -c Release --project benchmarks/Basin.Benchmarks -- --steps [MODEL,MODEL…]
 //          (one training step of every step method against a plain SGD step, same model and batch)
-//        … -- --products MODEL [hessian|ggn] [N] [--libtorch-conv] [--cold]   (N products in a loop, for a profiler: perf record -g;
+//        … -- --products MODEL [hessian|ggn] [N] [--libtorch-conv] [--ggn-graphs] [--cold]   (N products in a loop, for a profiler: perf record -g;
 //          --cold: a fresh operator for each;
 //          --libtorch-conv: convolutions as libtorch computes them instead of GemmConvolutions)
 //        … -- --memory MODEL N [ggn] [--libtorch-conv]   (resident memory of a cached graph on N samples, per byte of activations)
@@ -23,6 +23,7 @@ using static TorchSharp.torch;
 //        … -- --each-metric MODEL [N]   (every metric on the CPU and on the runtime's device, CUDA with --libtorch: failures and differences)
 var runtime = TorchRuntime.Initialize();
 if (args.Contains("--libtorch-conv")) GemmConvolutions.Force = false;
+if (args.Contains("--ggn-graphs")) GgnOperator.Factored = false;
 int Count(int at, int otherwise) => args.Length > at ? int.Parse(args[at], CultureInfo.InvariantCulture) : otherwise;
 switch (args.FirstOrDefault())
 {

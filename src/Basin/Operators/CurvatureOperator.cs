@@ -75,6 +75,9 @@ public abstract class CurvatureOperator : ILinearOperator, IDisposable
     protected bool Caches => !Options.TrainModeBatchNorm && (Data.IsSingleBatch || reservedBytes > 0);
 
     private long reservedBytes;
+
+    /// <summary>The bytes this operator reserved for its cached graphs (0 for one batch whose graphs are not GEMM-form, or none kept).</summary>
+    protected long ReservedBytes => reservedBytes;
     private bool reservationTried;
     private bool gemmForm;
 

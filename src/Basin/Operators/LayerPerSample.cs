@@ -58,6 +58,14 @@ internal readonly record struct LayerPerSample(nn.Module Module, string Kind, Te
         };
     }
 
+    /// <summary>δ [B, L, O] of a linear or convolution weight alone (no patches unfolded); null for biases and batch norm.</summary>
+    public Tensor? Deltas() => Kind != "weight" ? null : Module switch
+    {
+        Linear => Delta.reshape(Batch, -1, Delta.shape[^1]),
+        Conv2d => Delta.reshape(Batch, Delta.shape[1], -1).transpose(1, 2),
+        _ => null,
+    };
+
     /// <summary>Multiply-adds of materialising the B × O × I gradients: L each, and four for writing and reading the value.</summary>
     private static double MaterialiseCost(long b, long l, long o, long i) => (double)b * o * i * (l + 4);
 

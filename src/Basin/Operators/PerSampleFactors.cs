@@ -5,78 +5,126 @@ using static TorchSharp.torch;
 namespace Basin.Operators;
 
 /// <summary>
-/// A batch's per-sample gradients J [B, P] kept as every layer's input and output gradient (<see cref="LayerPerSample"/>), for
-/// repeated products <c>J v</c> and <c>Jᵀ u</c> without J: each a forward pass's worth of matrix products, no backward pass.
+/// A batch's per-sample gradients J [B·C, P] of C loss columns — one for the Fisher's per-sample losses, the C factor columns of
+/// the GGN's output Hessian (<see cref="GgnDiagonal.PseudoLosses"/>) — kept as every layer's input and output gradients
+/// (<see cref="LayerPerSample"/>), for repeated products <c>J v</c> and <c>Jᵀ u</c> without J: each a forward pass's worth of matrix
+/// products, no backward pass.
 /// </summary>
 /// <remarks>
-/// <c>(J v)_b = g_bᵀ v = Σ_layers Σ_l δ_blᵀ V p_bl</c> and <c>Jᵀ u = Σ_b u_b g_b</c>, per layer <c>Σ_b Σ_l u_b δ_bl p_blᵀ</c> — the
-/// factored form of the per-sample gradients (Dangel, Kunstner &amp; Hennig 2020, BackPACK). It holds one input and one output
-/// gradient per layer (a weight's unfolded patches: its input k_h·k_w times), where the matrix J holds B × P values: 256 samples
-/// of a ResNet-18 on 28 × 28 inputs keep 0.1 GB against J's 11.4 GB.
+/// <c>(J v)_bc = g_bcᵀ v = Σ_layers Σ_l δ_bclᵀ V p_bl</c> and <c>Jᵀ u = Σ_bc u_bc g_bc</c>, per layer <c>Σ_b Σ_l (Σ_c u_bc δ_bcl) p_blᵀ</c> —
+/// the factored form of the per-sample gradients (Dangel, Kunstner &amp; Hennig 2020, BackPACK). The inputs p are shared by the
+/// columns: one <c>P V</c> per layer serves all C, and one <c>[O, B·L] × [B·L, I]</c> product gives <c>Jᵀ u</c>. It holds one input and C
+/// output gradients per layer (a weight's unfolded patches: its input k_h·k_w times), where the matrix J holds B·C × P values:
+/// 256 samples of a ResNet-18 on 28 × 28 inputs keep 0.1 GB for the Fisher (C = 1) against J's 11.4 GB.
 /// </remarks>
 internal sealed class PerSampleFactors : IDisposable
 {
-    /// <summary>One parameter: a weight's output gradients δ [B·L, O] and inputs p [B·L, I] (contiguous, so a product is one matrix product), or the block [B, n] of its per-sample gradients.</summary>
-    private readonly record struct Piece(Tensor? Delta, Tensor? Inputs, Tensor? Block, long Batch);
+    /// <summary>One parameter: a weight's output gradients δ [B, C, L·O] and inputs p [B·L, I] (contiguous, so a product is one matrix product), or the block [B·C, n] of its per-sample gradients.</summary>
+    private readonly record struct Piece(Tensor? Delta, Tensor? Inputs, Tensor? Block, long Batch, long Columns);
 
     private readonly Piece[] pieces;
 
     private PerSampleFactors(Piece[] pieces) => this.pieces = pieces;
 
-    /// <summary>The factors of the per-sample losses' gradients on a batch; null where the batched method does not apply (the loop's models, shared layers).</summary>
-    public static PerSampleFactors? TryCreate(Model model, IReadOnlyList<(string Name, Parameter Value)> parameters, Tensor inputs, Tensor labels)
+    /// <summary>The factors of the per-sample losses' gradients on a batch (C = 1); null where the batched method does not apply (the loop's models, shared layers).</summary>
+    public static PerSampleFactors? TryCreate(Model model, IReadOnlyList<(string Name, Parameter Value)> parameters, Tensor inputs, Tensor labels) =>
+        TryCreate(model, parameters, inputs, labels, (output, y) => Losses.PerSample(model.Loss, output, y));
+
+    /// <summary>The factors of the gradients of every column of <paramref name="lossOf"/>'s per-sample losses [B] or [B, C]; null where the batched method does not apply.</summary>
+    public static PerSampleFactors? TryCreate(Model model, IReadOnlyList<(string Name, Parameter Value)> parameters, Tensor inputs, Tensor labels, Func<Tensor, Tensor, Tensor> lossOf)
     {
         if (PerSampleHooks.Owners(model, parameters) is not { } owners) return null;
         using var scope = NewDisposeScope();
-        Piece[]? kept = null;
-        bool ran = PerSampleHooks.TryRun(model, owners, inputs, labels, (output, y) => Losses.PerSample(model.Loss, output, y), columnsAllowed: false,
-            layers => kept = layers.Select(Prepare).ToArray());
-        return ran ? new PerSampleFactors(kept!) : null;
-    }
-
-    // Kept past the pass's scopes, in the layout the products read: the patches unfolded and transposed once, not at every product.
-    private static Piece Prepare(LayerPerSample layer)
-    {
-        long b = layer.Input.shape[0];
-        if (layer.Factors() is var (d, p))
+        var deltas = parameters.Select(_ => new List<Tensor>()).ToArray();
+        var kept = new Tensor?[parameters.Count];
+        bool ran = PerSampleHooks.TryRun(model, owners, inputs, labels, lossOf, columnsAllowed: true, layers =>
         {
-            return new Piece(d.reshape(-1, d.shape[2]).contiguous().DetachFromDisposeScope(), p.reshape(-1, p.shape[2]).contiguous().DetachFromDisposeScope(), null, b);
-        }
-        var block = empty([b, layer.Size], layer.Input.dtype, layer.Input.device);
-        layer.Write(block);
-        return new Piece(null, null, block.DetachFromDisposeScope(), b);
+            for (int i = 0; i < layers.Length; i++)
+            {
+                var (delta, input) = Column(layers[i], kept[i] is null);
+                deltas[i].Add(delta.DetachFromDisposeScope());
+                kept[i] ??= input?.DetachFromDisposeScope();
+            }
+        });
+        if (!ran) return null;
+        long b = inputs.shape[0];
+        // Columns side by side per sample, in the layout the products read: δ [B, C, L·O], a block [B·C, n].
+        var pieces = deltas.Select((columns, i) =>
+        {
+            var stacked = stack(columns, 1);
+            foreach (var c in columns) c.Dispose();
+            long count = columns.Count;
+            return kept[i] is { } p
+                ? new Piece(stacked.view(b, count, -1).DetachFromDisposeScope(), p, null, b, count)
+                : new Piece(null, null, stacked.view(b * count, -1).DetachFromDisposeScope(), b, count);
+        }).ToArray();
+        return new PerSampleFactors(pieces);
     }
 
-    /// <summary><c>J v</c> [B] for <paramref name="v"/>, one tensor per parameter.</summary>
+    // One column of one parameter: a weight's δ [B, L, O] with (on the first column) its patches unfolded once, as [B·L, I];
+    // else its per-sample gradients [B, n].
+    private static (Tensor Delta, Tensor? Inputs) Column(LayerPerSample layer, bool first)
+    {
+        if (!first && layer.Deltas() is { } delta) return (delta.contiguous(), null);
+        if (layer.Factors() is var (d, p)) return (d.contiguous(), p.reshape(-1, p.shape[2]).contiguous());
+        var block = empty([layer.Input.shape[0], layer.Size], layer.Input.dtype, layer.Input.device);
+        layer.Write(block);
+        return (block, null);
+    }
+
+    /// <summary><c>J v</c> [B, C] for <paramref name="v"/>, one tensor per parameter.</summary>
     public Tensor Project(IReadOnlyList<Tensor> v)
     {
         using var scope = NewDisposeScope();
         Tensor? sum = null;
         for (int i = 0; i < pieces.Length; i++)
         {
-            var (d, p, block, b) = pieces[i];
-            // (J v)_b = Σ_l δ_blᵀ V p_bl: the inputs times Vᵀ, one [B·L, O] product, against δ.
-            var dot = block is not null ? block.matmul(v[i].reshape(-1)) : p!.matmul(v[i].reshape(d!.shape[1], p.shape[1]).t()).mul_(d).view(b, -1).sum([1]);
+            var (d, p, block, b, c) = pieces[i];
+            Tensor dot;
+            if (block is not null)
+            {
+                dot = block.matmul(v[i].reshape(-1)).view(b, c);
+            }
+            else
+            {
+                // (J v)_bc = Σ_l δ_bclᵀ V p_bl: the inputs times Vᵀ, one [B·L, O] product shared by the columns, against each δ.
+                long o = v[i].shape[0];
+                var pv = p!.matmul(v[i].reshape(o, p.shape[1]).t());
+                dot = c == 1 ? pv.mul_(d!.view(pv.shape)).view(b, 1, -1).sum([2]) : bmm(d!, pv.view(b, -1, 1)).view(b, c);
+            }
             sum = sum is null ? dot : sum.add_(dot);
         }
         return sum!.MoveToOuterDisposeScope();
     }
 
-    /// <summary><c>Jᵀ u</c> for <paramref name="u"/> [B], one tensor per parameter shaped as <paramref name="like"/>.</summary>
+    /// <summary><c>Jᵀ u</c> for <paramref name="u"/> [B, C] (or [B] when C = 1), one tensor per parameter shaped as <paramref name="like"/>.</summary>
     public Tensor[] Combine(Tensor u, IReadOnlyList<Tensor> like) =>
         pieces.Select((piece, i) =>
         {
             using var scope = NewDisposeScope();
-            var (d, p, block, b) = piece;
-            // Σ_b u_b Σ_l δ_bl p_blᵀ: δ scaled by its sample's u, then one [O, B·L] × [B·L, I] product.
-            var combined = block is not null ? u.matmul(block) : d!.view(b, -1, d.shape[1]).mul(u.view(-1, 1, 1)).view(-1, d.shape[1]).t().matmul(p!);
+            var (d, p, block, b, c) = piece;
+            Tensor combined;
+            if (block is not null)
+            {
+                combined = u.reshape(1, -1).matmul(block);
+            }
+            else
+            {
+                // Σ_b Σ_l (Σ_c u_bc δ_bcl) p_blᵀ: the columns folded by u, then one [O, B·L] × [B·L, I] product.
+                long o = like[i].shape[0];
+                var folded = c == 1 ? d!.mul(u.reshape(b, 1, 1)) : bmm(u.reshape(b, 1, c), d!);
+                combined = folded.view(-1, o).t().matmul(p!);
+            }
             return combined.view(like[i].shape).MoveToOuterDisposeScope();
         }).ToArray();
+
+    /// <summary>Bytes the factors hold.</summary>
+    public long Bytes => pieces.Sum(piece => new[] { piece.Delta, piece.Inputs, piece.Block }.Sum(t => t is null ? 0 : t.numel() * t.element_size()));
 
     /// <inheritdoc />
     public void Dispose()
     {
-        foreach (var (d, p, block, _) in pieces)
+        foreach (var (d, p, block, _, _) in pieces)
         {
             d?.Dispose();
             p?.Dispose();

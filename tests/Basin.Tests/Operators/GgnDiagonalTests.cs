@@ -70,14 +70,15 @@ public class SquaredSumTests
 public class LayerPerSampleTests
 {
     /// <summary>Convolutions with 36, 9 and 1 output positions, batch norm and a linear head, in float64.</summary>
-    private static Model Positions()
+    private static Model Positions(int outputs = 3)
     {
         var module = nn.Sequential(("0", nn.Conv2d(1, 3, 3, padding: 1)), ("1", nn.Tanh()), ("2", nn.Conv2d(3, 4, 3, stride: 2, padding: 1)), ("3", nn.BatchNorm2d(4)),
-            ("4", nn.Tanh()), ("5", nn.Conv2d(4, 5, 3)), ("6", nn.Flatten()), ("7", nn.Linear(5, 3)));
+            ("4", nn.Tanh()), ("5", nn.Conv2d(4, 5, 3)), ("6", nn.Flatten()), ("7", nn.Linear(5, outputs)));
         SeededInit.Apply(module, 11);
         module.to(ScalarType.Float64);
         module.eval();
-        return new Model(module, "positions", LossKind.CrossEntropy, "test model") { InputShape = [1, 6, 6], Outputs = 3 };
+        // One output: seed 002's exponential loss on two classes.
+        return new Model(module, "positions", outputs == 1 ? LossKind.Exponential : LossKind.CrossEntropy, "test model") { InputShape = [1, 6, 6], Outputs = outputs };
     }
 
     [Theory]
@@ -127,10 +128,48 @@ public class LayerPerSampleTests
         var v = randn([rows.shape[1]], ScalarType.Float64, generator: g);
         var u = randn([9], ScalarType.Float64, generator: g);
         var pieces = ParameterSelection.Split(v, named.Select(p => (Tensor)p.parameter).ToArray());
-        double jv = DenseReference.RelativeError(factors!.Project(pieces), rows.mv(v));
+        double jv = DenseReference.RelativeError(factors!.Project(pieces).view(-1), rows.mv(v));
         Assert.True(jv < 1e-12, $"J v from each layer's input and output gradient vs the loop's rows, rel err {jv:G3}");
         var combined = ParameterSelection.Flatten(factors.Combine(u, named.Select(p => (Tensor)p.parameter).ToArray()));
         double jtu = DenseReference.RelativeError(combined, rows.t().mv(u));
         Assert.True(jtu < 1e-12, $"Jᵀ u from the factors vs the loop's rows, rel err {jtu:G3}");
+    }
+
+    [Theory]
+    [InlineData(3)]
+    [InlineData(1)]
+    public void FactoredGgnProductsEqualTheDenseGgnAndTheGraphs(int outputs)
+    {
+        // A conv / batch norm / linear model in float64: softmax cross-entropy (3 factor columns), or one output with the
+        // exponential loss (1 column).
+        using var scope = NewDisposeScope();
+        using var model = Positions(outputs);
+        string spec = model.Loss.ToString();
+        var (x, y) = DenseReference.Batch(9, model.InputShape, outputs == 1 ? 2 : 3, seed: 6);
+        using var g = new Generator(12);
+        var v = randn([model.ParameterCount], ScalarType.Float64, generator: g);
+        using var factoredOp = new GgnOperator(model, CurvatureData.FromBatch(x, y));
+        var first = factoredOp.Apply(v);
+        Assert.Equal(1, factoredOp.FactoredBatches);
+        if (model.Loss == LossKind.CrossEntropy)
+        {
+            // Explicit Jacobians and diag p − p pᵀ: independent of the output Hessian's factors.
+            double err = DenseReference.RelativeError(first, DenseReference.Ggn(model, x).mv(v));
+            Assert.True(err < 1e-12, $"{spec}: G v from factored per-sample Jacobians vs the dense float64 GGN, rel err {err:G3}");
+        }
+        double again = DenseReference.RelativeError(factoredOp.Apply(v * 3), first * 3);
+        Assert.True(again < 1e-12, $"{spec}: second factored product (3 v) vs 3 × the first, rel err {again:G3}");
+        GgnOperator.Factored = false;
+        try
+        {
+            using var graphs = new GgnOperator(model, CurvatureData.FromBatch(x, y));
+            double byGraphs = DenseReference.RelativeError(graphs.Apply(v), first);
+            Assert.Equal(0, graphs.FactoredBatches);
+            Assert.True(byGraphs < 1e-12, $"{spec}: factored vs double-backward graphs, rel err {byGraphs:G3}");
+        }
+        finally
+        {
+            GgnOperator.Factored = true;
+        }
     }
 }
