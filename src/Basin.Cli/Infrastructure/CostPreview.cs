@@ -27,7 +27,17 @@ public static class CostPreview
     {
         var cost = plan.Cost;
         long fisher = plan.FisherPerSampleGradients;
-        double product = cost.CurvatureProducts > 0 ? SecondsPerProduct(context.Hessian) : 0;
+        // Each operator's own pace: a GGN product of a CNN is cheaper than the Hessian's, a Fisher product of factored per-sample
+        // gradients several times cheaper. The Hessian and the GGN are the context's, whose graphs or factors the metrics then
+        // use; the Fisher's Lanczos metric makes its own operator (freed after it), so the one timed here is freed at once.
+        double product = plan.ProductsOf(Basin.Metrics.ProductKind.Hessian) > 0 ? SecondsPerProduct(context.Hessian) : 0;
+        double? ggn = plan.ProductsOf(Basin.Metrics.ProductKind.Ggn) > 0 ? SecondsPerProduct(context.Ggn) : null;
+        double? fisherProduct = null;
+        if (plan.ProductsOf(Basin.Metrics.ProductKind.Fisher) > 0)
+        {
+            using var fisherOperator = new EmpiricalFisherOperator(context.Model, context.Data);
+            fisherProduct = SecondsPerProduct(fisherOperator);
+        }
         double gradient = cost.Gradients > 0 ? Seconds(() => context.Hessian.Gradient().Dispose()) : 0;
         double forward = cost.ForwardPasses > 0 ? Seconds(() => context.Hessian.Loss()) : 0;
         // The Fisher subsets convert the weights to float64 once, not per subset: nor does the timed pass.
@@ -42,7 +52,7 @@ public static class CostPreview
             PerSampleGradients.SquaredSum(context.Model, context.Parameters, x, y, (f, labels) => GgnDiagonal.PseudoLosses(context.Model, f, labels));
             return plan.Factors;
         }) : 0;
-        return new(product, gradient, forward, perSample, squared);
+        return new(product, gradient, forward, perSample, squared) { GgnProduct = ggn, FisherProduct = fisherProduct };
     }
 
     /// <summary>Seconds per sample of <paramref name="pass"/> on the first <paramref name="n"/> samples, divided also by the factor it returns.</summary>

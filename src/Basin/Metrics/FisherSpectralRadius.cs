@@ -16,7 +16,7 @@ public sealed class FisherSpectralRadius() : Metric(MetricId, "largest eigenvalu
     public const string MetricId = "fisher.spectral_radius";
 
     /// <summary>Its Lanczos run on the empirical Fisher of the measured set.</summary>
-    public static MetricInput LanczosInput { get; } = MetricInput.LanczosRuns("Fisher Lanczos", s => s.LanczosSteps, s => s.LanczosSteps);
+    public static MetricInput LanczosInput { get; } = MetricInput.LanczosRuns("Fisher Lanczos", s => s.LanczosSteps, s => s.LanczosSteps) with { Operator = ProductKind.Fisher };
 
     /// <inheritdoc />
     public override IReadOnlyList<MetricInput> Inputs(MeasureSettings settings) => settings.FisherNorms == FisherNormForm.Unbiased ? [FisherSubsets.Input, LanczosInput] : [FisherSubsets.Input];

@@ -19,7 +19,7 @@ public sealed class LogDeterminant() : Metric(MetricId, "log det(I + G/δ) by SL
 
     /// <summary>The SLQ run on the GGN it is read from (shared with <c>pacbayes.laplace.full</c>).</summary>
     public static SharedInput<StochasticLanczosQuadrature> Slq { get; } = new SharedInput<StochasticLanczosQuadrature>("GGN SLQ", (s, _, _) => new MetricCost(CurvatureProducts: (long)s.SlqSteps * s.SlqStarts), Run)
-        .Holding((s, shape) => Lanczos.BasisBytes(s.SlqSteps, shape.Parameters, shape.ValueBytes));
+        .Holding((s, shape) => Lanczos.BasisBytes(s.SlqSteps, shape.Parameters, shape.ValueBytes)) with { Operator = ProductKind.Ggn };
 
     /// <inheritdoc />
     public override IReadOnlyList<MetricInput> Inputs(MeasureSettings settings) => [Slq];

@@ -28,8 +28,26 @@ public sealed record MeasurementPlan(IReadOnlyList<IMetric> Metrics, MeasureSett
     /// <param name="SquaredGradient">One per-sample gradient of a squared sum (a GGN diagonal's pass per sample and factor).</param>
     public sealed record PassTimes(double Product, double Gradient, double Forward, double PerSampleGradient, double SquaredGradient)
     {
+        /// <summary>One GGN product, where timed (else <see cref="Product"/>, the Hessian's).</summary>
+        public double? GgnProduct { get; init; }
+
+        /// <summary>One empirical-Fisher product, where timed (else <see cref="Product"/>).</summary>
+        public double? FisherProduct { get; init; }
+
+        /// <summary>One product of the operator <paramref name="kind"/>.</summary>
+        public double ProductOf(ProductKind kind) => kind switch
+        {
+            ProductKind.Ggn => GgnProduct ?? Product,
+            ProductKind.Fisher => FisherProduct ?? Product,
+            _ => Product,
+        };
+
         /// <summary>The full passes' times at <paramref name="factor"/> times the samples (a per-sample gradient does not change).</summary>
-        public PassTimes Scaled(double factor) => this with { Product = Product * factor, Gradient = Gradient * factor, Forward = Forward * factor };
+        public PassTimes Scaled(double factor) => this with
+        {
+            Product = Product * factor, Gradient = Gradient * factor, Forward = Forward * factor,
+            GgnProduct = GgnProduct * factor, FisherProduct = FisherProduct * factor,
+        };
     }
 
     /// <summary>Samples a budget never goes below: 256, or N′ when the Fisher subsets are read (fewer if fewer are measured).</summary>
@@ -56,6 +74,9 @@ public sealed record MeasurementPlan(IReadOnlyList<IMetric> Metrics, MeasureSett
     /// <summary>Curvature products the inputs cost.</summary>
     public long Products => Cost.CurvatureProducts;
 
+    /// <summary>Curvature products of the operator <paramref name="kind"/> the inputs cost.</summary>
+    public long ProductsOf(ProductKind kind) => Inputs.Where(i => i.Operator == kind).Sum(i => i.Cost(Settings, Samples, Factors).CurvatureProducts);
+
     /// <summary>Per-sample gradients the inputs cost.</summary>
     public long PerSampleGradients => Cost.PerSampleGradients;
 
@@ -64,7 +85,8 @@ public sealed record MeasurementPlan(IReadOnlyList<IMetric> Metrics, MeasureSett
     {
         var c = Cost;
         long fisher = FisherPerSampleGradients;
-        return c.CurvatureProducts * pace.Product + c.Gradients * pace.Gradient + c.ForwardPasses * pace.Forward + fisher * pace.PerSampleGradient
+        double products = Enum.GetValues<ProductKind>().Sum(kind => ProductsOf(kind) * pace.ProductOf(kind));
+        return products + c.Gradients * pace.Gradient + c.ForwardPasses * pace.Forward + fisher * pace.PerSampleGradient
             + (c.PerSampleGradients - fisher) * pace.SquaredGradient;
     }
 

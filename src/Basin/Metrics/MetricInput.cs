@@ -19,6 +19,9 @@ public record MetricInput(string Name, Func<MeasureSettings, long, int, MetricCo
     /// </summary>
     public Func<MeasureSettings, ModelShape, long> Memory { get; init; } = (_, _) => 0;
 
+    /// <summary>The operator its curvature products are of: a preview times each operator's product (the GGN's and the Fisher's may be several times cheaper than the Hessian's).</summary>
+    public ProductKind Operator { get; init; } = ProductKind.Hessian;
+
     /// <summary>
     /// Another input that serves this one when both are read and the condition holds under the settings (the first start of an SLQ
     /// run is a Lanczos run carried further): a plan then counts only the other, and the metric reads it instead.
@@ -34,6 +37,19 @@ public record MetricInput(string Name, Func<MeasureSettings, long, int, MetricCo
     /// <summary>An input of Lanczos runs of <paramref name="steps"/> steps (one at a time): it costs a product a step and holds their basis.</summary>
     public static MetricInput LanczosRuns(string name, Func<MeasureSettings, long> products, Func<MeasureSettings, int> steps) =>
         Products(name, products) with { Memory = (s, shape) => Estimators.Lanczos.BasisBytes(steps(s), shape.Parameters, shape.ValueBytes) };
+}
+
+/// <summary>The curvature operator a product is of, for the pace a preview times.</summary>
+public enum ProductKind
+{
+    /// <summary>A Hessian-vector product.</summary>
+    Hessian,
+
+    /// <summary>A generalized Gauss-Newton product.</summary>
+    Ggn,
+
+    /// <summary>An empirical-Fisher product.</summary>
+    Fisher,
 }
 
 /// <summary>What a memory preview needs of the model: its trainable parameters P, the bytes of one of its values, and whether its per-sample gradients come by the loop.</summary>

@@ -21,7 +21,7 @@ public sealed record ProbeSummary(Estimate Trace, Estimate FrobeniusSquared, Dia
 
     /// <summary>The GGN's probes (trace, Tr G²).</summary>
     public static SharedInput<ProbeSummary> GgnInput { get; } =
-        new("GGN probes", (s, _, _) => new MetricCost(CurvatureProducts: s.TraceProbes), c => Compute(c.Ggn, c.Settings, c.Settings.SeedFor(SeedStream.GgnProbes), c.Ledger));
+        new("GGN probes", (s, _, _) => new MetricCost(CurvatureProducts: s.TraceProbes), c => Compute(c.Ggn, c.Settings, c.Settings.SeedFor(SeedStream.GgnProbes), c.Ledger)) { Operator = ProductKind.Ggn };
 
     /// <summary>Probes <paramref name="op"/> <see cref="MeasureSettings.TraceProbes"/> times from <paramref name="seed"/>, charging <paramref name="ledger"/>.</summary>
     public static ProbeSummary Compute(ILinearOperator op, MeasureSettings settings, int seed, CostLedger ledger)

@@ -23,7 +23,7 @@ public sealed class TopEigenvalue(bool ggn) : Metric(ggn ? GgnId : HessianId,
     public static MetricInput HessianLanczos { get; } = MetricInput.LanczosRuns("Hessian Lanczos", s => s.LanczosSteps, s => s.LanczosSteps) with { ServedBy = (SpectralDensity.Slq, FromSlq) };
 
     /// <summary>The Lanczos run on the GGN.</summary>
-    public static MetricInput GgnLanczos { get; } = MetricInput.LanczosRuns("GGN Lanczos", s => s.LanczosSteps, s => s.LanczosSteps) with { ServedBy = (LogDeterminant.Slq, FromSlq) };
+    public static MetricInput GgnLanczos { get; } = MetricInput.LanczosRuns("GGN Lanczos", s => s.LanczosSteps, s => s.LanczosSteps) with { Operator = ProductKind.Ggn, ServedBy = (LogDeterminant.Slq, FromSlq) };
 
     /// <summary>
     /// Whether λ₁ comes from the first start of the same matrix's SLQ run when that run is made anyway: the same algorithm from a

@@ -24,6 +24,20 @@ public class MeasurementPlanTests
     }
 
     [Fact]
+    public void EachOperatorsProductsAreCountedAtItsOwnPace()
+    {
+        // Hessian probes (32), the GGN's SLQ (4 × 100) and probes (32), the Fisher's Lanczos (40) beside its subsets.
+        var plan = new MeasurementPlan(MetricRegistry.Select("hessian.trace,hessian.logdet,ggn.trace,fisher.spectral_radius"), new MeasureSettings(), 10_000, 10);
+        Assert.Equal((32L, 432L, 40L), (plan.ProductsOf(ProductKind.Hessian), plan.ProductsOf(ProductKind.Ggn), plan.ProductsOf(ProductKind.Fisher)));
+        Assert.Equal(504, plan.Products);
+        var paced = Pace with { GgnProduct = 0.05, FisherProduct = 0.01 };
+        Assert.Equal(32 * 0.2 + 432 * 0.05 + 40 * 0.01 + 10_000 * 0.002, plan.Seconds(paced), 9);
+        // Untimed kinds fall back to the Hessian's pace; scaling the samples scales every product's pace.
+        Assert.Equal(504 * 0.2 + 10_000 * 0.002, plan.Seconds(Pace), 9);
+        Assert.Equal(32 * 0.4 + 432 * 0.1 + 40 * 0.02 + 10_000 * 0.002, plan.Seconds(paced.Scaled(2)), 9);
+    }
+
+    [Fact]
     public void EachPacBayesFlatnessMeasureCountsItsOwnSearch()
     {
         // Each searches its own noise scale: about 9 scales × 32 weight draws, one loss each, for each measure — not once for both.
