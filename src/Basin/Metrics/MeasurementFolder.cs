@@ -51,12 +51,19 @@ public sealed class MeasurementFolder
     /// <exception cref="ArgumentException">The folder holds a measurement already, or other files.</exception>
     public static MeasurementFolder Create(string path, MeasurementHeader header)
     {
-        if (File.Exists(System.IO.Path.Combine(path, "measure.json"))) throw new ArgumentException($"{path} holds a measurement already: --resume continues it, or choose another --out");
-        if (Directory.Exists(path) && Directory.EnumerateFileSystemEntries(path).Any()) throw new ArgumentException($"{path} exists and is not empty: choose a new --out folder");
+        CheckNew(path);
         Directory.CreateDirectory(System.IO.Path.Combine(path, "metrics"));
         AtomicFile.WriteAllText(System.IO.Path.Combine(path, "indices.txt"), Data.DataTransforms.IndicesText(header.Indices));
         AtomicFile.WriteAllText(System.IO.Path.Combine(path, "measure.json"), JsonSerializer.Serialize(header with { Indices = [] }, Json));
         return new MeasurementFolder(path, header, []);
+    }
+
+    /// <summary>Checks that a new measurement can start in <paramref name="path"/> (before the work it would hold is begun).</summary>
+    /// <exception cref="ArgumentException">The folder holds a measurement already, or other files.</exception>
+    public static void CheckNew(string path)
+    {
+        if (File.Exists(System.IO.Path.Combine(path, "measure.json"))) throw new ArgumentException($"{path} holds a measurement already: --resume continues it, or choose another --out");
+        if (Directory.Exists(path) && Directory.EnumerateFileSystemEntries(path).Any()) throw new ArgumentException($"{path} exists and is not empty: choose a new --out folder");
     }
 
     /// <summary>Opens the measurement in <paramref name="path"/> to continue it, checking that <paramref name="request"/> is the one it was started with.</summary>
