@@ -57,7 +57,7 @@ internal static class StepCost
                     for (int i = 0; i < parameters.Length; i++) parameters[i].grad = gradient[i];
                     optimizer.Step(1e-3);
                 }
-                Timing.Sync();
+                Basin.Native.TorchRuntime.Synchronize();
                 if (round >= 0) samples[m].Add(clock.Elapsed.TotalMilliseconds);
             }
         }

@@ -47,16 +47,8 @@ internal readonly record struct LayerPerSample(nn.Module Module, string Kind, Te
     };
 
     /// <summary>δ [B, L, O] and p [B, L, I] of a linear or convolution weight (views); null for biases and batch norm.</summary>
-    public (Tensor Delta, Tensor Inputs)? Factors()
-    {
-        if (Kind != "weight") return null;
-        return Module switch
-        {
-            Linear => (Delta.reshape(Batch, -1, Delta.shape[^1]), Input.reshape(Batch, -1, Input.shape[^1])),
-            Conv2d conv => (Delta.reshape(Batch, Delta.shape[1], -1).transpose(1, 2), GemmConvolutions.Patches(conv, Input).transpose(1, 2)),
-            _ => null,
-        };
-    }
+    public (Tensor Delta, Tensor Inputs)? Factors() => Deltas() is not { } delta ? null
+        : (delta, Module is Conv2d conv ? GemmConvolutions.Patches(conv, Input).transpose(1, 2) : Input.reshape(Batch, -1, Input.shape[^1]));
 
     /// <summary>δ [B, L, O] of a linear or convolution weight alone (no patches unfolded); null for biases and batch norm.</summary>
     public Tensor? Deltas() => Kind != "weight" ? null : Module switch

@@ -118,9 +118,6 @@ internal sealed class PerSampleFactors : IDisposable
             return combined.view(like[i].shape).MoveToOuterDisposeScope();
         }).ToArray();
 
-    /// <summary>Bytes the factors hold.</summary>
-    public long Bytes => pieces.Sum(piece => new[] { piece.Delta, piece.Inputs, piece.Block }.Sum(t => t is null ? 0 : t.numel() * t.element_size()));
-
     /// <inheritdoc />
     public void Dispose()
     {
