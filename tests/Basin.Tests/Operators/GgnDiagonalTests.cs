@@ -172,4 +172,12 @@ public class LayerPerSampleTests
             GgnOperator.Factored = true;
         }
     }
+
+    [Fact]
+    public void TheFactoredSettingIsOnOrOff()
+    {
+        Assert.Equal(new[] { true, true, true, false }, new[] { null, "", "on", "off" }.Select(GgnOperator.ParseSetting));
+        var e = Assert.Throws<ArgumentException>(() => GgnOperator.ParseSetting("yes"));
+        Assert.Contains("BASIN_GGN_FACTORED must be 'on' or 'off'", e.Message);
+    }
 }
