@@ -22,42 +22,58 @@ public static class CostPreview
     /// curvature product (<see cref="SecondsPerProduct"/>), a gradient and a loss over the samples, and the two kinds of per-sample
     /// gradient as they are used — the Fisher subsets' Gram matrix on N′ samples, a GGN diagonal's squared passes (every output
     /// factor through one forward pass) on up to 64 — each divided by its samples (and factors); a kind the plan does not use is not timed.
+    /// Given the pace <paramref name="earlier"/> timed at other samples (a budget's plan timed again at its own), what does not change
+    /// with the samples is taken from it: the per-sample paces, and the GGN's and Fisher's products as fractions of the Hessian's.
     /// </summary>
-    public static Basin.Metrics.MeasurementPlan.PassTimes Pace(Basin.Metrics.MetricContext context, Basin.Metrics.MeasurementPlan plan)
+    public static Basin.Metrics.MeasurementPlan.PassTimes Pace(Basin.Metrics.MetricContext context, Basin.Metrics.MeasurementPlan plan, Basin.Metrics.MeasurementPlan.PassTimes? earlier = null)
     {
         var cost = plan.Cost;
         long fisher = plan.FisherPerSampleGradients;
-        // Each operator's own pace: a GGN product of a CNN is cheaper than the Hessian's, a Fisher product of factored per-sample
-        // gradients several times cheaper. The Hessian is the context's, whose graphs the first metrics then use; the GGN and the
-        // Fisher are timed on operators freed at once, so that their graphs or factors are not held beside the Hessian's through
-        // the Hessian's metrics (kept from the preview on, the GGN's factors raised a ResNet-18's peak from 7.2 to 9.0 GB).
         double product = plan.ProductsOf(Basin.Metrics.ProductKind.Hessian) > 0 ? SecondsPerProduct(context.Hessian) : 0;
-        double? ggn = null, fisherProduct = null;
-        if (plan.ProductsOf(Basin.Metrics.ProductKind.Ggn) > 0)
-        {
-            using var ggnOperator = new GgnOperator(context.Model, context.Data);
-            ggn = SecondsPerProduct(ggnOperator);
-        }
-        if (plan.ProductsOf(Basin.Metrics.ProductKind.Fisher) > 0)
-        {
-            using var fisherOperator = new EmpiricalFisherOperator(context.Model, context.Data);
-            fisherProduct = SecondsPerProduct(fisherOperator);
-        }
+        var (ggn, fisherProduct) = OtherProducts(context, plan, product, earlier);
         double gradient = cost.Gradients > 0 ? Seconds(() => context.Hessian.Gradient().Dispose()) : 0;
         double forward = cost.ForwardPasses > 0 ? Seconds(() => context.Hessian.Loss()) : 0;
         // The Fisher subsets convert the weights to float64 once, not per subset: nor does the timed pass.
         using var weights64 = fisher > 0 ? context.Weights.to(TorchSharp.torch.ScalarType.Float64) : null;
-        double perSample = fisher > 0 ? PerSample(context, Math.Min(plan.Settings.FisherSubsetSize, context.N), (x, y) =>
+        double perSample = earlier is { PerSampleGradient: > 0 } ? earlier.PerSampleGradient : fisher > 0 ? PerSample(context, Math.Min(plan.Settings.FisherSubsetSize, context.N), (x, y) =>
         {
             PerSampleGradients.Gram(context.Model, context.Parameters, x, y, weights64!);
             return 1;
         }) : 0;
-        double squared = cost.PerSampleGradients > fisher ? PerSample(context, Math.Min(64, context.N), (x, y) =>
+        double squared = earlier is { SquaredGradient: > 0 } ? earlier.SquaredGradient : cost.PerSampleGradients > fisher ? PerSample(context, Math.Min(64, context.N), (x, y) =>
         {
             PerSampleGradients.SquaredSum(context.Model, context.Parameters, x, y, (f, labels) => GgnDiagonal.PseudoLosses(context.Model, f, labels));
             return plan.Factors;
         }) : 0;
         return new(product, gradient, forward, perSample, squared) { GgnProduct = ggn, FisherProduct = fisherProduct };
+    }
+
+    /// <summary>Samples the GGN's and Fisher's products are timed on, as fractions of the Hessian's, when more are measured.</summary>
+    private const int RatioSamples = 128;
+
+    /// <summary>
+    /// Seconds per GGN and per Fisher product (null where the plan has none). Each operator has its own pace (a CNN's GGN product is
+    /// cheaper than its Hessian's, factored Fisher products several times cheaper), but its first product builds its graphs or factors:
+    /// the GGN's factors take a backward pass per output, 15 s of a ResNet-18's 22 s preview of the two at 512 samples. So with the
+    /// Hessian's pace known, each is timed as a fraction of the Hessian's on the first <see cref="RatioSamples"/> samples (or taken from
+    /// <paramref name="earlier"/>), on operators freed at once: kept, their state would sit beside the Hessian's graphs.
+    /// </summary>
+    private static (double? Ggn, double? Fisher) OtherProducts(Basin.Metrics.MetricContext context, Basin.Metrics.MeasurementPlan plan, double hessian, Basin.Metrics.MeasurementPlan.PassTimes? earlier)
+    {
+        bool ggn = plan.ProductsOf(Basin.Metrics.ProductKind.Ggn) > 0, fisher = plan.ProductsOf(Basin.Metrics.ProductKind.Fisher) > 0;
+        if (!ggn && !fisher) return (null, null);
+        if (hessian > 0 && earlier is { Product: > 0 } e && (!ggn || e.GgnProduct is not null) && (!fisher || e.FisherProduct is not null))
+            return (ggn ? hessian * e.GgnProduct / e.Product : null, fisher ? hessian * e.FisherProduct / e.Product : null);
+        using var subset = hessian > 0 && context.N > RatioSamples ? context.Samples.Subset(Enumerable.Range(0, RatioSamples).Select(i => (long)i).ToList()) : null;
+        var data = subset is null ? null : CurvatureData.FromDataset(subset, Math.Min(context.Settings.BatchSize, RatioSamples));
+        var on = data ?? context.Data;
+        double Timed(Func<CurvatureOperator> make)
+        {
+            using var op = make();
+            return SecondsPerProduct(op);
+        }
+        double scale = data is null ? 1 : hessian / Timed(() => new HessianOperator(context.Model, on));
+        return (ggn ? scale * Timed(() => new GgnOperator(context.Model, on)) : null, fisher ? scale * Timed(() => new EmpiricalFisherOperator(context.Model, on)) : null);
     }
 
     /// <summary>Seconds per sample of <paramref name="pass"/> on the first <paramref name="n"/> samples, divided also by the factor it returns.</summary>

@@ -18,7 +18,7 @@ public sealed class LaplaceApproximate() : Metric(MetricId, "seed 000 metric a: 
     public const string MetricId = "pacbayes.laplace.approx";
 
     /// <summary>Its probes of the one mini-batch's curvature.</summary>
-    public static MetricInput Probes { get; } = MetricInput.Products("Laplace probes", s => s.LaplaceProbes);
+    public static MetricInput Probes { get; } = MetricInput.Products("Laplace probes", s => s.LaplaceProbes) with { OwnOperator = true };
 
     /// <inheritdoc />
     public override IReadOnlyList<MetricInput> Inputs(MeasureSettings settings) => [Probes];

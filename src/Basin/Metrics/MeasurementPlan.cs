@@ -121,9 +121,11 @@ public sealed record MeasurementPlan(IReadOnlyList<IMetric> Metrics, MeasureSett
         double fixedSeconds = scaled.FisherPerSampleGradients * pace.PerSampleGradient;
         double proportional = scaled.Seconds(pace) - fixedSeconds;
         int fewer = proportional > 0 ? (int)Math.Min(Samples, Samples * Math.Max(0, seconds - fixedSeconds) / proportional) : Samples;
-        int floor = Math.Min(Samples, Math.Max(MinimumSamples, scaled.ReadsFisherSubsets ? scaled.Settings.FisherSubsetSize : 0));
-        return fewer < Samples ? scaled with { Samples = Math.Max(fewer, floor) } : scaled;
+        return fewer < Samples ? scaled with { Samples = Math.Max(fewer, scaled.FloorSamples) } : scaled;
     }
+
+    /// <summary>The fewest samples <see cref="Within"/> keeps: <see cref="MinimumSamples"/>, or N′ when the Fisher subsets are read, at most <see cref="Samples"/>.</summary>
+    public int FloorSamples => Math.Min(Samples, Math.Max(MinimumSamples, ReadsFisherSubsets ? Settings.FisherSubsetSize : 0));
 
     /// <summary>The seconds of this plan at <paramref name="pace"/>, measured at <paramref name="measuredAt"/> samples: full passes scale with the samples.</summary>
     public double SecondsAt(PassTimes pace, int measuredAt) => Seconds(pace.Scaled((double)Samples / Math.Max(1, measuredAt)));

@@ -18,6 +18,7 @@ public sealed class MetricContext : IDisposable
     private readonly List<IDisposable> owned = [];
     private readonly Dictionary<MetricInput, object?> computed = new(ReferenceEqualityComparer.Instance);
     private readonly HashSet<MetricInput> expected = new(ReferenceEqualityComparer.Instance);
+    private readonly HashSet<MetricInput> finished = new(ReferenceEqualityComparer.Instance);
     private readonly Lazy<HessianOperator> hessian;
     private readonly Lazy<GgnOperator> ggn;
     private readonly Lazy<HessianOperator> normalizedHessian;
@@ -161,6 +162,27 @@ public sealed class MetricContext : IDisposable
     /// <summary>Whether <paramref name="input"/> is served by another the context expects to compute (<see cref="MetricInput.ServedBy"/>).</summary>
     public bool Served(MetricInput input) => input.IsServed(Settings, Expects);
 
+    /// <summary>
+    /// Records that <paramref name="metric"/> has been measured, and drops the cached graphs or factors of every operator whose
+    /// products no input left to compute reads (an expected input of another metric, not computed and not served), handing the
+    /// freed pages back to the kernel: a ResNet-18's Hessian graphs need not stay beside the GGN's factors and Lanczos basis. A later
+    /// product the inputs did not declare rebuilds them: slower, never wrong.
+    /// </summary>
+    public void Finished(IMetric metric)
+    {
+        foreach (var input in metric.Inputs(Settings)) finished.Add(input);
+        bool Reads(ProductKind kind) => expected.Any(i => i.Operator == kind && !i.OwnOperator && !finished.Contains(i) && !computed.ContainsKey(i) && !Served(i)
+            && i.Cost(Settings, N, 1).CurvatureProducts > 0);
+        bool released = false;
+        if (!Reads(ProductKind.Hessian))
+        {
+            if (hessian.IsValueCreated) released |= hessian.Value.ReleaseCache();
+            if (normalizedHessian.IsValueCreated) released |= normalizedHessian.Value.ReleaseCache();
+        }
+        if (ggn.IsValueCreated && !Reads(ProductKind.Ggn)) released |= ggn.Value.ReleaseCache();
+        if (released) Native.Allocator.Trim();
+    }
+
     /// <summary>Whether <paramref name="input"/> has been computed in this context (a study saves the density's nodes only then).</summary>
     public bool Has(MetricInput input) => computed.ContainsKey(input);
 
@@ -194,5 +216,6 @@ public sealed class MetricContext : IDisposable
     {
         foreach (var d in owned) d.Dispose();
         owned.Clear();
+        Native.Allocator.Trim();
     }
 }

@@ -22,6 +22,9 @@ public record MetricInput(string Name, Func<MeasureSettings, long, int, MetricCo
     /// <summary>The operator its curvature products are of: a preview times each operator's product (the GGN's and the Fisher's may be several times cheaper than the Hessian's).</summary>
     public ProductKind Operator { get; init; } = ProductKind.Hessian;
 
+    /// <summary>Whether its products are of an operator it makes itself (on other data: the Laplace metric's mini-batch), so that the context's may be freed before it runs.</summary>
+    public bool OwnOperator { get; init; }
+
     /// <summary>
     /// Another input that serves this one when both are read and the condition holds under the settings (the first start of an SLQ
     /// run is a Lanczos run carried further): a plan then counts only the other, and the metric reads it instead.

@@ -109,6 +109,7 @@ public static class MetricRegistry
                 ? new MetricResult(metrics[i].Id, double.NaN, double.NaN, new MetricCost(), 0, new Dictionary<string, string> { ["not_applicable"] = why }, new Dictionary<string, double>())
                 : metrics[i].Compute(context);
             results.Add(result with { Cost = context.Ledger.Current, Seconds = clock.Elapsed.TotalSeconds });
+            context.Finished(metrics[i]);
         }
         return results;
     }

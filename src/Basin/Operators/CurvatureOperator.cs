@@ -78,8 +78,7 @@ public abstract class CurvatureOperator : ILinearOperator, IDisposable
 
     /// <summary>The bytes this operator reserved for its cached graphs (0 for one batch whose graphs are not GEMM-form, or none kept).</summary>
     protected long ReservedBytes => reservedBytes;
-    private bool reservationTried;
-    private bool gemmForm;
+    private bool reservationTried, gemmForm;
 
     /// <summary>Whether this operator keeps the state of every batch of streamed data (see <see cref="Caches"/>).</summary>
     public bool CachesEveryBatch => !Data.IsSingleBatch && Caches;
@@ -227,14 +226,25 @@ public abstract class CurvatureOperator : ILinearOperator, IDisposable
         return sum;
     }
 
-    /// <inheritdoc />
-    public void Dispose()
+    /// <summary>Whether per-batch state is cached or memory reserved for it.</summary>
+    internal bool HoldsCache => weightsAtCache is not null || reservedBytes > 0;
+
+    /// <summary>Drops the cached per-batch state (graphs, factors) and its memory reservation, which a later product builds again; true if any was held.</summary>
+    public bool ReleaseCache()
     {
+        bool held = HoldsCache;
         ResetCache();
         weightsAtCache?.Dispose();
         weightsAtCache = null;
         GraphMemory.Release(reservedBytes);
-        reservedBytes = 0;
+        (reservedBytes, reservationTried, gemmForm) = (0, false, false);
+        return held;
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        ReleaseCache();
         GC.SuppressFinalize(this);
     }
 }

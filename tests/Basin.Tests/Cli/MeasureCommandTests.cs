@@ -77,6 +77,23 @@ public class MeasureCommandTests
     }
 
     [Fact]
+    public void ABudgetThatKeepsTheFloorOfSamplesMeasuresTheRowsAnExplicitRunWouldAndTimesThemOnce()
+    {
+        using var tmp = new TempFolder();
+        var (code, _, error) = CliRunner.Run("train", "--data", "mixture:d=6,k=3,n=700", "--model", "mlp:6-8-3:relu", "--epochs", "1", "--out", tmp.Path);
+        Assert.True(code == 0, error);
+        var budgeted = CliRunner.Run("measure", "--checkpoint", tmp.Path, "--samples", "0", "--metrics", "hessian.trace,hessian.top_eigenvalue", "--budget", "0.001", "--json");
+        Assert.True(budgeted.Code == 0, budgeted.Error);
+        Assert.Contains("(timed on 256 of the samples)", budgeted.Error);
+        Assert.Contains("scaled to fit --budget 0.001 s: 256 samples, probes 8, Lanczos 20", budgeted.Error);
+        var explicitRun = CliRunner.Run("measure", "--checkpoint", tmp.Path, "--samples", "256", "--probes", "8", "--lanczos-steps", "20", "--metrics", "hessian.trace,hessian.top_eigenvalue", "--json");
+        Assert.True(explicitRun.Code == 0, explicitRun.Error);
+        double[] Values(string json) => JsonDocument.Parse(json).RootElement.GetProperty("metrics").EnumerateArray().Select(m => m.GetProperty("value").GetDouble()).ToArray();
+        Assert.Equal(Values(explicitRun.Out), Values(budgeted.Out));
+        Assert.Equal(256, JsonDocument.Parse(budgeted.Out).RootElement.GetProperty("samples").GetInt32());
+    }
+
+    [Fact]
     public void TableAndListAreHumanReadable()
     {
         using var tmp = new TempFolder();

@@ -60,4 +60,27 @@ public class CostPreviewTests
         CostPreview.SecondsPerProduct(other, timed: 1);
         Assert.Equal(2, other.Products);
     }
+
+    [Fact]
+    public void APlanTimedAgainTakesWhatDoesNotChangeWithTheSamplesFromTheEarlierPace()
+    {
+        // 200 samples: more than the 128 the GGN and the Fisher are timed on afresh, as fractions of the Hessian.
+        var (model, data) = Basin.Tests.Metrics.MetricTestModels.TanhMlp(200);
+        using (model)
+        using (data)
+        {
+            using var context = new Basin.Metrics.MetricContext(model, data, new Basin.Metrics.MeasureSettings { TraceProbes = 2, FisherSubsetSize = 10, FisherSubsets = 2 });
+            var plan = Basin.Metrics.MeasurementPlan.For(Basin.Metrics.MetricRegistry.Select("hessian.trace,ggn.trace,fisher.trace,fisher.spectral_radius,pacgen"), context.Settings, data.Count, model);
+            var earlier = new Basin.Metrics.MeasurementPlan.PassTimes(2, 1, 1, PerSampleGradient: 0.125, SquaredGradient: 0.375) { GgnProduct = 0.5, FisherProduct = 0.25 };
+            var pace = CostPreview.Pace(context, plan, earlier);
+            Assert.Equal(0.125, pace.PerSampleGradient);
+            Assert.Equal(0.375, pace.SquaredGradient);
+            Assert.True(pace.Product > 0);
+            Assert.Equal(pace.Product / 4, pace.GgnProduct!.Value, 12);
+            Assert.Equal(pace.Product / 8, pace.FisherProduct!.Value, 12);
+            // Timed afresh, every kind the plan reads is timed.
+            var fresh = CostPreview.Pace(context, plan);
+            Assert.True(fresh.GgnProduct > 0 && fresh.FisherProduct > 0 && fresh.PerSampleGradient > 0 && fresh.SquaredGradient > 0);
+        }
+    }
 }

@@ -57,6 +57,33 @@ public class MetricContextTests
     }
 
     [Fact]
+    public void AnOperatorsCacheIsDroppedOnceNoMetricLeftReadsItsProductsAndRebuiltRightIfUsedAgain()
+    {
+        using var scope = NewDisposeScope();
+        var (model, data) = TanhMlp();
+        using (model)
+        using (data)
+        {
+            var settings = new MeasureSettings { TraceProbes = 4, LanczosSteps = 5, Seed = 3 };
+            using var context = new MetricContext(model, data, settings);
+            // The Laplace metric's products are of its own operator on a mini-batch: it does not keep the context's Hessian.
+            var metrics = MetricRegistry.Select("hessian.trace,hessian.top_eigenvalue,ggn.trace,pacbayes.laplace.approx");
+            context.Expect(metrics);
+            MetricRegistry.Measure(context, [metrics[0]]);
+            Assert.True(context.Hessian.HoldsCache, "the Hessian's graphs were dropped while hessian.top_eigenvalue still reads them");
+            MetricRegistry.Measure(context, [metrics[1]]);
+            Assert.False(context.Hessian.HoldsCache, "the Hessian's graphs were kept after its last metric");
+            MetricRegistry.Measure(context, [metrics[2], metrics[3]]);
+            Assert.False(context.Ggn.HoldsCache, "the GGN's state was kept after its last metric");
+            // A product after the release builds the state again, over the same weights: the same as a fresh operator's.
+            using var v = randn(context.Hessian.Dimension, ScalarType.Float64, generator: new Generator(5));
+            using var fresh = new HessianOperator(model, context.Data);
+            Assert.True(context.Hessian.Apply(v).allclose(fresh.Apply(v), 1e-12, 1e-12), "a product after the release differs from a fresh operator's");
+            Assert.True(context.Hessian.HoldsCache);
+        }
+    }
+
+    [Fact]
     public void EveryMetricReportsItsErrorOrSaysWhyNot()
     {
         using var scope = NewDisposeScope();

@@ -119,10 +119,22 @@ public sealed class MeasureCommand : ICommand
             var cost = plan.Cost;
             if (cost.CurvatureProducts + cost.Gradients + cost.ForwardPasses + cost.PerSampleGradients > 0)
             {
-                var pace = CostPreview.Pace(metricContext, plan);
+                // Under a budget, a plan over more samples than its floor is timed on the floor's samples, which a budget keeps when it
+                // scales to them (a ResNet-18's: then it is not timed twice), and its full passes counted in proportion to the samples.
+                MetricContext Context(Dataset rows, MeasureSettings s)
+                {
+                    var made = new MetricContext(model, rows, s, loaded?.Run.Record());
+                    made.Expect(metrics);
+                    return made;
+                }
+                var floorRows = budget is not null && folder is null && plan.FloorSamples < measured.Count ? train.Rows(train.SampleIndices(plan.FloorSamples, settings.Seed)) : null;
+                using var floorContext = floorRows is null ? null : Context(floorRows, settings);
+                var floorPace = CostPreview.Pace(floorContext ?? metricContext, plan);
+                var pace = floorRows is null ? floorPace : floorPace.Scaled((double)measured.Count / floorRows.Count);
                 double seconds = plan.Seconds(pace);
                 string upTo = settings.RelativeTolerance > 0 ? $"at most (the precision target {settings.RelativeTolerance:G3} may stop each estimator sooner) " : "about ";
-                context.Error.WriteLine($"cost: {upTo}{ProgressBar.Format(seconds)} — {Passes(plan, pace)}");
+                string timedOn = floorRows is null ? "" : $" (timed on {floorRows.Count} of the samples)";
+                context.Error.WriteLine($"cost: {upTo}{ProgressBar.Format(seconds)}{timedOn} — {Passes(plan, pace)}");
                 // --budget is the command's wall time: what loading the data and timing the passes took is already spent.
                 double spent = clock.Elapsed.TotalSeconds;
                 if (budget is { } limit && folder is null && spent + seconds > limit)
@@ -130,16 +142,18 @@ public sealed class MeasureCommand : ICommand
                     var fitted = plan.Within(Math.Max(1e-3, limit - spent), pace);
                     settings = fitted.Settings;
                     metricContext.Dispose();
+                    floorContext?.Dispose();
+                    bool onFloor = floorRows is not null && fitted.Samples == floorRows.Count;
                     if (fitted.Samples < measured.Count)
                     {
                         measured.Dispose();
                         indices = train.SampleIndices(fitted.Samples, settings.Seed);
-                        measured = train.Rows(indices);
+                        measured = onFloor ? floorRows! : train.Rows(indices);
                     }
-                    metricContext = new MetricContext(model, measured, settings, loaded?.Run.Record());
-                    metricContext.Expect(metrics);
-                    // Passes do not cost in proportion to the samples (a ResNet-18's product: 2.06 s at 512, 1.6 s at 256): timed again.
-                    double work = fitted.Seconds(CostPreview.Pace(metricContext, fitted));
+                    metricContext = Context(measured, settings);
+                    // Passes do not cost in proportion to the samples (a ResNet-18's product: 2.06 s at 512, 1.6 s at 256): timed again
+                    // at the samples kept, unless those are the floor's, timed already.
+                    double work = fitted.Seconds(onFloor ? floorPace : CostPreview.Pace(metricContext, fitted, floorPace));
                     spent = clock.Elapsed.TotalSeconds;
                     double predicted = spent + work;
                     context.Error.WriteLine($"scaled to fit --budget {limit:G4} s: {measured.Count} samples, probes {settings.TraceProbes}, Lanczos {settings.LanczosSteps}, "
@@ -148,6 +162,8 @@ public sealed class MeasureCommand : ICommand
                     if (predicted > 1.05 * limit)
                         context.Error.WriteLine($"note: the floors need about {ProgressBar.Format(predicted)}, more than --budget {limit:G4} s allows; measuring at the floors (leave metrics out with --metrics to go below)");
                 }
+                else floorContext?.Dispose();
+                if (!ReferenceEquals(measured, floorRows)) floorRows?.Dispose();
             }
             if (args.String("out") is { } outPath && folder is null)
                 folder = UsageException.Check(() => MeasurementFolder.Create(outPath, new MeasurementHeader(model.Spec, train.Name, metrics.Select(m => m.Id).ToList(), request, settings, indices)));
