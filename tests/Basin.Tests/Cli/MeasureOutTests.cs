@@ -53,6 +53,8 @@ public class MeasureOutTests
         var lanczos = BasinProcess.Run(["measure", "--model", "mlp:784-256-256-10", "--data", "mixture:d=784,k=10,n=200", "--samples", "0", "--metrics", "hessian.top_eigenvalue", "--max-memory", "2"]);
         Assert.True(lanczos.Code == 0, lanczos.Error);
         Assert.Contains("memory: the largest input, Hessian Lanczos, adds about 0.09 GB", lanczos.Error);
+        // Refused before any product is timed (one line, above), said after one is: what the process holds then includes its kept graph.
+        Assert.True(lanczos.Error.IndexOf("memory:", StringComparison.Ordinal) > lanczos.Error.IndexOf("cost:", StringComparison.Ordinal), lanczos.Error);
         BadInputAssert.OneLine(BasinProcess.Run(["measure", "--model", "mlp:784-256-256-10", "--data", "mixture:d=784,k=10,n=200", "--samples", "0", "--metrics", "hessian.top_eigenvalue", "--max-memory", "0.05"]),
             2, "Hessian Lanczos would bring this process to about");
     }

@@ -114,7 +114,8 @@ public sealed class MeasureCommand : ICommand
             var plan = MeasurementPlan.For(metrics, settings, measured.Count, model);
             if (plan.Refusal is { } refusal) throw new UsageException(refusal);
             context.Error.WriteLine($"measuring {metrics.Count} metrics of {model.Spec} (P = {metricContext.P:N0}) on {measured.Count} samples of {train.Name}");
-            MemoryPreview.Check(context.Error, plan, metricContext);
+            MemoryPreview.Check(null, plan, metricContext);
+            var measuredPlan = plan;
             // Cost preview: count every pass, time one of each kind, and say what the run will take; scale to --budget.
             var cost = plan.Cost;
             if (cost.CurvatureProducts + cost.Gradients + cost.ForwardPasses + cost.PerSampleGradients > 0)
@@ -139,7 +140,7 @@ public sealed class MeasureCommand : ICommand
                 double spent = clock.Elapsed.TotalSeconds;
                 if (budget is { } limit && folder is null && spent + seconds > limit)
                 {
-                    var fitted = plan.Within(Math.Max(1e-3, limit - spent), pace);
+                    var fitted = measuredPlan = plan.Within(Math.Max(1e-3, limit - spent), pace);
                     settings = fitted.Settings;
                     metricContext.Dispose();
                     floorContext?.Dispose();
@@ -165,6 +166,8 @@ public sealed class MeasureCommand : ICommand
                 else floorContext?.Dispose();
                 if (!ReferenceEquals(measured, floorRows)) floorRows?.Dispose();
             }
+            // Said after the timing, so that what the process holds includes the graph a timed product kept.
+            MemoryPreview.Check(context.Error, measuredPlan, metricContext);
             if (args.String("out") is { } outPath && folder is null)
                 folder = UsageException.Check(() => MeasurementFolder.Create(outPath, new MeasurementHeader(model.Spec, train.Name, metrics.Select(m => m.Id).ToList(), request, settings, indices)));
             if (folder is { Done.Count: > 0 }) context.Error.WriteLine($"resuming {folder.Path}: {folder.Done.Count} of {metrics.Count} metrics read back");
