@@ -9,8 +9,8 @@ namespace Basin.Cli.Infrastructure;
 /// holds already — inputs are computed one at a time, and the operators' kept graphs have a budget of their own
 /// (<c>BASIN_GRAPH_MEMORY</c>). A run that would pass <c>--max-memory</c>, or ask for more than 80% of what the kernel has
 /// available, stops in one line instead of meeting the OOM killer. Commands check quietly before they time a product and say
-/// the line after, when what the process holds includes the graph the timed product kept and its passing tensors (LeNet-5's
-/// <c>spectrum</c> at 2 048 samples: said 1.44 GB before the product, peaked at 4.03 GB).
+/// the line after, from the most the process has held so far, which then includes the graph the timed product kept and its
+/// passing tensors (LeNet-5's <c>spectrum</c> at 2 048 samples: said 1.44 GB before the product, peaked at 4.03 GB).
 /// </summary>
 internal static class MemoryPreview
 {
@@ -25,9 +25,11 @@ internal static class MemoryPreview
     /// <summary>The same for a run whose largest holding, <paramref name="what"/>, adds <paramref name="added"/> bytes (a spectrum's Lanczos basis).</summary>
     public static void Check(TextWriter? error, string what, long added)
     {
-        long held = Environment.WorkingSet, peak = held + added;
+        // The most the process has held so far (the kernel's high-water mark): a timed product's graph, freed or not since.
+        using var self = System.Diagnostics.Process.GetCurrentProcess();
+        long held = Math.Max(Environment.WorkingSet, self.PeakWorkingSet64), peak = held + added;
         long? available = MachineMemory.AvailableBytes();
-        error?.WriteLine($"memory: the largest input, {what}, adds about {MachineMemory.Format(added)} to the {MachineMemory.Format(held)} this process holds: about {MachineMemory.Format(peak)} at the peak"
+        error?.WriteLine($"memory: the largest input, {what}, adds about {MachineMemory.Format(added)} to the {MachineMemory.Format(held)} this process has held so far: about {MachineMemory.Format(peak)} at the peak"
             + (MachineMemory.Limit is { } limit ? $" ({MachineMemory.Format(limit)} allowed)" : available is { } a ? $" ({MachineMemory.Format(a)} more available)" : ""));
         if (MachineMemory.Limit is { } cap && peak > cap)
             throw new UsageException($"{what} would bring this process to about {MachineMemory.Format(peak)}, more than the {MachineMemory.Format(cap)} --max-memory allows: leave its metrics out (--metrics) or allow more");
