@@ -91,6 +91,14 @@ public class MeasureCommandTests
         double[] Values(string json) => JsonDocument.Parse(json).RootElement.GetProperty("metrics").EnumerateArray().Select(m => m.GetProperty("value").GetDouble()).ToArray();
         Assert.Equal(Values(explicitRun.Out), Values(budgeted.Out));
         Assert.Equal(256, JsonDocument.Parse(budgeted.Out).RootElement.GetProperty("samples").GetInt32());
+        // A budget that every sample fits: timed on the floor's samples all the same, then measured on all of them, as without it.
+        var roomy = CliRunner.Run("measure", "--checkpoint", tmp.Path, "--samples", "0", "--metrics", "hessian.trace", "--budget", "1000", "--json");
+        Assert.True(roomy.Code == 0, roomy.Error);
+        Assert.Contains("(timed on 256 of the samples)", roomy.Error);
+        Assert.DoesNotContain("scaled", roomy.Error);
+        var plain = CliRunner.Run("measure", "--checkpoint", tmp.Path, "--samples", "0", "--metrics", "hessian.trace", "--json");
+        Assert.Equal(Values(plain.Out), Values(roomy.Out));
+        Assert.True(JsonDocument.Parse(roomy.Out).RootElement.GetProperty("samples").GetInt32() > 256);
     }
 
     [Fact]
