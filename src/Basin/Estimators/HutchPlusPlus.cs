@@ -24,7 +24,17 @@ public static class HutchPlusPlus
     /// complement's Hutchinson probes then stop early once the estimate's relative standard error is within the rule's tolerance
     /// (or its time is spent), so a spectrum the sketch already captures costs two thirds of the budget and a few probes.
     /// </summary>
-    public static Estimate Trace(ILinearOperator op, StoppingRule rule, int seed = 0)
+    public static Estimate Trace(ILinearOperator op, StoppingRule rule, int seed = 0) => Run(op, rule, seed, withSquare: false).Trace;
+
+    /// <summary>
+    /// <c>Tr A</c> and <c>Tr A² = ‖A‖_F²</c> from the same products: <c>Tr A² = ‖AQ‖_F² + Tr(PA²P)</c> with <c>P = I − QQᵀ</c> (the trace is
+    /// cyclic and P idempotent), the first exact from the sketch's <c>AQ</c>, the second Hutchinson's on the complement, <c>‖A P g‖²</c>,
+    /// from the products the trace's complement already takes. Where a few eigenvalues carry most of <c>Σλ²</c> — a network Hessian's
+    /// outliers — the sketch takes them and the error falls with them; the probes stop on the larger of the two relative errors.
+    /// </summary>
+    public static (Estimate Trace, Estimate TraceOfSquare) TraceAndTraceOfSquare(ILinearOperator op, StoppingRule rule, int seed = 0) => Run(op, rule, seed, withSquare: true);
+
+    private static (Estimate Trace, Estimate TraceOfSquare) Run(ILinearOperator op, StoppingRule rule, int seed, bool withSquare)
     {
         rule.Validate();
         if (rule.MaxIterations < 6) throw new ArgumentException($"Hutch++ needs at least 6 products, got {rule.MaxIterations}");
@@ -41,15 +51,20 @@ public static class HutchPlusPlus
         q = q.to(op.DType);
         var aq = Columns(op, q);
         double exact = (q * aq).sum().to(ScalarType.Float64).item<double>();
+        double exactSquare = aq.to(ScalarType.Float64).square().sum().item<double>();
         var complement = g - q.matmul(q.t().matmul(g));
         var stats = new RunningStatistics();
+        var squares = new RunningStatistics();
         var status = EstimateStatus.BudgetExhausted;
         for (int j = 0; j < k; j++)
         {
             using var probe = NewDisposeScope();
             var c = complement[.., j].contiguous();
-            stats.Add(c.dot(op.Apply(c)).to(ScalarType.Float64).item<double>());
+            var ac = op.Apply(c);
+            stats.Add(c.dot(ac).to(ScalarType.Float64).item<double>());
+            squares.Add(ac.to(ScalarType.Float64).square().sum().item<double>());
             double relative = stats.Count > 1 ? stats.StandardError / Math.Max(Math.Abs(exact + stats.Mean), 1e-300) : double.PositiveInfinity;
+            if (withSquare && squares.Count > 1) relative = Math.Max(relative, squares.StandardError / Math.Max(exactSquare + squares.Mean, 1e-300));
             if (rule.RelativeTolerance > 0 && j + 1 == k && relative <= rule.RelativeTolerance) status = EstimateStatus.Converged;
             if (j + 1 < k && rule.Check(j + 1, relative, clock) is { } stop)
             {
@@ -57,8 +72,9 @@ public static class HutchPlusPlus
                 break;
             }
         }
-        return new Estimate(exact + stats.Mean, stats.StandardError, op.Products - before, stats.Count, status,
-            Estimate.With(("estimator", "hutch++"), ("products", op.Products - before), ("sketch", k), ("seed", seed), ("stopping", rule)));
+        var described = Estimate.With(("estimator", "hutch++"), ("products", op.Products - before), ("sketch", k), ("seed", seed), ("stopping", rule));
+        return (new Estimate(exact + stats.Mean, stats.StandardError, op.Products - before, stats.Count, status, described),
+            new Estimate(exactSquare + squares.Mean, squares.StandardError, op.Products - before, squares.Count, status, described));
     }
 
     private static Tensor Columns(ILinearOperator op, Tensor vectors)

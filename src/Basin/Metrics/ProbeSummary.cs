@@ -7,7 +7,7 @@ namespace Basin.Metrics;
 /// <summary>
 /// Tr A, Tr A² and the diagonal of one operator from one shared set of k Rademacher probes v:
 /// <c>Tr A ≈ mean vᵀAv</c>, <c>Tr A² ≈ mean ‖Av‖²</c>, <c>diag A ≈ mean v ⊙ Av</c> (Hutchinson 1989; Bekas et al. 2007),
-/// each with its standard error over probes. With Hutch++ chosen the trace comes from Hutch++ instead.
+/// each with its standard error over probes. With Hutch++ chosen the trace and Tr A² come from Hutch++ instead.
 /// Owns the diagonal's tensors.
 /// </summary>
 /// <param name="Trace">Tr A.</param>
@@ -51,10 +51,11 @@ public sealed record ProbeSummary(Estimate Trace, Estimate FrobeniusSquared, Dia
         var described = Estimate.With(("estimator", "hutchinson"), ("probes", trace.Count), ("seed", seed));
         if (settings.RelativeTolerance > 0) described = new Dictionary<string, string>(described) { ["stopping"] = rule.ToString(), ["stopped"] = status.Value.ToString() };
         var (mean, se) = diagonal.Result(op.DType);
-        var traceEstimate = settings.HutchPlusPlus
-            ? ledger.Counted(op, () => HutchPlusPlus.Trace(op, settings.Rule(Math.Max(6, settings.TraceProbes), MeasureSettings.Minimums.Probes), seed))
-            : Summarise(trace, products, described, status.Value);
-        return new ProbeSummary(traceEstimate, Summarise(square, products, described, status.Value),
+        // Hutch++ gives Tr A and Tr A² from its own products (the probes above still give the diagonal).
+        var (traceEstimate, squareEstimate) = settings.HutchPlusPlus
+            ? ledger.Counted(op, () => HutchPlusPlus.TraceAndTraceOfSquare(op, settings.Rule(Math.Max(6, settings.TraceProbes), MeasureSettings.Minimums.Probes), seed))
+            : (Summarise(trace, products, described, status.Value), Summarise(square, products, described, status.Value));
+        return new ProbeSummary(traceEstimate, squareEstimate,
             new DiagonalEstimate(mean, se, products, trace.Count, status.Value, described).Detached());
     }
 

@@ -20,18 +20,23 @@ namespace Basin.Studies;
 /// the trace's relative standard error, SLQ's steps and starts on log(1 + |t|/δ) as <c>measure</c> does, and the top eigenvalues on
 /// their relative residuals, the counts becoming caps.
 /// </param>
+/// <param name="HutchPlusPlus">Tr and Tr A² by Hutch++ on the same products (<see cref="Estimators.HutchPlusPlus.TraceAndTraceOfSquare"/>), not Hutchinson.</param>
 public sealed record SpectrumSettings(int Top = 5, int LanczosSteps = 40, int TraceProbes = 32, int SlqSteps = 100, int SlqStarts = 4, int Seed = 0,
-    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)] double RelativeTolerance = 0)
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)] double RelativeTolerance = 0,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)] bool HutchPlusPlus = false)
 {
     /// <summary>Throws <see cref="ArgumentException"/> for out-of-range settings.</summary>
     public void Validate()
     {
         if (Top < 1) throw new ArgumentException($"--top must be positive, got {Top}");
         if (LanczosSteps <= Top) throw new ArgumentException($"Lanczos needs more steps ({LanczosSteps}) than eigenvalues asked for ({Top})");
-        if (TraceProbes < 2) throw new ArgumentException($"at least 2 trace probes are needed, got {TraceProbes}");
+        if (TraceProbes < MinimumProbes) throw new ArgumentException($"at least {MinimumProbes} trace probes are needed{(HutchPlusPlus ? " by Hutch++" : "")}, got {TraceProbes}");
         if (SlqSteps < 2 || SlqStarts < 1) throw new ArgumentException("SLQ needs at least 2 steps and 1 start");
         if (!(RelativeTolerance >= 0 && RelativeTolerance < 1)) throw new ArgumentException($"--rtol must be in [0, 1), got {RelativeTolerance}");
     }
+
+    /// <summary>The fewest products for Tr and Tr A²: 2 probes, or Hutch++'s 6 (a sketch, its products and complement probes, 2 each).</summary>
+    public int MinimumProbes => HutchPlusPlus ? 6 : 2;
 
     /// <summary>
     /// Whether the top eigenvalues come from the first SLQ start's Lanczos run instead of a run of their own: when it has at
@@ -45,7 +50,7 @@ public sealed record SpectrumSettings(int Top = 5, int LanczosSteps = 40, int Tr
 
     /// <summary>What the products go to, in words.</summary>
     public string Plan() =>
-        $"{(RelativeTolerance > 0 ? "at most " : "")}{Products} products ({(TopFromSlq ? "" : $"Lanczos {LanczosSteps}, ")}Hutchinson {TraceProbes} for Tr and Tr A², SLQ {SlqStarts}×{SlqSteps}"
+        $"{(RelativeTolerance > 0 ? "at most " : "")}{Products} products ({(TopFromSlq ? "" : $"Lanczos {LanczosSteps}, ")}{(HutchPlusPlus ? "Hutch++" : "Hutchinson")} {TraceProbes} for Tr and Tr A², SLQ {SlqStarts}×{SlqSteps}"
         + (TopFromSlq ? "; the top eigenvalues from the first SLQ start" : "") + ")"
         + (RelativeTolerance > 0 ? $"; each stops at a relative error of {RelativeTolerance:G3}" : "");
 
@@ -65,7 +70,7 @@ public sealed record SpectrumSettings(int Top = 5, int LanczosSteps = 40, int Tr
         return this with
         {
             LanczosSteps = Math.Max(Top + 1, (int)(LanczosSteps * factor)),
-            TraceProbes = Math.Max(2, (int)(TraceProbes * factor)),
+            TraceProbes = Math.Max(MinimumProbes, (int)(TraceProbes * factor)),
             SlqStarts = starts,
             SlqSteps = steps,
         };
@@ -98,7 +103,10 @@ public sealed record SpectrumReport(
         IProgress<double> Stage(string name, double before, double count) => new CallbackProgress<double>(p => progress?.Invoke(name, (before + p * count) / total));
         var targets = new MeasureSettings { RelativeTolerance = settings.RelativeTolerance };
         var minimums = MeasureSettings.Minimums;
-        var (trace, square) = Hutchinson.TraceAndTraceOfSquare(op, targets.Rule(settings.TraceProbes, settings.RelativeTolerance > 0 ? minimums.Probes : 2), settings.Seed + (int)probeStream, Stage("Tr, Tr A² (Hutchinson)", 0, settings.TraceProbes));
+        var probeRule = targets.Rule(settings.TraceProbes, Math.Max(settings.MinimumProbes, settings.RelativeTolerance > 0 ? minimums.Probes : 2));
+        var (trace, square) = settings.HutchPlusPlus
+            ? HutchPlusPlus.TraceAndTraceOfSquare(op, probeRule, settings.Seed + (int)probeStream)
+            : Hutchinson.TraceAndTraceOfSquare(op, probeRule, settings.Seed + (int)probeStream, Stage("Tr, Tr A² (Hutchinson)", 0, settings.TraceProbes));
         var slq = StochasticLanczosQuadrature.Run(op, targets.Rule(settings.SlqSteps, minimums.SlqSteps), targets.Rule(settings.SlqStarts, minimums.SlqStarts),
             settings.Seed + (int)spectrumStream, t => Math.Log(1 + Math.Abs(t) / targets.Damping), Stage("density (SLQ)", settings.TraceProbes, (double)settings.SlqSteps * settings.SlqStarts));
         // Under a target the first start's run serves the top eigenvalues only if it already resolved them to it.

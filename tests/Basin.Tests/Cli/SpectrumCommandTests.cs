@@ -46,6 +46,28 @@ public class SpectrumCommandTests
     }
 
     [Fact]
+    public void HutchPlusPlusWithASketchOfEveryDirectionGivesTheDenseTraceAndTraceOfSquare()
+    {
+        using var tmp = new TempFolder();
+        TrainTiny(tmp.Path);
+        // 249 products: a sketch of 83 directions, all P of them, so the complement is empty and both are exact.
+        var (code, output, error) = CliRunner.Run("spectrum", "--checkpoint", tmp.Path, "--samples", "0", "--top", "2", "--lanczos-steps", "10", "--probes", "249", "--slq-steps", "10", "--slq-starts", "1", "--hutchpp", "--json");
+        Assert.True(code == 0, error);
+        Assert.Contains("Hutch++ 249 for Tr and Tr A²", error);
+        var root = JsonDocument.Parse(output).RootElement;
+        using var loaded = Checkpoint.Load(tmp.Path);
+        using var split = Basin.Data.DataCatalog.Load(Mixture);
+        using var op = new Basin.Operators.HessianOperator(loaded.Run.Model, Basin.Operators.CurvatureData.FromBatch(split.Train.Features, split.Train.Labels));
+        using var dense = Basin.Tests.Operators.DenseReference.Matrix(op);
+        var eigenvalues = TorchSharp.torch.linalg.eigvalsh(dense.to(TorchSharp.torch.ScalarType.Float64)).data<double>().ToArray();
+        double trace = eigenvalues.Sum(), square = eigenvalues.Sum(x => x * x);
+        double t = root.GetProperty("trace").GetProperty("estimate").GetDouble(), t2 = root.GetProperty("trace_of_square").GetProperty("estimate").GetDouble();
+        Assert.True(Math.Abs(t - trace) < 1e-3 * eigenvalues.Sum(Math.Abs), $"trace {t} vs dense {trace}");
+        Assert.True(Math.Abs(t2 - square) < 1e-3 * square, $"Tr H² {t2} vs dense {square}");
+        Basin.Tests.BadInput.BadInputAssert.OneLine(CliRunner.Run("spectrum", "--checkpoint", tmp.Path, "--probes", "4", "--hutchpp"), 2, "at least 6 trace probes are needed by Hutch++");
+    }
+
+    [Fact]
     public void TheSameSeedOnTheSameSamplesGivesTheSameTraceAsMeasure()
     {
         // Both commands draw the Hessian's (and the GGN's) probes from one seed stream: the same Rademacher vectors, the same Tr.

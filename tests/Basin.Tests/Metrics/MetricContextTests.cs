@@ -84,6 +84,25 @@ public class MetricContextTests
     }
 
     [Fact]
+    public void WithHutchPlusPlusASketchOfEveryDirectionGivesTheDenseTraceAndFrobenius()
+    {
+        using var scope = NewDisposeScope();
+        var (model, data) = TanhMlp();
+        using (model)
+        using (data)
+        {
+            // P = 43: 129 products sketch all 43 directions, so Hutch++'s Tr H and Tr H² are exact (the model is float64).
+            using var context = new MetricContext(model, data, new MeasureSettings { TraceProbes = 129, HutchPlusPlus = true });
+            var r = MetricRegistry.Measure(context, MetricRegistry.Select("hessian.trace,hessian.frobenius_sq")).ToDictionary(m => m.Id);
+            using var op = new HessianOperator(model, context.Data);
+            using var dense = Basin.Tests.Operators.DenseReference.Matrix(op);
+            double trace = dense.trace().item<double>(), frobenius = dense.square().sum().item<double>();
+            Assert.Equal(trace, r["hessian.trace"].Value, 1e-8 * Math.Abs(trace) + 1e-10);
+            Assert.Equal(frobenius, r["hessian.frobenius_sq"].Value, 1e-8 * frobenius);
+        }
+    }
+
+    [Fact]
     public void EveryMetricReportsItsErrorOrSaysWhyNot()
     {
         using var scope = NewDisposeScope();
