@@ -175,7 +175,13 @@ public sealed class MeasureCommand : ICommand
             var results = new List<MetricResult>();
             for (int i = 0; i < metrics.Count; i++)
             {
-                if (folder?.Done.GetValueOrDefault(metrics[i].Id) is { } kept) { results.Add(kept); continue; }
+                if (folder?.Done.GetValueOrDefault(metrics[i].Id) is { } kept)
+                {
+                    // Read back, not measured: its inputs keep no operator's graphs for it.
+                    results.Add(kept);
+                    metricContext.Finished(metrics[i]);
+                    continue;
+                }
                 context.Progress.Draw((double)i / metrics.Count, $"{i + 1}/{metrics.Count} {metrics[i].Id}".PadRight(36), "");
                 results.Add(MetricRegistry.Measure(metricContext, [metrics[i]])[0]);
                 folder?.Save(results[^1]);
