@@ -102,9 +102,9 @@ public abstract class CurvatureOperator : ILinearOperator, IDisposable
         bool gemm = GemmConvolutions.Applies(Device);
         if (Data.IsSingleBatch && !gemm) return;
         if (GraphMemory.GraphBytesPerSample(Model, Data, Device, DType) is not { } perSample) return;
-        bool Reserve(long perOne)
+        bool Reserve(long perOne, bool gemmOnly)
         {
-            long bytes = perOne * GraphMemory.ActivationFactor * Data.Count;
+            long bytes = GraphMemory.ReservationBytes(perOne, Data.Count, Data.BatchSize, gemmOnly);
             if (!GraphMemory.TryReserve(bytes, Device)) return false;
             reservedBytes = bytes;
             return true;
@@ -112,8 +112,8 @@ public abstract class CurvatureOperator : ILinearOperator, IDisposable
         gemm &= perSample.Unfolded > 0;
         // One batch is always cached, and its convolutions run as GEMMs only where their patches fit too; streamed
         // batches are cached with GEMM-form graphs where those fit, else with libtorch's where those do.
-        if (Data.IsSingleBatch) gemmForm = gemm && Reserve(perSample.Unfolded);
-        else if (!(gemmForm = gemm && Reserve(perSample.Activations + perSample.Unfolded))) Reserve(perSample.Activations);
+        if (Data.IsSingleBatch) gemmForm = gemm && Reserve(perSample.Unfolded, true);
+        else if (!(gemmForm = gemm && Reserve(perSample.Activations + perSample.Unfolded, true))) Reserve(perSample.Activations, false);
     }
 
     private Tensor? weightsAtCache;

@@ -11,7 +11,7 @@ namespace Basin.Operators;
 /// A cached graph of one batch holds the forward activations and the first backward's graph: glibc's heap in use after
 /// the first cached Hessian product was 1.2–2.0 times the bytes of every layer's output per sample (LeNet-5, cnn6,
 /// ResNet-20: <c>Basin.Benchmarks --memory</c>), while the product's own passing tensors raised the process's peak to
-/// 7.7–10.3 times once; a reservation counts 6 times them. Graphs whose convolutions run as GEMMs
+/// 7.7–10.3 times once (<see cref="ReservationBytes"/> counts what is kept for every sample and what passes for one batch). Graphs whose convolutions run as GEMMs
 /// (<see cref="GemmConvolutions"/>) also keep every convolution's unfolded patches, counted with the activations: 1.0–1.2
 /// times activations and patches were kept, and the peak was 3.2–5.2 times them.
 /// The budget is a third of the memory the kernel reports available (<c>MemAvailable</c>) when first asked, or 2 GiB
@@ -20,8 +20,15 @@ namespace Basin.Operators;
 /// </remarks>
 public static class GraphMemory
 {
-    /// <summary>Bytes reserved per byte of one sample's activations.</summary>
-    public const int ActivationFactor = 6;
+    /// <summary>
+    /// The bytes a reservation counts for graphs kept for <paramref name="samples"/> samples, streamed in batches of <paramref name="batch"/>,
+    /// whose layers' outputs (with the patches, in the GEMM form) take <paramref name="perSample"/> bytes a sample: what the kept graphs hold
+    /// for every sample, and what one batch's product passes through at once — 1.2 and 5.2 times them in the GEMM form, 2 and 10
+    /// in libtorch's (the largest of the measurements in the remarks). The passing part is one batch's, not every sample's: a
+    /// LeNet-5 on 10 000 samples in batches of 4 096 fits GEMM-form graphs in 6.5 GB, which 6 times every sample had put at 11.8.
+    /// </summary>
+    public static long ReservationBytes(long perSample, long samples, long batch, bool gemm) =>
+        (long)(perSample * ((gemm ? 1.2 : 2.0) * samples + (gemm ? 5.2 : 10.0) * Math.Min(samples, batch)));
 
     private static readonly Lazy<long> SystemBudget = new(ReadBudget);
     private static long reserved;

@@ -67,8 +67,12 @@ public class StreamedCacheTests
         var (x, y) = DenseReference.Batch(11, [1, 5, 5], 3, seed: 6);
         var streamed = CurvatureData.FromBatch(x, y).WithBatchSize(4);
         // 203 float64 activations per sample, and 225 numbers of patches where the conv runs as a GEMM (GemmConvolutionsTests).
-        long perSample = (203 + (GemmConvolutions.Applies(CPU) ? 225 : 0)) * 8;
-        GraphMemory.ThreadBudget = perSample * GraphMemory.ActivationFactor * 11; // room for one operator's graphs
+        bool gemm = GemmConvolutions.Applies(CPU);
+        long perSample = (203 + (gemm ? 225 : 0)) * 8;
+        // Room for one operator's graphs: 11 samples kept, one batch of 4 passing (1.2 and 5.2 times in the GEMM form, 2 and 10 else).
+        long one = (long)(perSample * (gemm ? 1.2 * 11 + 5.2 * 4 : 2.0 * 11 + 10.0 * 4));
+        Assert.Equal(one, GraphMemory.ReservationBytes(perSample, 11, 4, gemm));
+        GraphMemory.ThreadBudget = one;
         try
         {
             var v = ones(new HessianOperator(model, streamed).Dimension, ScalarType.Float64);
