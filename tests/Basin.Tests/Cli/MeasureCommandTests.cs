@@ -86,6 +86,7 @@ public class MeasureCommandTests
         Assert.True(budgeted.Code == 0, budgeted.Error);
         Assert.Contains("(timed on 256 of the samples)", budgeted.Error);
         Assert.Contains("scaled to fit --budget 0.001 s: 256 samples, probes 8, Lanczos 20", budgeted.Error);
+        Assert.Contains("note: the floors need about", budgeted.Error);
         var explicitRun = CliRunner.Run("measure", "--checkpoint", tmp.Path, "--samples", "256", "--probes", "8", "--lanczos-steps", "20", "--metrics", "hessian.trace,hessian.top_eigenvalue", "--json");
         Assert.True(explicitRun.Code == 0, explicitRun.Error);
         double[] Values(string json) => JsonDocument.Parse(json).RootElement.GetProperty("metrics").EnumerateArray().Select(m => m.GetProperty("value").GetDouble()).ToArray();
