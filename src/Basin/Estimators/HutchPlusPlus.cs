@@ -34,6 +34,13 @@ public static class HutchPlusPlus
     /// </summary>
     public static (Estimate Trace, Estimate TraceOfSquare) TraceAndTraceOfSquare(ILinearOperator op, StoppingRule rule, int seed = 0) => Run(op, rule, seed, withSquare: true);
 
+    /// <summary>
+    /// The bytes a run of <paramref name="products"/> holds for an operator of <paramref name="dimension"/> values of
+    /// <paramref name="valueBytes"/> each: its k = products/3 columns of sketch, probes, products, basis, basis products and
+    /// complement, with the basis and the products once more in float64.
+    /// </summary>
+    public static long HoldingBytes(int products, long dimension, int valueBytes) => products / 3 * dimension * (6L * valueBytes + 16);
+
     private static (Estimate Trace, Estimate TraceOfSquare) Run(ILinearOperator op, StoppingRule rule, int seed, bool withSquare)
     {
         rule.Validate();
@@ -51,7 +58,7 @@ public static class HutchPlusPlus
         q = q.to(op.DType);
         var aq = Columns(op, q);
         double exact = (q * aq).sum().to(ScalarType.Float64).item<double>();
-        double exactSquare = aq.to(ScalarType.Float64).square().sum().item<double>();
+        double exactSquare = withSquare ? aq.to(ScalarType.Float64).square().sum().item<double>() : double.NaN;
         var complement = g - q.matmul(q.t().matmul(g));
         var stats = new RunningStatistics();
         var squares = new RunningStatistics();
@@ -62,7 +69,7 @@ public static class HutchPlusPlus
             var c = complement[.., j].contiguous();
             var ac = op.Apply(c);
             stats.Add(c.dot(ac).to(ScalarType.Float64).item<double>());
-            squares.Add(ac.to(ScalarType.Float64).square().sum().item<double>());
+            if (withSquare) squares.Add(ac.to(ScalarType.Float64).square().sum().item<double>());
             double relative = stats.Count > 1 ? stats.StandardError / Math.Max(Math.Abs(exact + stats.Mean), 1e-300) : double.PositiveInfinity;
             if (withSquare && squares.Count > 1) relative = Math.Max(relative, squares.StandardError / Math.Max(exactSquare + squares.Mean, 1e-300));
             if (rule.RelativeTolerance > 0 && j + 1 == k && relative <= rule.RelativeTolerance) status = EstimateStatus.Converged;

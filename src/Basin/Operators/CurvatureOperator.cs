@@ -102,9 +102,9 @@ public abstract class CurvatureOperator : ILinearOperator, IDisposable
         bool gemm = GemmConvolutions.Applies(Device);
         if (Data.IsSingleBatch && !gemm) return;
         if (GraphMemory.GraphBytesPerSample(Model, Data, Device, DType) is not { } perSample) return;
-        bool Reserve(long perOne, bool gemmOnly)
+        bool Reserve(long perOne, bool asGemm)
         {
-            long bytes = GraphMemory.ReservationBytes(perOne, Data.Count, Data.BatchSize, gemmOnly);
+            long bytes = GraphMemory.ReservationBytes(perOne, Data.Count, Data.BatchSize, asGemm);
             if (!GraphMemory.TryReserve(bytes, Device)) return false;
             reservedBytes = bytes;
             return true;

@@ -54,6 +54,9 @@ public class SpectrumCommandTests
         var (code, output, error) = CliRunner.Run("spectrum", "--checkpoint", tmp.Path, "--samples", "0", "--top", "2", "--lanczos-steps", "10", "--probes", "249", "--slq-steps", "10", "--slq-starts", "1", "--hutchpp", "--json");
         Assert.True(code == 0, error);
         Assert.Contains("Hutch++ 249 for Tr and Tr A²", error);
+        // Its sketch holds more than the 10-step basis: 83 × 83 values × (6 × 4 + 16) bytes = 0.000276 GB, the line says so.
+        Assert.Equal(275_560, Basin.Estimators.HutchPlusPlus.HoldingBytes(249, 83, 4));
+        Assert.Contains("memory: the largest input, Hutch++'s sketch of 83 directions, adds about 0.00 GB", error);
         var root = JsonDocument.Parse(output).RootElement;
         using var loaded = Checkpoint.Load(tmp.Path);
         using var split = Basin.Data.DataCatalog.Load(Mixture);

@@ -106,9 +106,14 @@ public sealed class MeasureCommand : ICommand
         // A folder that cannot take a new measurement is refused before the preview times anything (a ResNet-18's: 80 s).
         if (folder is null && args.String("out") is { } newFolder) UsageException.Check(() => MeasurementFolder.CheckNew(newFolder));
         if (folder is not null) (settings, indices) = (folder.Header.Settings, folder.Header.Indices);
+        MetricContext Context(Dataset rows, MeasureSettings s)
+        {
+            var made = new MetricContext(model, rows, s, loaded?.Run.Record());
+            made.Expect(metrics);
+            return made;
+        }
         var measured = train.Rows(indices);
-        var metricContext = new MetricContext(model, measured, settings, loaded?.Run.Record());
-        metricContext.Expect(metrics);
+        var metricContext = Context(measured, settings);
         try
         {
             var plan = MeasurementPlan.For(metrics, settings, measured.Count, model);
@@ -122,12 +127,6 @@ public sealed class MeasureCommand : ICommand
             {
                 // Under a budget, a plan over more samples than its floor is timed on the floor's samples, which a budget keeps when it
                 // scales to them (a ResNet-18's: then it is not timed twice), and its full passes counted in proportion to the samples.
-                MetricContext Context(Dataset rows, MeasureSettings s)
-                {
-                    var made = new MetricContext(model, rows, s, loaded?.Run.Record());
-                    made.Expect(metrics);
-                    return made;
-                }
                 var floorRows = budget is not null && folder is null && plan.FloorSamples < measured.Count ? train.Rows(train.SampleIndices(plan.FloorSamples, settings.Seed)) : null;
                 using var floorContext = floorRows is null ? null : Context(floorRows, settings);
                 var floorPace = CostPreview.Pace(floorContext ?? metricContext, plan);

@@ -79,13 +79,17 @@ public sealed class SpectrumCommand : ICommand
         using CurvatureOperator op = CurvatureMatrices.Create(kind, model, data, options);
         string matrix = kind.Label() + (options.Layer is { } l ? $" of layer {l}" : "");
         context.Error.WriteLine($"{matrix} of {model.Spec} on {subset.Count} samples of {train.Name}: P = {op.Dimension:N0}, loss {op.Loss():F4}");
-        // Memory first: the longest Lanczos run's basis (each SLQ start one at a time), checked before a product is timed and said after it.
+        // Memory first: the longest Lanczos run's basis (each SLQ start one at a time) or Hutch++'s sketch, checked before a product is timed and said after it.
         int longest = Math.Max(settings.SlqSteps, settings.TopFromSlq ? 0 : settings.LanczosSteps);
-        long basis = Basin.Estimators.Lanczos.BasisBytes(longest, op.Dimension, op.DType == TorchSharp.torch.ScalarType.Float64 ? 8 : 4);
-        MemoryPreview.Check(null, $"a Lanczos basis of {longest} steps", basis);
+        int valueBytes = op.DType == TorchSharp.torch.ScalarType.Float64 ? 8 : 4;
+        long basis = Basin.Estimators.Lanczos.BasisBytes(longest, op.Dimension, valueBytes);
+        // With --hutchpp, its sketch (a third of the probes, several columns each) may hold more than the basis.
+        long sketch = settings.HutchPlusPlus ? Basin.Estimators.HutchPlusPlus.HoldingBytes(settings.TraceProbes, op.Dimension, valueBytes) : 0;
+        var (largest, held) = sketch > basis ? ($"Hutch++'s sketch of {settings.TraceProbes / 3} directions", sketch) : ($"a Lanczos basis of {longest} steps", basis);
+        MemoryPreview.Check(null, largest, held);
         // Cost preview: time one product, say what the run will spend, and scale it down to --budget if asked.
         double perProduct = CostPreview.SecondsPerProduct(op);
-        MemoryPreview.Check(context.Error, $"a Lanczos basis of {longest} steps", basis);
+        MemoryPreview.Check(context.Error, largest, held);
         context.Error.WriteLine($"cost: {settings.Plan()}; one product took {perProduct:F2} s → about {ProgressBar.Format(settings.Products * perProduct)}");
         if (budget is { } seconds && settings.Products * perProduct > seconds)
         {
