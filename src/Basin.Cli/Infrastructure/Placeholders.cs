@@ -5,7 +5,7 @@ internal static class Placeholders
 {
     private static readonly Dictionary<string, string[]> ByKind = new()
     {
-        ["N"] = ["samples", "probes", "lanczos-steps", "slq-steps", "slq-starts", "epochs", "batch-size", "top", "points", "seeds", "subset", "fisher-subsets", "laplace-probes", "mc-draws", "swa-start", "threads", "slurm-cpus", "slurm-gpus", "task", "output"],
+        ["N"] = ["samples", "probes", "lanczos-steps", "slq-steps", "slq-starts", "deflate", "epochs", "batch-size", "top", "points", "seeds", "subset", "fisher-subsets", "laplace-probes", "mc-draws", "swa-start", "threads", "slurm-cpus", "slurm-gpus", "task", "output"],
         ["INT"] = ["seed"],
         ["GB"] = ["max-memory"],
         ["X"] = ["rtol", "lr", "wd", "momentum", "clip", "label-smoothing", "random-labels", "radius", "swa-lr", "delta", "prior-sigma", "prior-split"],

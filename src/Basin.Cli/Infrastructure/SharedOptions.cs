@@ -23,6 +23,10 @@ internal static class SharedOptions
     /// <summary>SLQ starts.</summary>
     public static readonly IntOption SlqStarts = new("slq-starts", "stochastic Lanczos quadrature starts", Defaults.SlqStarts, 1, 1000);
 
+    /// <summary>Top Ritz pairs each SLQ run of <c>measure</c> is deflated by (<see cref="MeasureSettings.SlqDeflate"/>).</summary>
+    public static readonly IntOption Deflate = new("deflate", "top Ritz pairs each SLQ run is deflated by: a Lanczos run finds them (and λ₁) to the working precision, and the SLQ starts resolve the rest of the spectrum (default {default}: none, as seed 000)",
+        Defaults.SlqDeflate, 0, 1000);
+
     /// <summary>The seed of the sample and of every random draw.</summary>
     public static readonly IntOption Seed = new("seed", "seed of the sample and of every probe, start and draw; the same seed gives the same probes for the same matrix in every command", Defaults.Seed, 0);
 
@@ -31,7 +35,7 @@ internal static class SharedOptions
         Defaults.RelativeTolerance, 0, 0.999, "0: run every count, as the papers do");
 
     /// <summary>The curvature estimators' sizes, in <c>measure</c> and <c>spectrum</c>.</summary>
-    public static readonly (string, bool, string)[] Curvature = [Probes.Declaration, LanczosSteps.Declaration, SlqSteps.Declaration, SlqStarts.Declaration, Seed.Declaration, RelativeTolerance.Declaration];
+    public static readonly (string, bool, string)[] Curvature = [Probes.Declaration, LanczosSteps.Declaration, SlqSteps.Declaration, SlqStarts.Declaration, Deflate.Declaration, Seed.Declaration, RelativeTolerance.Declaration];
 
     /// <summary>The measured rows, in every command that samples the training split (each writes the rows it used as <c>indices.txt</c>).</summary>
     public static readonly (string, bool, string) Indices =

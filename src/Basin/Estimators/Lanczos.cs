@@ -55,9 +55,19 @@ public static class Lanczos
     /// residual (<see cref="LanczosRun.TopRelativeResidual"/>); SLQ passes its quadrature's change instead. An invariant subspace
     /// (breakdown) stops it as converged.
     /// </summary>
-    public static LanczosRun Run(ILinearOperator op, StoppingRule rule, int seed = 0, Tensor? start = null, IProgress<double>? progress = null, Func<LanczosRun, double>? relativeError = null)
+    public static LanczosRun Run(ILinearOperator op, StoppingRule rule, int seed = 0, Tensor? start = null, IProgress<double>? progress = null, Func<LanczosRun, double>? relativeError = null) =>
+        Run(op, rule, seed, start, progress, relativeError, null, out _);
+
+    /// <summary>
+    /// <see cref="Run(ILinearOperator, StoppingRule, int, Tensor?, IProgress{double}?, Func{LanczosRun, double}?)"/>, keeping the Ritz
+    /// vectors <c>y_i = V s_i</c> of the Ritz pairs <paramref name="keep"/> picks from the finished run (indices into its ascending
+    /// <see cref="LanczosRun.Ritz()"/> values) as the rows of a float64 [k, P] matrix (the caller owns it): what deflation needs.
+    /// </summary>
+    internal static LanczosRun Run(ILinearOperator op, StoppingRule rule, int seed, Tensor? start, IProgress<double>? progress, Func<LanczosRun, double>? relativeError,
+        Func<LanczosRun, int[]>? keep, out Tensor? vectors)
     {
         rule.Validate();
+        vectors = null;
         var clock = System.Diagnostics.Stopwatch.StartNew();
         int steps = (int)Math.Min(rule.MaxIterations, op.Dimension);
         using var scope = NewDisposeScope();
@@ -121,7 +131,30 @@ public static class Lanczos
             }
             basis[j + 1].copy_(w.div(b));
         }
-        return new LanczosRun(alpha.ToArray(), beta.ToArray(), startNorm, op.Products - before, breakdown, epsilon) { Status = status };
+        var result = new LanczosRun(alpha.ToArray(), beta.ToArray(), startNorm, op.Products - before, breakdown, epsilon) { Status = status };
+        if (keep is not null) vectors = RitzVectors(basis, result, keep(result)).MoveToOuterDisposeScope();
+        return result;
+    }
+
+    /// <summary>The rows <c>s_iᵀ V</c> (float64) for the Ritz pairs <paramref name="picked"/> of <paramref name="run"/>, V its basis, read in blocks.</summary>
+    private static Tensor RitzVectors(Tensor basis, LanczosRun run, int[] picked)
+    {
+        int m = run.Steps;
+        var (_, s) = Tridiagonal.Eigen(run.Alpha, run.Beta[..(m - 1)]);
+        var coefficients = new double[picked.Length * m];
+        for (int i = 0; i < picked.Length; i++)
+            for (int j = 0; j < m; j++) coefficients[i * m + j] = s[j, picked[i]];
+        var weights = tensor(coefficients, [picked.Length, m], ScalarType.Float64).to(basis.device);
+        long dimension = basis.shape[1];
+        int block = (int)Math.Max(1, Math.Min(m, BlockElements / Math.Max(dimension, 1)));
+        var result = zeros([picked.Length, dimension], ScalarType.Float64, basis.device);
+        for (int first = 0; first < m; first += block)
+        {
+            using var scope = NewDisposeScope();
+            int rows = Math.Min(block, m - first);
+            result.add_(weights.narrow(1, first, rows).mm(basis.narrow(0, first, rows).to(ScalarType.Float64)));
+        }
+        return result;
     }
 
     /// <summary><c>w − Q(Qᵀw)</c> in float64 for the first <paramref name="rows"/> basis vectors Q, taken in blocks of at most 2²⁴ entries.</summary>

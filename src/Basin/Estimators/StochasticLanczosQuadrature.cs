@@ -18,9 +18,10 @@ namespace Basin.Estimators;
 /// error: <c>se = √(se_starts² + Δ²)</c>, Δ = |mean over starts of (Q_m − Q_{m/2})|. Where the spectrum has a known
 /// lower end and f the derivative signs of a logarithm (<see cref="GaussRadau"/>: log-determinants of the GGN), each start's
 /// quadratic form is bracketed instead, between its Gauss–Radau and Gauss rules: the estimate is the bracket's midpoint and Δ
-/// the mean half-width, a bound rather than a guess.
+/// the mean half-width, a bound rather than a guess. Given a <see cref="Deflation"/> (the top Ritz pairs of a Lanczos run of the
+/// caller's), the starts run on the operator deflated by its pairs and each start's quadrature adds Σ_i f(θ_i).
 /// </remarks>
-public sealed class StochasticLanczosQuadrature
+public sealed partial class StochasticLanczosQuadrature
 {
     private StochasticLanczosQuadrature(IReadOnlyList<LanczosRun> runs, IReadOnlyList<(double[] Nodes, double[] Weights, double StartNormSquared)> rules,
         IReadOnlyList<(double[] Nodes, double[] Weights, double StartNormSquared)> halfRules, long dimension, long products, int steps, int seed)
@@ -34,8 +35,23 @@ public sealed class StochasticLanczosQuadrature
         Seed = seed;
     }
 
-    /// <summary>The Lanczos run of each start (its tridiagonal matrix): the first also gives the top eigenvalues (<see cref="Lanczos.TopEigenvalues(LanczosRun, int, double, int)"/>).</summary>
+    /// <summary>The Lanczos run of each start (its tridiagonal matrix).</summary>
     public IReadOnlyList<LanczosRun> Runs { get; }
+
+    /// <summary>
+    /// The run that gives the top eigenvalues (<see cref="Lanczos.TopEigenvalues(LanczosRun, int, double, int)"/>): the deflation's run,
+    /// or the first start's.
+    /// </summary>
+    public LanczosRun TopRun => DeflationRun ?? Runs[0];
+
+    /// <summary>The Lanczos run that found the deflated pairs (null without deflation); its products are not in <see cref="Products"/>.</summary>
+    public LanczosRun? DeflationRun { get; private init; }
+
+    /// <summary>The deflated Ritz values θ_i, largest first (empty without deflation): every start's quadrature adds Σ_i f(θ_i).</summary>
+    public IReadOnlyList<double> DeflatedValues { get; private init; } = [];
+
+    /// <summary>Their Ritz residuals r_i.</summary>
+    public IReadOnlyList<double> DeflatedResiduals { get; private init; } = [];
 
     /// <summary>One quadrature rule per start: nodes, weights (summing to 1), and ‖v‖².</summary>
     public IReadOnlyList<(double[] Nodes, double[] Weights, double StartNormSquared)> Rules { get; }
@@ -78,14 +94,16 @@ public sealed class StochasticLanczosQuadrature
     /// <summary>
     /// Runs Lanczos processes from Rademacher starts until <paramref name="startRule"/> stops adding them, each stepping until
     /// <paramref name="stepRule"/> stops it. With a target <paramref name="f"/> and a tolerance, a start stops once its quadrature of
-    /// f changed by at most the tolerance (relative) from its leading half (the truncation estimate <see cref="Trace"/> reports),
+    /// f changed by at most the tolerance (relative) from its leading half (the truncation estimate <see cref="Trace(Func{double, double}, string, double?)"/> reports),
     /// and starts stop once the standard error of Tr f(A) over them is within the tolerance (relative); without f, a start stops on
     /// its top Ritz pair's relative residual (the density's right edge) and the starts run to their budget. With
     /// <paramref name="lowerEnd"/> (a number at or below the operator's spectrum, for an f with a logarithm's derivative signs) a start's
-    /// truncation is its Gauss–Radau bracket's half-width relative to the bracket's midpoint instead.
+    /// truncation is its Gauss–Radau bracket's half-width relative to the bracket's midpoint instead. With <paramref name="deflation"/> (the
+    /// caller's, found on <paramref name="op"/>) the starts are projected off its pairs and run on the deflated operator, each adding
+    /// Σ_i f(θ_i), and its run gives the top eigenvalues (<see cref="TopRun"/>).
     /// </summary>
     public static StochasticLanczosQuadrature Run(ILinearOperator op, StoppingRule stepRule, StoppingRule startRule, int seed = 0, Func<double, double>? f = null,
-        IProgress<double>? progress = null, double? lowerEnd = null)
+        IProgress<double>? progress = null, double? lowerEnd = null, Deflation? deflation = null)
     {
         startRule.Validate();
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -96,24 +114,27 @@ public sealed class StochasticLanczosQuadrature
         long products = 0;
         var status = EstimateStatus.BudgetExhausted;
         int starts = startRule.MaxIterations;
+        using var probes = new Probes(op, seed);
+        var target = deflation?.Deflate(op) ?? op;
+        double constant = deflation is null || f is null ? 0 : deflation.Values.Sum(f);
         Func<LanczosRun, double>? change = f is null ? null : r =>
         {
             var (value, change) = StartQuadrature(r, f, lowerEnd);
-            return Math.Abs(change) / Math.Max(Math.Abs(value), 1e-300);
+            return Math.Abs(change) / Math.Max(Math.Abs(value + constant), 1e-300);
         };
-        using var probes = new Probes(op, seed);
         for (int s = 0; s < starts; s++)
         {
-            using var start = probes.Rademacher();
+            using var drawn = probes.Rademacher();
+            using var projected = deflation?.Project(drawn, op.DType);
             int index = s;
-            var run = Lanczos.Run(op, stepRule, start: start, progress: progress is null ? null : new CallbackProgress<double>(p => progress.Report((index + p) / starts)), relativeError: change);
+            var run = Lanczos.Run(target, stepRule, start: projected ?? drawn, progress: progress is null ? null : new CallbackProgress<double>(p => progress.Report((index + p) / starts)), relativeError: change);
             runs.Add(run);
             var (nodes, weights, _) = run.Ritz();
             rules.Add((nodes, weights, run.StartNorm * run.StartNorm));
             var (halfNodes, halfWeights, _) = run.Ritz((run.Steps + 1) / 2);
             halfRules.Add((halfNodes, halfWeights, run.StartNorm * run.StartNorm));
             products += run.Products;
-            if (f is not null) traces.Add(StartQuadrature(run, f, lowerEnd).Value);
+            if (f is not null) traces.Add(StartQuadrature(run, f, lowerEnd).Value + constant);
             double error = f is null ? double.PositiveInfinity : traces.RelativeError;
             if (s + 1 < starts && startRule.Check(s + 1, error, clock) is { } stop)
             {
@@ -130,6 +151,7 @@ public sealed class StochasticLanczosQuadrature
         return new StochasticLanczosQuadrature(runs, rules, halfRules, op.Dimension, products, steps, seed)
         {
             Status = status, StepsPerStart = runs.Select(r => r.Steps).ToArray(), Adaptive = adaptive, LowerEnd = lowerEnd,
+            DeflationRun = deflation?.Run, DeflatedValues = deflation?.Values ?? [], DeflatedResiduals = deflation?.Residuals ?? [],
         };
     }
 
@@ -165,8 +187,12 @@ public sealed class StochasticLanczosQuadrature
     /// With <paramref name="lowerEnd"/> (at or below the spectrum; f with a logarithm's derivative signs, the caller's promise) each
     /// start's Gauss–Radau bracket gives its value and truncation (<see cref="GaussRadau"/>).
     /// </summary>
-    public Estimate Trace(Func<double, double> f, string name = "f", double? lowerEnd = null)
+    public Estimate Trace(Func<double, double> f, string name = "f", double? lowerEnd = null) => Trace(f, name, lowerEnd, 0);
+
+    /// <summary><see cref="Trace(Func{double, double}, string, double?)"/> with a bound on the deflation's bias added to the truncation.</summary>
+    private Estimate Trace(Func<double, double> f, string name, double? lowerEnd, double deflationBias)
     {
+        double constant = DeflatedValues.Sum(f);
         // Each start's bracket computed once; used only if every start has one: one rule of error for the whole estimate.
         var brackets = Runs.Select(r => lowerEnd is { } a ? GaussRadau.Bracket(r, f, a) : null).ToArray();
         bool bracketed = lowerEnd is not null && brackets.All(b => b is not null);
@@ -175,14 +201,15 @@ public sealed class StochasticLanczosQuadrature
         for (int s = 0; s < Rules.Count; s++)
         {
             var (value, startChange) = bracketed ? Midpoint(brackets[s]!.Value) : Gauss(Rules[s], HalfRules[s], f);
-            stats.Add(value);
+            stats.Add(value + constant);
             change.Add(startChange);
         }
-        double truncation = Math.Abs(change.Mean);
+        double truncation = Math.Abs(change.Mean) + deflationBias;
         double error = Rules.Count > 1 ? Math.Sqrt(stats.StandardError * stats.StandardError + truncation * truncation) : double.NaN;
         var settings = Estimate.With(("estimator", "slq"), ("function", name), ("steps", Steps), ("starts", Rules.Count), ("seed", Seed),
             ("error", bracketed ? "starts and truncation (Gauss–Radau bracket, half-width)" : "starts and truncation (m/2 → m)"));
         if (Adaptive) settings = new Dictionary<string, string>(settings) { ["stopped"] = Status.ToString(), ["steps_per_start"] = string.Join(" ", StepsPerStart) };
+        if (DeflationRun is { } top) settings = new Dictionary<string, string>(settings) { ["deflated"] = $"{DeflatedValues.Count} pairs from {top.Steps} steps" };
         return new Estimate(stats.Mean, error, Products, Rules.Count, Status, settings)
         {
             Truncation = truncation,
@@ -206,45 +233,7 @@ public sealed class StochasticLanczosQuadrature
     {
         double min = Rules.Min(r => r.Nodes.Min()) + damping;
         if (!(min > 0)) throw new ArithmeticException($"log-determinant of A + {damping:G3}·I: a Ritz value is {min:G3} ≤ 0 (the matrix is not positive definite; use the GGN or a larger damping)");
-        var estimate = Trace(f, name, LowerEnd);
+        var estimate = Trace(f, name, LowerEnd, Deflation.LogBias(DeflatedValues, DeflatedResiduals, damping));
         return estimate with { Settings = new Dictionary<string, string>(estimate.Settings) { ["damping"] = damping.ToString("G6", System.Globalization.CultureInfo.InvariantCulture) } };
     }
-
-    /// <summary>The spectral density on <paramref name="grid"/>, each node broadened by a Gaussian of width <paramref name="sigma"/>; integrates to 1.</summary>
-    public double[] Density(IReadOnlyList<double> grid, double sigma) => Broaden(Nodes().Select(n => (n.Node, n.Weight)), grid, sigma);
-
-    /// <summary>
-    /// The broadened density <c>ρ(t) = Σ_j τ_j φ_σ(t − θ_j)</c> of weighted nodes (θ_j, τ_j) on <paramref name="grid"/>,
-    /// φ_σ the Gaussian of width <paramref name="sigma"/>: the one place a spectral density is drawn from quadrature nodes.
-    /// </summary>
-    public static double[] Broaden(IEnumerable<(double Node, double Weight)> nodes, IReadOnlyList<double> grid, double sigma)
-    {
-        if (!(sigma > 0)) throw new ArgumentException($"the broadening width must be positive, got {sigma}");
-        var points = nodes.ToArray();
-        double norm = 1 / (sigma * Math.Sqrt(2 * Math.PI));
-        var density = new double[grid.Count];
-        for (int g = 0; g < grid.Count; g++)
-        {
-            double sum = 0;
-            foreach (var (node, weight) in points) sum += weight * norm * Math.Exp(-0.5 * Math.Pow((grid[g] - node) / sigma, 2));
-            density[g] = sum;
-        }
-        return density;
-    }
-
-    /// <summary>
-    /// A grid of <paramref name="points"/> spanning <paramref name="nodes"/> with a margin of 10σ on each side, and the
-    /// broadening width σ = span / 200 used on it.
-    /// </summary>
-    public static (double[] Grid, double Sigma) Grid(IEnumerable<double> nodes, int points)
-    {
-        var all = nodes.ToArray();
-        if (all.Length == 0) throw new ArgumentException("a density grid needs at least one node");
-        double lo = all.Min(), hi = all.Max(), span = Math.Max(hi - lo, 1e-12), sigma = span / 200;
-        return (Enumerable.Range(0, points).Select(i => lo - 10 * sigma + (span + 20 * sigma) * i / (points - 1)).ToArray(), sigma);
-    }
-
-    /// <summary>All nodes and weights (weights divided by the number of starts), for CSV output.</summary>
-    public IEnumerable<(int Start, double Node, double Weight)> Nodes() =>
-        Rules.SelectMany((r, s) => r.Nodes.Zip(r.Weights, (t, w) => (s, t, w / Rules.Count)));
 }

@@ -27,6 +27,25 @@ public sealed record MeasureSettings
     /// <inheritdoc cref="SlqSteps"/>
     public int SlqStarts { get; init; } = 4;
 
+    /// <summary>
+    /// Top Ritz pairs each SLQ run is deflated by (<see cref="Estimators.Deflation"/>): a Lanczos run of at most
+    /// <see cref="DeflationSteps"/> steps finds them (and gives λ₁), and the starts resolve the rest of the spectrum. 0 (the default,
+    /// and every study saved before it existed): none — on the README MLP's GGN it saved few products at equal error (docs/benchmarks.md).
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public int SlqDeflate { get; init; }
+
+    /// <summary>The cap on a deflation run's steps: λ₁'s Lanczos steps, since that run gives λ₁ (it stops once its pairs converged).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public int DeflationSteps => LanczosSteps;
+
+    /// <summary>The stopping rule of a deflation run on an operator of <paramref name="dtype"/>: its pairs to <see cref="Estimators.Deflation.TopTolerance"/>, at most <see cref="DeflationSteps"/>.</summary>
+    public Estimators.StoppingRule DeflationRule(TorchSharp.torch.ScalarType dtype) => new(DeflationSteps, Estimators.Deflation.TopTolerance(dtype), MinIterations: SlqDeflate + 1);
+
+    /// <summary>The products an SLQ run spends at most: the deflation run's cap (when deflating) and the starts' steps.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public long SlqProducts => (SlqDeflate > 0 ? DeflationSteps : 0) + (long)SlqSteps * SlqStarts;
+
     /// <summary>Damping δ of log|G + δI|.</summary>
     public double Damping { get; init; } = 1e-4;
 
@@ -155,6 +174,7 @@ public sealed record MeasureSettings
         if (BatchSize < 1 || TraceProbes < 2 || LanczosSteps < 2 || SlqSteps < 2 || SlqStarts < 1 || LaplaceBatch < 1 || LaplaceProbes < 1)
             throw new ArgumentException("batch size, probes (≥ 2), Lanczos and SLQ steps (≥ 2) and starts must be positive");
         if (FisherSubsetSize < 2 || FisherSubsets < 1) throw new ArgumentException("Fisher subsets need N′ ≥ 2 and T ≥ 1");
+        if (SlqDeflate < 0 || SlqDeflate > 1000) throw new ArgumentException($"the SLQ deflation must be between 0 and 1000 pairs, got {SlqDeflate}");
         if (PacGenPerturbationCount < 1 || PacGenPerturbationCount > 1000 || KeskarStartCount < 1 || KeskarStartCount > 1000)
             throw new ArgumentException("pacGen perturbations and Keskar starts must be between 1 and 1000");
         if (!(Damping > 0) || !(PriorVariance > 0) || !(KeskarEpsilon > 0) || !(ExpectedSharpnessSigma >= 0) || !(BoundDelta > 0 && BoundDelta < 1))

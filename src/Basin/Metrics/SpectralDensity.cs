@@ -14,8 +14,12 @@ public sealed class SpectralDensity() : Metric(MetricId, "Hessian eigenvalue den
     public const string MetricId = "hessian.spectral_density";
 
     /// <summary>Its SLQ run on the Hessian.</summary>
-    public static SharedInput<StochasticLanczosQuadrature> Slq { get; } = new SharedInput<StochasticLanczosQuadrature>("Hessian SLQ", (s, _, _) => new MetricCost(CurvatureProducts: (long)s.SlqSteps * s.SlqStarts), Run)
-        .Holding((s, shape) => Lanczos.BasisBytes(s.SlqSteps, shape.Parameters, shape.ValueBytes));
+    public static SharedInput<StochasticLanczosQuadrature> Slq { get; } = new SharedInput<StochasticLanczosQuadrature>("Hessian SLQ", (s, _, _) => new MetricCost(CurvatureProducts: s.SlqProducts), Run)
+        .Holding(Holding);
+
+    /// <summary>What an SLQ run holds at its peak: the longest Lanczos basis, and with deflation the deflated vectors (float64) beside the starts' basis.</summary>
+    internal static long Holding(MeasureSettings s, ModelShape shape) =>
+        Lanczos.BasisBytes(s.SlqDeflate > 0 ? s.DeflationSteps : s.SlqSteps, shape.Parameters, shape.ValueBytes) + s.SlqDeflate * shape.Parameters * 8L;
 
     /// <inheritdoc />
     public override IReadOnlyList<MetricInput> Inputs(MeasureSettings settings) => [Slq];
@@ -32,8 +36,10 @@ public sealed class SpectralDensity() : Metric(MetricId, "Hessian eigenvalue den
         double negative = nodes.Where(n => n.Node < 0).Sum(n => n.Weight);
         var trace = slq.Trace(t => t, "t");
         // Its error: the spread over starts of each start's largest Ritz value (NaN with one start).
-        var edges = RunningStatistics.Of(slq.Rules.Select(r => r.Nodes.Max()));
-        return Result(context, nodes.Max(n => n.Node), edges.StandardError, [("estimator", "slq"), ("steps", slq.Steps), ("starts", slq.Rules.Count), ("seed", slq.Seed), ("error", "spread of each start's largest Ritz value")],
+        var (edge, error, how) = slq.RightEdge();
+        List<(string, object)> settings = [("estimator", "slq"), ("steps", slq.Steps), ("starts", slq.Rules.Count), ("seed", slq.Seed), ("error", how)];
+        if (slq.DeflationRun is { } top) settings.Add(("deflated", $"{slq.DeflatedValues.Count} pairs from {top.Steps} steps"));
+        return Result(context, edge, error, settings,
             [("trace_slq", trace.Value), ("negative_mass", negative), ("min_node", nodes.Min(n => n.Node))]);
     }
 
@@ -42,7 +48,15 @@ public sealed class SpectralDensity() : Metric(MetricId, "Hessian eigenvalue den
     {
         var s = context.Settings;
         // Under a precision target the starts and steps stop on log(1 + |t|/δ): it weighs the bulk and the outliers alike (a negative node too).
-        return context.Ledger.Counted(context.Hessian, () => StochasticLanczosQuadrature.Run(context.Hessian, s.Rule(s.SlqSteps, MeasureSettings.Minimums.SlqSteps),
-            s.Rule(s.SlqStarts, MeasureSettings.Minimums.SlqStarts), s.SeedFor(SeedStream.HessianSpectrum), t => Math.Log(1 + Math.Abs(t) / s.Damping)));
+        return context.Ledger.Counted(context.Hessian, () =>
+        {
+            using var deflation = Deflate(context.Hessian, s);
+            return StochasticLanczosQuadrature.Run(context.Hessian, s.Rule(s.SlqSteps, MeasureSettings.Minimums.SlqSteps),
+                s.Rule(s.SlqStarts, MeasureSettings.Minimums.SlqStarts), s.SeedFor(SeedStream.HessianSpectrum), t => Math.Log(1 + Math.Abs(t) / s.Damping), deflation: deflation);
+        });
     }
+
+    /// <summary>The deflation of an SLQ run on <paramref name="op"/> (<see cref="MeasureSettings.SlqDeflate"/>; null for none), from λ₁'s own Lanczos start.</summary>
+    internal static Deflation? Deflate(Operators.ILinearOperator op, MeasureSettings s) =>
+        s.SlqDeflate > 0 ? Deflation.Find(op, s.SlqDeflate, s.DeflationRule(op.DType), s.SeedFor(SeedStream.TopEigenvalue)) : null;
 }

@@ -29,7 +29,7 @@ public sealed class TopEigenvalue(bool ggn) : Metric(ggn ? GgnId : HessianId,
     /// Whether λ₁ comes from the first start of the same matrix's SLQ run when that run is made anyway: the same algorithm from a
     /// random start, carried at least as far (without a precision target, whose SLQ stops on another function).
     /// </summary>
-    private static bool FromSlq(MeasureSettings s) => s.SlqSteps >= s.LanczosSteps && s.RelativeTolerance == 0;
+    private static bool FromSlq(MeasureSettings s) => s.SlqDeflate > 0 || (s.SlqSteps >= s.LanczosSteps && s.RelativeTolerance == 0);
 
     /// <inheritdoc />
     public override IReadOnlyList<MetricInput> Inputs(MeasureSettings settings) => [ggn ? GgnLanczos : HessianLanczos];
@@ -42,10 +42,11 @@ public sealed class TopEigenvalue(bool ggn) : Metric(ggn ? GgnId : HessianId,
         if (context.Served(input))
         {
             // The SLQ run charges its products to whichever metric asks for it first.
-            var run = context.Get(ggn ? LogDeterminant.Slq : SpectralDensity.Slq).Runs[0];
+            var slq = context.Get(ggn ? LogDeterminant.Slq : SpectralDensity.Slq);
+            var run = slq.TopRun;
             var shared = Lanczos.TopEigenvalues(run, 1, tolerance: 1e-3, seed: s.SeedFor(ggn ? SeedStream.GgnSpectrum : SeedStream.HessianSpectrum));
             return Result(context, shared.Values[0], shared.Residuals[0], [("estimator", "lanczos"), ("steps", run.Steps), ("seed", s.SeedFor(ggn ? SeedStream.GgnSpectrum : SeedStream.HessianSpectrum)),
-                ("from", "the first start of the SLQ run"), ("error", "Ritz residual bound")], [("residual", shared.Residuals[0]), ("converged", shared.Converged[0] ? 1 : 0)]);
+                ("from", slq.DeflationRun is null ? "the first start of the SLQ run" : "the SLQ run's deflation"), ("error", "Ritz residual bound")], [("residual", shared.Residuals[0]), ("converged", shared.Converged[0] ? 1 : 0)]);
         }
         ILinearOperator op = ggn ? context.Ggn : context.Hessian;
         long before = op.Products;

@@ -11,8 +11,8 @@ namespace Basin.Studies;
 /// <summary>How a spectrum is measured.</summary>
 /// <param name="Top">How many of the largest eigenvalues (Lanczos).</param>
 /// <param name="LanczosSteps">Lanczos steps for the top eigenvalues.</param>
-/// <param name="TraceProbes">Rademacher probes for Tr and Tr A².</param>
-/// <param name="SlqSteps">Lanczos steps per SLQ start (seed 000: 100).</param>
+/// <param name="TraceProbes">Rademacher probes for Tr and Tr A² (8: deflated, they sample only the rest of the spectrum).</param>
+/// <param name="SlqSteps">Lanczos steps per SLQ start (50: deflated, the density at the plot's resolution is that of seed 000's 100 undeflated steps).</param>
 /// <param name="SlqStarts">SLQ starts n_v.</param>
 /// <param name="Seed">Seed of every probe and start.</param>
 /// <param name="RelativeTolerance">
@@ -20,11 +20,21 @@ namespace Basin.Studies;
 /// the trace's relative standard error, SLQ's steps and starts on log(1 + |t|/δ) as <c>measure</c> does, and the top eigenvalues on
 /// their relative residuals, the counts becoming caps.
 /// </param>
-/// <param name="HutchPlusPlus">Tr and Tr A² by Hutch++ on the same products (<see cref="Estimators.HutchPlusPlus.TraceAndTraceOfSquare"/>), not Hutchinson.</param>
-public sealed record SpectrumSettings(int Top = 5, int LanczosSteps = 40, int TraceProbes = 32, int SlqSteps = 100, int SlqStarts = 4, int Seed = 0,
+/// <param name="HutchPlusPlus">Tr and Tr A² by Hutch++ on the same products (<see cref="Estimators.HutchPlusPlus.TraceAndTraceOfSquare"/>), not (deflated) Hutchinson.</param>
+/// <param name="Deflate">
+/// Top Ritz pairs to deflate by (<see cref="Deflation"/>; 0: none, as seed 000): a Lanczos run of at most <see cref="DeflationSteps"/> steps
+/// finds them to the working precision and gives the top eigenvalues; the probes and the SLQ starts then run on the rest of the spectrum.
+/// The defaults (10 pairs, 8 probes, 50 steps) give the errors of 32 probes and 100 undeflated steps, or smaller, for 45% of the
+/// products (LeNet-5 and the README MLP, docs/benchmarks.md, 2026-12-04).
+/// </param>
+public sealed record SpectrumSettings(int Top = 5, int LanczosSteps = 40, int TraceProbes = 8, int SlqSteps = 50, int SlqStarts = 4, int Seed = 0,
     [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)] double RelativeTolerance = 0,
-    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)] bool HutchPlusPlus = false)
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)] bool HutchPlusPlus = false,
+    int Deflate = 10)
 {
+    /// <summary>The cap on the deflation run's steps: the top eigenvalues' Lanczos steps, since that run gives them (it stops earlier once its pairs converged).</summary>
+    public int DeflationSteps => LanczosSteps;
+
     /// <summary>Throws <see cref="ArgumentException"/> for out-of-range settings.</summary>
     public void Validate()
     {
@@ -32,6 +42,7 @@ public sealed record SpectrumSettings(int Top = 5, int LanczosSteps = 40, int Tr
         if (LanczosSteps <= Top) throw new ArgumentException($"Lanczos needs more steps ({LanczosSteps}) than eigenvalues asked for ({Top})");
         if (TraceProbes < MinimumProbes) throw new ArgumentException($"at least {MinimumProbes} trace probes are needed{(HutchPlusPlus ? " by Hutch++" : "")}, got {TraceProbes}");
         if (SlqSteps < 2 || SlqStarts < 1) throw new ArgumentException("SLQ needs at least 2 steps and 1 start");
+        if (Deflate < 0) throw new ArgumentException($"--deflate must be 0 or more, got {Deflate}");
         if (!(RelativeTolerance >= 0 && RelativeTolerance < 1)) throw new ArgumentException($"--rtol must be in [0, 1), got {RelativeTolerance}");
     }
 
@@ -43,15 +54,15 @@ public sealed record SpectrumSettings(int Top = 5, int LanczosSteps = 40, int Tr
     /// least <see cref="LanczosSteps"/> steps it is the same algorithm from a random start, carried further, so a separate
     /// run would only spend its products again.
     /// </summary>
-    public bool TopFromSlq => LanczosSteps <= SlqSteps;
+    public bool TopFromSlq => LanczosSteps <= SlqSteps || Deflate > 0;
 
     /// <summary>The operator products these settings spend: the Lanczos steps (unless <see cref="TopFromSlq"/>), one per probe (Tr A and Tr A² share them), SLQ steps × starts.</summary>
-    public long Products => (TopFromSlq ? 0 : LanczosSteps) + (long)TraceProbes + (long)SlqSteps * SlqStarts;
+    public long Products => (TopFromSlq ? 0 : LanczosSteps) + (Deflate > 0 ? DeflationSteps : 0) + (long)TraceProbes + (long)SlqSteps * SlqStarts;
 
     /// <summary>What the products go to, in words.</summary>
     public string Plan() =>
         $"{(RelativeTolerance > 0 ? "at most " : "")}{Products} products ({(TopFromSlq ? "" : $"Lanczos {LanczosSteps}, ")}{(HutchPlusPlus ? "Hutch++" : "Hutchinson")} {TraceProbes} for Tr and Tr A², SLQ {SlqStarts}×{SlqSteps}"
-        + (TopFromSlq ? "; the top eigenvalues from the first SLQ start" : "") + ")"
+        + (Deflate > 0 ? $", deflated by up to {Deflate} pairs from at most {DeflationSteps} steps, which give the top eigenvalues" : TopFromSlq ? "; the top eigenvalues from the first SLQ start" : "") + ")"
         + (RelativeTolerance > 0 ? $"; each stops at a relative error of {RelativeTolerance:G3}" : "");
 
     /// <summary>
@@ -63,14 +74,16 @@ public sealed record SpectrumSettings(int Top = 5, int LanczosSteps = 40, int Tr
     {
         if (!(factor > 0)) throw new ArgumentException($"a scale factor must be positive, got {factor}");
         if (factor >= 1) return this;
-        long slq = Math.Max(2, (long)(SlqSteps * (long)SlqStarts * factor));
+        // SLQ takes what the Lanczos run (when it is spent) and the probes leave of the scaled total, so their floors come out of its share.
+        int lanczos = Math.Max(Top + 1, (int)(LanczosSteps * factor)), probes = Math.Max(MinimumProbes, (int)(TraceProbes * factor));
+        long slq = Math.Max(2, (long)(Products * factor) - (TopFromSlq && Deflate == 0 ? 0 : lanczos) - probes);
         int starts = SlqStarts, steps = SlqSteps;
         while (starts > Math.Min(2, SlqStarts) && (long)starts * steps > slq) starts--;
         if ((long)starts * steps > slq) steps = (int)Math.Max(2, slq / starts);
         return this with
         {
-            LanczosSteps = Math.Max(Top + 1, (int)(LanczosSteps * factor)),
-            TraceProbes = Math.Max(MinimumProbes, (int)(TraceProbes * factor)),
+            LanczosSteps = lanczos,
+            TraceProbes = probes,
             SlqStarts = starts,
             SlqSteps = steps,
         };
@@ -104,16 +117,26 @@ public sealed record SpectrumReport(
         var targets = new MeasureSettings { RelativeTolerance = settings.RelativeTolerance };
         var minimums = MeasureSettings.Minimums;
         var probeRule = targets.Rule(settings.TraceProbes, Math.Max(settings.MinimumProbes, settings.RelativeTolerance > 0 ? minimums.Probes : 2));
+        // With deflation, its run comes first: its pairs serve the probes (on the complement), the density and the top eigenvalues.
+        using var deflation = settings.Deflate > 0
+            ? Deflation.Find(op, settings.Deflate, new StoppingRule(settings.DeflationSteps, Deflation.TopTolerance(op.DType), MinIterations: Math.Max(settings.Top, settings.Deflate) + 1),
+                settings.Seed + (int)SeedStream.TopEigenvalue, Stage("deflation (Lanczos)", 0, settings.DeflationSteps))
+            : null;
+        double done = settings.Deflate > 0 ? settings.DeflationSteps : 0;
+        var probeStage = Stage("Tr, Tr A² (Hutchinson)", done, settings.TraceProbes);
         var (trace, square) = settings.HutchPlusPlus
             ? HutchPlusPlus.TraceAndTraceOfSquare(op, probeRule, settings.Seed + (int)probeStream)
-            : Hutchinson.TraceAndTraceOfSquare(op, probeRule, settings.Seed + (int)probeStream, Stage("Tr, Tr A² (Hutchinson)", 0, settings.TraceProbes));
+            : deflation is not null
+            ? Hutchinson.TraceAndTraceOfSquare(op, deflation, probeRule, settings.Seed + (int)probeStream, probeStage)
+            : Hutchinson.TraceAndTraceOfSquare(op, probeRule, settings.Seed + (int)probeStream, probeStage);
         var slq = StochasticLanczosQuadrature.Run(op, targets.Rule(settings.SlqSteps, minimums.SlqSteps), targets.Rule(settings.SlqStarts, minimums.SlqStarts),
-            settings.Seed + (int)spectrumStream, t => Math.Log(1 + Math.Abs(t) / targets.Damping), Stage("density (SLQ)", settings.TraceProbes, (double)settings.SlqSteps * settings.SlqStarts));
+            settings.Seed + (int)spectrumStream, t => Math.Log(1 + Math.Abs(t) / targets.Damping), Stage("density (SLQ)", done + settings.TraceProbes, (double)settings.SlqSteps * settings.SlqStarts),
+            deflation: deflation);
         // Under a target the first start's run serves the top eigenvalues only if it already resolved them to it.
-        bool fromSlq = settings.TopFromSlq && (settings.RelativeTolerance == 0 || slq.Runs[0].TopRelativeResidual(Math.Min(settings.Top, slq.Runs[0].Steps)) <= settings.RelativeTolerance);
+        bool fromSlq = settings.TopFromSlq && (settings.RelativeTolerance == 0 || slq.TopRun.TopRelativeResidual(Math.Min(settings.Top, slq.TopRun.Steps)) <= settings.RelativeTolerance);
         var topStage = Stage("top eigenvalues (Lanczos)", total - settings.LanczosSteps, settings.LanczosSteps);
         var top = fromSlq
-            ? Lanczos.TopEigenvalues(slq.Runs[0], settings.Top, seed: settings.Seed + (int)spectrumStream)
+            ? Lanczos.TopEigenvalues(slq.TopRun, settings.Top, seed: settings.Seed + (int)spectrumStream)
             : settings.RelativeTolerance > 0
             ? Lanczos.TopEigenvalues(op, settings.Top, targets.Rule(settings.LanczosSteps, minimums.LanczosSteps), settings.Seed + (int)SeedStream.TopEigenvalue, topStage)
             : Lanczos.TopEigenvalues(op, settings.Top, settings.LanczosSteps, seed: settings.Seed + (int)SeedStream.TopEigenvalue, progress: topStage);
@@ -141,7 +164,7 @@ public sealed record SpectrumReport(
         var nodes = new StringBuilder("start,node,weight\n");
         foreach (var (start, node, weight) in Density.Nodes()) nodes.Append(start).Append(',').Append(F(node)).Append(',').Append(F(weight)).Append('\n');
         AtomicFile.WriteAllText(Path.Combine(folder, "spectrum-nodes.csv"), nodes.ToString());
-        new LinePlot($"{Matrix} spectral density (SLQ, {Settings.SlqStarts}×{Settings.SlqSteps} steps, P = {Dimension:N0})", "eigenvalue", "density (log scale)", logY: true)
+        new LinePlot($"{Matrix} spectral density (SLQ, {Settings.SlqStarts}×{Settings.SlqSteps} steps{(Density.DeflatedValues.Count > 0 ? $", top {Density.DeflatedValues.Count} deflated" : "")}, P = {Dimension:N0})", "eigenvalue", "density (log scale)", logY: true)
             .Add(new Series(Matrix, grid, density))
             .Save(Path.Combine(folder, "spectrum"));
         if (summary is not null) AtomicFile.WriteAllText(Path.Combine(folder, "spectrum.json"), summary);

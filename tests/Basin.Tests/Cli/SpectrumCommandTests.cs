@@ -82,7 +82,8 @@ public class SpectrumCommandTests
         var metrics = JsonDocument.Parse(measure.Out).RootElement.GetProperty("metrics").EnumerateArray().ToDictionary(m => m.GetProperty("id").GetString()!, m => m.GetProperty("value").GetDouble());
         foreach (var (flag, id) in new[] { ("hessian", "hessian.trace"), ("ggn", "ggn.trace") })
         {
-            string[] spectrumArgs = ["spectrum", .. common, "--top", "1", "--lanczos-steps", "10", "--slq-steps", "10", "--slq-starts", "1", "--out", tmp.File("s" + flag), "--matrix", flag];
+            // Undeflated, as measure's probes are (deflated, spectrum's probes sample only the rest of the spectrum).
+            string[] spectrumArgs = ["spectrum", .. common, "--top", "1", "--lanczos-steps", "10", "--slq-steps", "10", "--slq-starts", "1", "--deflate", "0", "--out", tmp.File("s" + flag), "--matrix", flag];
             var spectrum = CliRunner.Run(spectrumArgs);
             Assert.True(spectrum.Code == 0, spectrum.Error);
             double trace = JsonDocument.Parse(spectrum.Out).RootElement.GetProperty("trace").GetProperty("estimate").GetDouble();
@@ -96,7 +97,7 @@ public class SpectrumCommandTests
         using var tmp = new TempFolder();
         TrainTiny(tmp.Path);
         // --steps 30 ≤ --slq-steps 60: no Lanczos run of its own, the first SLQ start gives the top eigenvalues.
-        var (code, output, error) = CliRunner.Run("spectrum", "--checkpoint", tmp.Path, "--samples", "0", "--top", "3", "--lanczos-steps", "30", "--probes", "10", "--slq-steps", "60", "--slq-starts", "2", "--json");
+        var (code, output, error) = CliRunner.Run("spectrum", "--checkpoint", tmp.Path, "--samples", "0", "--top", "3", "--lanczos-steps", "30", "--probes", "10", "--slq-steps", "60", "--slq-starts", "2", "--deflate", "0", "--json");
         Assert.True(code == 0, error);
         Assert.Contains("cost: 130 products (Hutchinson 10 for Tr and Tr A², SLQ 2×60; the top eigenvalues from the first SLQ start)", error);
         using var doc = JsonDocument.Parse(output);
@@ -113,6 +114,36 @@ public class SpectrumCommandTests
         {
             double reported = root.GetProperty("top")[i].GetProperty("eigenvalue").GetDouble();
             Assert.True(Math.Abs(reported - eigenvalues[i]) < 1e-4 * Math.Abs(eigenvalues[0]), $"λ{i + 1} {reported} vs dense {eigenvalues[i]}");
+        }
+    }
+
+    [Fact]
+    public void TheDeflatedDefaultsMatchTheDenseHessian()
+    {
+        using var tmp = new TempFolder();
+        TrainTiny(tmp.Path);
+        // Defaults: 10 pairs deflated by a Lanczos run (≤ 40 steps) that gives the top eigenvalues; 8 probes and 4×50 SLQ steps on the rest.
+        var (code, output, error) = CliRunner.Run("spectrum", "--checkpoint", tmp.Path, "--samples", "0", "--top", "3", "--json");
+        Assert.True(code == 0, error);
+        var root = JsonDocument.Parse(output).RootElement;
+        var density = root.GetProperty("density");
+        Assert.Equal(10, density.GetProperty("deflated").GetInt32());
+        Assert.Equal(density.GetProperty("deflation_steps").GetInt32(), root.GetProperty("top_lanczos_steps").GetInt32());
+        using var loaded = Checkpoint.Load(tmp.Path);
+        using var split = Basin.Data.DataCatalog.Load(Mixture);
+        using var op = new Basin.Operators.HessianOperator(loaded.Run.Model, Basin.Operators.CurvatureData.FromBatch(split.Train.Features, split.Train.Labels));
+        using var dense = Basin.Tests.Operators.DenseReference.Matrix(op);
+        var eigenvalues = TorchSharp.torch.linalg.eigvalsh(dense.to(TorchSharp.torch.ScalarType.Float64)).data<double>().OrderDescending().ToArray();
+        for (int i = 0; i < 3; i++)
+        {
+            double reported = root.GetProperty("top")[i].GetProperty("eigenvalue").GetDouble();
+            Assert.True(Math.Abs(reported - eigenvalues[i]) < 1e-4 * Math.Abs(eigenvalues[0]), $"λ{i + 1} {reported} vs dense {eigenvalues[i]}");
+        }
+        foreach (var (key, exact) in new[] { ("trace", eigenvalues.Sum()), ("trace_of_square", eigenvalues.Sum(x => x * x)) })
+        {
+            var e = root.GetProperty(key);
+            double value = e.GetProperty("estimate").GetDouble(), se = e.GetProperty("standard_error").GetDouble();
+            Assert.True(Math.Abs(value - exact) <= 4 * se + 1e-6 * Math.Abs(exact) && se <= 0.2 * Math.Abs(exact), $"{key}: {value} ± {se} vs dense {exact}");
         }
     }
 
@@ -159,7 +190,7 @@ public class SpectrumCommandTests
         TrainTiny(tmp.Path);
         var full = CliRunner.Run("spectrum", "--checkpoint", tmp.Path, "--json");
         Assert.True(full.Code == 0, full.Error);
-        Assert.Contains("cost: 432 products (Hutchinson 32 for Tr and Tr A², SLQ 4×100; the top eigenvalues from the first SLQ start)", full.Error);
+        Assert.Contains("cost: 248 products (Hutchinson 8 for Tr and Tr A², SLQ 4×50, deflated by up to 10 pairs from at most 40 steps, which give the top eigenvalues)", full.Error);
         Assert.DoesNotContain("scaled to fit", full.Error);
         var small = CliRunner.Run("spectrum", "--checkpoint", tmp.Path, "--budget", "0.001", "--json");
         Assert.True(small.Code == 0, small.Error);

@@ -85,6 +85,7 @@ public sealed class MeasureCommand : ICommand
             LanczosSteps = SharedOptions.LanczosSteps.Read(args),
             SlqSteps = SharedOptions.SlqSteps.Read(args),
             SlqStarts = SharedOptions.SlqStarts.Read(args),
+            SlqDeflate = SharedOptions.Deflate.Read(args),
             LaplaceProbes = LaplaceProbes.Read(args),
             FisherNorms = Basin.IO.EnumNames.Parse<FisherNormForm>(FisherNorms.Read(args), "fisher-norms"),
             FisherSubsets = FisherSubsets.Read(args),

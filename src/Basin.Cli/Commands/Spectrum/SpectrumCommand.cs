@@ -33,7 +33,8 @@ public sealed class SpectrumCommand : ICommand
         Budget.Declaration,
         ("out", false, "folder for spectrum.json (the results), spectrum.csv, spectrum-nodes.csv, spectrum.png, spectrum.svg and indices.txt, the rows measured (default CHECKPOINT/spectrum)"),
         ("json", true, "print the results as JSON"),
-    }.Concat(SharedOptions.Curvature).Concat(CheckpointData.ModelDeclarations).Concat(DataOptions.Declarations).Concat(RuntimeOptions.Declarations))
+    }.Concat([Probes.Declaration, SharedOptions.LanczosSteps.Declaration, SlqSteps.Declaration, SharedOptions.SlqStarts.Declaration, Deflate.Declaration,
+        SharedOptions.Seed.Declaration, SharedOptions.RelativeTolerance.Declaration]).Concat(CheckpointData.ModelDeclarations).Concat(DataOptions.Declarations).Concat(RuntimeOptions.Declarations))
         .Complete("matrix", Matrix.Choices);
 
     private static readonly IntOption Samples = new("samples", "training samples the curvature is averaged over, drawn with the seed (default {default}; 0 = all)", 2048, 0);
@@ -41,7 +42,16 @@ public sealed class SpectrumCommand : ICommand
     private static readonly ChoiceOption Matrix = new("matrix", "the curvature matrix: hessian, ggn (generalized Gauss-Newton) or fisher (empirical Fisher, seed 001 eq. 2)",
         "hessian", ["hessian", "ggn", "fisher"]);
 
-    private static readonly IntOption Top = new("top", "number of largest eigenvalues", new SpectrumSettings().Top, 1, 1000);
+    private static readonly SpectrumSettings Defaults = new();
+
+    // Its own defaults for these three (measure's are 32, 100 and 0): deflated, 8 probes and 50 steps reach measure's errors (SpectrumSettings).
+    private static readonly IntOption Probes = new("probes", "Rademacher probes for Tr and Tr A², one product each; deflated, they sample only the rest of the spectrum (default {default})", Defaults.TraceProbes, 2, 100_000);
+
+    private static readonly IntOption SlqSteps = new("slq-steps", "Lanczos steps per stochastic Lanczos quadrature start (default {default}: deflated, the density at the plot's resolution is that of seed 000's 100 undeflated steps)", Defaults.SlqSteps, 2, 10_000);
+
+    private static readonly IntOption Deflate = new("deflate", "top Ritz pairs deflated: a Lanczos run finds them to the working precision (they give the top eigenvalues), and the probes and SLQ starts then sample only the rest of the spectrum (default {default}; 0: none, as seed 000)", Defaults.Deflate, 0, 1000);
+
+    private static readonly IntOption Top = new("top", "number of largest eigenvalues", Defaults.Top, 1, 1000);
 
     private static readonly NumberOption Budget = new("budget", "seconds the run may take: after timing one product, scale steps, probes and starts down to fit", 0, 1e-3, 1e9, "off");
 
@@ -59,8 +69,8 @@ public sealed class SpectrumCommand : ICommand
             _ => CurvatureMatrix.Hessian,
         };
         int seed = SharedOptions.Seed.Read(args);
-        var settings = new SpectrumSettings(Top.Read(args), SharedOptions.LanczosSteps.Read(args), SharedOptions.Probes.Read(args),
-            SharedOptions.SlqSteps.Read(args), SharedOptions.SlqStarts.Read(args), seed, SharedOptions.RelativeTolerance.Read(args), args.Has("hutchpp"));
+        var settings = new SpectrumSettings(Top.Read(args), SharedOptions.LanczosSteps.Read(args), Probes.Read(args),
+            SlqSteps.Read(args), SharedOptions.SlqStarts.Read(args), seed, SharedOptions.RelativeTolerance.Read(args), args.Has("hutchpp"), Deflate.Read(args));
         UsageException.Check(settings.Validate);
         double? budget = Budget.ReadOrNull(args);
         string outDir = args.String("out") ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file!))!, "spectrum");
@@ -80,9 +90,10 @@ public sealed class SpectrumCommand : ICommand
         string matrix = kind.Label() + (options.Layer is { } l ? $" of layer {l}" : "");
         context.Error.WriteLine($"{matrix} of {model.Spec} on {subset.Count} samples of {train.Name}: P = {op.Dimension:N0}, loss {op.Loss():F4}");
         // Memory first: the longest Lanczos run's basis (each SLQ start one at a time) or Hutch++'s sketch, checked before a product is timed and said after it.
-        int longest = Math.Max(settings.SlqSteps, settings.TopFromSlq ? 0 : settings.LanczosSteps);
+        // With --deflate, the deflation run's basis, then its pairs' float64 vectors beside each start's.
+        int longest = Math.Max(settings.SlqSteps, settings.Deflate > 0 ? settings.DeflationSteps : settings.TopFromSlq ? 0 : settings.LanczosSteps);
         int valueBytes = op.DType == TorchSharp.torch.ScalarType.Float64 ? 8 : 4;
-        long basis = Basin.Estimators.Lanczos.BasisBytes(longest, op.Dimension, valueBytes);
+        long basis = Basin.Estimators.Lanczos.BasisBytes(longest, op.Dimension, valueBytes) + settings.Deflate * op.Dimension * 8L;
         // With --hutchpp, its sketch (a third of the probes, several columns each) may hold more than the basis.
         long sketch = settings.HutchPlusPlus ? Basin.Estimators.HutchPlusPlus.HoldingBytes(settings.TraceProbes, op.Dimension, valueBytes) : 0;
         var (largest, held) = sketch > basis ? ($"Hutch++'s sketch of {settings.TraceProbes / 3} directions", sketch) : ($"a Lanczos basis of {longest} steps", basis);
@@ -104,10 +115,14 @@ public sealed class SpectrumCommand : ICommand
         {
             matrix, model = model.Spec, parameters = report.Dimension, samples = report.Samples,
             top = report.Top.Values.Select((v, i) => new { eigenvalue = v, residual = report.Top.Residuals[i], converged = report.Top.Converged[i] }),
-            top_lanczos_steps = report.Settings.TopFromSlq ? report.Settings.SlqSteps : report.Settings.LanczosSteps, top_from_slq = report.Settings.TopFromSlq,
+            top_lanczos_steps = report.Settings.TopFromSlq ? report.Density.TopRun.Steps : report.Settings.LanczosSteps, top_from_slq = report.Settings.TopFromSlq,
             trace = new { estimate = report.Trace.Value, standard_error = report.Trace.StandardError, probes = report.Trace.Samples },
             trace_normalized = report.Trace.Value / report.Dimension,
             trace_of_square = new { estimate = report.TraceOfSquare.Value, standard_error = report.TraceOfSquare.StandardError, probes = report.TraceOfSquare.Samples },
+            density = new
+            {
+                starts = report.Density.Rules.Count, steps = report.Density.Steps, deflated = report.Density.DeflatedValues.Count, deflation_steps = report.Density.DeflationRun?.Steps ?? 0,
+            },
             products = op.Products - previewProducts, preview_products = previewProducts, seconds = report.Seconds, out_dir = outDir,
         });
         // The folder keeps the numbers with the density: spectrum.json is what --json prints.
@@ -125,9 +140,11 @@ public sealed class SpectrumCommand : ICommand
             [.. report.Top.Values.Select((v, i) => (IReadOnlyList<string>)[(i + 1).ToString(CultureInfo.InvariantCulture), G(v),
                 report.Top.Residuals[i].ToString("G3", CultureInfo.InvariantCulture), report.Top.Converged[i] ? "yes" : "no"])], 0);
         o.WriteLine();
-        o.WriteLine($"trace       {report.Trace}   ({(settings.HutchPlusPlus ? "Hutch++" : "Hutchinson")}, {report.Trace.Samples} probes; Tr/P = {G(report.Trace.Value / report.Dimension)})");
-        o.WriteLine($"Tr {(kind == CurvatureMatrix.Hessian ? "H" : kind == CurvatureMatrix.Ggn ? "G" : "F")}²       {report.TraceOfSquare}   ({(settings.HutchPlusPlus ? "Hutch++" : "Hutchinson")}, {report.TraceOfSquare.Samples} probes)");
-        o.WriteLine($"density     {Path.Combine(outDir, "spectrum.csv")}, spectrum.png, spectrum.svg (SLQ {settings.SlqStarts}×{settings.SlqSteps})");
+        string probes = settings.HutchPlusPlus ? "Hutch++" : report.Trace.Settings.TryGetValue("deflated", out var pairs) ? $"the {pairs} and Hutchinson on the rest" : "Hutchinson";
+        o.WriteLine($"trace       {report.Trace}   ({probes}, {report.Trace.Samples} probes; Tr/P = {G(report.Trace.Value / report.Dimension)})");
+        o.WriteLine($"Tr {(kind == CurvatureMatrix.Hessian ? "H" : kind == CurvatureMatrix.Ggn ? "G" : "F")}²       {report.TraceOfSquare}   ({probes}, {report.TraceOfSquare.Samples} probes)");
+        o.WriteLine($"density     {Path.Combine(outDir, "spectrum.csv")}, spectrum.png, spectrum.svg (SLQ {settings.SlqStarts}×{settings.SlqSteps}"
+            + (report.Density.DeflationRun is { } top ? $", deflated by {report.Density.DeflatedValues.Count} pairs from {top.Steps} steps" : "") + ")");
         return 0;
     }
 
