@@ -15,7 +15,7 @@ internal static class SharedOptions
     public static readonly IntOption Probes = new("probes", "Rademacher probes for traces, Tr A² and diagonals, one product each", Defaults.TraceProbes, 2, 100_000);
 
     /// <summary>Lanczos steps of the top eigenvalues.</summary>
-    public static readonly IntOption LanczosSteps = new("lanczos-steps", "Lanczos steps for the top eigenvalues (default {default}; spectrum takes them from its first SLQ start when --slq-steps is at least this)", Defaults.LanczosSteps, 2, 10_000);
+    public static readonly IntOption LanczosSteps = new("lanczos-steps", "Lanczos steps for the top eigenvalues (default {default}; with --deflate, at most this many in the deflation run that gives them; without, spectrum takes them from its first SLQ start when --slq-steps is at least this)", Defaults.LanczosSteps, 2, 10_000);
 
     /// <summary>Lanczos steps per SLQ start.</summary>
     public static readonly IntOption SlqSteps = new("slq-steps", "Lanczos steps per stochastic Lanczos quadrature start (default {default}, as seed 000)", Defaults.SlqSteps, 2, 10_000);
