@@ -61,12 +61,15 @@ public sealed class Deflation : IDisposable
     /// <summary>
     /// Runs Lanczos on <paramref name="op"/> from <paramref name="start"/> until its top <paramref name="count"/> Ritz pairs' relative
     /// residuals are within <paramref name="rule"/>'s tolerance (or its budget is spent), and keeps those of the top
-    /// <paramref name="count"/> whose relative residuals are within <see cref="Tolerance"/>, from the largest down to the first
-    /// that is not.
+    /// <paramref name="count"/> (at most P − 1) whose relative residuals are within <see cref="Tolerance"/>, from the largest down to the
+    /// first that is not.
     /// </summary>
     public static Deflation Find(ILinearOperator op, int count, StoppingRule rule, Tensor start, IProgress<double>? progress = null)
     {
         if (count < 1) throw new ArgumentException($"deflation needs at least one pair, got {count}");
+        // At most P − 1 pairs, so that the starts keep a complement to sample.
+        count = (int)Math.Min(count, op.Dimension - 1);
+        if (count < 1) throw new ArgumentException($"an operator of dimension {op.Dimension} leaves nothing to deflate");
         var run = Lanczos.Run(op, rule with { MinIterations = Math.Max(rule.MinIterations, count + 1) }, 0, start, progress, r => r.TopRelativeResidual(Math.Min(count, r.Steps)), Keep, out var vectors);
         var (values, _, residuals) = run.Ritz();
         var kept = Keep(run);

@@ -58,5 +58,5 @@ public sealed class SpectralDensity() : Metric(MetricId, "Hessian eigenvalue den
 
     /// <summary>The deflation of an SLQ run on <paramref name="op"/> (<see cref="MeasureSettings.SlqDeflate"/>; null for none), from λ₁'s own Lanczos start.</summary>
     internal static Deflation? Deflate(Operators.ILinearOperator op, MeasureSettings s) =>
-        s.SlqDeflate > 0 ? Deflation.Find(op, s.SlqDeflate, s.DeflationRule(op.DType), s.SeedFor(SeedStream.TopEigenvalue)) : null;
+        s.SlqDeflate > 0 && op.Dimension > 1 ? Deflation.Find(op, s.SlqDeflate, s.DeflationRule(op.DType), s.SeedFor(SeedStream.TopEigenvalue)) : null;
 }

@@ -118,7 +118,7 @@ public sealed record SpectrumReport(
         var minimums = MeasureSettings.Minimums;
         var probeRule = targets.Rule(settings.TraceProbes, Math.Max(settings.MinimumProbes, settings.RelativeTolerance > 0 ? minimums.Probes : 2));
         // With deflation, its run comes first: its pairs serve the probes (on the complement), the density and the top eigenvalues.
-        using var deflation = settings.Deflate > 0
+        using var deflation = settings.Deflate > 0 && op.Dimension > 1
             ? Deflation.Find(op, settings.Deflate, new StoppingRule(settings.DeflationSteps, Deflation.TopTolerance(op.DType), MinIterations: Math.Max(settings.Top, settings.Deflate) + 1),
                 settings.Seed + (int)SeedStream.TopEigenvalue, Stage("deflation (Lanczos)", 0, settings.DeflationSteps))
             : null;

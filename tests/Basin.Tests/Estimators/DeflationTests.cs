@@ -115,6 +115,20 @@ public class DeflationTests
     }
 
     [Fact]
+    public void MorePairsThanTheDimensionAllowsLeaveOneDirectionToSample()
+    {
+        using var scope = NewDisposeScope();
+        using var op = DenseOperator.WithSpectrum([3.0, 2.0, 1.0, 0.5], seed: 18);
+        using var deflation = Deflation.Find(op, 10, new StoppingRule(40, 1e-12), seed: 19);
+        Assert.Equal(3, deflation.Count);
+        var slq = StochasticLanczosQuadrature.Run(op, new StoppingRule(10, MinIterations: 1), new StoppingRule(3, MinIterations: 1), seed: 20, f: t => t, deflation: deflation);
+        // Three pairs exact and the last eigenvalue sampled by (Pv)ᵀA(Pv) = 0.5‖Pv‖², ‖Pv‖² = (uᵀv)² for its eigenvector u.
+        var trace = slq.Trace(t => t);
+        Assert.True(Math.Abs(slq.DeflatedValues.Sum() - 6.0) < 1e-9, $"deflated {string.Join(", ", slq.DeflatedValues)}");
+        Assert.True(trace.Value >= 6.0 - 1e-9 && trace.Value <= 6.0 + 0.5 * 4 + 1e-9, $"Tr = {trace}: 6 plus 0.5 (uᵀv)² ≤ 0.5 ‖v‖² = 2");
+    }
+
+    [Fact]
     public void TheSchurBoundHoldsForRoughPairs()
     {
         using var scope = NewDisposeScope();
