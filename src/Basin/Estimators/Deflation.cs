@@ -5,10 +5,10 @@ namespace Basin.Estimators;
 
 /// <summary>
 /// The converged top Ritz pairs (θ_i, q_i) of one Lanczos run, kept as vectors, and the operator deflated by them:
-/// <c>P A P</c> with <c>P = I − QQᵀ</c>. Stochastic Lanczos quadrature on the deflated operator (Lin, Saad &amp; Yang 2016, §3.2;
-/// Gambhir, Stathopoulos &amp; Orginos 2017 for traces) sees only the bulk, whose spectrum spans <c>[λ_min, θ_{k+1}]</c> instead of
-/// <c>[λ_min, λ₁]</c>: a Gauss rule of m nodes resolves it about <c>√(λ₁/θ_{k+1})</c> times more finely, and a start's quadrature
-/// no longer carries the outliers' share of the variance.
+/// <c>P A P</c> with <c>P = I − QQᵀ</c>. Hutchinson's probes and stochastic Lanczos quadrature on the deflated operator (Gambhir,
+/// Stathopoulos &amp; Orginos 2017 for traces; Lin, Saad &amp; Yang 2016 for densities) see only the bulk, whose spectrum spans
+/// <c>[λ_min, θ_{k+1}]</c> instead of <c>[λ_min, λ₁]</c>: the outliers' share is exact, no Gauss node is spent on them, and a probe's
+/// variance no longer carries them — which is most of a trained network's Tr H² (docs/benchmarks.md, 2026-12-04).
 /// </summary>
 /// <remarks>
 /// <para>
