@@ -23,8 +23,8 @@ internal static class SharedOptions
     /// <summary>SLQ starts.</summary>
     public static readonly IntOption SlqStarts = new("slq-starts", "stochastic Lanczos quadrature starts", Defaults.SlqStarts, 1, 1000);
 
-    /// <summary>Top Ritz pairs each SLQ run of <c>measure</c> is deflated by (<see cref="MeasureSettings.SlqDeflate"/>).</summary>
-    public static readonly IntOption Deflate = new("deflate", "top Ritz pairs each SLQ run is deflated by: a Lanczos run finds them (and λ₁) to the working precision, and the SLQ starts resolve the rest of the spectrum (default {default}: none, as seed 000)",
+    /// <summary>Top Ritz pairs <c>measure</c>'s Hessian and GGN estimators are deflated by (<see cref="MeasureSettings.SlqDeflate"/>).</summary>
+    public static readonly IntOption Deflate = new("deflate", "top Ritz pairs the Hessian's and the GGN's estimators are deflated by: one Lanczos run per matrix finds them (and λ₁) to the working precision, and the probes (trace, Tr A², diagonal) and SLQ starts sample only the rest of the spectrum (default {default}: none, as the papers)",
         Defaults.SlqDeflate, 0, 1000);
 
     /// <summary>The seed of the sample and of every random draw.</summary>

@@ -107,6 +107,15 @@ public sealed class Deflation : IDisposable
         return result.to(dtype).MoveToOuterDisposeScope();
     }
 
+    /// <summary>The pairs' share of the diagonal, <c>Σ_i θ_i q_i ⊙ q_i</c> = diag(QΘQᵀ), float64 [P] (a new tensor).</summary>
+    public Tensor Diagonal()
+    {
+        using var scope = NewDisposeScope();
+        var result = zeros([vectors.shape[1]], ScalarType.Float64, vectors.device);
+        for (int i = 0; i < Count; i++) result.add_(vectors[i].to(ScalarType.Float64).square(), alpha: Values[i]);
+        return result.MoveToOuterDisposeScope();
+    }
+
     /// <summary>The deflated operator <c>P A P</c> (its products are <paramref name="op"/>'s, counted there).</summary>
     public ILinearOperator Deflate(ILinearOperator op) => new Deflated(op, this);
 

@@ -7,7 +7,7 @@ public sealed class GgnFrobeniusSquared() : Metric(MetricId, "squared Frobenius 
     public const string MetricId = "ggn.frobenius_sq";
 
     /// <inheritdoc />
-    public override IReadOnlyList<MetricInput> Inputs(MeasureSettings settings) => [ProbeSummary.GgnInput];
+    public override IReadOnlyList<MetricInput> Inputs(MeasureSettings settings) => DeflationInput.With(settings, ProbeSummary.GgnInput);
 
     /// <inheritdoc />
     public override MetricResult Compute(MetricContext context)

@@ -7,7 +7,7 @@ public sealed class GgnTrace() : Metric(MetricId, "trace of the generalized Gaus
     public const string MetricId = "ggn.trace";
 
     /// <inheritdoc />
-    public override IReadOnlyList<MetricInput> Inputs(MeasureSettings settings) => [ProbeSummary.GgnInput];
+    public override IReadOnlyList<MetricInput> Inputs(MeasureSettings settings) => DeflationInput.With(settings, ProbeSummary.GgnInput);
 
     /// <inheritdoc />
     public override MetricResult Compute(MetricContext context)

@@ -13,7 +13,7 @@ public sealed class HessianDiagonalMetric() : Metric(MetricId, "Hessian diagonal
     public const string MetricId = "hessian.diagonal";
 
     /// <inheritdoc />
-    public override IReadOnlyList<MetricInput> Inputs(MeasureSettings settings) => settings.Diagonal == DiagonalEstimator.Hutchinson ? [ProbeSummary.HessianInput] : [];
+    public override IReadOnlyList<MetricInput> Inputs(MeasureSettings settings) => settings.Diagonal == DiagonalEstimator.Hutchinson ? DeflationInput.With(settings, ProbeSummary.HessianInput) : [];
 
     /// <inheritdoc />
     /// <remarks>its value is the diagonal's sum, the trace (from the same probes by default).</remarks>

@@ -7,7 +7,7 @@ public sealed class HessianFrobeniusSquared() : Metric(MetricId, "squared Froben
     public const string MetricId = "hessian.frobenius_sq";
 
     /// <inheritdoc />
-    public override IReadOnlyList<MetricInput> Inputs(MeasureSettings settings) => [ProbeSummary.HessianInput];
+    public override IReadOnlyList<MetricInput> Inputs(MeasureSettings settings) => DeflationInput.With(settings, ProbeSummary.HessianInput);
 
     /// <inheritdoc />
     public override MetricResult Compute(MetricContext context)

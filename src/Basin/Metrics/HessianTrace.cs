@@ -10,7 +10,7 @@ public sealed class HessianTrace() : Metric(MetricId, "trace of the Hessian of t
     public const string MetricId = "hessian.trace";
 
     /// <inheritdoc />
-    public override IReadOnlyList<MetricInput> Inputs(MeasureSettings settings) => [ProbeSummary.HessianInput];
+    public override IReadOnlyList<MetricInput> Inputs(MeasureSettings settings) => DeflationInput.With(settings, ProbeSummary.HessianInput);
 
     /// <inheritdoc />
     public override MetricResult Compute(MetricContext context)

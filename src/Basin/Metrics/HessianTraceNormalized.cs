@@ -7,7 +7,7 @@ public sealed class HessianTraceNormalized() : Metric(MetricId, "trace of the He
     public const string MetricId = "hessian.trace_normalized";
 
     /// <inheritdoc />
-    public override IReadOnlyList<MetricInput> Inputs(MeasureSettings settings) => [ProbeSummary.HessianInput];
+    public override IReadOnlyList<MetricInput> Inputs(MeasureSettings settings) => DeflationInput.With(settings, ProbeSummary.HessianInput);
 
     /// <inheritdoc />
     /// <remarks>Tr H / P: the same order as hessian.trace in a population of one architecture.</remarks>

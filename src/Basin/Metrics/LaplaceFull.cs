@@ -14,7 +14,7 @@ public sealed class LaplaceFull() : Metric(MetricId, "seed 000 metric g: L + ½(
     public const string MetricId = "pacbayes.laplace.full";
 
     /// <inheritdoc />
-    public override IReadOnlyList<MetricInput> Inputs(MeasureSettings settings) => [ProbeSummary.GgnInput, LogDeterminant.Slq];
+    public override IReadOnlyList<MetricInput> Inputs(MeasureSettings settings) => [.. DeflationInput.With(settings, ProbeSummary.GgnInput), LogDeterminant.Slq];
 
     /// <inheritdoc />
     /// <remarks>dominated by ½ log|G + δI|, hessian.logdet's SLQ estimate.</remarks>

@@ -18,11 +18,11 @@ public sealed class LogDeterminant() : Metric(MetricId, "log det(I + G/δ) by SL
     public const string MetricId = "hessian.logdet";
 
     /// <summary>The SLQ run on the GGN it is read from (shared with <c>pacbayes.laplace.full</c>).</summary>
-    public static SharedInput<StochasticLanczosQuadrature> Slq { get; } = new SharedInput<StochasticLanczosQuadrature>("GGN SLQ", (s, _, _) => new MetricCost(CurvatureProducts: s.SlqProducts), Run)
+    public static SharedInput<StochasticLanczosQuadrature> Slq { get; } = new SharedInput<StochasticLanczosQuadrature>("GGN SLQ", (s, _, _) => new MetricCost(CurvatureProducts: (long)s.SlqSteps * s.SlqStarts), Run)
         .Holding(SpectralDensity.Holding) with { Operator = ProductKind.Ggn };
 
     /// <inheritdoc />
-    public override IReadOnlyList<MetricInput> Inputs(MeasureSettings settings) => [Slq];
+    public override IReadOnlyList<MetricInput> Inputs(MeasureSettings settings) => DeflationInput.With(settings, Slq);
 
     /// <inheritdoc />
     public override MetricResult Compute(MetricContext context)
@@ -41,11 +41,8 @@ public sealed class LogDeterminant() : Metric(MetricId, "log det(I + G/δ) by SL
     internal static StochasticLanczosQuadrature Run(MetricContext context)
     {
         var s = context.Settings;
-        return context.Ledger.Counted(context.Ggn, () =>
-        {
-            using var deflation = SpectralDensity.Deflate(context.Ggn, s);
-            return StochasticLanczosQuadrature.Run(context.Ggn, s.Rule(s.SlqSteps, MeasureSettings.Minimums.SlqSteps),
-                s.Rule(s.SlqStarts, MeasureSettings.Minimums.SlqStarts), s.SeedFor(SeedStream.GgnSpectrum), t => Math.Log(1 + t / s.Damping), lowerEnd: 0, deflation: deflation);
-        });
+        var deflation = context.Get(DeflationInput.Ggn);
+        return context.Ledger.Counted(context.Ggn, () => StochasticLanczosQuadrature.Run(context.Ggn, s.Rule(s.SlqSteps, MeasureSettings.Minimums.SlqSteps),
+            s.Rule(s.SlqStarts, MeasureSettings.Minimums.SlqStarts), s.SeedFor(SeedStream.GgnSpectrum), t => Math.Log(1 + t / s.Damping), lowerEnd: 0, deflation: deflation));
     }
 }

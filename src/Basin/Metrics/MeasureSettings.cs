@@ -28,9 +28,10 @@ public sealed record MeasureSettings
     public int SlqStarts { get; init; } = 4;
 
     /// <summary>
-    /// Top Ritz pairs each SLQ run is deflated by (<see cref="Estimators.Deflation"/>): a Lanczos run of at most
-    /// <see cref="DeflationSteps"/> steps finds them (and gives λ₁), and the starts resolve the rest of the spectrum. 0 (the default,
-    /// and every study saved before it existed): none — on the README MLP's GGN it saved few products at equal error (docs/benchmarks.md).
+    /// Top Ritz pairs the Hessian's and the GGN's estimators are deflated by (<see cref="DeflationInput"/>): a Lanczos run of at most
+    /// <see cref="DeflationSteps"/> steps finds them (and gives λ₁), and the probes and SLQ starts sample the rest of the spectrum. 0 (the
+    /// default, and every study saved before it existed): none — on the README MLP's GGN log-determinant it saved few products at equal
+    /// error (docs/benchmarks.md, 2026-12-04).
     /// </summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
     public int SlqDeflate { get; init; }
@@ -41,10 +42,6 @@ public sealed record MeasureSettings
 
     /// <summary>The stopping rule of a deflation run on an operator of <paramref name="dtype"/>: its pairs to <see cref="Estimators.Deflation.TopTolerance"/>, at most <see cref="DeflationSteps"/>.</summary>
     public Estimators.StoppingRule DeflationRule(TorchSharp.torch.ScalarType dtype) => new(DeflationSteps, Estimators.Deflation.TopTolerance(dtype), MinIterations: SlqDeflate + 1);
-
-    /// <summary>The products an SLQ run spends at most: the deflation run's cap (when deflating) and the starts' steps.</summary>
-    [System.Text.Json.Serialization.JsonIgnore]
-    public long SlqProducts => (SlqDeflate > 0 ? DeflationSteps : 0) + (long)SlqSteps * SlqStarts;
 
     /// <summary>Damping δ of log|G + δI|.</summary>
     public double Damping { get; init; } = 1e-4;

@@ -35,7 +35,7 @@ public sealed class PacGen() : Metric(MetricId, "seed 003 Ψ: Σ ln((|w|+κ)·ma
     /// <summary>What the curvature diagonal h and ρ read (pacGen and Wang et al.'s bounds share them) under <paramref name="settings"/>.</summary>
     public static IReadOnlyList<MetricInput> CurvatureInputs(MeasureSettings settings) => settings.PacGenDiagonal switch
     {
-        DiagonalEstimator.Hutchinson => [settings.Diagonal == DiagonalEstimator.Hutchinson ? ProbeSummary.HessianInput : DiagonalAtWeights, RhoInput],
+        DiagonalEstimator.Hutchinson => [.. settings.Diagonal == DiagonalEstimator.Hutchinson ? DeflationInput.With(settings, ProbeSummary.HessianInput) : [DiagonalAtWeights], RhoInput],
         DiagonalEstimator.Ggn => [GgnDiagonalAtWeights, RhoInput],
         _ => [RhoInput],
     };

@@ -14,15 +14,15 @@ public sealed class SpectralDensity() : Metric(MetricId, "Hessian eigenvalue den
     public const string MetricId = "hessian.spectral_density";
 
     /// <summary>Its SLQ run on the Hessian.</summary>
-    public static SharedInput<StochasticLanczosQuadrature> Slq { get; } = new SharedInput<StochasticLanczosQuadrature>("Hessian SLQ", (s, _, _) => new MetricCost(CurvatureProducts: s.SlqProducts), Run)
+    public static SharedInput<StochasticLanczosQuadrature> Slq { get; } = new SharedInput<StochasticLanczosQuadrature>("Hessian SLQ", (s, _, _) => new MetricCost(CurvatureProducts: (long)s.SlqSteps * s.SlqStarts), Run)
         .Holding(Holding);
 
-    /// <summary>What an SLQ run holds at its peak: the longest Lanczos basis, and with deflation the deflated vectors (float64) beside the starts' basis.</summary>
+    /// <summary>What an SLQ run holds at its peak: a start's Lanczos basis, and with deflation the deflated vectors (float64) beside it.</summary>
     internal static long Holding(MeasureSettings s, ModelShape shape) =>
-        Lanczos.BasisBytes(s.SlqDeflate > 0 ? s.DeflationSteps : s.SlqSteps, shape.Parameters, shape.ValueBytes) + s.SlqDeflate * shape.Parameters * 8L;
+        Lanczos.BasisBytes(s.SlqSteps, shape.Parameters, shape.ValueBytes) + s.SlqDeflate * shape.Parameters * 8L;
 
     /// <inheritdoc />
-    public override IReadOnlyList<MetricInput> Inputs(MeasureSettings settings) => [Slq];
+    public override IReadOnlyList<MetricInput> Inputs(MeasureSettings settings) => DeflationInput.With(settings, Slq);
 
     /// <inheritdoc />
     /// <remarks>its value is the density's right edge, the top Ritz value.</remarks>
@@ -48,15 +48,8 @@ public sealed class SpectralDensity() : Metric(MetricId, "Hessian eigenvalue den
     {
         var s = context.Settings;
         // Under a precision target the starts and steps stop on log(1 + |t|/δ): it weighs the bulk and the outliers alike (a negative node too).
-        return context.Ledger.Counted(context.Hessian, () =>
-        {
-            using var deflation = Deflate(context.Hessian, s);
-            return StochasticLanczosQuadrature.Run(context.Hessian, s.Rule(s.SlqSteps, MeasureSettings.Minimums.SlqSteps),
-                s.Rule(s.SlqStarts, MeasureSettings.Minimums.SlqStarts), s.SeedFor(SeedStream.HessianSpectrum), t => Math.Log(1 + Math.Abs(t) / s.Damping), deflation: deflation);
-        });
+        var deflation = context.Get(DeflationInput.Hessian);
+        return context.Ledger.Counted(context.Hessian, () => StochasticLanczosQuadrature.Run(context.Hessian, s.Rule(s.SlqSteps, MeasureSettings.Minimums.SlqSteps),
+            s.Rule(s.SlqStarts, MeasureSettings.Minimums.SlqStarts), s.SeedFor(SeedStream.HessianSpectrum), t => Math.Log(1 + Math.Abs(t) / s.Damping), deflation: deflation));
     }
-
-    /// <summary>The deflation of an SLQ run on <paramref name="op"/> (<see cref="MeasureSettings.SlqDeflate"/>; null for none), from λ₁'s own Lanczos start.</summary>
-    internal static Deflation? Deflate(Operators.ILinearOperator op, MeasureSettings s) =>
-        s.SlqDeflate > 0 && op.Dimension > 1 ? Deflation.Find(op, s.SlqDeflate, s.DeflationRule(op.DType), s.SeedFor(SeedStream.TopEigenvalue)) : null;
 }

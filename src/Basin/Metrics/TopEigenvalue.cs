@@ -29,25 +29,23 @@ public sealed class TopEigenvalue(bool ggn) : Metric(ggn ? GgnId : HessianId,
     /// Whether λ₁ comes from the first start of the same matrix's SLQ run when that run is made anyway: the same algorithm from a
     /// random start, carried at least as far (without a precision target, whose SLQ stops on another function).
     /// </summary>
-    private static bool FromSlq(MeasureSettings s) => s.SlqDeflate > 0 || (s.SlqSteps >= s.LanczosSteps && s.RelativeTolerance == 0);
+    private static bool FromSlq(MeasureSettings s) => s.SlqSteps >= s.LanczosSteps && s.RelativeTolerance == 0;
 
     /// <inheritdoc />
-    public override IReadOnlyList<MetricInput> Inputs(MeasureSettings settings) => [ggn ? GgnLanczos : HessianLanczos];
+    /// <remarks>Under <see cref="MeasureSettings.SlqDeflate"/>, the deflation's Lanczos run, which gives λ₁ to the working precision.</remarks>
+    public override IReadOnlyList<MetricInput> Inputs(MeasureSettings settings) =>
+        settings.SlqDeflate > 0 ? [ggn ? DeflationInput.Ggn : DeflationInput.Hessian] : [ggn ? GgnLanczos : HessianLanczos];
 
     /// <inheritdoc />
     public override MetricResult Compute(MetricContext context)
     {
         var s = context.Settings;
         var input = ggn ? GgnLanczos : HessianLanczos;
+        if (s.SlqDeflate > 0 && context.Get(ggn ? DeflationInput.Ggn : DeflationInput.Hessian) is { } deflation)
+            return Shared(context, deflation.Run, s.SeedFor(SeedStream.TopEigenvalue), "the deflation's Lanczos run");
+        // The SLQ run charges its products to whichever metric asks for it first.
         if (context.Served(input))
-        {
-            // The SLQ run charges its products to whichever metric asks for it first.
-            var slq = context.Get(ggn ? LogDeterminant.Slq : SpectralDensity.Slq);
-            var run = slq.TopRun;
-            var shared = Lanczos.TopEigenvalues(run, 1, tolerance: 1e-3, seed: s.SeedFor(ggn ? SeedStream.GgnSpectrum : SeedStream.HessianSpectrum));
-            return Result(context, shared.Values[0], shared.Residuals[0], [("estimator", "lanczos"), ("steps", run.Steps), ("seed", s.SeedFor(ggn ? SeedStream.GgnSpectrum : SeedStream.HessianSpectrum)),
-                ("from", slq.DeflationRun is null ? "the first start of the SLQ run" : "the SLQ run's deflation"), ("error", "Ritz residual bound")], [("residual", shared.Residuals[0]), ("converged", shared.Converged[0] ? 1 : 0)]);
-        }
+            return Shared(context, context.Get(ggn ? LogDeterminant.Slq : SpectralDensity.Slq).Runs[0], s.SeedFor(ggn ? SeedStream.GgnSpectrum : SeedStream.HessianSpectrum), "the first start of the SLQ run");
         ILinearOperator op = ggn ? context.Ggn : context.Hessian;
         long before = op.Products;
         var top = s.RelativeTolerance > 0
@@ -58,5 +56,13 @@ public sealed class TopEigenvalue(bool ggn) : Metric(ggn ? GgnId : HessianId,
         if (s.RelativeTolerance > 0) settings.Add(("stopped", top.Settings["stopped"]));
         return Result(context, top.Values[0], top.Residuals[0], settings,
             [("residual", top.Residuals[0]), ("converged", top.Converged[0] ? 1 : 0)]);
+    }
+
+    /// <summary>λ₁ from a Lanczos run another input made (<paramref name="from"/> says which).</summary>
+    private MetricResult Shared(MetricContext context, LanczosRun run, int seed, string from)
+    {
+        var shared = Lanczos.TopEigenvalues(run, 1, tolerance: 1e-3, seed: seed);
+        return Result(context, shared.Values[0], shared.Residuals[0], [("estimator", "lanczos"), ("steps", run.Steps), ("seed", seed), ("from", from), ("error", "Ritz residual bound")],
+            [("residual", shared.Residuals[0]), ("converged", shared.Converged[0] ? 1 : 0)]);
     }
 }

@@ -48,7 +48,7 @@ public class OptionVocabularyTests
         ["spec"] = "a study spec or a benchmark design",
         ["probes"] = "spectrum deflates by default and needs 8 probes for measure's error with 32 (docs/benchmarks.md, 2026-12-04); measure's probes feed diagonals too",
         ["slq-steps"] = "spectrum's deflated density needs 50 steps at the plot's resolution; measure's log-determinant keeps seed 000's 100 (deflation saved little there)",
-        ["deflate"] = "spectrum deflates its probes, density and top eigenvalues by default; measure deflates only its SLQ runs, and not by default",
+        ["deflate"] = "spectrum deflates by default; measure only when asked (its estimators' defaults are the papers' counts)",
     };
 
     [Fact]

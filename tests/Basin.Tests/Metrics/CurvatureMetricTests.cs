@@ -43,6 +43,45 @@ public class CurvatureMetricTests
         }
     }
 
+    /// <summary>
+    /// <c>--deflate</c>: one deflation run per operator serves λ₁, the probes (trace, Tr A², the diagonal) and SLQ, and every metric
+    /// still matches the dense float64 matrices, its products charged once.
+    /// </summary>
+    [Fact]
+    public void DeflatedMetricsMatchDenseMatrices()
+    {
+        using var scope = NewDisposeScope();
+        var (model, data) = TanhMlp();
+        using (model)
+        using (data)
+        {
+            using var h = new HessianOperator(model, CurvatureData.FromDataset(data));
+            using var g = new GgnOperator(model, CurvatureData.FromDataset(data));
+            var hEig = linalg.eigvalsh(DenseReference.Matrix(h)).data<double>().ToArray();
+            var gEig = linalg.eigvalsh(DenseReference.Matrix(g)).data<double>().ToArray();
+            var settings = Many with { TraceProbes = 200, SlqDeflate = 5 };
+            using var context = new MetricContext(model, data, settings);
+            var r = MetricRegistry.Measure(context, MetricRegistry.All.Where(m => m.Id.StartsWith("hessian.") || m.Id.StartsWith("ggn.")).ToList()).ToDictionary(x => x.Id);
+            AssertWithin(r["hessian.trace"], hEig.Sum());
+            AssertWithin(r["hessian.frobenius_sq"], hEig.Sum(x => x * x));
+            AssertWithin(r["hessian.diagonal"], hEig.Sum());
+            AssertClose(r["hessian.top_eigenvalue"], hEig.Max(), 1e-8);
+            AssertClose(r["hessian.spectral_density"], hEig.Max(), 1e-8);
+            AssertWithin(r["ggn.trace"], gEig.Sum());
+            AssertWithin(r["ggn.frobenius_sq"], gEig.Sum(x => x * x));
+            AssertClose(r["ggn.top_eigenvalue"], gEig.Max(), 1e-8);
+            AssertWithin(r["hessian.logdet"], gEig.Sum(x => Math.Log(1 + Math.Max(x, 0) / Many.Damping)));
+            Assert.Equal("the deflation's Lanczos run", r["hessian.top_eigenvalue"].Settings["from"]);
+            Assert.StartsWith("5 pairs", r["hessian.trace"].Settings["deflated"]);
+            // The deflation run is one input per operator: every product the Hessian made is charged once, and no more were made than
+            // one deflation run, the 200 probes and the SLQ starts (on the 38-dimensional complement, each stops by 38 steps).
+            long hessianProducts = r.Values.Where(m => m.Id.StartsWith("hessian.") && m.Id != "hessian.logdet").Sum(m => m.Cost.CurvatureProducts);
+            long deflationSteps = long.Parse(r["hessian.top_eigenvalue"].Settings["steps"]);
+            Assert.Equal(context.Hessian.Products, hessianProducts);
+            Assert.InRange(hessianProducts, 200 + deflationSteps + 2L * Many.SlqStarts, 200 + deflationSteps + 38L * Many.SlqStarts);
+        }
+    }
+
     [Fact]
     public void DiagonalMetricIsTheExactDiagonalWhenAskedFor()
     {
