@@ -58,6 +58,14 @@ public sealed class Deflation : IDisposable
     /// <summary>How many pairs are deflated (0 when none had converged).</summary>
     public int Count => Values.Length;
 
+    /// <summary>The pairs' exact share of Tr A: <c>Σ_i θ_i</c> (Tr A = it + Tr(PAP)).</summary>
+    public double TraceShare => Values.Sum();
+
+    /// <summary>
+    /// Their share of Tr A² = ‖A‖_F²: <c>Σ_i (θ_i² + 2‖P A q_i‖²)</c>, ‖PAq_i‖ taken as the Ritz residual r_i (Tr A² = it + Tr((PAP)²)).
+    /// </summary>
+    public double SquareShare => Values.Zip(Residuals, (t, r) => t * t + 2 * r * r).Sum();
+
     /// <summary>
     /// Runs Lanczos on <paramref name="op"/> from <paramref name="start"/> until its top <paramref name="count"/> Ritz pairs' relative
     /// residuals are within <paramref name="rule"/>'s tolerance (or its budget is spent), and keeps those of the top

@@ -37,8 +37,8 @@ public static class Hutchinson
     /// </summary>
     public static (Estimate Trace, Estimate TraceOfSquare) TraceAndTraceOfSquare(ILinearOperator op, Deflation deflation, StoppingRule rule, int seed = 0, IProgress<double>? progress = null)
     {
-        double trace = deflation.Values.Sum(), square = deflation.Values.Zip(deflation.Residuals, (t, r) => t * t + 2 * r * r).Sum();
-        var both = Run(deflation.Deflate(op), rule, seed, ["hutchinson-deflated", "hutchinson-square-deflated"], [(v, av) => v.dot(av), (_, av) => av.dot(av)], progress, [trace, square]);
+        var both = Run(deflation.Deflate(op), rule, seed, ["hutchinson-deflated", "hutchinson-square-deflated"], [(v, av) => v.dot(av), (_, av) => av.dot(av)], progress,
+            [deflation.TraceShare, deflation.SquareShare]);
         var deflated = ("deflated", $"{deflation.Count} pairs");
         return (both[0] with { Settings = Estimate.With([.. both[0].Settings.Select(kv => (kv.Key, (object)kv.Value)), deflated]) },
             both[1] with { Settings = Estimate.With([.. both[1].Settings.Select(kv => (kv.Key, (object)kv.Value)), deflated]) });

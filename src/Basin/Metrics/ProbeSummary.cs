@@ -33,7 +33,7 @@ public sealed record ProbeSummary(Estimate Trace, Estimate FrobeniusSquared, Dia
     public static ProbeSummary Compute(ILinearOperator op, MeasureSettings settings, int seed, CostLedger ledger, Deflation? deflation = null)
     {
         var target = deflation?.Deflate(op) ?? op;
-        double traceShare = deflation?.Values.Sum() ?? 0, squareShare = deflation?.Values.Zip(deflation.Residuals, (t, r) => t * t + 2 * r * r).Sum() ?? 0;
+        double traceShare = deflation?.TraceShare ?? 0, squareShare = deflation?.SquareShare ?? 0;
         var trace = new RunningStatistics();
         var square = new RunningStatistics();
         long before = op.Products;
