@@ -14,6 +14,17 @@ public class SpectrumCommandTests
         Assert.True(code == 0, error);
     }
 
+    /// <summary>The independent reference: the eigenvalues (ascending) of the dense float64 Hessian of the checkpoint in <paramref name="folder"/> on the mixture's 200 training samples.</summary>
+    private static double[] DenseHessianEigenvalues(string folder)
+    {
+        using var loaded = Checkpoint.Load(folder);
+        using var split = Basin.Data.DataCatalog.Load(Mixture);
+        using var op = new Basin.Operators.HessianOperator(loaded.Run.Model, Basin.Operators.CurvatureData.FromBatch(split.Train.Features, split.Train.Labels));
+        using var dense = Basin.Tests.Operators.DenseReference.Matrix(op);
+        using var values = TorchSharp.torch.linalg.eigvalsh(dense.to(TorchSharp.torch.ScalarType.Float64));
+        return values.data<double>().ToArray();
+    }
+
     [Fact]
     public void SpectrumMatchesTheDenseHessianAndWritesItsFiles()
     {
@@ -26,11 +37,7 @@ public class SpectrumCommandTests
         Assert.Equal(83, root.GetProperty("parameters").GetInt64()); // 6·8+8 + 8·3+3
 
         // Independent check: the dense Hessian of the same model on the same 200 samples.
-        using var loaded = Checkpoint.Load(tmp.Path);
-        using var split = Basin.Data.DataCatalog.Load(Mixture);
-        using var op = new Basin.Operators.HessianOperator(loaded.Run.Model, Basin.Operators.CurvatureData.FromBatch(split.Train.Features, split.Train.Labels));
-        using var dense = Basin.Tests.Operators.DenseReference.Matrix(op);
-        var eigenvalues = TorchSharp.torch.linalg.eigvalsh(dense.to(TorchSharp.torch.ScalarType.Float64)).data<double>().ToArray();
+        var eigenvalues = DenseHessianEigenvalues(tmp.Path);
         double top = eigenvalues.Max(), trace = eigenvalues.Sum();
         double reported = root.GetProperty("top")[0].GetProperty("eigenvalue").GetDouble();
         Assert.True(Math.Abs(reported - top) < 1e-4 * Math.Abs(top), $"λ1 {reported} vs dense {top}");
@@ -58,11 +65,7 @@ public class SpectrumCommandTests
         Assert.Equal(275_560, Basin.Estimators.HutchPlusPlus.HoldingBytes(249, 83, 4));
         Assert.Contains("memory: the largest input, Hutch++'s sketch of 83 directions, adds about 0.00 GB", error);
         var root = JsonDocument.Parse(output).RootElement;
-        using var loaded = Checkpoint.Load(tmp.Path);
-        using var split = Basin.Data.DataCatalog.Load(Mixture);
-        using var op = new Basin.Operators.HessianOperator(loaded.Run.Model, Basin.Operators.CurvatureData.FromBatch(split.Train.Features, split.Train.Labels));
-        using var dense = Basin.Tests.Operators.DenseReference.Matrix(op);
-        var eigenvalues = TorchSharp.torch.linalg.eigvalsh(dense.to(TorchSharp.torch.ScalarType.Float64)).data<double>().ToArray();
+        var eigenvalues = DenseHessianEigenvalues(tmp.Path);
         double trace = eigenvalues.Sum(), square = eigenvalues.Sum(x => x * x);
         double t = root.GetProperty("trace").GetProperty("estimate").GetDouble(), t2 = root.GetProperty("trace_of_square").GetProperty("estimate").GetDouble();
         Assert.True(Math.Abs(t - trace) < 1e-3 * eigenvalues.Sum(Math.Abs), $"trace {t} vs dense {trace}");
@@ -105,11 +108,7 @@ public class SpectrumCommandTests
         Assert.Equal(130, root.GetProperty("products").GetInt64());
         Assert.True(root.GetProperty("top_from_slq").GetBoolean());
         Assert.Equal(60, root.GetProperty("top_lanczos_steps").GetInt32());
-        using var loaded = Checkpoint.Load(tmp.Path);
-        using var split = Basin.Data.DataCatalog.Load(Mixture);
-        using var op = new Basin.Operators.HessianOperator(loaded.Run.Model, Basin.Operators.CurvatureData.FromBatch(split.Train.Features, split.Train.Labels));
-        using var dense = Basin.Tests.Operators.DenseReference.Matrix(op);
-        var eigenvalues = TorchSharp.torch.linalg.eigvalsh(dense.to(TorchSharp.torch.ScalarType.Float64)).data<double>().OrderDescending().ToArray();
+        var eigenvalues = DenseHessianEigenvalues(tmp.Path).OrderDescending().ToArray();
         for (int i = 0; i < 3; i++)
         {
             double reported = root.GetProperty("top")[i].GetProperty("eigenvalue").GetDouble();
@@ -129,11 +128,7 @@ public class SpectrumCommandTests
         var density = root.GetProperty("density");
         Assert.Equal(10, density.GetProperty("deflated").GetInt32());
         Assert.Equal(density.GetProperty("deflation_steps").GetInt32(), root.GetProperty("top_lanczos_steps").GetInt32());
-        using var loaded = Checkpoint.Load(tmp.Path);
-        using var split = Basin.Data.DataCatalog.Load(Mixture);
-        using var op = new Basin.Operators.HessianOperator(loaded.Run.Model, Basin.Operators.CurvatureData.FromBatch(split.Train.Features, split.Train.Labels));
-        using var dense = Basin.Tests.Operators.DenseReference.Matrix(op);
-        var eigenvalues = TorchSharp.torch.linalg.eigvalsh(dense.to(TorchSharp.torch.ScalarType.Float64)).data<double>().OrderDescending().ToArray();
+        var eigenvalues = DenseHessianEigenvalues(tmp.Path).OrderDescending().ToArray();
         for (int i = 0; i < 3; i++)
         {
             double reported = root.GetProperty("top")[i].GetProperty("eigenvalue").GetDouble();

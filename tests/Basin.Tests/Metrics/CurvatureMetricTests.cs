@@ -12,6 +12,15 @@ public class CurvatureMetricTests
 {
     private static readonly MeasureSettings Many = new() { TraceProbes = 600, LanczosSteps = 43, SlqSteps = 43, SlqStarts = 40, Seed = 5 };
 
+    /// <summary>The eigenvalues (ascending) of the dense float64 Hessian and GGN of <paramref name="model"/> on <paramref name="data"/>: the references.</summary>
+    private static (double[] Hessian, double[] Ggn) DenseSpectra(Basin.Models.Model model, Dataset data)
+    {
+        using var scope = NewDisposeScope();
+        using var h = new HessianOperator(model, CurvatureData.FromDataset(data));
+        using var g = new GgnOperator(model, CurvatureData.FromDataset(data));
+        return (linalg.eigvalsh(DenseReference.Matrix(h)).data<double>().ToArray(), linalg.eigvalsh(DenseReference.Matrix(g)).data<double>().ToArray());
+    }
+
     [Fact]
     public void HessianAndGgnMetricsMatchDenseMatrices()
     {
@@ -20,12 +29,7 @@ public class CurvatureMetricTests
         using (model)
         using (data)
         {
-            using var h = new HessianOperator(model, CurvatureData.FromDataset(data));
-            using var g = new GgnOperator(model, CurvatureData.FromDataset(data));
-            var hd = DenseReference.Matrix(h);
-            var gd = DenseReference.Matrix(g);
-            var hEig = linalg.eigvalsh(hd).data<double>().ToArray();
-            var gEig = linalg.eigvalsh(gd).data<double>().ToArray();
+            var (hEig, gEig) = DenseSpectra(model, data);
             using var context = new MetricContext(model, data, Many);
             var r = MetricRegistry.Measure(context, MetricRegistry.All.Where(m => m.Id.StartsWith("hessian.") || m.Id.StartsWith("ggn.")).ToList()).ToDictionary(x => x.Id);
             AssertWithin(r["hessian.trace"], hEig.Sum());
@@ -55,10 +59,7 @@ public class CurvatureMetricTests
         using (model)
         using (data)
         {
-            using var h = new HessianOperator(model, CurvatureData.FromDataset(data));
-            using var g = new GgnOperator(model, CurvatureData.FromDataset(data));
-            var hEig = linalg.eigvalsh(DenseReference.Matrix(h)).data<double>().ToArray();
-            var gEig = linalg.eigvalsh(DenseReference.Matrix(g)).data<double>().ToArray();
+            var (hEig, gEig) = DenseSpectra(model, data);
             var settings = Many with { TraceProbes = 200, SlqDeflate = 5 };
             using var context = new MetricContext(model, data, settings);
             var r = MetricRegistry.Measure(context, MetricRegistry.All.Where(m => m.Id.StartsWith("hessian.") || m.Id.StartsWith("ggn.")).ToList()).ToDictionary(x => x.Id);

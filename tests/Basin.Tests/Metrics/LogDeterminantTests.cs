@@ -11,21 +11,32 @@ namespace Basin.Tests.Metrics;
 /// <summary>SLQ's reported error covers its truncation: log det(I + G/δ) lands within it across seeds.</summary>
 public class LogDeterminantTests(ITestOutputHelper output)
 {
+    private const double Delta = 1e-4;
+
+    /// <summary>The tanh MLP and 60 samples both tests measure, and the eigenvalues of its dense float64 GGN there (the reference).</summary>
+    private static (Basin.Models.Model Model, Basin.Data.Dataset Data, double[] Eigenvalues) Fixture()
+    {
+        var model = DenseReference.Float64("mlp:8-24-4:tanh", [8], 4, seed: 5);
+        var (x, y) = DenseReference.Batch(60, [8], 4, seed: 6);
+        var data = new Basin.Data.Dataset("logdet", x, y, 4);
+        using var ggn = new GgnOperator(model, CurvatureData.FromDataset(data));
+        using var dense = DenseReference.Matrix(ggn);
+        using var values = linalg.eigvalsh(dense);
+        return (model, data, values.data<double>().ToArray());
+    }
+
     [Fact]
     public void LogDeterminantIsWithinItsReportedErrorAcrossEightSeeds()
     {
         using var scope = NewDisposeScope();
-        using var model = DenseReference.Float64("mlp:8-24-4:tanh", [8], 4, seed: 5);
-        var (x, y) = DenseReference.Batch(60, [8], 4, seed: 6);
-        using var data = new Basin.Data.Dataset("logdet", x, y, 4);
-        using var ggn = new GgnOperator(model, CurvatureData.FromDataset(data));
-        const double delta = 1e-4;
-        var eigenvalues = linalg.eigvalsh(DenseReference.Matrix(ggn)).data<double>().ToArray();
-        double exact = eigenvalues.Sum(e => Math.Log(1 + Math.Max(e, 0) / delta));
+        var (model, data, eigenvalues) = Fixture();
+        using var ownModel = model;
+        using var ownData = data;
+        double exact = eigenvalues.Sum(e => Math.Log(1 + Math.Max(e, 0) / Delta));
         int withTruncation = 0;
         for (int seed = 0; seed < 8; seed++)
         {
-            var r = Run(model, data, new MeasureSettings { SlqSteps = 24, SlqStarts = 6, Damping = delta, Seed = seed }, "hessian.logdet");
+            var r = Run(model, data, new MeasureSettings { SlqSteps = 24, SlqStarts = 6, Damping = Delta, Seed = seed }, "hessian.logdet");
             output.WriteLine($"seed {seed}: {r.Display} (truncation {r.Terms["truncation"]:G3}) vs exact {exact:G6}");
             Assert.True(Math.Abs(r.Value - exact) <= 3 * r.StandardError, $"seed {seed}: {r.Display} vs exact {exact} (P = {eigenvalues.Length})");
             if (r.Terms["truncation"] > 0) withTruncation++;
@@ -41,16 +52,13 @@ public class LogDeterminantTests(ITestOutputHelper output)
     public void DeflatedLogDeterminantAndTopEigenvalueMatchTheDenseGgn()
     {
         using var scope = NewDisposeScope();
-        using var model = DenseReference.Float64("mlp:8-24-4:tanh", [8], 4, seed: 5);
-        var (x, y) = DenseReference.Batch(60, [8], 4, seed: 6);
-        using var data = new Basin.Data.Dataset("logdet", x, y, 4);
-        using var ggn = new GgnOperator(model, CurvatureData.FromDataset(data));
-        const double delta = 1e-4;
-        var eigenvalues = linalg.eigvalsh(DenseReference.Matrix(ggn)).data<double>().ToArray();
-        double exact = eigenvalues.Sum(e => Math.Log(1 + Math.Max(e, 0) / delta)), top = eigenvalues.Max();
+        var (model, data, eigenvalues) = Fixture();
+        using var ownModel = model;
+        using var ownData = data;
+        double exact = eigenvalues.Sum(e => Math.Log(1 + Math.Max(e, 0) / Delta)), top = eigenvalues.Max();
         for (int seed = 0; seed < 4; seed++)
         {
-            var settings = new MeasureSettings { SlqSteps = 24, SlqStarts = 6, Damping = delta, Seed = seed, SlqDeflate = 3 };
+            var settings = new MeasureSettings { SlqSteps = 24, SlqStarts = 6, Damping = Delta, Seed = seed, SlqDeflate = 3 };
             using var context = new MetricContext(model, data, settings);
             var results = MetricRegistry.Measure(context, MetricRegistry.Select("hessian.logdet,ggn.top_eigenvalue"));
             var (r, lambda) = (results.Single(m => m.Id == "hessian.logdet"), results.Single(m => m.Id == "ggn.top_eigenvalue"));
