@@ -50,8 +50,8 @@ public sealed partial class StochasticLanczosQuadrature
     }
 
     /// <summary>
-    /// The density's right edge and its error: the largest deflated Ritz value and its residual after deflation, else the mean of each
-    /// start's largest Ritz value and their spread (NaN with one start).
+    /// The density's right edge and its error: the largest deflated Ritz value and its residual after deflation, else the largest
+    /// Ritz value of all starts with the spread (standard error) of each start's largest (NaN with one start).
     /// </summary>
     public (double Value, double Error, string How) RightEdge()
     {
