@@ -13,10 +13,10 @@ using static TorchSharp.torch;
 /// </summary>
 internal static class EachMetric
 {
-    public static void Run(string spec, int n)
+    public static void Run(string spec, int n, int deflate)
     {
         var device = TorchRuntime.Device;
-        Console.WriteLine($"# Every metric, cpu against {device.type.ToString().ToLowerInvariant()}: {spec}, {n} random samples, {DateTime.UtcNow:yyyy-MM-dd}");
+        Console.WriteLine($"# Every metric, cpu against {device.type.ToString().ToLowerInvariant()}: {spec}, {n} random samples, deflate {deflate}, {DateTime.UtcNow:yyyy-MM-dd}");
         Console.WriteLine();
         Console.WriteLine("| metric | cpu value ± se | s | device value ± se | s | |Δ| ÷ (se + 1e-3·|v|) |");
         Console.WriteLine("| --- | --- | --- | --- | --- | --- |");
@@ -26,7 +26,7 @@ internal static class EachMetric
         using var cpuModel = ModelZoo.Create(spec, shape, 10, seed: 0);
         using var deviceModel = ModelZoo.Create(spec, shape, 10, seed: 0);
         deviceModel.Module.to(device);
-        var settings = new MeasureSettings();
+        var settings = new MeasureSettings { SlqDeflate = deflate };
         using var onCpu = new MetricContext(cpuModel, samples, settings);
         using var onDevice = new MetricContext(deviceModel, samples, settings);
         onCpu.Expect(MetricRegistry.All);
