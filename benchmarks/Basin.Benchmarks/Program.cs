@@ -20,6 +20,7 @@ using static TorchSharp.torch;
 //        … -- --conv-grid | --conv-truth          (float32 conv input gradients against float64 and central differences)
 //        … -- --perturbed [REGULARIZER] [EPOCHS]  (per epoch, the share of weights whose perturbed-OPT σ is set by curvature, not κ)
 //        … -- --reductions MODEL|torchscript:PATH [N]   (per-sample squared sums, Gram, GGN factors and Fisher products, each form against the other)
+//        … -- --per-sample MODEL [ROUNDS] [batched|gradient]   (per-sample gradients of 100 samples: gradient, batched, loop interleaved)
 //        … -- --each-metric MODEL [N] [K]   (every metric on the CPU and on the runtime's device, CUDA with --libtorch: failures and differences; K deflated pairs, measure --deflate)
 var runtime = TorchRuntime.Initialize();
 if (args.Contains("--libtorch-conv")) GemmConvolutions.Force = false;
@@ -31,6 +32,7 @@ switch (args.FirstOrDefault())
     case "--perturbed": PerturbedRegime.Run(args.Length > 1 ? args[1] : PerturbedOptimization.Info.Name, Count(2, 20)); return;
     case "--reductions" when args.Length >= 2: Reductions.Run(args[1], Count(2, 256)); return;
     case "--each-metric" when args.Length >= 2: EachMetric.Run(args[1], Count(2, 256), Count(3, 0)); return;
+    case "--per-sample" when args.Length >= 2: PerSampleCost.Run(args[1], Count(2, 9), args.Length > 3 ? args[3] : null); return;
     case "--steps": StepCost.Run(args.Length > 1 ? args[1].Split(',') : ["mlp:784-256-256-10", "lenet5"]); return;
 }
 if (args.Length >= 2 && args[0] == "--products")

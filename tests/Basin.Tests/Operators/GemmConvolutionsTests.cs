@@ -55,6 +55,29 @@ public class GemmConvolutionsTests
         Assert.True(plain.norm().item<double>() > 1e-6, "the product is not trivially zero");
     }
 
+    [Theory]
+    [InlineData(3, 3, 1, 1, 1)]
+    [InlineData(3, 3, 2, 1, 1)]
+    [InlineData(5, 3, 1, 2, 1)]
+    [InlineData(1, 1, 2, 0, 1)]
+    [InlineData(2, 4, 3, 0, 1)]
+    [InlineData(3, 3, 1, 2, 2)]
+    public void PatchesAreLibtorchsUnfoldAndTheirGradientItsFold(long kh, long kw, long stride, long padding, long dilation)
+    {
+        using var scope = NewDisposeScope();
+        using var conv = nn.Conv2d(3, 2, (kh, kw), stride: (stride, stride), padding: (padding, padding), dilation: (dilation, dilation));
+        var x = randn([2, 3, 11, 9], ScalarType.Float64, generator: new Generator(6)).requires_grad_(true);
+        var ours = GemmConvolutions.Patches(conv, x);
+        var theirs = nn.functional.unfold(x, (kh, kw), (dilation, dilation), (padding, padding), (stride, stride));
+        Assert.Equal(theirs.shape, ours.shape);
+        Assert.Equal(0.0, (ours - theirs).abs().max().item<double>());
+        // The graph a curvature product differentiates: the patches' backward is libtorch's fold (col2im).
+        var w = randn(ours.shape, ScalarType.Float64, generator: new Generator(7));
+        var g = autograd.grad([(ours * w).sum()], [x])[0];
+        var fold = nn.functional.fold(w, (11, 9), (kh, kw), (dilation, dilation), (padding, padding), (stride, stride));
+        Assert.True((g - fold).abs().max().item<double>() < 1e-12, $"patches' gradient against fold: {(g - fold).abs().max().item<double>():G3}");
+    }
+
     [Fact]
     public void EverySupportedLayerRunsAsAGemmAndTheGroupedOneDoesNot()
     {
