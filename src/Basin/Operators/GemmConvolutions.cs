@@ -97,9 +97,10 @@ internal static class GemmConvolutions
 
     /// <summary>
     /// Every sample's patches under <paramref name="conv"/>'s kernel, [N, C_in·k_h·k_w, L] (im2col): for an undilated kernel the
-    /// sliding windows of the zero-padded input as a view (<c>Tensor.unfold</c> twice), copied once into that layout, which on the
-    /// CPU runs about 4× faster than <c>nn.functional.unfold</c>'s im2col (a ResNet-20's per-sample gradients spent a fifth of their
-    /// time there; docs/benchmarks.md); dilated kernels keep <c>nn.functional.unfold</c>.
+    /// sliding windows of the zero-padded input as a view (<c>Tensor.unfold</c> twice), copied once into that layout. On the CPU
+    /// <c>nn.functional.unfold</c>'s im2col took a fifth of a ResNet-20's per-sample gradients, which went from 1.20 to 0.89 times a
+    /// gradient of the same samples with this copy (docs/benchmarks.md, seventh session); its backward, in a kept graph, is libtorch's
+    /// <c>unfold_backward</c> instead of a fold. Dilated kernels keep <c>nn.functional.unfold</c>.
     /// </summary>
     internal static Tensor Patches(Conv2d conv, Tensor x)
     {
