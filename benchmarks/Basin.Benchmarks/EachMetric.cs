@@ -21,7 +21,7 @@ internal static class EachMetric
         Console.WriteLine("| metric | cpu value ± se | s | device value ± se | s | |Δ| ÷ (se + 1e-3·|v|) |");
         Console.WriteLine("| --- | --- | --- | --- | --- | --- |");
         using var g = new Generator(7);
-        var shape = spec is "cnn6" or "resnet20" ? new long[] { 3, 32, 32 } : [1, 28, 28];
+        var shape = ZooInput.Of(spec).Shape;
         using var samples = new Dataset("random", randn([n, .. shape], generator: g), randint(0, 10, [n], ScalarType.Int64, generator: g), 10);
         using var cpuModel = ModelZoo.Create(spec, shape, 10, seed: 0);
         using var deviceModel = ModelZoo.Create(spec, shape, 10, seed: 0);

@@ -40,7 +40,7 @@ if (args.Length >= 2 && args[0] == "--products")
     // A loop of products only, for a sampling profiler: perf record -g dotnet … -- --products lenet5 hessian 50
     int count = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 50;
     string kind = args.Length > 2 ? args[2] : "hessian";
-    var (shape, batch) = args[1] is "cnn6" or "resnet20" ? (new long[] { 3, 32, 32 }, 128) : (new long[] { 1, 28, 28 }, 2048);
+    var (shape, batch) = ZooInput.Of(args[1]);
     using var model = ModelZoo.Create(args[1], shape, 10, seed: 0);
     using var gen = new Generator(1);
     using var x = randn([batch, .. shape], generator: gen);
@@ -67,7 +67,7 @@ if (args.Length >= 2 && args[0] == "--products")
 if (args.Length >= 3 && args[0] == "--memory")
 {
     // Resident memory after the first cached product on N samples: what a cached graph costs per sample.
-    var (shape, _) = args[1] is "cnn6" or "resnet20" ? (new long[] { 3, 32, 32 }, 128) : (new long[] { 1, 28, 28 }, 2048);
+    var (shape, _) = ZooInput.Of(args[1]);
     int n = int.Parse(args[2], CultureInfo.InvariantCulture);
     using var model = ModelZoo.Create(args[1], shape, 10, seed: 0);
     using var gen = new Generator(1);

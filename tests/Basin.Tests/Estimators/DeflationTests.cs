@@ -17,6 +17,9 @@ public class DeflationTests
 
     private static double F(double t) => Math.Log(1 + t / Delta);
 
+    /// <summary>The deflation runs' rule: up to 100 steps, until the 6 pairs' residuals reach 1e-12 (at least 7 steps).</summary>
+    private static readonly StoppingRule ToConvergence = new(100, 1e-12, MinIterations: 7);
+
     /// <summary>A third exactly 0, a log-uniform bulk in [10⁻⁶, 0.5], and 6 outliers in [20, 80] (a trained network's GGN, in miniature).</summary>
     private static double[] Spectrum(int n, int seed)
     {
@@ -32,7 +35,7 @@ public class DeflationTests
         using var op = DenseOperator.WithSpectrum(spectrum, seed: 2);
         using var probes = new Probes(op, 3);
         using var start = probes.Rademacher();
-        using var deflation = Deflation.Find(op, 6, new StoppingRule(100, 1e-12, MinIterations: 7), start);
+        using var deflation = Deflation.Find(op, 6, ToConvergence, start);
         var top = spectrum.OrderDescending().Take(6).ToArray();
         Assert.Equal(6, deflation.Count);
         for (int i = 0; i < 6; i++)
@@ -57,7 +60,7 @@ public class DeflationTests
         using var scope = NewDisposeScope();
         var spectrum = Spectrum(300, seed: 5);
         using var op = DenseOperator.WithSpectrum(spectrum, seed: 6);
-        using var deflation = Deflation.Find(op, 6, new StoppingRule(100, 1e-12, MinIterations: 7), seed: 70);
+        using var deflation = Deflation.Find(op, 6, ToConvergence, seed: 70);
         var slq = StochasticLanczosQuadrature.Run(op, new StoppingRule(25, MinIterations: 1), new StoppingRule(5, MinIterations: 1), seed: 7, f: F, lowerEnd: 0, deflation: deflation);
         Assert.Equal(6, slq.DeflatedValues.Count);
         Assert.Same(deflation.Run, slq.TopRun);
@@ -89,7 +92,7 @@ public class DeflationTests
         using var scope = NewDisposeScope();
         using var op = DenseOperator.WithSpectrum(Spectrum(400, seed: 8), seed: 9);
         var plain = StochasticLanczosQuadrature.Run(op, new StoppingRule(20, MinIterations: 1), new StoppingRule(4, MinIterations: 1), seed: 10, f: F, lowerEnd: 0);
-        using var deflation = Deflation.Find(op, 6, new StoppingRule(100, 1e-12, MinIterations: 7), seed: 11);
+        using var deflation = Deflation.Find(op, 6, ToConvergence, seed: 11);
         var deflated = StochasticLanczosQuadrature.Run(op, new StoppingRule(20, MinIterations: 1), new StoppingRule(4, MinIterations: 1), seed: 10, f: F, lowerEnd: 0, deflation: deflation);
         double before = plain.RelativeLogDeterminant(Delta).Truncation, after = deflated.RelativeLogDeterminant(Delta).Truncation;
         Assert.True(after < before / 2, $"mean bracket half-width at 20 steps: {before:G4} plain, {after:G4} deflated by 6 outliers");
@@ -101,7 +104,7 @@ public class DeflationTests
         using var scope = NewDisposeScope();
         var spectrum = Spectrum(300, seed: 14);
         using var op = DenseOperator.WithSpectrum(spectrum, seed: 15);
-        using var deflation = Deflation.Find(op, 6, new StoppingRule(100, 1e-12, MinIterations: 7), seed: 16);
+        using var deflation = Deflation.Find(op, 6, ToConvergence, seed: 16);
         double trace = spectrum.Sum(), square = spectrum.Sum(t => t * t);
         var rule = new StoppingRule(16);
         var (plainTrace, plainSquare) = Hutchinson.TraceAndTraceOfSquare(op, rule, seed: 17);

@@ -21,6 +21,10 @@ public class CurvatureMetricTests
         return (linalg.eigvalsh(DenseReference.Matrix(h)).data<double>().ToArray(), linalg.eigvalsh(DenseReference.Matrix(g)).data<double>().ToArray());
     }
 
+    /// <summary>Every <c>hessian.*</c> and <c>ggn.*</c> metric measured in <paramref name="context"/>, by id.</summary>
+    private static Dictionary<string, MetricResult> HessianAndGgnMetrics(MetricContext context) =>
+        MetricRegistry.Measure(context, MetricRegistry.All.Where(m => m.Id.StartsWith("hessian.") || m.Id.StartsWith("ggn.")).ToList()).ToDictionary(x => x.Id);
+
     [Fact]
     public void HessianAndGgnMetricsMatchDenseMatrices()
     {
@@ -31,7 +35,7 @@ public class CurvatureMetricTests
         {
             var (hEig, gEig) = DenseSpectra(model, data);
             using var context = new MetricContext(model, data, Many);
-            var r = MetricRegistry.Measure(context, MetricRegistry.All.Where(m => m.Id.StartsWith("hessian.") || m.Id.StartsWith("ggn.")).ToList()).ToDictionary(x => x.Id);
+            var r = HessianAndGgnMetrics(context);
             AssertWithin(r["hessian.trace"], hEig.Sum());
             AssertWithin(r["hessian.trace_normalized"], hEig.Sum() / 43);
             AssertWithin(r["hessian.frobenius_sq"], hEig.Sum(x => x * x));
@@ -62,7 +66,7 @@ public class CurvatureMetricTests
             var (hEig, gEig) = DenseSpectra(model, data);
             var settings = Many with { TraceProbes = 200, SlqDeflate = 5 };
             using var context = new MetricContext(model, data, settings);
-            var r = MetricRegistry.Measure(context, MetricRegistry.All.Where(m => m.Id.StartsWith("hessian.") || m.Id.StartsWith("ggn.")).ToList()).ToDictionary(x => x.Id);
+            var r = HessianAndGgnMetrics(context);
             AssertWithin(r["hessian.trace"], hEig.Sum());
             AssertWithin(r["hessian.frobenius_sq"], hEig.Sum(x => x * x));
             AssertWithin(r["hessian.diagonal"], hEig.Sum());
