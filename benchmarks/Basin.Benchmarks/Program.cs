@@ -32,6 +32,7 @@ switch (args.FirstOrDefault())
     case "--perturbed": PerturbedRegime.Run(args.Length > 1 ? args[1] : PerturbedOptimization.Info.Name, Count(2, 20)); return;
     case "--reductions" when args.Length >= 2: Reductions.Run(args[1], Count(2, 256)); return;
     case "--each-metric" when args.Length >= 2: EachMetric.Run(args[1], Count(2, 256), Count(3, 0)); return;
+    case "--passes" when args.Length >= 2: PassCost.Run(args[1], Count(2, 9)); return;
     case "--per-sample" when args.Length >= 2: PerSampleCost.Run(args[1], Count(2, 9), args.Length > 3 ? args[3] : null); return;
     case "--steps": StepCost.Run(args.Length > 1 ? args[1].Split(',') : ["mlp:784-256-256-10", "lenet5"]); return;
 }
@@ -50,18 +51,21 @@ if (args.Length >= 2 && args[0] == "--products")
     bool cold = args.Contains("--cold");
     CurvatureOperator Make() => kind == "ggn" ? new GgnOperator(model, data) : new HessianOperator(model, data);
     using CurvatureOperator op = Make();
-    using var v = randn([op.Dimension], generator: gen);
+    // --block K: each call a block product of K vectors (one pass over a factored GGN's Jacobians serves them all), timed per vector.
+    int k = args.SkipWhile(a => a != "--block").Skip(1).Select(a => int.Parse(a, CultureInfo.InvariantCulture)).FirstOrDefault(1);
+    using var v = randn([k, op.Dimension], generator: gen);
     var clock = Stopwatch.StartNew();
     var each = new List<double>();
     for (int i = 0; i < count; i++)
     {
         var one = Stopwatch.StartNew();
-        if (cold) { using var fresh = Make(); fresh.Apply(v).Dispose(); }
-        else op.Apply(v).Dispose();
-        each.Add(one.Elapsed.TotalMilliseconds);
+        if (cold) { using var fresh = Make(); fresh.Apply(v[0]).Dispose(); }
+        else if (k == 1) op.Apply(v[0]).Dispose();
+        else op.ApplyBlock(v).Dispose();
+        each.Add(one.Elapsed.TotalMilliseconds / k);
     }
-    Console.WriteLine("first products, ms: " + string.Join(" ", each.Take(12).Select(t => t.ToString("F0", CultureInfo.InvariantCulture))));
-    Console.WriteLine($"{count} {kind} products of {args[1]} at batch {batch}: {clock.Elapsed.TotalMilliseconds / count:F1} ms each");
+    Console.WriteLine("first products, ms a vector: " + string.Join(" ", each.Take(12).Select(t => t.ToString("F0", CultureInfo.InvariantCulture))));
+    Console.WriteLine($"{count} {kind} products of {args[1]} at batch {batch}{(k > 1 ? $", blocks of {k}" : "")}: {clock.Elapsed.TotalMilliseconds / count / k:F1} ms a vector");
     return;
 }
 if (args.Length >= 3 && args[0] == "--memory")

@@ -106,12 +106,13 @@ public sealed class Deflation : IDisposable
     public static double LogBias(IReadOnlyList<double> values, IReadOnlyList<double> residuals, double damping) =>
         values.Zip(residuals, (t, r) => r * r / (damping * (damping + Math.Max(t, 0)))).Sum();
 
-    /// <summary><c>(I − QQᵀ) v</c>, computed in float64 and returned in <paramref name="dtype"/> (float64 by default; a new tensor).</summary>
+    /// <summary><c>(I − QQᵀ) v</c> (each row of a [k, P] block), computed in float64 and returned in <paramref name="dtype"/> (float64 by default; a new tensor).</summary>
     public Tensor Project(Tensor v, ScalarType dtype = ScalarType.Float64)
     {
         using var scope = NewDisposeScope();
         var v64 = v.to(ScalarType.Float64);
-        var result = Count == 0 ? v64.clone() : v64 - vectors.t().mv(vectors.mv(v64));
+        // A vector [P], or a block of rows [k, P]: each row projected.
+        var result = Count == 0 ? v64.clone() : v.dim() == 1 ? v64 - vectors.t().mv(vectors.mv(v64)) : v64 - v64.mm(vectors.t()).mm(vectors);
         return result.to(dtype).MoveToOuterDisposeScope();
     }
 
@@ -144,6 +145,15 @@ public sealed class Deflation : IDisposable
         {
             using var scope = NewDisposeScope();
             var product = op.Apply(deflation.Project(v, op.DType));
+            return deflation.Project(product, op.DType).MoveToOuterDisposeScope();
+        }
+
+        public bool SharesBlocks => op.SharesBlocks;
+
+        public Tensor ApplyBlock(Tensor vectors)
+        {
+            using var scope = NewDisposeScope();
+            var product = op.ApplyBlock(deflation.Project(vectors, op.DType));
             return deflation.Project(product, op.DType).MoveToOuterDisposeScope();
         }
     }

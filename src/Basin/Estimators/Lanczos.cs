@@ -39,7 +39,7 @@ public static class Lanczos
         (long)steps * dimension * (Float64Basis(steps, dimension) ? 8 : valueBytes) + 4 * dimension * 8;
 
     /// <summary>Whether a basis of <paramref name="steps"/> vectors of <paramref name="dimension"/> is kept in float64 (it fits <c>Float64BasisBytes</c>).</summary>
-    private static bool Float64Basis(int steps, long dimension) => (long)steps * dimension * 8 <= Float64BasisBytes;
+    internal static bool Float64Basis(int steps, long dimension) => (long)steps * dimension * 8 <= Float64BasisBytes;
 
     /// <summary>Runs <paramref name="steps"/> Lanczos steps from <paramref name="start"/> (a seeded Rademacher vector when null).</summary>
     public static LanczosRun Run(ILinearOperator op, int steps, int seed = 0, Tensor? start = null, IProgress<double>? progress = null)
@@ -68,73 +68,71 @@ public static class Lanczos
     {
         rule.Validate();
         vectors = null;
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        int steps = (int)Math.Min(rule.MaxIterations, op.Dimension);
         using var scope = NewDisposeScope();
-        long before = op.Products;
         Tensor v;
         if (start is null)
         {
             using var probes = new Probes(op, seed);
             v = probes.Rademacher();
         }
-        else
-        {
-            op.CheckVector(start);
-            v = start.clone();
-        }
-        var v64 = v.to(ScalarType.Float64);
-        double startNorm = v64.norm().item<double>();
-        if (!(startNorm > 0)) throw new ArgumentException("the Lanczos start vector is zero");
-        // The basis lives in one preallocated [m, P] matrix: re-orthogonalising against blocks of its first
-        // rows allocates nothing of size m·P per step.
-        var basisType = Float64Basis(steps, op.Dimension) ? ScalarType.Float64 : op.DType;
-        var basis = empty([steps, op.Dimension], basisType, op.Device);
-        basis[0].copy_(v64.div(startNorm));
-        var alpha = new List<double>();
-        var beta = new List<double>();
-        bool breakdown = false;
-        var status = EstimateStatus.BudgetExhausted;
-        double epsilon = Epsilon(op.DType);
-        for (int j = 0; j < steps; j++)
+        else v = start;
+        using var process = new LanczosProcess(op, rule, v, relativeError);
+        while (true)
         {
             using var step = NewDisposeScope();
-            var vj = basis[j].to(ScalarType.Float64);
-            var w = op.Apply(basis[j].to(op.DType)).to(ScalarType.Float64);
-            double a = vj.dot(w).item<double>();
-            alpha.Add(a);
-            // Full re-orthogonalisation, twice ("twice is enough", Parlett).
-            w = Orthogonalise(basis, j + 1, w);
-            w = Orthogonalise(basis, j + 1, w);
-            double b = w.norm().item<double>();
-            beta.Add(b);
-            progress?.Report((j + 1.0) / steps);
-            if (b <= 1e-10 * Math.Max(Math.Abs(a), 1e-30) || b == 0)
-            {
-                breakdown = j < steps - 1;
-                status = EstimateStatus.Converged;
-                break;
-            }
-            // The rule reads the run so far (T's eigenproblem is m × m: nothing beside a product); its budget is the loop's.
-            double error = rule.RelativeTolerance > 0 && j + 1 >= rule.MinIterations
-                ? (relativeError ?? (r => r.TopRelativeResidual()))(new LanczosRun(alpha.ToArray(), beta.ToArray(), startNorm, op.Products - before, false, epsilon))
-                : double.PositiveInfinity;
-            if (j + 1 < steps && rule.Check(j + 1, error, clock) is { } stop)
-            {
-                status = stop;
-                break;
-            }
-            if (j == steps - 1)
-            {
-                status = rule.RelativeTolerance > 0 && error <= rule.RelativeTolerance ? EstimateStatus.Converged : EstimateStatus.BudgetExhausted;
-                break;
-            }
-            basis[j + 1].copy_(w.div(b));
+            bool more = process.Advance(op.Apply(process.Next()));
+            progress?.Report((double)process.Steps / process.MaxSteps);
+            if (!more) break;
         }
-        var result = new LanczosRun(alpha.ToArray(), beta.ToArray(), startNorm, op.Products - before, breakdown, epsilon) { Status = status };
-        if (keep is not null) vectors = RitzVectors(basis, result, keep(result)).MoveToOuterDisposeScope();
+        var result = process.Result();
+        if (keep is not null) vectors = RitzVectors(process.Basis, result, keep(result)).MoveToOuterDisposeScope();
         return result;
     }
+
+    /// <summary>
+    /// Runs one Lanczos process from each of <paramref name="starts"/> in lock-step, each under <paramref name="rule"/> (and
+    /// <paramref name="relativeError"/>, as <see cref="Run(ILinearOperator, StoppingRule, int, Tensor?, IProgress{double}?, Func{LanczosRun, double}?)"/>):
+    /// every step multiplies the vectors of the runs still going as one block (<see cref="ILinearOperator.ApplyBlock"/>), which an
+    /// operator that shares a pass among them (<see cref="ILinearOperator.SharesBlocks"/>) computes for less than as many products.
+    /// The runs are those the starts would give one by one, to rounding; they hold their bases at once (<see cref="Together(int, int, long, int)"/>).
+    /// </summary>
+    internal static LanczosRun[] RunTogether(ILinearOperator op, StoppingRule rule, IReadOnlyList<Tensor> starts, Func<LanczosRun, double>? relativeError, IProgress<double>? progress = null)
+    {
+        var processes = new List<LanczosProcess>();
+        try
+        {
+            foreach (var start in starts) processes.Add(new LanczosProcess(op, rule, start, relativeError));
+            double total = processes.Sum(p => p.MaxSteps);
+            while (processes.Where(p => !p.Done).ToArray() is { Length: > 0 } going)
+            {
+                using var step = NewDisposeScope();
+                if (going.Length == 1) going[0].Advance(op.Apply(going[0].Next()));
+                else
+                {
+                    var products = op.ApplyBlock(stack(going.Select(p => p.Next()).ToArray()));
+                    for (int i = 0; i < going.Length; i++) going[i].Advance(products[i]);
+                }
+                progress?.Report(processes.Sum(p => p.Done ? p.MaxSteps : p.Steps) / total);
+            }
+            return processes.Select(p => p.Result()).ToArray();
+        }
+        finally
+        {
+            foreach (var p in processes) p.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// How many of <paramref name="starts"/> runs of <paramref name="steps"/> steps on a dimension of <paramref name="dimension"/> may go
+    /// in lock-step: all, where their bases together fit the float64 basis bound (<see cref="Float64BasisBytes"/>, 2 GiB), else one
+    /// at a time. A memory preview counts this many bases.
+    /// </summary>
+    public static int Together(int starts, int steps, long dimension, int valueBytes) =>
+        starts > 1 && starts * BasisBytes(steps, dimension, valueBytes) <= Float64BasisBytes ? starts : 1;
+
+    /// <summary><see cref="Together(int, int, long, int)"/> on <paramref name="op"/>: one at a time unless it shares a block product's work (<see cref="ILinearOperator.SharesBlocks"/>).</summary>
+    public static int Together(ILinearOperator op, int starts, int steps) =>
+        op.SharesBlocks ? Together(starts, steps, op.Dimension, op.DType == ScalarType.Float64 ? 8 : op.DType == ScalarType.Float32 ? 4 : 2) : 1;
 
     /// <summary>The rows <c>s_iᵀ V</c> (float64) for the Ritz pairs <paramref name="picked"/> of <paramref name="run"/>, V its basis, read in blocks.</summary>
     private static Tensor RitzVectors(Tensor basis, LanczosRun run, int[] picked)
@@ -158,7 +156,7 @@ public static class Lanczos
     }
 
     /// <summary><c>w − Q(Qᵀw)</c> in float64 for the first <paramref name="rows"/> basis vectors Q, taken in blocks of at most 2²⁴ entries.</summary>
-    private static Tensor Orthogonalise(Tensor basis, int rows, Tensor w)
+    internal static Tensor Orthogonalise(Tensor basis, int rows, Tensor w)
     {
         long dimension = basis.shape[1];
         int block = (int)Math.Max(1, Math.Min(rows, BlockElements / Math.Max(dimension, 1)));

@@ -100,10 +100,12 @@ public sealed partial class StochasticLanczosQuadrature
     /// <paramref name="lowerEnd"/> (a number at or below the operator's spectrum, for an f with a logarithm's derivative signs) a start's
     /// truncation is its Gauss–Radau bracket's half-width relative to the bracket's midpoint instead. With <paramref name="deflation"/> (the
     /// caller's, found on <paramref name="op"/>) the starts are projected off its pairs and run on the deflated operator, each adding
-    /// Σ_i f(θ_i), and its run gives the top eigenvalues (<see cref="TopRun"/>).
+    /// Σ_i f(θ_i), and its run gives the top eigenvalues (<see cref="TopRun"/>). Up to <paramref name="together"/> starts run in lock-step
+    /// (<see cref="Lanczos.RunTogether"/>: one block product a step, for an operator that shares it; <see cref="Lanczos.Together(int, int, long, int)"/> says how
+    /// many bases fit), the same starts and runs as one by one, to rounding.
     /// </summary>
     public static StochasticLanczosQuadrature Run(ILinearOperator op, StoppingRule stepRule, StoppingRule startRule, int seed = 0, Func<double, double>? f = null,
-        IProgress<double>? progress = null, double? lowerEnd = null, Deflation? deflation = null)
+        IProgress<double>? progress = null, double? lowerEnd = null, Deflation? deflation = null, int together = 1)
     {
         startRule.Validate();
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -122,26 +124,48 @@ public sealed partial class StochasticLanczosQuadrature
             var (value, change) = StartQuadrature(r, f, lowerEnd);
             return Math.Abs(change) / Math.Max(Math.Abs(value + constant), 1e-300);
         };
-        for (int s = 0; s < starts; s++)
+        // The starts are drawn in order whether they run alone or together: the same seed gives the same starts either way.
+        LanczosRun[] RunGroup(int first, int count)
         {
-            using var drawn = probes.Rademacher();
-            using var projected = deflation?.Project(drawn, op.DType);
-            int index = s;
-            var run = Lanczos.Run(target, stepRule, start: projected ?? drawn, progress: progress is null ? null : new CallbackProgress<double>(p => progress.Report((index + p) / starts)), relativeError: change);
-            runs.Add(run);
-            var (nodes, weights, _) = run.Ritz();
-            rules.Add((nodes, weights, run.StartNorm * run.StartNorm));
-            var (halfNodes, halfWeights, _) = run.Ritz((run.Steps + 1) / 2);
-            halfRules.Add((halfNodes, halfWeights, run.StartNorm * run.StartNorm));
-            products += run.Products;
-            if (f is not null) traces.Add(StartQuadrature(run, f, lowerEnd).Value + constant);
-            double error = f is null ? double.PositiveInfinity : traces.RelativeError;
-            if (s + 1 < starts && startRule.Check(s + 1, error, clock) is { } stop)
+            using var scope = NewDisposeScope();
+            var vectors = Enumerable.Range(0, count).Select(_ =>
             {
-                status = stop;
-                break;
+                var drawn = probes.Rademacher();
+                return deflation?.Project(drawn, op.DType) ?? drawn;
+            }).ToArray();
+            IProgress<double>? reporter = progress is null ? null : new CallbackProgress<double>(p => progress.Report((first + count * p) / starts));
+            return count == 1
+                ? [Lanczos.Run(target, stepRule, start: vectors[0], progress: reporter, relativeError: change)]
+                : Lanczos.RunTogether(target, stepRule, vectors, change, reporter);
+        }
+        for (int s = 0; s < starts;)
+        {
+            // Up to `together` starts in lock-step; under a tolerance or a time budget, only those the rule must run anyway (its
+            // minimum), so that it is still read after every start beyond.
+            bool adaptiveStarts = startRule.RelativeTolerance > 0 || startRule.TimeBudget is not null;
+            int group = Math.Min(starts - s, Math.Max(1, adaptiveStarts ? Math.Min(together, startRule.MinIterations - s) : together));
+            var groupRuns = RunGroup(s, group);
+            bool stopped = false;
+            foreach (var run in groupRuns)
+            {
+                runs.Add(run);
+                var (nodes, weights, _) = run.Ritz();
+                rules.Add((nodes, weights, run.StartNorm * run.StartNorm));
+                var (halfNodes, halfWeights, _) = run.Ritz((run.Steps + 1) / 2);
+                halfRules.Add((halfNodes, halfWeights, run.StartNorm * run.StartNorm));
+                products += run.Products;
+                if (f is not null) traces.Add(StartQuadrature(run, f, lowerEnd).Value + constant);
+                double error = f is null ? double.PositiveInfinity : traces.RelativeError;
+                s++;
+                if (s < starts && startRule.Check(s, error, clock) is { } stop)
+                {
+                    status = stop;
+                    stopped = true;
+                    break;
+                }
+                if (s == starts) status = startRule.RelativeTolerance > 0 && error <= startRule.RelativeTolerance ? EstimateStatus.Converged : EstimateStatus.BudgetExhausted;
             }
-            if (s + 1 == starts) status = startRule.RelativeTolerance > 0 && error <= startRule.RelativeTolerance ? EstimateStatus.Converged : EstimateStatus.BudgetExhausted;
+            if (stopped) break;
         }
         // Without a tolerance the steps are the budget asked for (what the settings have always said); with one, the most a start took.
         bool adaptive = stepRule.RelativeTolerance > 0 || startRule.RelativeTolerance > 0;
@@ -154,32 +178,6 @@ public sealed partial class StochasticLanczosQuadrature
             DeflationRun = deflation?.Run, DeflatedValues = deflation?.Values ?? [], DeflatedResiduals = deflation?.Residuals ?? [],
         };
     }
-
-    /// <summary>
-    /// One start's quadrature of f and its truncation: the Gauss–Radau bracket's midpoint and half-width where
-    /// <paramref name="lowerEnd"/> is known and the bracket exists, else the Gauss rule and its (signed) change since m/2 steps.
-    /// </summary>
-    private static (double Value, double Change) StartQuadrature(LanczosRun run, Func<double, double> f, double? lowerEnd) =>
-        lowerEnd is { } a && GaussRadau.Bracket(run, f, a) is { } bracket ? Midpoint(bracket) : Gauss(Rule(run, run.Steps), Rule(run, (run.Steps + 1) / 2), f);
-
-    /// <summary>A bracket's midpoint and half-width.</summary>
-    private static (double Value, double Change) Midpoint((double Lower, double Upper) bracket) => ((bracket.Lower + bracket.Upper) / 2, (bracket.Upper - bracket.Lower) / 2);
-
-    /// <summary>The Gauss rule's quadrature of f and its signed change since the leading half's rule.</summary>
-    private static (double Value, double Change) Gauss((double[], double[], double) full, (double[], double[], double) half, Func<double, double> f)
-    {
-        double value = Quadrature(full, f);
-        return (value, value - Quadrature(half, f));
-    }
-
-    private static (double[] Nodes, double[] Weights, double StartNormSquared) Rule(LanczosRun run, int steps)
-    {
-        var (nodes, weights, _) = run.Ritz(steps);
-        return (nodes, weights, run.StartNorm * run.StartNorm);
-    }
-
-    private static double Quadrature((double[] Nodes, double[] Weights, double StartNormSquared) rule, Func<double, double> f) =>
-        rule.StartNormSquared * rule.Nodes.Zip(rule.Weights, (t, w) => w * f(t)).Sum();
 
     /// <summary>
     /// <c>Tr f(A)</c> with its error: over starts, and from truncating the quadrature (see the remarks), added

@@ -19,7 +19,11 @@ public sealed class LogDeterminant() : Metric(MetricId, "log det(I + G/δ) by SL
 
     /// <summary>The SLQ run on the GGN it is read from (shared with <c>pacbayes.laplace.full</c>).</summary>
     public static SharedInput<StochasticLanczosQuadrature> Slq { get; } = new SharedInput<StochasticLanczosQuadrature>("GGN SLQ", (s, _, _) => new MetricCost(CurvatureProducts: (long)s.SlqSteps * s.SlqStarts), Run)
-        .Holding(SpectralDensity.Holding) with { Operator = ProductKind.Ggn };
+        .Holding(Holding) with { Operator = ProductKind.Ggn };
+
+    /// <summary>What its run holds at its peak: <see cref="SpectralDensity.Holding"/>, with a basis for every start that runs in lock-step (<see cref="Lanczos.Together(int, int, long, int)"/>).</summary>
+    private static long Holding(MeasureSettings s, ModelShape shape) => SpectralDensity.Holding(s, shape)
+        + (Lanczos.Together(s.SlqStarts, s.SlqSteps, shape.Parameters, shape.ValueBytes) - 1) * Lanczos.BasisBytes(s.SlqSteps, shape.Parameters, shape.ValueBytes);
 
     /// <inheritdoc />
     public override IReadOnlyList<MetricInput> Inputs(MeasureSettings settings) => DeflationInput.With(settings, Slq);
@@ -42,7 +46,10 @@ public sealed class LogDeterminant() : Metric(MetricId, "log det(I + G/δ) by SL
     {
         var s = context.Settings;
         var deflation = context.Get(DeflationInput.Ggn);
-        return context.Ledger.Counted(context.Ggn, () => StochasticLanczosQuadrature.Run(context.Ggn, s.Rule(s.SlqSteps, MeasureSettings.Minimums.SlqSteps),
-            s.Rule(s.SlqStarts, MeasureSettings.Minimums.SlqStarts), s.SeedFor(SeedStream.GgnSpectrum), t => Math.Log(1 + t / s.Damping), lowerEnd: 0, deflation: deflation));
+        var op = context.Ggn;
+        // The starts run in lock-step where the GGN shares a pass over its factored Jacobians among them and their bases fit.
+        int together = Lanczos.Together(op, s.SlqStarts, s.SlqSteps);
+        return context.Ledger.Counted(op, () => StochasticLanczosQuadrature.Run(op, s.Rule(s.SlqSteps, MeasureSettings.Minimums.SlqSteps),
+            s.Rule(s.SlqStarts, MeasureSettings.Minimums.SlqStarts), s.SeedFor(SeedStream.GgnSpectrum), t => Math.Log(1 + t / s.Damping), lowerEnd: 0, deflation: deflation, together: together));
     }
 }

@@ -14,7 +14,7 @@ public sealed record OperatorOptions(string? Layer = null, bool TrainModeBatchNo
 /// owns the data loop, the weighting <c>n_b / N</c>, the flattening and the train/eval mode; a subclass
 /// writes only the per-batch product (the batch mean of its per-sample curvature times v).
 /// </summary>
-public abstract class CurvatureOperator : ILinearOperator, IDisposable
+public abstract partial class CurvatureOperator : ILinearOperator, IDisposable
 {
     /// <summary>Binds the operator to a model and data.</summary>
     protected CurvatureOperator(Model model, CurvatureData data, OperatorOptions? options)
@@ -126,7 +126,24 @@ public abstract class CurvatureOperator : ILinearOperator, IDisposable
     public Tensor Apply(Tensor v)
     {
         this.CheckVector(v);
-        Products++;
+        return Product(v, 0);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Each batch's products come from <see cref="BatchBlockProduct"/>: one pass over its kept per-sample Jacobians where a subclass has them.</remarks>
+    public Tensor ApplyBlock(Tensor vectors)
+    {
+        this.CheckBlock(vectors);
+        return Product(vectors, (int)vectors.shape[0]);
+    }
+
+    /// <inheritdoc />
+    public virtual bool SharesBlocks => false;
+
+    /// <summary>The product with one vector [P] (<paramref name="k"/> = 0) or with each row of a [k, P] block.</summary>
+    private Tensor Product(Tensor v, int k)
+    {
+        Products += Math.Max(k, 1);
         using var scope = NewDisposeScope();
         using var mode = new ModeScope(Model.Module, Options.TrainModeBatchNorm);
         if (!reservationTried) ReserveGraphMemory();
@@ -145,62 +162,28 @@ public abstract class CurvatureOperator : ILinearOperator, IDisposable
             if (weightsAtCache is null) generationAtCache = WeightSwap.Generation;
             weightsAtCache ??= now.clone().DetachFromDisposeScope();
         }
-        var parts = ParameterSelection.Split(v, Parameters);
+        var parts = k == 0 ? ParameterSelection.Split(v, Parameters) : ParameterSelection.SplitRows(v, Parameters);
         Tensor[]? sum = null;
         long index = 0;
         foreach (var batch in Data.Batches(Device, DType))
         {
-            var product = BatchProduct(batch, parts, index++);
+            var product = k == 0 ? BatchProduct(batch, parts, index++) : BatchBlockProduct(batch, parts, index++);
             double weight = (double)batch.Count / Data.Count;
             if (sum is null) sum = product.Select(p => p.mul(weight)).ToArray();
             else for (int i = 0; i < sum.Length; i++) sum[i] = sum[i].add(product[i], alpha: weight);
         }
-        return ParameterSelection.Flatten(sum!).MoveToOuterDisposeScope();
+        return (k == 0 ? ParameterSelection.Flatten(sum!) : cat(sum!.Select(p => p.reshape(k, -1)).ToArray(), 1)).MoveToOuterDisposeScope();
     }
 
-    /// <summary>The mean loss over the data (no weight decay), in float64.</summary>
-    public double Loss()
+    /// <summary>
+    /// The batch's products with k vectors, <paramref name="v"/> one [k, …] tensor per parameter: one <see cref="BatchProduct"/> a vector,
+    /// unless a subclass shares the work among them.
+    /// </summary>
+    protected virtual Tensor[] BatchBlockProduct(Batch batch, Tensor[] v, long index)
     {
-        using var scope = NewDisposeScope();
-        using var mode = new ModeScope(Model.Module, Options.TrainModeBatchNorm);
-        using var noGrad = no_grad();
-        double sum = 0;
-        foreach (var batch in Data.Batches(Device, DType))
-            sum += Losses.PerSample(Model.Loss, Model.Module.forward(batch.Inputs), batch.Labels).sum().to(ScalarType.Float64).item<double>();
-        return sum / Data.Count;
-    }
-
-    /// <summary>The mean gradient of the loss over the data, flat [P].</summary>
-    public Tensor Gradient()
-    {
-        using var scope = NewDisposeScope();
-        using var mode = new ModeScope(Model.Module, Options.TrainModeBatchNorm);
-        Tensor? sum = null;
-        foreach (var batch in Data.Batches(Device, DType))
-        {
-            var loss = Losses.PerSample(Model.Loss, Model.Module.forward(batch.Inputs), batch.Labels).sum() / Data.Count;
-            var g = ParameterSelection.Flatten(Grad(loss, Parameters));
-            sum = sum is null ? g : sum.add(g);
-        }
-        return sum!.MoveToOuterDisposeScope();
-    }
-
-    /// <summary>The mean gradient of each mini-batch of <paramref name="batchSize"/> samples, flat [P], in data order; the caller disposes each.</summary>
-    /// <remarks>No dispose scope is held open across a yield, so tensors the caller makes between items stay the caller's.</remarks>
-    public IEnumerable<Tensor> MiniBatchGradients(int batchSize)
-    {
-        var data = Data.WithBatchSize(batchSize);
-        for (long start = 0; start < data.Count; start += batchSize)
-            yield return MiniBatchGradient(data, start / batchSize);
-    }
-
-    private Tensor MiniBatchGradient(CurvatureData data, long index)
-    {
-        using var scope = NewDisposeScope();
-        using var mode = new ModeScope(Model.Module, Options.TrainModeBatchNorm);
-        var batch = data.BatchAt(index, Device, DType);
-        var loss = Losses.PerSample(Model.Loss, Model.Module.forward(batch.Inputs), batch.Labels).mean();
-        return ParameterSelection.Flatten(Grad(loss, Parameters)).MoveToOuterDisposeScope();
+        long k = v[0].shape[0];
+        var rows = Enumerable.Range(0, (int)k).Select(j => BatchProduct(batch, v.Select(p => p[j]).ToArray(), index)).ToArray();
+        return Enumerable.Range(0, v.Length).Select(i => stack(rows.Select(r => r[i]).ToArray())).ToArray();
     }
 
     /// <summary>

@@ -56,5 +56,16 @@ public sealed class DenseOperator : ILinearOperator, IDisposable
     }
 
     /// <inheritdoc />
+    public bool SharesBlocks => true;
+
+    /// <inheritdoc />
+    public Tensor ApplyBlock(Tensor vectors)
+    {
+        this.CheckBlock(vectors);
+        Products += vectors.shape[0];
+        return vectors.mm(matrix);   // rows vᵢᵀA = (A vᵢ)ᵀ: A is symmetric
+    }
+
+    /// <inheritdoc />
     public void Dispose() => matrix.Dispose();
 }

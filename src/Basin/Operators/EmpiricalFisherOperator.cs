@@ -91,6 +91,29 @@ public sealed class EmpiricalFisherOperator : CurvatureOperator
         return ParameterSelection.Split(product, Parameters);
     }
 
+    /// <inheritdoc />
+    /// <remarks>A cached batch's per-sample gradients, as a matrix or factored, serve the k vectors in one pass.</remarks>
+    protected override Tensor[] BatchBlockProduct(Batch batch, Tensor[] v, long index)
+    {
+        if (!Caches) return base.BatchBlockProduct(batch, v, index);
+        long k = v[0].shape[0];
+        if (Data.Count * Dimension > MaxCachedElements)
+        {
+            if (!cachedFactors.TryGetValue(index, out var factors)) cachedFactors[index] = factors = Factored ? Factors(batch, Labels(batch, index)) : null;
+            if (factors is null) return base.BatchBlockProduct(batch, v, index);
+            using var jv = factors.ProjectBlock(v, k);
+            return factors.CombineBlock(jv.div_(batch.Count), Parameters);
+        }
+        if (!cachedGradients.TryGetValue(index, out var g)) cachedGradients[index] = g = PerSample(batch, Labels(batch, index)).DetachFromDisposeScope();
+        var flat = cat(v.Select(p => p.reshape(k, -1)).ToArray(), 1);
+        var product = flat.mm(g.t()).mm(g).div(batch.Count);
+        return ParameterSelection.SplitRows(product, Parameters);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>True with batch norm in eval mode: cached batches keep their per-sample gradients (a matrix, or factored).</remarks>
+    public override bool SharesBlocks => !Options.TrainModeBatchNorm;
+
     private (Tensor, Tensor, Tensor[]) Graphs(Batch batch, Tensor y)
     {
         var losses = Losses.PerSample(Model.Loss, Model.Module.forward(batch.Inputs), y);

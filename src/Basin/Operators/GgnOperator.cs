@@ -15,8 +15,9 @@ namespace Basin.Operators;
 /// Where the model has convolutions, the batched per-sample method applies (linear and convolution layers, batch norm in eval mode)
 /// and memory allows, a cached batch is kept instead as its factored per-sample Jacobians: with <c>Λ_i = Σ_c s_ic s_icᵀ</c> (<see cref="OutputHessian.Factors"/>),
 /// <c>G = (1/N) Σ_i Σ_c g_ic g_icᵀ</c> for the gradients g_ic = J_iᵀ s_ic of the pseudo-losses f_i · s_ic, and <c>Gv = (1/N) Jᵀ(J v)</c>
-/// over the N·C rows (<see cref="PerSampleFactors"/>, the GGN as BackPACK's factored form gives it): two matrix products per
-/// layer, about one gradient's work, and no backward pass.
+/// over the N·C rows (<see cref="PerSampleFactors"/>, the GGN as BackPACK's factored form gives it, or a layer's per-sample gradients where
+/// they are fewer values): two matrix products per layer, at most about one gradient's work, and no backward pass; a block of k vectors
+/// shares one pass (<see cref="CurvatureOperator.ApplyBlock"/>).
 /// </remarks>
 public sealed class GgnOperator : CurvatureOperator
 {
@@ -66,6 +67,21 @@ public sealed class GgnOperator : CurvatureOperator
         return Grad(output, Parameters, retainGraph: Caches, gradOutput: lambdaJv);
     }
 
+    /// <inheritdoc />
+    /// <remarks>Where a batch is kept as factored Jacobians, one pass over them serves the k vectors (<see cref="PerSampleFactors.ProjectBlock"/>).</remarks>
+    protected override Tensor[] BatchBlockProduct(Batch batch, Tensor[] v, long index)
+    {
+        if (!(Caches && Factored && FactorsOf(batch, index) is { } f)) return base.BatchBlockProduct(batch, v, index);
+        using var projected = f.ProjectBlock(v, v[0].shape[0]);
+        return f.CombineBlock(projected.div_(batch.Count), Parameters);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>True where the model's convolutions make its cached batches factored (<see cref="Factored"/>; batch norm in eval mode).</remarks>
+    public override bool SharesBlocks => Factored && !Options.TrainModeBatchNorm && HasConvolutions();
+
+    private bool HasConvolutions() => PerSampleHooks.Owners(Model, NamedParameters) is { } owners && owners.Any(o => o.Module is TorchSharp.Modules.Conv2d);
+
     /// <summary>
     /// The batch's factored Jacobians, made on its first product; null (graphs instead) where the batched method does not apply or
     /// their bytes — C output gradients and one input per layer and sample, counted as (C + 1) × the activations and the patches,
@@ -85,8 +101,7 @@ public sealed class GgnOperator : CurvatureOperator
         factorBytes = -1;
         // Only where convolutions are: a linear layer's graph product is GEMMs already, and the factored one was no faster there
         // (MLP 784-256-256-10 at 2 048 samples: 35 ms both, and 0.63 s against 0.14 s to build); LeNet-5's: 185 against 265 ms.
-        if (PerSampleHooks.Owners(Model, NamedParameters) is not { } owners || !owners.Any(o => o.Module is TorchSharp.Modules.Conv2d)
-            || GraphMemory.GraphBytesPerSample(Model, Data, Device, DType) is not { } perSample) return false;
+        if (!HasConvolutions() || GraphMemory.GraphBytesPerSample(Model, Data, Device, DType) is not { } perSample) return false;
         long needed = ((Model.Outputs + 1) * perSample.Activations + perSample.Unfolded) * Data.Count - ReservedBytes;
         if (needed > 0 && !GraphMemory.TryReserve(needed, Device)) return false;
         factorBytes = Math.Max(0, needed);

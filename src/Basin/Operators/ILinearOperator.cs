@@ -22,11 +22,35 @@ public interface ILinearOperator
 
     /// <summary>Returns <c>A v</c> as a new tensor of shape [P]; <paramref name="v"/> is not changed or disposed.</summary>
     Tensor Apply(Tensor v);
+
+    /// <summary>
+    /// Whether <see cref="ApplyBlock"/> shares work among its vectors (one pass over kept per-sample Jacobians serves them all), so
+    /// that running several Lanczos starts in lock-step pays; false for an operator that computes them one by one.
+    /// </summary>
+    bool SharesBlocks => false;
+
+    /// <summary>
+    /// Returns <c>A vᵢ</c> for every row of <paramref name="vectors"/> [k, P] as a new [k, P] tensor (k products); one product a row
+    /// unless the operator shares the work (<see cref="SharesBlocks"/>).
+    /// </summary>
+    Tensor ApplyBlock(Tensor vectors)
+    {
+        this.CheckBlock(vectors);
+        using var scope = NewDisposeScope();
+        return stack(Enumerable.Range(0, (int)vectors.shape[0]).Select(i => Apply(vectors[i])).ToArray()).MoveToOuterDisposeScope();
+    }
 }
 
 /// <summary>Checks shared by the operators before any native call.</summary>
 public static class OperatorChecks
 {
+    /// <summary>Throws a clear <see cref="ArgumentException"/> unless <paramref name="vectors"/> is a [k, P] block (k ≥ 1) of the operator's dtype and device.</summary>
+    public static void CheckBlock(this ILinearOperator op, Tensor vectors)
+    {
+        if (vectors.dim() != 2 || vectors.shape[0] < 1 || vectors.shape[1] != op.Dimension) throw new ArgumentException($"a block of vectors must be [k, {op.Dimension}], got [{string.Join(", ", vectors.shape)}]");
+        op.CheckVector(vectors[0]);
+    }
+
     /// <summary>Throws a clear <see cref="ArgumentException"/> unless <paramref name="v"/> is a [P] vector of the operator's dtype and device.</summary>
     public static void CheckVector(this ILinearOperator op, Tensor v)
     {

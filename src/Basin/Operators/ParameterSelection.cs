@@ -45,4 +45,18 @@ public static class ParameterSelection
         }
         return parts;
     }
+
+    /// <summary>The rows of <paramref name="block"/> [k, P] split by parameter: one [k, …] tensor per parameter, shaped as <paramref name="like"/> after k.</summary>
+    public static Tensor[] SplitRows(Tensor block, IReadOnlyList<Tensor> like)
+    {
+        var parts = new Tensor[like.Count];
+        long offset = 0, k = block.shape[0];
+        for (int i = 0; i < like.Count; i++)
+        {
+            long n = like[i].numel();
+            parts[i] = block.narrow(1, offset, n).reshape([k, .. like[i].shape]);
+            offset += n;
+        }
+        return parts;
+    }
 }

@@ -15,7 +15,11 @@ namespace Basin.Operators;
 /// the factored form of the per-sample gradients (Dangel, Kunstner &amp; Hennig 2020, BackPACK). The inputs p are shared by the
 /// columns: one <c>P V</c> per layer serves all C, and one <c>[O, B·L] × [B·L, I]</c> product gives <c>Jᵀ u</c>. It holds one input and C
 /// output gradients per layer (a weight's unfolded patches: its input k_h·k_w times), where the matrix J holds B·C × P values:
-/// 256 samples of a ResNet-18 on 28 × 28 inputs keep 0.1 GB for the Fisher (C = 1) against J's 11.4 GB.
+/// 256 samples of a ResNet-18 on 28 × 28 inputs keep 0.1 GB for the Fisher (C = 1) against J's 11.4 GB. A weight whose C·O·I gradient
+/// values a sample are fewer than its factors (<see cref="Smaller"/>: a convolution with few channels over many positions) keeps its block
+/// of gradients instead, which also costs fewer multiply-adds a product: LeNet-5's GGN product at 2 048 samples went from 165 to 33 ms
+/// (docs/benchmarks.md, eighth session). <see cref="ProjectBlock"/> and <see cref="CombineBlock"/> take k vectors in one pass over
+/// what is kept: the reads, not the multiply-adds, are most of a product of these thin layers.
 /// </remarks>
 internal sealed class PerSampleFactors : IDisposable
 {
@@ -23,6 +27,25 @@ internal sealed class PerSampleFactors : IDisposable
     private readonly record struct Piece(Tensor? Delta, Tensor? Inputs, Tensor? Block, long Batch, long Columns);
 
     private readonly Piece[] pieces;
+
+    [ThreadStatic]
+    private static bool? materialised;
+
+    /// <summary>For tests, on this thread: every weight's gradients materialised (true) or factored (false); null for the smaller of the two.</summary>
+    internal static bool? Materialised
+    {
+        get => materialised;
+        set => materialised = value;
+    }
+
+    /// <summary>
+    /// Whether a weight's C columns of per-sample gradients, C·O·I values a sample, are fewer than its factors, C·L·O output gradients and
+    /// L·I inputs (L output positions): then they are kept as the [B·C, O·I] block, which also costs fewer multiply-adds a product (C·O·I
+    /// against L·O·I + C·L·O each way). A convolution with few channels over many positions is the case: LeNet-5's first layer keeps 1 500
+    /// values a sample for the GGN's ten columns against 66 640 as factors; a linear layer (L = 1) stays factored.
+    /// </summary>
+    internal static bool Smaller(long columns, long positions, long outputs, long inputs) =>
+        (double)columns * outputs * inputs <= (double)positions * (columns * outputs + inputs);
 
     private PerSampleFactors(Piece[] pieces) => this.pieces = pieces;
 
@@ -54,9 +77,14 @@ internal sealed class PerSampleFactors : IDisposable
             var stacked = stack(columns, 1);
             foreach (var c in columns) c.Dispose();
             long count = columns.Count;
-            return kept[i] is { } p
-                ? new Piece(stacked.view(b, count, -1).DetachFromDisposeScope(), p, null, b, count)
-                : new Piece(null, null, stacked.view(b * count, -1).DetachFromDisposeScope(), b, count);
+            if (kept[i] is not { } p) return new Piece(null, null, stacked.view(b * count, -1).DetachFromDisposeScope(), b, count);
+            long l = stacked.shape[2], o = stacked.shape[3], n = p.shape[1];
+            if (!(Materialised ?? Smaller(count, l, o, n))) return new Piece(stacked.view(b, count, -1).DetachFromDisposeScope(), p, null, b, count);
+            // g_bc = δ_bcᵀ p_b, [O, I] for every sample and column: one batched product over the samples.
+            var block = stacked.transpose(2, 3).reshape(b, count * o, l).bmm(p.view(b, l, n)).view(b * count, o * n);
+            stacked.Dispose();
+            p.Dispose();
+            return new Piece(null, null, block.DetachFromDisposeScope(), b, count);
         }).ToArray();
         return new PerSampleFactors(pieces);
     }
@@ -95,6 +123,54 @@ internal sealed class PerSampleFactors : IDisposable
             sum = sum is null ? dot : sum.add_(dot);
         }
         return sum!.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// <c>J V</c> [B, C, k] for k vectors at once, <paramref name="v"/> one [k, …] tensor per parameter: each layer's inputs and output
+    /// gradients are read once for all k (what a product of these thin factors mostly costs), where k products read them k times.
+    /// </summary>
+    public Tensor ProjectBlock(IReadOnlyList<Tensor> v, long k)
+    {
+        using var scope = NewDisposeScope();
+        Tensor? sum = null;
+        for (int i = 0; i < pieces.Length; i++)
+        {
+            var (d, p, block, b, c) = pieces[i];
+            Tensor dot;
+            if (block is not null)
+            {
+                dot = block.matmul(v[i].reshape(k, -1).t()).view(b, c, k);
+            }
+            else
+            {
+                // The k matrices side by side as [O·k, I] (row o·k + j is V_j's row o), so that P Vᵀ is [B, L, O, k] and one batched product
+                // against δ [B, C, L·O] gives every (b, c, j).
+                long o = v[i].shape[1], n = p!.shape[1];
+                var stacked = v[i].reshape(k, o, n).transpose(0, 1).reshape(o * k, n);
+                var pv = p.matmul(stacked.t());
+                dot = bmm(d!, pv.view(b, -1, k));
+            }
+            sum = sum is null ? dot : sum.add_(dot);
+        }
+        return sum!.MoveToOuterDisposeScope();
+    }
+
+    /// <summary><c>Jᵀ U</c> for <paramref name="u"/> [B, C, k]: one [k, …] tensor per parameter (k rows shaped as <paramref name="like"/>).</summary>
+    public Tensor[] CombineBlock(Tensor u, IReadOnlyList<Tensor> like)
+    {
+        long k = u.shape[2];
+        return pieces.Select((piece, i) =>
+        {
+            using var scope = NewDisposeScope();
+            var (d, p, block, b, c) = piece;
+            long[] shape = [k, .. like[i].shape];
+            if (block is not null) return u.reshape(b * c, k).t().matmul(block).view(shape).MoveToOuterDisposeScope();
+            // Σ_c δ_bcl u_bcj as [B, L·O, k] = [B·L, O·k], then one [O·k, B·L] × [B·L, I] product: [O, k, I].
+            long o = like[i].shape[0];
+            var folded = bmm(d!.transpose(1, 2), u);
+            var combined = folded.view(-1, o * k).t().matmul(p!);
+            return combined.view(o, k, -1).transpose(0, 1).reshape(shape).MoveToOuterDisposeScope();
+        }).ToArray();
     }
 
     /// <summary><c>Jᵀ u</c> for <paramref name="u"/> [B, C] (or [B] when C = 1), one tensor per parameter shaped as <paramref name="like"/>.</summary>

@@ -131,7 +131,7 @@ public sealed record SpectrumReport(
             : Hutchinson.TraceAndTraceOfSquare(op, probeRule, settings.Seed + (int)probeStream, probeStage);
         var slq = StochasticLanczosQuadrature.Run(op, targets.Rule(settings.SlqSteps, minimums.SlqSteps), targets.Rule(settings.SlqStarts, minimums.SlqStarts),
             settings.Seed + (int)spectrumStream, t => Math.Log(1 + Math.Abs(t) / targets.Damping), Stage("density (SLQ)", done + settings.TraceProbes, (double)settings.SlqSteps * settings.SlqStarts),
-            deflation: deflation);
+            deflation: deflation, together: Lanczos.Together(op, settings.SlqStarts, settings.SlqSteps));
         // Under a target the first start's run serves the top eigenvalues only if it already resolved them to it.
         bool fromSlq = settings.TopFromSlq && (settings.RelativeTolerance == 0 || slq.TopRun.TopRelativeResidual(Math.Min(settings.Top, slq.TopRun.Steps)) <= settings.RelativeTolerance);
         var topStage = Stage("top eigenvalues (Lanczos)", total - settings.LanczosSteps, settings.LanczosSteps);

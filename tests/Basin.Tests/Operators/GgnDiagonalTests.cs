@@ -70,7 +70,7 @@ public class SquaredSumTests
 public class LayerPerSampleTests
 {
     /// <summary>Convolutions with 36, 9 and 1 output positions, batch norm and a linear head, in float64.</summary>
-    private static Model Positions(int outputs = 3)
+    internal static Model Positions(int outputs = 3)
     {
         var module = nn.Sequential(("0", nn.Conv2d(1, 3, 3, padding: 1)), ("1", nn.Tanh()), ("2", nn.Conv2d(3, 4, 3, stride: 2, padding: 1)), ("3", nn.BatchNorm2d(4)),
             ("4", nn.Tanh()), ("5", nn.Conv2d(4, 5, 3)), ("6", nn.Flatten()), ("7", nn.Linear(5, outputs)));

@@ -89,14 +89,17 @@ public sealed class SpectrumCommand : ICommand
         using CurvatureOperator op = CurvatureMatrices.Create(kind, model, data, options);
         string matrix = kind.Label() + (options.Layer is { } l ? $" of layer {l}" : "");
         context.Error.WriteLine($"{matrix} of {model.Spec} on {subset.Count} samples of {train.Name}: P = {op.Dimension:N0}, loss {op.Loss():F4}");
-        // Memory first: the longest Lanczos run's basis (each SLQ start one at a time) or Hutch++'s sketch, checked before a product is timed and said after it.
+        // Memory first: the longest Lanczos run's basis (SLQ's starts one at a time, or together below) or Hutch++'s sketch, checked before a product is timed and said after it.
         // With --deflate, the deflation run's basis, then its pairs' float64 vectors beside each start's.
         int longest = Math.Max(settings.SlqSteps, settings.Deflate > 0 ? settings.DeflationSteps : settings.TopFromSlq ? 0 : settings.LanczosSteps);
         int valueBytes = op.DType == TorchSharp.torch.ScalarType.Float64 ? 8 : 4;
-        long basis = Basin.Estimators.Lanczos.BasisBytes(longest, op.Dimension, valueBytes) + settings.Deflate * op.Dimension * 8L;
+        // SLQ's starts go in lock-step, each with its basis, where the operator shares a block product among them (the GGN of a CNN).
+        int together = Basin.Estimators.Lanczos.Together(op, settings.SlqStarts, settings.SlqSteps);
+        long basis = Math.Max(Basin.Estimators.Lanczos.BasisBytes(longest, op.Dimension, valueBytes), together * Basin.Estimators.Lanczos.BasisBytes(settings.SlqSteps, op.Dimension, valueBytes))
+            + settings.Deflate * op.Dimension * 8L;
         // With --hutchpp, its sketch (a third of the probes, several columns each) may hold more than the basis.
         long sketch = settings.HutchPlusPlus ? Basin.Estimators.HutchPlusPlus.HoldingBytes(settings.TraceProbes, op.Dimension, valueBytes) : 0;
-        var (largest, held) = sketch > basis ? ($"Hutch++'s sketch of {settings.TraceProbes / 3} directions", sketch) : ($"a Lanczos basis of {longest} steps", basis);
+        var (largest, held) = sketch > basis ? ($"Hutch++'s sketch of {settings.TraceProbes / 3} directions", sketch) : (together > 1 ? $"{together} Lanczos bases of {settings.SlqSteps} steps" : $"a Lanczos basis of {longest} steps", basis);
         MemoryPreview.Check(null, largest, held);
         // Cost preview: time one product, say what the run will spend, and scale it down to --budget if asked.
         double perProduct = CostPreview.SecondsPerProduct(op);

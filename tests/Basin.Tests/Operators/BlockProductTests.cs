@@ -1,0 +1,147 @@
+using Basin.Estimators;
+using Basin.Models;
+using Basin.Operators;
+using TorchSharp;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace Basin.Tests.Operators;
+
+/// <summary>
+/// Products of k vectors in one pass (issue 27: "products of the same operator batched as a block"): each row is the single
+/// product, the GGN's and the Fisher's against dense float64 references, whichever form a layer's per-sample Jacobians are kept in;
+/// and Lanczos runs in lock-step are the runs one by one.
+/// </summary>
+public class BlockProductTests
+{
+    [Fact]
+    public void AWeightIsMaterialisedWhereItsGradientsAreSmallerThanItsFactors()
+    {
+        // LeNet-5's first convolution under the GGN's ten columns: 10·6·25 = 1 500 values a sample against 784·(10·6 + 25) = 66 640.
+        Assert.True(PerSampleFactors.Smaller(10, 784, 6, 25));
+        // A linear layer (one position): 10·120·400 = 480 000 against 10·120 + 400 = 1 600.
+        Assert.False(PerSampleFactors.Smaller(10, 1, 120, 400));
+        // The test model's layers: 3·3·9 = 81 ≤ 36·(9 + 9); 3·4·27 = 324 ≤ 9·(12 + 27) = 351; 3·5·36 = 540 > 1·(15 + 36).
+        Assert.True(PerSampleFactors.Smaller(3, 36, 3, 9));
+        Assert.True(PerSampleFactors.Smaller(3, 9, 4, 27));
+        Assert.False(PerSampleFactors.Smaller(3, 1, 5, 36));
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void GgnAndFisherBlockProductsAreTheDenseProducts(bool? materialised)
+    {
+        // A conv / batch norm / linear model in float64 whose layers take both forms by cost (null), or every weight one form.
+        using var scope = NewDisposeScope();
+        using var model = LayerPerSampleTests.Positions();
+        var (x, y) = DenseReference.Batch(9, model.InputShape, 3, seed: 6);
+        using var g = new Generator(13);
+        var block = randn([3, model.ParameterCount], ScalarType.Float64, generator: g);
+        PerSampleFactors.Materialised = materialised;
+        try
+        {
+            using var ggn = new GgnOperator(model, CurvatureData.FromBatch(x, y));
+            Assert.True(ggn.SharesBlocks);
+            var dense = DenseReference.Ggn(model, x);
+            var single = ggn.Apply(block[1]);
+            Assert.Equal(1, ggn.FactoredBatches);
+            string form = materialised switch { true => "materialised", false => "factored", null => "by cost" };
+            Assert.True(DenseReference.RelativeError(single, dense.mv(block[1])) < 1e-12, $"G v ({form}) vs the dense GGN");
+            var rows = ggn.ApplyBlock(block);
+            Assert.Equal(new long[] { 3, model.ParameterCount }, rows.shape);
+            Assert.Equal(4, ggn.Products);
+            double err = DenseReference.RelativeError(rows, block.mm(dense));
+            Assert.True(err < 1e-12, $"G V ({form}, 3 rows in one pass) vs the dense GGN, rel err {err:G3}");
+
+            using var fisher = new EmpiricalFisherOperator(model, CurvatureData.FromBatch(x, y));
+            var (perSample, _) = PerSampleGradients.Compute(model, model.Module.named_parameters().Select(p => (p.name, p.parameter)).ToArray(), x, y, forceLoop: true);
+            var fisherDense = perSample.t().mm(perSample).div(9);
+            long limit = EmpiricalFisherOperator.MaxCachedElements;
+            foreach (long cached in new[] { limit, 0L })
+            {
+                // The per-sample matrix kept whole, or (no room for it) the factors.
+                EmpiricalFisherOperator.MaxCachedElements = cached;
+                using var f = new EmpiricalFisherOperator(model, CurvatureData.FromBatch(x, y));
+                double fe = DenseReference.RelativeError(f.ApplyBlock(block), block.mm(fisherDense));
+                Assert.True(fe < 1e-12, $"F V ({form}, {(cached == 0 ? "factors" : "matrix")}) vs the loop's per-sample gradients, rel err {fe:G3}");
+            }
+            EmpiricalFisherOperator.MaxCachedElements = limit;
+        }
+        finally
+        {
+            PerSampleFactors.Materialised = null;
+        }
+    }
+
+    [Fact]
+    public void LockStepLanczosRunsAreTheRunsOneByOne()
+    {
+        var rng = new Random(5);
+        var spectrum = new double[] { 50, 20, 8 }.Concat(Enumerable.Range(0, 77).Select(_ => rng.NextDouble())).ToArray();
+        using var op = DenseOperator.WithSpectrum(spectrum, seed: 2);
+        using var g = new Generator(3);
+        var starts = Enumerable.Range(0, 3).Select(_ => randn([80], ScalarType.Float64, generator: g)).ToArray();
+        // A tolerance on the top pair stops each start at its own step; the cap of 30 bounds all.
+        var rule = new StoppingRule(30, 1e-9, MinIterations: 2);
+        var together = Lanczos.RunTogether(op, rule, starts, null);
+        long before = op.Products;
+        var alone = starts.Select(s => Lanczos.Run(op, rule, start: s)).ToArray();
+        Assert.Equal(op.Products - before, together.Sum(r => r.Products));
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Equal(alone[i].Steps, together[i].Steps);
+            Assert.Equal(alone[i].Status, together[i].Status);
+            Assert.True(together[i].Steps <= 30);
+            for (int j = 0; j < alone[i].Steps; j++)
+            {
+                Assert.True(Math.Abs(alone[i].Alpha[j] - together[i].Alpha[j]) <= 1e-10 * 50, $"start {i}, α_{j}: {together[i].Alpha[j]:R} vs {alone[i].Alpha[j]:R}");
+                Assert.True(Math.Abs(alone[i].Beta[j] - together[i].Beta[j]) <= 1e-10 * 50, $"start {i}, β_{j}");
+            }
+        }
+        Assert.Contains(together, r => r.Status == EstimateStatus.Converged);
+        Assert.True(Math.Abs(together.Max(r => r.Ritz().Values.Max()) - 50) < 1e-7, "the top Ritz value is λ₁ = 50");
+    }
+
+    [Fact]
+    public void SlqInLockStepGivesTheSameEstimatesAndKeepsItsStartRule()
+    {
+        var rng = new Random(6);
+        var spectrum = new double[] { 30, 10 }.Concat(Enumerable.Range(0, 98).Select(_ => 0.05 * rng.NextDouble())).ToArray();
+        using var op = DenseOperator.WithSpectrum(spectrum, seed: 4);
+        double exact = spectrum.Sum(t => Math.Log(1 + t / 1e-2));
+        var steps = new StoppingRule(40, MinIterations: 1);
+        var one = StochasticLanczosQuadrature.Run(op, steps, new StoppingRule(4, MinIterations: 1), seed: 7, lowerEnd: 0).RelativeLogDeterminant(1e-2);
+        var four = StochasticLanczosQuadrature.Run(op, steps, new StoppingRule(4, MinIterations: 1), seed: 7, lowerEnd: 0, together: 4).RelativeLogDeterminant(1e-2);
+        Assert.True(Math.Abs(one.Value - four.Value) <= 1e-9 * Math.Abs(one.Value), $"log det: {four.Value:R} in lock-step vs {one.Value:R} one by one");
+        Assert.True(Math.Abs(one.StandardError - four.StandardError) <= 1e-9 * one.StandardError);
+        Assert.True(Math.Abs(four.Value - exact) <= 4 * four.StandardError, $"log det {four.Value:G6} ± {four.StandardError:G3} vs exact {exact:G6}");
+        // Under a tolerance the first MinIterations starts go together, then one at a time: never past the cap, stopped once met.
+        var adaptive = StochasticLanczosQuadrature.Run(op, steps, new StoppingRule(12, 0.02, MinIterations: 3), seed: 7, f: t => Math.Log(1 + t / 1e-2), lowerEnd: 0, together: 12);
+        var alone = StochasticLanczosQuadrature.Run(op, steps, new StoppingRule(12, 0.02, MinIterations: 3), seed: 7, f: t => Math.Log(1 + t / 1e-2), lowerEnd: 0);
+        Assert.Equal(alone.Rules.Count, adaptive.Rules.Count);
+        Assert.InRange(adaptive.Rules.Count, 3, 12);
+        Assert.Equal(alone.Status, adaptive.Status);
+    }
+
+    [Fact]
+    public void TheBasesOfLockStepRunsMustFitTheFloat64Bound()
+    {
+        // LeNet-5 (61 706 parameters), 4 starts of 100 steps: 4 × (100 + 4) × 61 706 × 8 B = 205 MB ≤ 2 GiB.
+        Assert.Equal(4, Lanczos.Together(4, 100, 61_706, 4));
+        // A ResNet-18 (11.2 M): one basis is 4.5 GB in float32, so one start at a time.
+        Assert.Equal(1, Lanczos.Together(4, 100, 11_200_000, 4));
+        Assert.Equal(1, Lanczos.Together(1, 100, 1000, 4));
+    }
+
+    [Fact]
+    public void ABadBlockIsRefusedBeforeNativeCode()
+    {
+        using var op = DenseOperator.WithSpectrum([1, 2, 3], seed: 1);
+        ILinearOperator any = op;
+        Assert.Contains("[k, 3]", Assert.Throws<ArgumentException>(() => any.ApplyBlock(zeros([2, 4], ScalarType.Float64))).Message);
+        Assert.Contains("[k, 3]", Assert.Throws<ArgumentException>(() => any.ApplyBlock(zeros([3], ScalarType.Float64))).Message);
+        Assert.Contains("dtype", Assert.Throws<ArgumentException>(() => any.ApplyBlock(zeros([2, 3], ScalarType.Float32))).Message);
+    }
+}
