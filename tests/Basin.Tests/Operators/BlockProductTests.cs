@@ -55,7 +55,12 @@ public class BlockProductTests
             double err = DenseReference.RelativeError(rows, block.mm(dense));
             Assert.True(err < 1e-12, $"G V ({form}, 3 rows in one pass) vs the dense GGN, rel err {err:G3}");
 
-            using var fisher = new EmpiricalFisherOperator(model, CurvatureData.FromBatch(x, y));
+            // Streamed in batches of 4, 4 and 1: each batch's factors weighted by its share.
+            using var data = new Basin.Data.Dataset("d", x.clone(), y.clone(), 3);
+            using var streamed = new GgnOperator(model, CurvatureData.FromDataset(data, batchSize: 4));
+            double se = DenseReference.RelativeError(streamed.ApplyBlock(block), block.mm(dense));
+            Assert.True(se < 1e-12, $"G V ({form}) over three batches vs the dense GGN, rel err {se:G3}");
+
             var (perSample, _) = PerSampleGradients.Compute(model, model.Module.named_parameters().Select(p => (p.name, p.parameter)).ToArray(), x, y, forceLoop: true);
             var fisherDense = perSample.t().mm(perSample).div(9);
             long limit = EmpiricalFisherOperator.MaxCachedElements;
