@@ -74,17 +74,28 @@ internal sealed class PerSampleFactors : IDisposable
         // Columns side by side per sample, in the layout the products read: δ [B, C, L·O], a block [B·C, n].
         var pieces = deltas.Select((columns, i) =>
         {
+            long count = columns.Count;
+            if (kept[i] is { } p && columns[0].shape is [_, var l, var o] && (Materialised ?? Smaller(count, l, o, p.shape[1])))
+            {
+                // g_bc = δ_bcᵀ p_b, [O, I] for every sample: one batched product a column, each column's δ freed once read.
+                long n = p.shape[1];
+                var inputs = p.view(b, l, n);
+                var gradients = columns.Select(d =>
+                {
+                    var g = d.transpose(1, 2).bmm(inputs);
+                    d.Dispose();
+                    return g;
+                }).ToArray();
+                var block = stack(gradients, 1).view(b * count, o * n);
+                foreach (var g in gradients) g.Dispose();
+                p.Dispose();
+                return new Piece(null, null, block.DetachFromDisposeScope(), b, count);
+            }
             var stacked = stack(columns, 1);
             foreach (var c in columns) c.Dispose();
-            long count = columns.Count;
-            if (kept[i] is not { } p) return new Piece(null, null, stacked.view(b * count, -1).DetachFromDisposeScope(), b, count);
-            long l = stacked.shape[2], o = stacked.shape[3], n = p.shape[1];
-            if (!(Materialised ?? Smaller(count, l, o, n))) return new Piece(stacked.view(b, count, -1).DetachFromDisposeScope(), p, null, b, count);
-            // g_bc = δ_bcᵀ p_b, [O, I] for every sample and column: one batched product over the samples.
-            var block = stacked.transpose(2, 3).reshape(b, count * o, l).bmm(p.view(b, l, n)).view(b * count, o * n);
-            stacked.Dispose();
-            p.Dispose();
-            return new Piece(null, null, block.DetachFromDisposeScope(), b, count);
+            return kept[i] is { } factorInputs
+                ? new Piece(stacked.view(b, count, -1).DetachFromDisposeScope(), factorInputs, null, b, count)
+                : new Piece(null, null, stacked.view(b * count, -1).DetachFromDisposeScope(), b, count);
         }).ToArray();
         return new PerSampleFactors(pieces);
     }
