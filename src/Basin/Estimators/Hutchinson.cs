@@ -44,6 +44,32 @@ public static class Hutchinson
             both[1] with { Settings = Estimate.With([.. both[1].Settings.Select(kv => (kv.Key, (object)kv.Value)), deflated]) });
     }
 
+    /// <summary>
+    /// How many probes to multiply at once after <paramref name="drawn"/>: one, unless <paramref name="op"/> shares a block product's
+    /// work (<see cref="ILinearOperator.SharesBlocks"/>); then up to 8 (and at most 256 MiB of them in float64), and under a tolerance or a
+    /// time budget only those the rule must draw anyway (its minimum), so that it is still read after every probe beyond.
+    /// </summary>
+    internal static int BlockSize(ILinearOperator op, StoppingRule rule, int drawn)
+    {
+        if (!op.SharesBlocks) return 1;
+        int cap = (int)Math.Clamp((256L << 20) / Math.Max(1, op.Dimension * 8), 1, 8);
+        int left = rule.RelativeTolerance > 0 || rule.TimeBudget is not null ? rule.MinIterations - drawn : rule.MaxIterations - drawn;
+        return Math.Max(1, Math.Min(cap, left));
+    }
+
+    /// <summary>The next <paramref name="count"/> probes, drawn in order, each with its product (one block product for them all).</summary>
+    internal static IEnumerable<(Tensor V, Tensor Av)> Products(ILinearOperator op, Probes probes, int count)
+    {
+        var v = Enumerable.Range(0, count).Select(_ => probes.Rademacher()).ToArray();
+        if (count == 1)
+        {
+            yield return (v[0], op.Apply(v[0]));
+            yield break;
+        }
+        var av = op.ApplyBlock(stack(v));
+        for (int i = 0; i < count; i++) yield return (v[i], av[i]);
+    }
+
     private static Estimate Run(ILinearOperator op, StoppingRule rule, int seed, string name, Func<Tensor, Tensor, Tensor> sample, IProgress<double>? progress) =>
         Run(op, rule, seed, [name], [sample], progress)[0];
 
@@ -59,15 +85,15 @@ public static class Hutchinson
         EstimateStatus? status = null;
         while (status is null)
         {
-            using (NewDisposeScope())
+            using var scope = NewDisposeScope();
+            foreach (var (v, av) in Products(op, probes, BlockSize(op, rule, stats[0].Count)))
             {
-                var v = probes.Rademacher();
-                var av = op.Apply(v);
                 for (int i = 0; i < samples.Length; i++) stats[i].Add(samples[i](v, av).to(ScalarType.Float64).item<double>());
+                progress?.Report((double)stats[0].Count / rule.MaxIterations);
+                double total = stats[0].Mean + offsets[0];
+                status = rule.Check(stats[0].Count, stats[0].Count > 1 && total != 0 ? stats[0].StandardError / Math.Abs(total) : double.PositiveInfinity, clock);
+                if (status is not null) break;
             }
-            progress?.Report((double)stats[0].Count / rule.MaxIterations);
-            double total = stats[0].Mean + offsets[0];
-            status = rule.Check(stats[0].Count, stats[0].Count > 1 && total != 0 ? stats[0].StandardError / Math.Abs(total) : double.PositiveInfinity, clock);
         }
         return [.. names.Select((name, i) => new Estimate(stats[i].Mean + offsets[i], stats[i].Count > 1 ? stats[i].StandardError : double.NaN, op.Products - before, stats[i].Count, status.Value,
             Estimate.With(("estimator", name), ("probes", "rademacher"), ("seed", seed), ("stopping", rule))))];

@@ -44,15 +44,16 @@ public sealed record ProbeSummary(Estimate Trace, Estimate FrobeniusSquared, Dia
         EstimateStatus? status = null;
         while (status is null)
         {
-            using (NewDisposeScope())
+            // A block of probes at a time where the operator shares one pass among them (Hutchinson.BlockSize), drawn in the same order.
+            using var scope = NewDisposeScope();
+            foreach (var (v, av) in Hutchinson.Products(target, probes, Hutchinson.BlockSize(target, rule, trace.Count)))
             {
-                var v = probes.Rademacher();
-                var av = target.Apply(v);
                 trace.Add(v.dot(av).to(ScalarType.Float64).item<double>());
                 square.Add(av.dot(av).to(ScalarType.Float64).item<double>());
                 diagonal.Add(v * av);
+                status = rule.Check(trace.Count, Math.Max(Relative(trace, traceShare), Relative(square, squareShare)), clock);
+                if (status is not null) break;
             }
-            status = rule.Check(trace.Count, Math.Max(Relative(trace, traceShare), Relative(square, squareShare)), clock);
         }
         long products = op.Products - before;
         ledger.Charge(new MetricCost(CurvatureProducts: products));

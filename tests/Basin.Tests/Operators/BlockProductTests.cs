@@ -130,6 +130,46 @@ public class BlockProductTests
         Assert.Equal(alone.Status, adaptive.Status);
     }
 
+    /// <summary>An operator that multiplies one vector at a time (no shared block product), around another.</summary>
+    private sealed class OneByOne(ILinearOperator inner) : ILinearOperator
+    {
+        public long Dimension => inner.Dimension;
+        public ScalarType DType => inner.DType;
+        public Device Device => inner.Device;
+        public long Products => inner.Products;
+        public Tensor Apply(Tensor v) => inner.Apply(v);
+    }
+
+    [Fact]
+    public void ProbesInBlocksAreTheProbesOneByOne()
+    {
+        var rng = new Random(8);
+        var spectrum = new double[] { 40, 12 }.Concat(Enumerable.Range(0, 58).Select(_ => rng.NextDouble() - 0.2)).ToArray();
+        using var op = DenseOperator.WithSpectrum(spectrum, seed: 9);
+        var alone = new OneByOne(op);
+        Assert.Equal(8, Hutchinson.BlockSize(op, new StoppingRule(20, MinIterations: 2), 0));
+        Assert.Equal(4, Hutchinson.BlockSize(op, new StoppingRule(20, MinIterations: 2), 16));
+        Assert.Equal(1, Hutchinson.BlockSize(alone, new StoppingRule(20, MinIterations: 2), 0));
+        Assert.Equal(3, Hutchinson.BlockSize(op, new StoppingRule(20, 0.01, MinIterations: 3), 0));
+        // 20 probes: blocks of 8, 8 and 4 against 20 single products; the same Rademacher draws, so the same estimates to rounding.
+        var rule = new StoppingRule(20, MinIterations: 2);
+        var (trace, square) = Hutchinson.TraceAndTraceOfSquare(op, rule, seed: 4);
+        long before = op.Products;
+        var (trace1, square1) = Hutchinson.TraceAndTraceOfSquare(alone, rule, seed: 4);
+        Assert.Equal(20, op.Products - before);
+        Assert.Equal(20, trace.Products);
+        Assert.True(Math.Abs(trace.Value - trace1.Value) <= 1e-12 * Math.Abs(trace1.Value) && Math.Abs(trace.StandardError - trace1.StandardError) <= 1e-10 * trace1.StandardError,
+            $"Tr A {trace.Value:R} ± {trace.StandardError:R} in blocks vs {trace1.Value:R} ± {trace1.StandardError:R}");
+        Assert.True(Math.Abs(square.Value - square1.Value) <= 1e-12 * square1.Value);
+        Assert.True(Math.Abs(trace.Value - spectrum.Sum()) <= 4 * trace.StandardError, $"Tr A {trace.Value:G6} ± {trace.StandardError:G3} vs {spectrum.Sum():G6}");
+        // The measured metrics' shared probes: trace, Tr A² and the diagonal, the same way.
+        var settings = new Basin.Metrics.MeasureSettings { TraceProbes = 12 };
+        using var blocks = Basin.Metrics.ProbeSummary.Compute(op, settings, 5, new Basin.Metrics.CostLedger());
+        using var single = Basin.Metrics.ProbeSummary.Compute(alone, settings, 5, new Basin.Metrics.CostLedger());
+        Assert.True(Math.Abs(blocks.Trace.Value - single.Trace.Value) <= 1e-12 * Math.Abs(single.Trace.Value));
+        Assert.True(DenseReference.RelativeError(blocks.Diagonal.Values, single.Diagonal.Values) < 1e-12, "the Hutchinson diagonal in blocks vs one by one");
+    }
+
     [Fact]
     public void TheBasesOfLockStepRunsMustFitTheFloat64Bound()
     {
