@@ -18,7 +18,7 @@ internal static class MemoryPreview
     public static void Check(TextWriter? error, MeasurementPlan plan, MetricContext context)
     {
         var dtype = context.Model.Module.parameters().First().dtype;
-        var shape = new ModelShape(context.P, dtype == TorchSharp.torch.ScalarType.Float64 ? 8 : 4, Basin.Operators.PerSampleGradients.Loops(context.Model, context.Parameters));
+        var shape = new ModelShape(context.P, Basin.Estimators.Lanczos.ValueBytes(dtype), Basin.Operators.PerSampleGradients.Loops(context.Model, context.Parameters));
         if (plan.LargestMemory(shape) is var (input, added)) Check(error, input.Name, added);
     }
 

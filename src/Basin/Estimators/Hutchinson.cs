@@ -46,16 +46,11 @@ public static class Hutchinson
 
     /// <summary>
     /// How many probes to multiply at once after <paramref name="drawn"/>: one, unless <paramref name="op"/> shares a block product's
-    /// work (<see cref="ILinearOperator.SharesBlocks"/>); then up to 8 (and at most 256 MiB of them in float64), and under a tolerance or a
-    /// time budget only those the rule must draw anyway (its minimum), so that it is still read after every probe beyond.
+    /// work (<see cref="ILinearOperator.SharesBlocks"/>); then up to 8 (and at most 256 MiB of them in float64), as many as the rule may
+    /// draw before it is read again (<see cref="StoppingRule.AtOnce"/>).
     /// </summary>
-    internal static int BlockSize(ILinearOperator op, StoppingRule rule, int drawn)
-    {
-        if (!op.SharesBlocks) return 1;
-        int cap = (int)Math.Clamp((256L << 20) / Math.Max(1, op.Dimension * 8), 1, 8);
-        int left = rule.RelativeTolerance > 0 || rule.TimeBudget is not null ? rule.MinIterations - drawn : rule.MaxIterations - drawn;
-        return Math.Max(1, Math.Min(cap, left));
-    }
+    internal static int BlockSize(ILinearOperator op, StoppingRule rule, int drawn) =>
+        op.SharesBlocks ? rule.AtOnce(drawn, (int)Math.Clamp((256L << 20) / Math.Max(1, op.Dimension * 8), 1, 8)) : 1;
 
     /// <summary>The next <paramref name="count"/> probes, drawn in order, each with its product (one block product for them all).</summary>
     internal static IEnumerable<(Tensor V, Tensor Av)> Products(ILinearOperator op, Probes probes, int count)

@@ -132,7 +132,10 @@ public static class Lanczos
 
     /// <summary><see cref="Together(int, int, long, int)"/> on <paramref name="op"/>: one at a time unless it shares a block product's work (<see cref="ILinearOperator.SharesBlocks"/>).</summary>
     public static int Together(ILinearOperator op, int starts, int steps) =>
-        op.SharesBlocks ? Together(starts, steps, op.Dimension, op.DType == ScalarType.Float64 ? 8 : op.DType == ScalarType.Float32 ? 4 : 2) : 1;
+        op.SharesBlocks ? Together(starts, steps, op.Dimension, ValueBytes(op.DType)) : 1;
+
+    /// <summary>The bytes a memory preview counts for a value of <paramref name="dtype"/>: 8 for float64, else 4.</summary>
+    public static int ValueBytes(ScalarType dtype) => dtype == ScalarType.Float64 ? 8 : 4;
 
     /// <summary>The rows <c>s_iᵀ V</c> (float64) for the Ritz pairs <paramref name="picked"/> of <paramref name="run"/>, V its basis, read in blocks.</summary>
     private static Tensor RitzVectors(Tensor basis, LanczosRun run, int[] picked)

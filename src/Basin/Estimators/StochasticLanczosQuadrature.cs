@@ -140,11 +140,8 @@ public sealed partial class StochasticLanczosQuadrature
         }
         for (int s = 0; s < starts;)
         {
-            // Up to `together` starts in lock-step; under a tolerance or a time budget, only those the rule must run anyway (its
-            // minimum), so that it is still read after every start beyond.
-            bool adaptiveStarts = startRule.RelativeTolerance > 0 || startRule.TimeBudget is not null;
-            int group = Math.Min(starts - s, Math.Max(1, adaptiveStarts ? Math.Min(together, startRule.MinIterations - s) : together));
-            var groupRuns = RunGroup(s, group);
+            // Up to `together` starts in lock-step, as many as the start rule may run before it is read again.
+            var groupRuns = RunGroup(s, startRule.AtOnce(s, together));
             bool stopped = false;
             foreach (var run in groupRuns)
             {

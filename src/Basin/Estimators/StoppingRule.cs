@@ -43,6 +43,18 @@ public sealed record StoppingRule(int MaxIterations = 100, double RelativeTolera
         return null;
     }
 
+    /// <summary>
+    /// How many of the next iterations to run at once after <paramref name="done"/>, at most <paramref name="most"/>: those left of the
+    /// budget, and under a tolerance or a time budget only those left of the minimum (which the rule runs whatever it reads), so that it is
+    /// still read after every iteration beyond; at least one.
+    /// </summary>
+    public int AtOnce(int done, int most)
+    {
+        int left = Math.Min(most, MaxIterations - done);
+        if (RelativeTolerance > 0 || TimeBudget is not null) left = Math.Min(left, MinIterations - done);
+        return Math.Max(1, left);
+    }
+
     /// <inheritdoc />
     public override string ToString() =>
         $"max {MaxIterations}" + (RelativeTolerance > 0 ? $", rel. tol {RelativeTolerance:G3}" : "") + (TimeBudget is { } t ? $", {t.TotalSeconds:G3}s" : "");

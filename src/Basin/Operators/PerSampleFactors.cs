@@ -112,56 +112,40 @@ internal sealed class PerSampleFactors : IDisposable
     }
 
     /// <summary><c>J v</c> [B, C] for <paramref name="v"/>, one tensor per parameter.</summary>
-    public Tensor Project(IReadOnlyList<Tensor> v)
+    public Tensor Project(IReadOnlyList<Tensor> v) => Sum((piece, i) =>
     {
-        using var scope = NewDisposeScope();
-        Tensor? sum = null;
-        for (int i = 0; i < pieces.Length; i++)
-        {
-            var (d, p, block, b, c) = pieces[i];
-            Tensor dot;
-            if (block is not null)
-            {
-                dot = block.matmul(v[i].reshape(-1)).view(b, c);
-            }
-            else
-            {
-                // (J v)_bc = Σ_l δ_bclᵀ V p_bl: the inputs times Vᵀ, one [B·L, O] product shared by the columns, against each δ.
-                long o = v[i].shape[0];
-                var pv = p!.matmul(v[i].reshape(o, p.shape[1]).t());
-                dot = c == 1 ? pv.mul_(d!.view(pv.shape)).view(b, 1, -1).sum([2]) : bmm(d!, pv.view(b, -1, 1)).view(b, c);
-            }
-            sum = sum is null ? dot : sum.add_(dot);
-        }
-        return sum!.MoveToOuterDisposeScope();
-    }
+        var (d, p, block, b, c) = piece;
+        if (block is not null) return block.matmul(v[i].reshape(-1)).view(b, c);
+        // (J v)_bc = Σ_l δ_bclᵀ V p_bl: the inputs times Vᵀ, one [B·L, O] product shared by the columns, against each δ.
+        long o = v[i].shape[0];
+        var pv = p!.matmul(v[i].reshape(o, p.shape[1]).t());
+        return c == 1 ? pv.mul_(d!.view(pv.shape)).view(b, 1, -1).sum([2]) : bmm(d!, pv.view(b, -1, 1)).view(b, c);
+    });
 
     /// <summary>
     /// <c>J V</c> [B, C, k] for k vectors at once, <paramref name="v"/> one [k, …] tensor per parameter: each layer's inputs and output
     /// gradients are read once for all k (what a product of these thin factors mostly costs), where k products read them k times.
     /// </summary>
-    public Tensor ProjectBlock(IReadOnlyList<Tensor> v, long k)
+    public Tensor ProjectBlock(IReadOnlyList<Tensor> v, long k) => Sum((piece, i) =>
+    {
+        var (d, p, block, b, c) = piece;
+        if (block is not null) return block.matmul(v[i].reshape(k, -1).t()).view(b, c, k);
+        // The k matrices side by side as [O·k, I] (row o·k + j is V_j's row o), so that P Vᵀ is [B, L, O, k] and one batched product
+        // against δ [B, C, L·O] gives every (b, c, j).
+        long o = v[i].shape[1], n = p!.shape[1];
+        var stacked = v[i].reshape(k, o, n).transpose(0, 1).reshape(o * k, n);
+        return bmm(d!, p.matmul(stacked.t()).view(b, -1, k));
+    });
+
+    /// <summary>The sum over the pieces of <paramref name="term"/> (piece, its index), in one dispose scope.</summary>
+    private Tensor Sum(Func<Piece, int, Tensor> term)
     {
         using var scope = NewDisposeScope();
         Tensor? sum = null;
         for (int i = 0; i < pieces.Length; i++)
         {
-            var (d, p, block, b, c) = pieces[i];
-            Tensor dot;
-            if (block is not null)
-            {
-                dot = block.matmul(v[i].reshape(k, -1).t()).view(b, c, k);
-            }
-            else
-            {
-                // The k matrices side by side as [O·k, I] (row o·k + j is V_j's row o), so that P Vᵀ is [B, L, O, k] and one batched product
-                // against δ [B, C, L·O] gives every (b, c, j).
-                long o = v[i].shape[1], n = p!.shape[1];
-                var stacked = v[i].reshape(k, o, n).transpose(0, 1).reshape(o * k, n);
-                var pv = p.matmul(stacked.t());
-                dot = bmm(d!, pv.view(b, -1, k));
-            }
-            sum = sum is null ? dot : sum.add_(dot);
+            var t = term(pieces[i], i);
+            sum = sum is null ? t : sum.add_(t);
         }
         return sum!.MoveToOuterDisposeScope();
     }
@@ -170,39 +154,35 @@ internal sealed class PerSampleFactors : IDisposable
     public Tensor[] CombineBlock(Tensor u, IReadOnlyList<Tensor> like)
     {
         long k = u.shape[2];
-        return pieces.Select((piece, i) =>
+        return Each((piece, i) =>
         {
-            using var scope = NewDisposeScope();
             var (d, p, block, b, c) = piece;
             long[] shape = [k, .. like[i].shape];
-            if (block is not null) return u.reshape(b * c, k).t().matmul(block).view(shape).MoveToOuterDisposeScope();
+            if (block is not null) return u.reshape(b * c, k).t().matmul(block).view(shape);
             // Σ_c δ_bcl u_bcj as [B, L·O, k] = [B·L, O·k], then one [O·k, B·L] × [B·L, I] product: [O, k, I].
             long o = like[i].shape[0];
-            var folded = bmm(d!.transpose(1, 2), u);
-            var combined = folded.view(-1, o * k).t().matmul(p!);
-            return combined.view(o, k, -1).transpose(0, 1).reshape(shape).MoveToOuterDisposeScope();
-        }).ToArray();
+            var combined = bmm(d!.transpose(1, 2), u).view(-1, o * k).t().matmul(p!);
+            return combined.view(o, k, -1).transpose(0, 1).reshape(shape);
+        });
     }
 
     /// <summary><c>Jᵀ u</c> for <paramref name="u"/> [B, C] (or [B] when C = 1), one tensor per parameter shaped as <paramref name="like"/>.</summary>
-    public Tensor[] Combine(Tensor u, IReadOnlyList<Tensor> like) =>
+    public Tensor[] Combine(Tensor u, IReadOnlyList<Tensor> like) => Each((piece, i) =>
+    {
+        var (d, p, block, b, c) = piece;
+        if (block is not null) return u.reshape(1, -1).matmul(block).view(like[i].shape);
+        // Σ_b Σ_l (Σ_c u_bc δ_bcl) p_blᵀ: the columns folded by u, then one [O, B·L] × [B·L, I] product.
+        long o = like[i].shape[0];
+        var folded = c == 1 ? d!.mul(u.reshape(b, 1, 1)) : bmm(u.reshape(b, 1, c), d!);
+        return folded.view(-1, o).t().matmul(p!).view(like[i].shape);
+    });
+
+    /// <summary><paramref name="part"/> (piece, its index) of every piece, each in a dispose scope of its own.</summary>
+    private Tensor[] Each(Func<Piece, int, Tensor> part) =>
         pieces.Select((piece, i) =>
         {
             using var scope = NewDisposeScope();
-            var (d, p, block, b, c) = piece;
-            Tensor combined;
-            if (block is not null)
-            {
-                combined = u.reshape(1, -1).matmul(block);
-            }
-            else
-            {
-                // Σ_b Σ_l (Σ_c u_bc δ_bcl) p_blᵀ: the columns folded by u, then one [O, B·L] × [B·L, I] product.
-                long o = like[i].shape[0];
-                var folded = c == 1 ? d!.mul(u.reshape(b, 1, 1)) : bmm(u.reshape(b, 1, c), d!);
-                combined = folded.view(-1, o).t().matmul(p!);
-            }
-            return combined.view(like[i].shape).MoveToOuterDisposeScope();
+            return part(piece, i).MoveToOuterDisposeScope();
         }).ToArray();
 
     /// <inheritdoc />

@@ -21,6 +21,19 @@ public class StoppingRuleTests
     }
 
     [Fact]
+    public void IterationsRunAtOnceNeverPassTheBudgetNorUnderATargetTheMinimum()
+    {
+        // Without a target: what is left of the budget, at most `most`.
+        Assert.Equal(4, new StoppingRule(4, MinIterations: 1).AtOnce(0, 8));
+        Assert.Equal(2, new StoppingRule(10, MinIterations: 1).AtOnce(8, 4));
+        // Under a tolerance or a time budget: what is left of the minimum, then one at a time; never past the budget.
+        Assert.Equal(3, new StoppingRule(12, 0.02, MinIterations: 3).AtOnce(0, 12));
+        Assert.Equal(1, new StoppingRule(12, 0.02, MinIterations: 3).AtOnce(3, 12));
+        Assert.Equal(2, new StoppingRule(12, TimeBudget: TimeSpan.FromSeconds(1), MinIterations: 5).AtOnce(3, 8));
+        Assert.Equal(4, new StoppingRule(4, 0.1, MinIterations: 8).AtOnce(0, 8));
+    }
+
+    [Fact]
     public void LanczosStopsOnceTheTopRitzPairIsWithinTheToleranceAndNeverPassesTheCap()
     {
         var spectrum = Spectrum(120);

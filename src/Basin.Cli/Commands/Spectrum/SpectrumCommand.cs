@@ -92,7 +92,7 @@ public sealed class SpectrumCommand : ICommand
         // Memory first: the longest Lanczos run's basis (SLQ's starts one at a time, or together below) or Hutch++'s sketch, checked before a product is timed and said after it.
         // With --deflate, the deflation run's basis, then its pairs' float64 vectors beside each start's.
         int longest = Math.Max(settings.SlqSteps, settings.Deflate > 0 ? settings.DeflationSteps : settings.TopFromSlq ? 0 : settings.LanczosSteps);
-        int valueBytes = op.DType == TorchSharp.torch.ScalarType.Float64 ? 8 : 4;
+        int valueBytes = Basin.Estimators.Lanczos.ValueBytes(op.DType);
         // SLQ's starts go in lock-step, each with its basis, where the operator shares a block product among them (the GGN of a CNN).
         int together = Basin.Estimators.Lanczos.Together(op, settings.SlqStarts, settings.SlqSteps);
         long basis = Math.Max(Basin.Estimators.Lanczos.BasisBytes(longest, op.Dimension, valueBytes), together * Basin.Estimators.Lanczos.BasisBytes(settings.SlqSteps, op.Dimension, valueBytes))
