@@ -162,6 +162,21 @@ public sealed record MeasureSettings
     /// </summary>
     public static (int Probes, int SlqSteps, int SlqStarts, int LanczosSteps) Minimums { get; } = (8, 10, 3, 5);
 
+    /// <summary>
+    /// The least the estimators may spend under <see cref="RelativeTolerance"/>: the counts a target can stop early (probes, Lanczos
+    /// steps, SLQ steps and starts) at their <see cref="Minimums"/>, or the count where it is smaller; without a target, these settings.
+    /// The cost preview gives the time of these and of the counts as the range a target can land in.
+    /// </summary>
+    public MeasureSettings AtMinimums() => RelativeTolerance > 0
+        ? this with
+        {
+            TraceProbes = Math.Min(TraceProbes, Minimums.Probes),
+            LanczosSteps = Math.Min(LanczosSteps, Minimums.LanczosSteps),
+            SlqSteps = Math.Min(SlqSteps, Minimums.SlqSteps),
+            SlqStarts = Math.Min(SlqStarts, Minimums.SlqStarts),
+        }
+        : this;
+
     /// <summary>The stopping rule of an estimator capped at <paramref name="count"/> under <see cref="RelativeTolerance"/>, spending at least <paramref name="minimum"/> (or the count).</summary>
     public Estimators.StoppingRule Rule(int count, int minimum) => new(count, RelativeTolerance, MinIterations: Math.Min(count, minimum));
 

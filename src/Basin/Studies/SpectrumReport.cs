@@ -59,9 +59,25 @@ public sealed record SpectrumSettings(int Top = 5, int LanczosSteps = 40, int Tr
     /// <summary>The operator products these settings spend: the Lanczos steps (unless <see cref="TopFromSlq"/>), one per probe (Tr A and Tr A² share them), SLQ steps × starts.</summary>
     public long Products => (TopFromSlq ? 0 : LanczosSteps) + (Deflate > 0 ? DeflationSteps : 0) + (long)TraceProbes + (long)SlqSteps * SlqStarts;
 
+    /// <summary>
+    /// The fewest products a precision target lets these settings spend: the deflation run's pairs and one step more, the probes'
+    /// minimum (8, or the count), SLQ's minimum steps and starts (10 and 3), and the top eigenvalues from the first SLQ start where they may
+    /// come from it (<see cref="MeasureSettings.Minimums"/>); without a target, <see cref="Products"/>.
+    /// </summary>
+    public long LeastProducts
+    {
+        get
+        {
+            if (RelativeTolerance == 0) return Products;
+            var minimums = MeasureSettings.Minimums;
+            return (TopFromSlq ? 0 : Math.Min(LanczosSteps, minimums.LanczosSteps)) + (Deflate > 0 ? Math.Min(DeflationSteps, Math.Max(Top, Deflate) + 1) : 0)
+                + Math.Min(TraceProbes, Math.Max(MinimumProbes, minimums.Probes)) + (long)Math.Min(SlqSteps, minimums.SlqSteps) * Math.Min(SlqStarts, minimums.SlqStarts);
+        }
+    }
+
     /// <summary>What the products go to, in words.</summary>
     public string Plan() =>
-        $"{(RelativeTolerance > 0 ? "at most " : "")}{Products} products ({(TopFromSlq ? "" : $"Lanczos {LanczosSteps}, ")}{(HutchPlusPlus ? "Hutch++" : "Hutchinson")} {TraceProbes} for Tr and Tr A², SLQ {SlqStarts}×{SlqSteps}"
+        $"{(RelativeTolerance > 0 ? $"{LeastProducts} to " : "")}{Products} products ({(TopFromSlq ? "" : $"Lanczos {LanczosSteps}, ")}{(HutchPlusPlus ? "Hutch++" : "Hutchinson")} {TraceProbes} for Tr and Tr A², SLQ {SlqStarts}×{SlqSteps}"
         + (Deflate > 0 ? $", deflated by up to {Deflate} pairs from at most {DeflationSteps} steps, which give the top eigenvalues" : TopFromSlq ? "; the top eigenvalues from the first SLQ start" : "") + ")"
         + (RelativeTolerance > 0 ? $"; each stops at a relative error of {RelativeTolerance:G3}" : "");
 

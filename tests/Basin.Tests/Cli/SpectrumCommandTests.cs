@@ -214,4 +214,20 @@ public class SpectrumSettingsTests
         if (factor >= 0.1) Assert.True(scaled.SlqStarts >= 2, "SLQ should keep two starts while it can");
         Assert.Equal(s, s.Scaled(1));
     }
+
+    [Fact]
+    public void UnderAPrecisionTargetTheLeastProductsAreEachEstimatorsMinimum()
+    {
+        // Defaults: the deflation run's 10 pairs and one step more, 8 probes, SLQ 3 starts × 10 steps; the top eigenvalues from the deflation.
+        var target = new Basin.Studies.SpectrumSettings(RelativeTolerance: 0.05);
+        Assert.Equal(11 + 8 + 30, target.LeastProducts);
+        Assert.Equal(40 + 8 + 200, target.Products);
+        // Undeflated, the top eigenvalues come from the first SLQ start while it has as many steps as their Lanczos run, else from 5 steps of their own.
+        Assert.Equal(8 + 30, (target with { Deflate = 0 }).LeastProducts);
+        Assert.Equal(5 + 8 + 30, (target with { Deflate = 0, SlqSteps = 20 }).LeastProducts);
+        Assert.Equal(4 + 2 * 10, (target with { Deflate = 0, TraceProbes = 4, SlqStarts = 2 }).LeastProducts);
+        // Without a target every count is spent.
+        var counts = new Basin.Studies.SpectrumSettings();
+        Assert.Equal(counts.Products, counts.LeastProducts);
+    }
 }

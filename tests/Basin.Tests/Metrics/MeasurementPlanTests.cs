@@ -38,6 +38,22 @@ public class MeasurementPlanTests
     }
 
     [Fact]
+    public void UnderAPrecisionTargetTheLeastPlanHasEachEstimatorAtItsMinimum()
+    {
+        var metrics = MetricRegistry.Select("hessian.trace,hessian.top_eigenvalue,hessian.logdet");
+        var target = new MeasureSettings { RelativeTolerance = 0.05 };
+        // At the counts: 32 probes and 40 Lanczos steps on the Hessian, the GGN's SLQ 4 × 100.
+        Assert.Equal(32 + 40 + 400, new MeasurementPlan(metrics, target, 10_000, 10).Products);
+        // At the minimums a target may stop them at: 8 probes, 5 Lanczos steps, SLQ 3 starts × 10 steps.
+        var least = new MeasurementPlan(metrics, target.AtMinimums(), 10_000, 10);
+        Assert.Equal((8L + 5, 30L), (least.ProductsOf(ProductKind.Hessian), least.ProductsOf(ProductKind.Ggn)));
+        // A count already below its minimum stays; every other setting is untouched; without a target nothing may stop early.
+        var small = (target with { TraceProbes = 4, SlqStarts = 2, KeskarSteps = 7 }).AtMinimums();
+        Assert.Equal((4, 2, 7, 5, 10), (small.TraceProbes, small.SlqStarts, small.KeskarSteps, small.LanczosSteps, small.SlqSteps));
+        Assert.Equal(new MeasureSettings(), new MeasureSettings().AtMinimums());
+    }
+
+    [Fact]
     public void EachPacBayesFlatnessMeasureCountsItsOwnSearch()
     {
         // Each searches its own noise scale: about 9 scales × 32 weight draws, one loss each, for each measure — not once for both.

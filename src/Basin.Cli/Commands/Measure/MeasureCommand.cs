@@ -133,9 +133,8 @@ public sealed class MeasureCommand : ICommand
                 var floorPace = CostPreview.Pace(floorContext ?? metricContext, plan);
                 var pace = floorRows is null ? floorPace : floorPace.Scaled((double)measured.Count / floorRows.Count);
                 double seconds = plan.Seconds(pace);
-                string upTo = settings.RelativeTolerance > 0 ? $"at most (the precision target {settings.RelativeTolerance:G3} may stop each estimator sooner) " : "about ";
                 string timedOn = floorRows is null ? "" : $" (timed on {floorRows.Count} of the samples)";
-                context.Error.WriteLine($"cost: {upTo}{ProgressBar.Format(seconds)}{timedOn} — {Passes(plan, pace)}");
+                context.Error.WriteLine($"cost: {Range(plan, pace, seconds, metrics, model)}{timedOn} — {Passes(plan, pace)}");
                 // --budget is the command's wall time: what loading the data and timing the passes took is already spent.
                 double spent = clock.Elapsed.TotalSeconds;
                 if (budget is { } limit && folder is null && spent + seconds > limit)
@@ -224,6 +223,19 @@ public sealed class MeasureCommand : ICommand
     private static double? Finite(double x) => double.IsFinite(x) ? x : null;
 
     /// <summary>"944 curvature products (Hessian 472 at 0.25 s, GGN 432 at 0.18 s), 60 gradients at 0.4 s, …": each kind of pass the plan counts, with its measured pace.</summary>
+    /// <summary>
+    /// The preview's time: about <paramref name="seconds"/>, or under a precision target the range from the estimators at their
+    /// minimums to the counts, and the curvature products of each end.
+    /// </summary>
+    private static string Range(MeasurementPlan plan, MeasurementPlan.PassTimes pace, double seconds, IReadOnlyList<IMetric> metrics, Model model)
+    {
+        var s = plan.Settings;
+        if (s.RelativeTolerance == 0) return $"about {ProgressBar.Format(seconds)}";
+        var least = MeasurementPlan.For(metrics, s.AtMinimums(), plan.Samples, model);
+        return $"{ProgressBar.Format(least.Seconds(pace))} to {ProgressBar.Format(seconds)} (the precision target {s.RelativeTolerance:G3} stops each estimator between its minimum and its count: "
+            + $"{least.Products} to {plan.Products} curvature products)";
+    }
+
     private static string Passes(MeasurementPlan plan, MeasurementPlan.PassTimes pace)
     {
         var cost = plan.Cost;

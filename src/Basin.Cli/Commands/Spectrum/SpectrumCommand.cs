@@ -104,11 +104,11 @@ public sealed class SpectrumCommand : ICommand
         // Cost preview: time one product, say what the run will spend, and scale it down to --budget if asked.
         double perProduct = CostPreview.SecondsPerProduct(op);
         MemoryPreview.Check(context.Error, largest, held);
-        context.Error.WriteLine($"cost: {settings.Plan()}; one product took {perProduct:F2} s → about {ProgressBar.Format(settings.Products * perProduct)}");
+        context.Error.WriteLine($"cost: {settings.Plan()}; one product took {perProduct:F2} s → {Time(settings, perProduct)}");
         if (budget is { } seconds && settings.Products * perProduct > seconds)
         {
             settings = settings.Scaled(seconds / (settings.Products * perProduct));
-            context.Error.WriteLine($"scaled to fit --budget {seconds:G4} s: {settings.Plan()} → about {ProgressBar.Format(settings.Products * perProduct)} (the standard errors below are those of the smaller run)");
+            context.Error.WriteLine($"scaled to fit --budget {seconds:G4} s: {settings.Plan()} → {Time(settings, perProduct)} (the standard errors below are those of the smaller run)");
         }
         long previewProducts = op.Products;
         context.Progress.Restart();
@@ -150,6 +150,11 @@ public sealed class SpectrumCommand : ICommand
             + (report.Density.DeflationRun is { } top ? $", deflated by {report.Density.DeflatedValues.Count} pairs from {top.Steps} steps" : "") + ")");
         return 0;
     }
+
+    /// <summary>What the settings' products take at <paramref name="perProduct"/> seconds each: about that, or under a precision target the range from the least.</summary>
+    private static string Time(SpectrumSettings settings, double perProduct) => settings.RelativeTolerance > 0
+        ? $"{ProgressBar.Format(settings.LeastProducts * perProduct)} to {ProgressBar.Format(settings.Products * perProduct)}"
+        : $"about {ProgressBar.Format(settings.Products * perProduct)}";
 
     private static string G(double x) => x.ToString("G6", CultureInfo.InvariantCulture);
 
