@@ -65,6 +65,8 @@ if (args.Length >= 2 && args[0] == "--products")
         each.Add(one.Elapsed.TotalMilliseconds / k);
     }
     Console.WriteLine("first products, ms a vector: " + string.Join(" ", each.Take(12).Select(t => t.ToString("F0", CultureInfo.InvariantCulture))));
+    var steady = each.Skip(1).Order().ToArray();
+    if (steady.Length > 0) Console.WriteLine($"steady products (after the first), median {steady[steady.Length / 2]:F1} ms, quartiles {steady[steady.Length / 4]:F1}–{steady[3 * steady.Length / 4]:F1} ms");
     Console.WriteLine($"{count} {kind} products of {args[1]} at batch {batch}{(k > 1 ? $", blocks of {k}" : "")}: {clock.Elapsed.TotalMilliseconds / count / k:F1} ms a vector");
     return;
 }

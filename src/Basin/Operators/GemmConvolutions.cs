@@ -87,9 +87,8 @@ internal static class GemmConvolutions
         long ph = conv.padding![0], pw = conv.padding[1], sh = conv.stride[0], sw = conv.stride[1], dh = conv.dilation[0], dw = conv.dilation[1];
         long ho = (x.shape[2] + 2 * ph - dh * (kh - 1) - 1) / sh + 1, wo = (x.shape[3] + 2 * pw - dw * (kw - 1) - 1) / sw + 1;
         long o = conv.out_channels;
-        var patches = Patches(conv, x);                                                      // [N, K, L]
-        long k = patches.shape[1], l = patches.shape[2];
-        var columns = patches.permute(1, 0, 2).reshape(k, n * l);                           // [K, N·L]
+        var columns = Columns(conv, x);                                                      // [K, N·L]
+        long k = columns.shape[0];
         var y = conv.weight!.view(o, k).mm(columns);                                         // [O, N·L]
         if (conv.bias is { } bias) y = y + bias.view(o, 1);
         return y.view(o, n, ho, wo).permute(1, 0, 2, 3).contiguous();
@@ -104,15 +103,39 @@ internal static class GemmConvolutions
     /// </summary>
     internal static Tensor Patches(Conv2d conv, Tensor x)
     {
-        long kh = conv.kernel_size[0], kw = conv.kernel_size[1], ph = conv.padding![0], pw = conv.padding[1];
-        if (conv.dilation[0] != 1 || conv.dilation[1] != 1)
-            return nn.functional.unfold(x, (kh, kw), (conv.dilation[0], conv.dilation[1]), (ph, pw), (conv.stride[0], conv.stride[1]));
+        if (conv.dilation[0] != 1 || conv.dilation[1] != 1) return Unfolded(conv, x);
         using var scope = NewDisposeScope();
-        var padded = ph == 0 && pw == 0 ? x : nn.functional.pad(x, [pw, pw, ph, ph]);
-        var windows = padded.unfold(2, kh, conv.stride[0]).unfold(3, kw, conv.stride[1]);   // [N, C, H_o, W_o, k_h, k_w]
-        long n = x.shape[0], ho = windows.shape[2], wo = windows.shape[3];
-        return windows.permute(0, 1, 4, 5, 2, 3).reshape(n, x.shape[1] * kh * kw, ho * wo).MoveToOuterDisposeScope();
+        var windows = Windows(conv, x);
+        return windows.permute(0, 1, 4, 5, 2, 3).reshape(x.shape[0], windows.shape[1] * windows.shape[4] * windows.shape[5], windows.shape[2] * windows.shape[3]).MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// The patches of <see cref="Patches"/> as the columns the GEMM form multiplies, [C_in·k_h·k_w, N·L], copied once from the
+    /// sliding windows (not [N, K, L] and then permuted: a second copy, which made a kept graph's first product 15–25% slower).
+    /// </summary>
+    internal static Tensor Columns(Conv2d conv, Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        if (conv.dilation[0] != 1 || conv.dilation[1] != 1)
+        {
+            var patches = Unfolded(conv, x);
+            return patches.permute(1, 0, 2).reshape(patches.shape[1], x.shape[0] * patches.shape[2]).MoveToOuterDisposeScope();
+        }
+        var windows = Windows(conv, x);
+        return windows.permute(1, 4, 5, 0, 2, 3).reshape(windows.shape[1] * windows.shape[4] * windows.shape[5], x.shape[0] * windows.shape[2] * windows.shape[3]).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The sliding windows of the zero-padded input under an undilated kernel, a view [N, C_in, H_o, W_o, k_h, k_w].</summary>
+    private static Tensor Windows(Conv2d conv, Tensor x)
+    {
+        long ph = conv.padding![0], pw = conv.padding[1];
+        var padded = ph == 0 && pw == 0 ? x : nn.functional.pad(x, [pw, pw, ph, ph]);
+        return padded.unfold(2, conv.kernel_size[0], conv.stride[0]).unfold(3, conv.kernel_size[1], conv.stride[1]);
+    }
+
+    /// <summary>A dilated kernel's patches by <c>nn.functional.unfold</c>, [N, C_in·k_h·k_w, L].</summary>
+    private static Tensor Unfolded(Conv2d conv, Tensor x) =>
+        nn.functional.unfold(x, (conv.kernel_size[0], conv.kernel_size[1]), (conv.dilation[0], conv.dilation[1]), (conv.padding![0], conv.padding[1]), (conv.stride[0], conv.stride[1]));
 
     /// <summary>The bytes of the unfolded patches one sample's pass through <paramref name="conv"/> keeps, given its output [1, C_out, H_o, W_o].</summary>
     internal static long UnfoldedBytesPerSample(Conv2d conv, Tensor output) =>

@@ -76,6 +76,14 @@ public class GemmConvolutionsTests
         var g = autograd.grad([(ours * w).sum()], [x])[0];
         var fold = nn.functional.fold(w, (11, 9), (kh, kw), (dilation, dilation), (padding, padding), (stride, stride));
         Assert.True((g - fold).abs().max().item<double>() < 1e-12, $"patches' gradient against fold: {(g - fold).abs().max().item<double>():G3}");
+        // The columns the GEMM form multiplies are the same patches as [K, N·L] (sample-major within a row), and their gradient the same fold.
+        var columns = GemmConvolutions.Columns(conv, x);
+        var expected = theirs.permute(1, 0, 2).reshape(theirs.shape[1], -1);
+        Assert.Equal(expected.shape, columns.shape);
+        Assert.Equal(0.0, (columns - expected).abs().max().item<double>());
+        var wc = w.permute(1, 0, 2).reshape(theirs.shape[1], -1);
+        var gc = autograd.grad([(columns * wc).sum()], [x])[0];
+        Assert.True((gc - fold).abs().max().item<double>() < 1e-12, $"columns' gradient against fold: {(gc - fold).abs().max().item<double>():G3}");
     }
 
     [Fact]
