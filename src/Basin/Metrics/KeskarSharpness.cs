@@ -14,8 +14,8 @@ public sealed class KeskarSharpness() : Metric(MetricId, "worst-case loss increa
     /// <summary>Its id, <c>sharpness.keskar</c>.</summary>
     public const string MetricId = "sharpness.keskar";
 
-    /// <summary>Its ascent: per start, a gradient and a loss at each step; a loss to compare each further start.</summary>
-    public static MetricInput Ascent { get; } = new("Keskar ascent", (s, _, _) => new MetricCost(ForwardPasses: (long)s.KeskarStartCount * s.KeskarSteps + s.KeskarStartCount - 1, Gradients: (long)s.KeskarStartCount * s.KeskarSteps));
+    /// <summary>Its ascent: per start, a gradient at each step (whose forward pass gives the loss there) and the loss at the last point.</summary>
+    public static MetricInput Ascent { get; } = new("Keskar ascent", (s, _, _) => new MetricCost(ForwardPasses: s.KeskarStartCount, Gradients: (long)s.KeskarStartCount * s.KeskarSteps));
 
     /// <inheritdoc />
     public override IReadOnlyList<MetricInput> Inputs(MeasureSettings settings) => [Ascent];
@@ -35,19 +35,21 @@ public sealed class KeskarSharpness() : Metric(MetricId, "worst-case loss increa
         {
             // The first start is z = 0 (as seed 002/003); the others uniform in the box, their loss counted too.
             var z = start == 0 ? zeros_like(w) : (rand(w.shape, w.dtype, generator: generator).to(w.device) * 2 - 1) * bound;
-            double found = start == 0 ? loss : context.WithWeights(w + z, context.Hessian.Loss);
+            // Each step's gradient pass gives the loss at the point it starts from; one more pass gives the last point's.
+            double found = start == 0 ? loss : double.NegativeInfinity;
             for (int step = 0; step < s.KeskarSteps; step++)
             {
                 using var inner = NewDisposeScope();
-                var gradient = context.WithWeights(w + z, context.Hessian.Gradient);
+                var (here, gradient) = context.WithWeights(w + z, context.Hessian.LossAndGradient);
+                found = Math.Max(found, here);
                 var next = (z + gradient.sign() * bound * (2.5 / s.KeskarSteps)).clamp(-bound, bound);
                 z.copy_(next);
-                found = Math.Max(found, context.WithWeights(w + z, context.Hessian.Loss));
             }
+            found = Math.Max(found, context.WithWeights(w + z, context.Hessian.Loss));
             phis[start] = 100 * (found - loss) / (1 + loss);
             best = Math.Max(best, found);
         }
-        context.Ledger.Charge(new MetricCost(ForwardPasses: phis.Length * (long)s.KeskarSteps + phis.Length - 1, Gradients: phis.Length * (long)s.KeskarSteps));
+        context.Ledger.Charge(new MetricCost(ForwardPasses: phis.Length, Gradients: phis.Length * (long)s.KeskarSteps));
         double phi = 100 * (best - loss) / (1 + loss);
         var (_, spread) = Estimators.RunningStatistics.MeanAndError(phis);
         return Result(context, phi, spread, [("epsilon", s.KeskarEpsilon), ("steps", s.KeskarSteps), ("starts", phis.Length), ("A", "identity"), ("ascent", "projected sign gradient"),

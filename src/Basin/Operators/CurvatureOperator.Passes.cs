@@ -19,18 +19,26 @@ public abstract partial class CurvatureOperator
     }
 
     /// <summary>The mean gradient of the loss over the data, flat [P].</summary>
-    public Tensor Gradient()
+    public Tensor Gradient() => LossAndGradient().Gradient;
+
+    /// <summary>
+    /// The mean loss (as <see cref="Loss"/>, in float64) and its gradient (as <see cref="Gradient"/>) from the same passes: the gradient's
+    /// forward pass gives the loss, so an ascent that reads both at each point (Keskar's) pays one pass, not two.
+    /// </summary>
+    public (double Loss, Tensor Gradient) LossAndGradient()
     {
         using var scope = NewDisposeScope();
         using var mode = new ModeScope(Model.Module, Options.TrainModeBatchNorm);
         Tensor? sum = null;
+        double total = 0;
         foreach (var batch in Data.Batches(Device, DType))
         {
-            var loss = Losses.PerSample(Model.Loss, Model.Module.forward(batch.Inputs), batch.Labels).sum() / Data.Count;
-            var g = ParameterSelection.Flatten(Grad(loss, Parameters));
+            var losses = Losses.PerSample(Model.Loss, Model.Module.forward(batch.Inputs), batch.Labels).sum();
+            total += losses.detach().to(ScalarType.Float64).item<double>();
+            var g = ParameterSelection.Flatten(Grad(losses / Data.Count, Parameters));
             sum = sum is null ? g : sum.add(g);
         }
-        return sum!.MoveToOuterDisposeScope();
+        return (total / Data.Count, sum!.MoveToOuterDisposeScope());
     }
 
     /// <summary>The mean gradient of each mini-batch of <paramref name="batchSize"/> samples, flat [P], in data order; the caller disposes each.</summary>

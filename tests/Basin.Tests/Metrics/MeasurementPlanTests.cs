@@ -15,12 +15,13 @@ public class MeasurementPlanTests
     public void ThePlansSecondsAreEveryPassAtItsPace()
     {
         var plan = new MeasurementPlan(MetricRegistry.Select("hessian.trace,sharpness.keskar,fisher.trace"), new MeasureSettings(), 10_000, 10);
-        // 32 probes; Keskar 3 starts × 20 steps: 60 gradients and 62 losses; the Fisher subsets 100 × 100 per-sample gradients.
+        // 32 probes; Keskar 3 starts × 20 steps: 60 gradients (each gives the loss where it is taken) and the 3 last points' losses;
+        // the Fisher subsets 100 × 100 per-sample gradients.
         Assert.Equal(32, plan.Products);
         Assert.Equal(60, plan.Cost.Gradients);
-        Assert.Equal(62, plan.Cost.ForwardPasses);
+        Assert.Equal(3, plan.Cost.ForwardPasses);
         Assert.Equal(10_000, plan.PerSampleGradients);
-        Assert.Equal(32 * 0.2 + 60 * 0.1 + 62 * 0.04 + 10_000 * 0.002, plan.Seconds(Pace), 9);
+        Assert.Equal(32 * 0.2 + 60 * 0.1 + 3 * 0.04 + 10_000 * 0.002, plan.Seconds(Pace), 9);
     }
 
     [Fact]

@@ -26,6 +26,24 @@ public class ModelDiagonalTests
     }
 
     [Fact]
+    public void LossAndGradientAreTheMeanLossAndItsGradientOverEveryBatch()
+    {
+        using var scope = NewDisposeScope();
+        using var model = DenseReference.Float64("mlp:4-5-3:tanh", [4], 3, seed: 2);
+        var (x, y) = DenseReference.Batch(20, [4], 3, seed: 3);
+        using var op = new HessianOperator(model, CurvatureData.FromBatch(x, y).WithBatchSize(6));   // batches of 6, 6, 6 and 2
+        var (loss, gradient) = op.LossAndGradient();
+        // Independently: the mean cross-entropy of all 20 samples at once, differentiated by autograd.
+        var mean = nn.functional.cross_entropy(model.Module.forward(x), y);
+        var reference = ParameterSelection.Flatten(autograd.grad([mean], op.Parameters.Cast<Tensor>().ToList()));
+        Assert.Equal(mean.item<double>(), loss, 12);
+        Assert.True(gradient.allclose(reference, 1e-12, 1e-14), $"gradient against one pass over all: {(gradient - reference).abs().max().item<double>():G3}");
+        // The same numbers as the separate passes, which Keskar's ascent read before.
+        Assert.Equal(op.Loss(), loss, 14);
+        Assert.True(op.Gradient().allclose(gradient, 1e-14, 1e-16));
+    }
+
+    [Fact]
     public void SquaredGradientProxyIsTheSquaredMiniBatchGradient()
     {
         using var scope = NewDisposeScope();
