@@ -134,7 +134,7 @@ public sealed class MeasureCommand : ICommand
                 var pace = floorRows is null ? floorPace : floorPace.Scaled((double)measured.Count / floorRows.Count);
                 double seconds = plan.Seconds(pace);
                 string timedOn = floorRows is null ? "" : $" (timed on {floorRows.Count} of the samples)";
-                context.Error.WriteLine($"cost: {Range(plan, pace, seconds, metrics, model)}{timedOn} — {Passes(plan, pace)}");
+                context.Error.WriteLine($"cost: {CostPreview.Range(plan, pace, seconds, metrics, model)}{timedOn} — {CostPreview.Passes(plan, pace)}");
                 // --budget is the command's wall time: what loading the data and timing the passes took is already spent.
                 double spent = clock.Elapsed.TotalSeconds;
                 if (budget is { } limit && folder is null && spent + seconds > limit)
@@ -221,33 +221,4 @@ public sealed class MeasureCommand : ICommand
     }
 
     private static double? Finite(double x) => double.IsFinite(x) ? x : null;
-
-    /// <summary>"944 curvature products (Hessian 472 at 0.25 s, GGN 432 at 0.18 s), 60 gradients at 0.4 s, …": each kind of pass the plan counts, with its measured pace.</summary>
-    /// <summary>
-    /// The preview's time: about <paramref name="seconds"/>, or under a precision target the range from the estimators at their
-    /// minimums to the counts, and the curvature products of each end.
-    /// </summary>
-    private static string Range(MeasurementPlan plan, MeasurementPlan.PassTimes pace, double seconds, IReadOnlyList<IMetric> metrics, Model model)
-    {
-        var s = plan.Settings;
-        if (s.RelativeTolerance == 0) return $"about {ProgressBar.Format(seconds)}";
-        var least = MeasurementPlan.For(metrics, s.AtMinimums(), plan.Samples, model);
-        return $"{ProgressBar.Format(least.Seconds(pace))} to {ProgressBar.Format(seconds)} (the precision target {s.RelativeTolerance:G3} stops each estimator between its minimum and its count: "
-            + $"{least.Products} to {plan.Products} curvature products)";
-    }
-
-    private static string Passes(MeasurementPlan plan, MeasurementPlan.PassTimes pace)
-    {
-        var cost = plan.Cost;
-        var kinds = Enum.GetValues<ProductKind>().Select(k => (Kind: k, Count: plan.ProductsOf(k))).Where(k => k.Count > 0)
-            .Select(k => $"{(k.Kind == ProductKind.Ggn ? "GGN" : k.Kind.ToString())} {k.Count} at {pace.ProductOf(k.Kind):F2} s").ToArray();
-        return string.Join(", ", new[]
-        {
-            cost.CurvatureProducts > 0 ? $"{cost.CurvatureProducts} curvature products ({string.Join(", ", kinds)})" : null,
-            cost.Gradients > 0 ? $"{cost.Gradients} gradients at {pace.Gradient:F2} s" : null,
-            cost.ForwardPasses > 0 ? $"{cost.ForwardPasses} forward passes at {pace.Forward:F2} s" : null,
-            cost.PerSampleGradients > 0 ? $"{cost.PerSampleGradients:N0} per-sample gradients at {1000 * (pace.PerSampleGradient > 0 ? pace.PerSampleGradient : pace.SquaredGradient):F1} ms"
-                + (pace.PerSampleGradient > 0 && pace.SquaredGradient > 0 ? $" (Fisher subsets; squared passes at {1000 * pace.SquaredGradient:F1} ms)" : "") : null,
-        }.OfType<string>());
-    }
 }
