@@ -59,6 +59,12 @@ public sealed record SpectrumSettings(int Top = 5, int LanczosSteps = 40, int Tr
     /// <summary>The operator products these settings spend: the Lanczos steps (unless <see cref="TopFromSlq"/>), one per probe (Tr A and Tr A² share them), SLQ steps × starts.</summary>
     public long Products => (TopFromSlq ? 0 : LanczosSteps) + (Deflate > 0 ? DeflationSteps : 0) + (long)TraceProbes + (long)SlqSteps * SlqStarts;
 
+    /// <summary>The probes Tr and Tr A² take at least: <see cref="MinimumProbes"/>, and under a precision target <see cref="MeasureSettings.Minimums"/>' 8 (a standard error from fewer is too noisy to stop on).</summary>
+    public int ProbeMinimum => Math.Max(MinimumProbes, RelativeTolerance > 0 ? MeasureSettings.Minimums.Probes : 2);
+
+    /// <summary>The deflation run's least steps: one more than the pairs it deflates by or the eigenvalues it gives, whichever is more.</summary>
+    public int DeflationMinimumSteps => Math.Max(Top, Deflate) + 1;
+
     /// <summary>
     /// The fewest products a precision target lets these settings spend: the deflation run's pairs and one step more, the probes'
     /// minimum (8, or the count), SLQ's minimum steps and starts (10 and 3), and the top eigenvalues from the first SLQ start where they may
@@ -70,8 +76,8 @@ public sealed record SpectrumSettings(int Top = 5, int LanczosSteps = 40, int Tr
         {
             if (RelativeTolerance == 0) return Products;
             var minimums = MeasureSettings.Minimums;
-            return (TopFromSlq ? 0 : Math.Min(LanczosSteps, minimums.LanczosSteps)) + (Deflate > 0 ? Math.Min(DeflationSteps, Math.Max(Top, Deflate) + 1) : 0)
-                + Math.Min(TraceProbes, Math.Max(MinimumProbes, minimums.Probes)) + (long)Math.Min(SlqSteps, minimums.SlqSteps) * Math.Min(SlqStarts, minimums.SlqStarts);
+            return (TopFromSlq ? 0 : Math.Min(LanczosSteps, minimums.LanczosSteps)) + (Deflate > 0 ? Math.Min(DeflationSteps, DeflationMinimumSteps) : 0)
+                + Math.Min(TraceProbes, ProbeMinimum) + (long)Math.Min(SlqSteps, minimums.SlqSteps) * Math.Min(SlqStarts, minimums.SlqStarts);
         }
     }
 
@@ -132,10 +138,10 @@ public sealed record SpectrumReport(
         IProgress<double> Stage(string name, double before, double count) => new CallbackProgress<double>(p => progress?.Invoke(name, (before + p * count) / total));
         var targets = new MeasureSettings { RelativeTolerance = settings.RelativeTolerance };
         var minimums = MeasureSettings.Minimums;
-        var probeRule = targets.Rule(settings.TraceProbes, Math.Max(settings.MinimumProbes, settings.RelativeTolerance > 0 ? minimums.Probes : 2));
+        var probeRule = targets.Rule(settings.TraceProbes, settings.ProbeMinimum);
         // With deflation, its run comes first: its pairs serve the probes (on the complement), the density and the top eigenvalues.
         using var deflation = settings.Deflate > 0 && op.Dimension > 1
-            ? Deflation.Find(op, settings.Deflate, new StoppingRule(settings.DeflationSteps, Deflation.TopTolerance(op.DType), MinIterations: Math.Max(settings.Top, settings.Deflate) + 1),
+            ? Deflation.Find(op, settings.Deflate, new StoppingRule(settings.DeflationSteps, Deflation.TopTolerance(op.DType), MinIterations: settings.DeflationMinimumSteps),
                 settings.Seed + (int)SeedStream.TopEigenvalue, Stage("deflation (Lanczos)", 0, settings.DeflationSteps))
             : null;
         double done = settings.Deflate > 0 ? settings.DeflationSteps : 0;
